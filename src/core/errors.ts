@@ -1,0 +1,56 @@
+/**
+ * Errors the core raises for anything the user can fix. `code` is stable (tests and the VS Code layer
+ * switch on it), `message` says what was wrong, `hint` says how to fix it, `fix` names the action the
+ * VS Code layer can offer, and `offset` points into the text that was parsed, where there is one.
+ */
+export type WorkbenchErrorCode =
+  | 'PORT_IN_USE'
+  | 'PORT_OUT_OF_RANGE'
+  | 'PERMISSION_DENIED'
+  | 'UNKNOWN_HOST'
+  | 'ADDRESS_NOT_AVAILABLE'
+  | 'FAMILY_MISMATCH'
+  | 'BAD_ENDPOINT'
+  | 'DATAGRAM_TOO_LARGE'
+  | 'BAD_HEX'
+  | 'BAD_BASE64'
+  | 'BAD_ESCAPE'
+  | 'BAD_TEMPLATE'
+  | 'BAD_SETTING'
+  | 'EMPTY_PAYLOAD'
+  | 'CONNECTION_REFUSED'
+  | 'NETWORK_UNREACHABLE'
+  | 'SOCKET_ERROR'
+  | 'CANCELLED';
+
+/** Actions the VS Code layer knows how to offer next to a message. */
+export type WorkbenchFix = 'use-another-port' | 'use-any-port' | 'open-settings' | 'start-server' | 'use-ipv4' | 'use-ipv6';
+
+export class WorkbenchError extends Error {
+  override readonly name = 'WorkbenchError';
+  constructor(
+    readonly code: WorkbenchErrorCode,
+    message: string,
+    readonly hint: string,
+    readonly options: { fix?: WorkbenchFix; offset?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+
+  get fix(): WorkbenchFix | undefined {
+    return this.options.fix;
+  }
+
+  get offset(): number | undefined {
+    return this.options.offset;
+  }
+
+  /** "What was wrong. How to fix it." — the one line users see. */
+  get text(): string {
+    return this.hint ? `${this.message} ${this.hint}` : this.message;
+  }
+}
+
+export function isWorkbenchError(value: unknown): value is WorkbenchError {
+  return value instanceof WorkbenchError;
+}

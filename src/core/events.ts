@@ -1,0 +1,143 @@
+import type { WorkbenchError } from './errors';
+
+/** A socket address as Node reports it. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+}
+
+/** Why a datagram was not delivered: simulation, protection or a socket failure. Never silent. */
+export type DropReason =
+  | 'simulated-loss-inbound'
+  | 'simulated-loss-outbound'
+  | 'rate-limited'
+  | 'amplification-guard'
+  | 'send-failed';
+
+interface Base {
+  /** Date.now() when it happened. */
+  readonly at: number;
+}
+
+interface ServerBase extends Base {
+  readonly serverId: string;
+}
+
+export interface ServerStartedEvent extends ServerBase {
+  readonly kind: 'server-started';
+  readonly local: Peer;
+  /** Bound to an address other machines can reach (not loopback). */
+  readonly exposed: boolean;
+}
+export interface ServerStoppedEvent extends ServerBase {
+  readonly kind: 'server-stopped';
+  readonly local: Peer;
+}
+/** A socket error the server survived (it keeps listening). */
+export interface ServerErrorEvent extends ServerBase {
+  readonly kind: 'server-error';
+  readonly error: WorkbenchError;
+}
+export interface DatagramReceivedEvent extends ServerBase {
+  readonly kind: 'received';
+  readonly peer: Peer;
+  readonly payload: Buffer;
+  /** 1 for the first datagram this server received. */
+  readonly seq: number;
+}
+export interface ReplySentEvent extends ServerBase {
+  readonly kind: 'replied';
+  readonly peer: Peer;
+  readonly payload: Buffer;
+  readonly seq: number;
+  /** Simulated delay this copy waited, in ms. */
+  readonly delayMs: number;
+  /** This copy is a simulated duplicate. */
+  readonly duplicate: boolean;
+  /** Simulation held this reply back so later ones overtook it. */
+  readonly reordered: boolean;
+  /** Template output was cut to the request's size by the amplification guard. */
+  readonly truncated: boolean;
+}
+export interface DatagramDroppedEvent extends ServerBase {
+  readonly kind: 'dropped';
+  readonly peer: Peer;
+  readonly size: number;
+  readonly seq: number;
+  readonly reason: DropReason;
+}
+
+interface ClientBase extends Base {
+  /** One id per sendDatagram call, shared by its attempts. */
+  readonly requestId: number;
+  readonly target: Peer;
+}
+export interface DatagramSentEvent extends ClientBase {
+  readonly kind: 'sent';
+  readonly payload: Buffer;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  readonly local: Peer;
+}
+export interface ReplyReceivedEvent extends ClientBase {
+  readonly kind: 'reply';
+  readonly payload: Buffer;
+  readonly attempt: number;
+  readonly rttMs: number;
+  readonly from: Peer;
+}
+export interface TimeoutEvent extends ClientBase {
+  readonly kind: 'timeout';
+  readonly attempt: number;
+  readonly timeoutMs: number;
+  /** Another attempt follows. */
+  readonly willRetry: boolean;
+}
+export interface SendFailedEvent extends ClientBase {
+  readonly kind: 'send-failed';
+  readonly error: WorkbenchError;
+}
+
+export type ServerEvent =
+  | ServerStartedEvent
+  | ServerStoppedEvent
+  | ServerErrorEvent
+  | DatagramReceivedEvent
+  | ReplySentEvent
+  | DatagramDroppedEvent;
+export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | SendFailedEvent;
+export type WorkbenchEvent = ServerEvent | ClientEvent;
+
+/** Where the core puts its events. It must return at once: the core never waits for a view. */
+export type EventSink = (event: WorkbenchEvent) => void;
+
+/** A listener registration that can be undone; structurally a vscode.Disposable. */
+export interface Subscription {
+  dispose(): void;
+}
+
+/** Fans one stream of events out to any number of listeners; a throwing listener cannot break the others. */
+export class EventStream<T> {
+  private readonly listeners = new Set<(event: T) => void>();
+
+  readonly emit = (event: T): void => {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        // A broken view must not stop the server that feeds it.
+        console.error('UDP Workbench: an event listener threw', err);
+      }
+    }
+  };
+
+  subscribe(listener: (event: T) => void): Subscription {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
