@@ -54,3 +54,22 @@ export class WorkbenchError extends Error {
 export function isWorkbenchError(value: unknown): value is WorkbenchError {
   return value instanceof WorkbenchError;
 }
+
+const QUOTED_CHARS = 40;
+
+/** Quotes what the user typed for a message: JSON escapes keep it on one line, and long input is cut. */
+export function quoteInput(text: string): string {
+  if (text.length <= QUOTED_CHARS) return JSON.stringify(text);
+  const cut = isHighSurrogate(text.charCodeAt(QUOTED_CHARS - 2)) ? QUOTED_CHARS - 2 : QUOTED_CHARS - 1;
+  return JSON.stringify(`${text.slice(0, cut)}…`);
+}
+
+/** The whole character (code point) at `offset`, quoted: `"g"`, `"\n"`, `"😀"`. */
+export function quoteCharAt(text: string, offset: number): string {
+  const [char = ''] = text.slice(offset, offset + 2);
+  return JSON.stringify(char);
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
