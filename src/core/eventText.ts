@@ -1,0 +1,90 @@
+import { formatEndpoint } from './endpoint';
+import type { DropReason, Peer, WorkbenchEvent } from './events';
+import { hexDump, isPrintable, previewText } from './payload';
+import { formatMs } from './stats';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  readonly level: LogLevel;
+  readonly text: string;
+}
+
+export interface DescribeOptions {
+  /** How many bytes of a datagram to show. */
+  readonly previewBytes: number;
+  readonly hexDump: 'auto' | 'always' | 'never';
+}
+
+const DROP_REASONS: Record<DropReason, string> = {
+  'simulated-loss-inbound': 'simulated loss on the way in',
+  'simulated-loss-outbound': 'simulated loss of the reply',
+  'rate-limited': 'rate limit for this peer',
+  'amplification-guard': 'reply larger than the request (amplification guard)',
+  'send-failed': 'the reply could not be sent',
+};
+
+export function describeDropReason(reason: DropReason): string {
+  return DROP_REASONS[reason];
+}
+
+const at = (peer: Peer): string => formatEndpoint(peer);
+
+/** One log entry for an event, in the user's words: who, what, how big, and the bytes themselves. */
+export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): LogEntry {
+  switch (event.kind) {
+    case 'server-started':
+      return event.exposed
+        ? { level: 'warn', text: `[${event.serverId}] echo server listening on ${at(event.local)} — reachable from other machines` }
+        : { level: 'info', text: `[${event.serverId}] echo server listening on ${at(event.local)}` };
+    case 'server-stopped':
+      return { level: 'info', text: `[${event.serverId}] echo server on ${at(event.local)} stopped` };
+    case 'server-error':
+      return { level: 'error', text: `[${event.serverId}] ${event.error.text}` };
+    case 'received':
+      return info(`[${event.serverId}] received #${event.seq} from ${at(event.peer)}`, event.payload, options);
+    case 'replied': {
+      const notes = [
+        event.delayMs > 0 ? `after ${formatMs(event.delayMs)}` : '',
+        event.duplicate ? 'duplicate' : '',
+        event.reordered ? 'held back to reorder' : '',
+        event.truncated ? 'truncated to the request size' : '',
+      ].filter(Boolean);
+      const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+      return info(`[${event.serverId}] replied to #${event.seq} at ${at(event.peer)}${suffix}`, event.payload, options);
+    }
+    case 'dropped':
+      return {
+        level: 'warn',
+        text: `[${event.serverId}] dropped #${event.seq} from ${at(event.peer)}, ${plural(event.size, 'byte')}: ${describeDropReason(event.reason)}`,
+      };
+    case 'sent':
+      return info(`sent to ${at(event.target)} from ${at(event.local)}${tryText(event.attempt)}`, event.payload, options);
+    case 'reply':
+      return info(`reply from ${at(event.from)} in ${formatMs(event.rttMs)}${tryText(event.attempt)}`, event.payload, options);
+    case 'timeout':
+      return {
+        level: 'warn',
+        text: `no reply from ${at(event.target)} within ${formatMs(event.timeoutMs)}${tryText(event.attempt)}${event.willRetry ? ', sending again' : ', giving up'}`,
+      };
+    case 'send-failed':
+      return { level: 'error', text: `sending to ${at(event.target)} failed: ${event.error.text}` };
+  }
+}
+
+function info(headline: string, payload: Buffer, options: DescribeOptions): LogEntry {
+  const size = plural(payload.length, 'byte');
+  const asHex = options.hexDump === 'always' || (options.hexDump === 'auto' && !isPrintable(payload));
+  const text = asHex
+    ? `${headline}, ${size}:\n${hexDump(payload, options.previewBytes).map((line) => `    ${line}`).join('\n')}`
+    : `${headline}, ${size}: ${previewText(payload, options.previewBytes)}`;
+  return { level: 'info', text };
+}
+
+function tryText(attempt: number): string {
+  return attempt > 1 ? ` (try ${attempt})` : '';
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+}

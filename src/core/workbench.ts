@@ -1,0 +1,128 @@
+import { sendBurst, sendDatagram, type BurstOptions, type BurstResult, type SendOptions, type SendResult } from './client';
+import { EchoServer, type EchoServerOptions } from './echoServer';
+import { EventStream, type WorkbenchEvent } from './events';
+import { RoundTripStats } from './stats';
+
+/** Everything counted since the workbench started, including servers stopped since. */
+export interface WorkbenchTotals {
+  readonly server: { received: number; replies: number; dropped: number };
+  readonly client: { sent: number; replies: number; timeouts: number; failures: number };
+}
+
+/**
+ * The running echo servers and the sending side, behind one stream of events.
+ * Views subscribe to `events`; they never reach into servers or sockets.
+ */
+export class Workbench {
+  readonly events = new EventStream<WorkbenchEvent>();
+  readonly roundTrips = new RoundTripStats();
+  private readonly counts: WorkbenchTotals = {
+    server: { received: 0, replies: 0, dropped: 0 },
+    client: { sent: 0, replies: 0, timeouts: 0, failures: 0 },
+  };
+  private readonly servers = new Map<string, EchoServer>();
+  private readonly pendingSends = new Set<AbortController>();
+  private disposed = false;
+
+  private readonly emit = (event: WorkbenchEvent): void => {
+    const { server, client } = this.counts;
+    switch (event.kind) {
+      case 'received':
+        server.received++;
+        break;
+      case 'replied':
+        server.replies++;
+        break;
+      case 'dropped':
+        server.dropped++;
+        break;
+      case 'sent':
+        client.sent++;
+        break;
+      case 'reply':
+        client.replies++;
+        this.roundTrips.add(event.rttMs);
+        break;
+      case 'timeout':
+        client.timeouts++;
+        break;
+      case 'send-failed':
+        client.failures++;
+        break;
+    }
+    this.events.emit(event);
+  };
+
+  get totals(): WorkbenchTotals {
+    return this.counts;
+  }
+
+  /** Running servers, oldest first. */
+  get runningServers(): readonly EchoServer[] {
+    return [...this.servers.values()];
+  }
+
+  server(id: string): EchoServer | undefined {
+    return this.servers.get(id);
+  }
+
+  async startServer(options: Omit<EchoServerOptions, 'emit'>): Promise<EchoServer> {
+    this.assertOpen();
+    const server = await EchoServer.start({ ...options, emit: this.emit });
+    if (this.disposed) {
+      // Disposed while binding: nobody would ever stop this one.
+      await server.stop();
+      this.assertOpen();
+    }
+    this.servers.set(server.id, server);
+    return server;
+  }
+
+  /** Stops one server; false when no server has that id (stopping twice is not an error). */
+  async stopServer(id: string): Promise<boolean> {
+    const server = this.servers.get(id);
+    if (!server) return false;
+    this.servers.delete(id);
+    await server.stop();
+    return true;
+  }
+
+  async stopAllServers(): Promise<number> {
+    const ids = [...this.servers.keys()];
+    await Promise.all(ids.map((id) => this.stopServer(id)));
+    return ids.length;
+  }
+
+  /** Sends one datagram and waits for its reply; `dispose` cancels it. */
+  send(options: Omit<SendOptions, 'emit' | 'signal'>): Promise<SendResult> {
+    return this.withCancellation((signal) => sendDatagram({ ...options, emit: this.emit, signal }));
+  }
+
+  /** Sends a burst; per-datagram events are not emitted, the caller reports the result. */
+  burst(options: Omit<BurstOptions, 'emit' | 'signal'>): Promise<BurstResult> {
+    return this.withCancellation((signal) => sendBurst({ ...options, signal }));
+  }
+
+  /** Stops every server and cancels every send in flight; safe to call twice. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const controller of this.pendingSends) controller.abort();
+    await this.stopAllServers();
+    this.events.dispose();
+  }
+
+  private async withCancellation<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const controller = new AbortController();
+    this.pendingSends.add(controller);
+    try {
+      return await run(controller.signal);
+    } finally {
+      this.pendingSends.delete(controller);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new Error('UDP Workbench has been shut down.');
+  }
+}

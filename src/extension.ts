@@ -1,0 +1,62 @@
+import * as vscode from 'vscode';
+import { Workbench } from './core/workbench';
+import type { UdpWorkbenchApi } from './vscode/api';
+import { OutputLog } from './vscode/outputLog';
+import { showQuickMenu } from './vscode/quickMenu';
+import { SendCommands } from './vscode/sendCommands';
+import { ServerCommands } from './vscode/serverCommands';
+import { onDidChangeSettings, readSettings } from './vscode/settings';
+import { StatusBar } from './vscode/statusBar';
+import { trackRunningServers } from './vscode/serverContext';
+
+let workbench: Workbench | undefined;
+
+export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
+  workbench = new Workbench();
+  const settings = readSettings();
+  const log = new OutputLog(workbench, settings);
+  const statusBar = new StatusBar(workbench);
+  const servers = new ServerCommands(workbench, log, context.globalState);
+  const sends = new SendCommands(workbench, log, context.globalState, servers);
+  const current = workbench;
+
+  context.subscriptions.push(
+    log,
+    statusBar,
+    trackRunningServers(workbench),
+    onDidChangeSettings((next) => log.applySettings(next)),
+    vscode.commands.registerCommand('udpWorkbench.startServer', (args) => servers.start(args)),
+    vscode.commands.registerCommand('udpWorkbench.stopServer', (idOrAddress) => servers.stop(typeof idOrAddress === 'string' ? idOrAddress : undefined)),
+    vscode.commands.registerCommand('udpWorkbench.stopAllServers', () => servers.stopAll()),
+    vscode.commands.registerCommand('udpWorkbench.configureSimulation', (args) => servers.configureSimulation(args)),
+    vscode.commands.registerCommand('udpWorkbench.sendSelection', (args) => sends.sendSelection(isArgs(args) ? args : undefined)),
+    vscode.commands.registerCommand('udpWorkbench.sendSelectionTo', (args) => sends.sendSelectionTo(isArgs(args) ? args : undefined)),
+    vscode.commands.registerCommand('udpWorkbench.showLog', () => log.show()),
+    vscode.commands.registerCommand('udpWorkbench.showMenu', () => showQuickMenu(current)),
+  );
+
+  if (settings.server.autoStart && vscode.workspace.isTrusted) {
+    void servers.start({ host: settings.server.bindAddress, port: settings.server.port });
+  }
+
+  return {
+    workbench,
+    logLines: () => log.lines(),
+    logBatching: () => log.batching,
+    statusBar: () => {
+      statusBar.refresh();
+      return { text: statusBar.text, tooltip: statusBar.tooltip, totals: statusBar.totals() };
+    },
+  };
+}
+
+/** Closes every socket and timer; VS Code disposes the views after this resolves. */
+export async function deactivate(): Promise<void> {
+  await workbench?.dispose();
+  workbench = undefined;
+}
+
+/** Editor context menus pass the document's URI as the first argument; only plain objects are our arguments. */
+function isArgs(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !(value instanceof vscode.Uri);
+}

@@ -1,0 +1,53 @@
+import * as vscode from 'vscode';
+import { isWorkbenchError, type WorkbenchFix } from '../core/errors';
+import type { OutputLog } from './outputLog';
+import { openSettings } from './settings';
+
+/** What each fix is called on its button. */
+const FIX_LABELS: Record<WorkbenchFix, string> = {
+  'use-another-port': 'Use Another Port…',
+  'use-any-port': 'Use Any Free Port',
+  'open-settings': 'Open Settings',
+  'start-server': 'Start Echo Server',
+  'use-ipv4': 'Use 127.0.0.1',
+  'use-ipv6': 'Use ::1',
+};
+
+export type FixActions = Partial<Record<WorkbenchFix, () => Thenable<unknown> | Promise<unknown>>>;
+
+/** A button that only makes sense where the error happened, such as pointing at a bad character. */
+export interface ExtraAction {
+  readonly title: string;
+  run(): Thenable<unknown> | Promise<unknown>;
+}
+
+/**
+ * Shows an error the way users can act on it: what was wrong and how to fix it, with the buttons
+ * that fix it, and writes it to the log. Unexpected errors are reported, never rethrown, so no
+ * command can take the extension host down.
+ */
+export async function presentError(error: unknown, log: OutputLog, actions: FixActions = {}, extra: readonly ExtraAction[] = []): Promise<void> {
+  if (!isWorkbenchError(error)) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`unexpected error: ${error instanceof Error && error.stack ? error.stack : message}`);
+    const choice = await vscode.window.showErrorMessage(`UDP Workbench: ${message}`, 'Show Log');
+    if (choice === 'Show Log') log.show();
+    return;
+  }
+  log.error(error.text);
+  const fixes = offeredFixes(error.fix, actions);
+  const choice = await vscode.window.showErrorMessage(error.text, ...extra.map((action) => action.title), ...fixes.map((fix) => FIX_LABELS[fix]));
+  const extraChosen = extra.find((action) => action.title === choice);
+  if (extraChosen) return void (await extraChosen.run());
+  const chosen = fixes.find((fix) => FIX_LABELS[fix] === choice);
+  if (chosen !== undefined) await (actions[chosen] ?? openSettings)();
+}
+
+/** The error's own fix first (a busy port also gets "any free port"), then settings when the caller offers them. */
+function offeredFixes(fix: WorkbenchFix | undefined, actions: FixActions): WorkbenchFix[] {
+  const fixes: WorkbenchFix[] = [];
+  if (fix && (actions[fix] || fix === 'open-settings')) fixes.push(fix);
+  if (fix === 'use-another-port' && actions['use-any-port']) fixes.push('use-any-port');
+  if (actions['open-settings'] && !fixes.includes('open-settings')) fixes.push('open-settings');
+  return fixes;
+}

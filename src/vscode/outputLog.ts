@@ -1,0 +1,77 @@
+import * as vscode from 'vscode';
+import type { Workbench } from '../core/workbench';
+import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../core/logBatcher';
+import type { LogLevel } from '../core/eventText';
+import type { WorkbenchSettings } from './settings';
+
+export const CHANNEL_NAME = 'UDP Workbench';
+
+/** How many written lines the API keeps for other extensions and tests to read back. */
+const RECENT_LINES = 1000;
+
+/**
+ * The "UDP Workbench" log output channel (timestamps and levels come from VS Code), fed by the
+ * batched event stream and by the commands' own messages, in the order they happened.
+ */
+export class OutputLog implements vscode.Disposable {
+  private readonly channel = vscode.window.createOutputChannel(CHANNEL_NAME, { log: true });
+  private readonly recent: string[] = [];
+  private readonly batcher: LogBatcher;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(workbench: Workbench, settings: WorkbenchSettings) {
+    const writer: LogWriter = {
+      info: (text) => this.write('info', text),
+      warn: (text) => this.write('warn', text),
+      error: (text) => this.write('error', text),
+    };
+    this.batcher = new LogBatcher(writer, { ...DEFAULT_BATCHING, ...settings.log });
+    this.subscription = workbench.events.subscribe(this.batcher.add);
+  }
+
+  applySettings(settings: WorkbenchSettings): void {
+    this.batcher.configure({ ...DEFAULT_BATCHING, ...settings.log });
+  }
+
+  info(text: string): void {
+    this.batcher.flush();
+    this.write('info', text);
+  }
+
+  warn(text: string): void {
+    this.batcher.flush();
+    this.write('warn', text);
+  }
+
+  error(text: string): void {
+    this.batcher.flush();
+    this.write('error', text);
+  }
+
+  show(): void {
+    this.batcher.flush();
+    this.channel.show(true);
+  }
+
+  /** The last lines written, oldest first (after writing what is waiting). */
+  lines(): readonly string[] {
+    this.batcher.flush();
+    return [...this.recent];
+  }
+
+  get batching(): { flushes: number; notShown: number } {
+    return this.batcher.stats;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.batcher.dispose();
+    this.channel.dispose();
+  }
+
+  private write(level: LogLevel, text: string): void {
+    this.channel[level](text);
+    this.recent.push(text);
+    if (this.recent.length > RECENT_LINES) this.recent.splice(0, this.recent.length - RECENT_LINES);
+  }
+}

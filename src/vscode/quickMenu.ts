@@ -1,0 +1,22 @@
+import * as vscode from 'vscode';
+import type { Workbench } from '../core/workbench';
+
+/** The status bar item's click: the few things users want next, depending on whether servers run. */
+export async function showQuickMenu(workbench: Workbench): Promise<void> {
+  const running = workbench.runningServers.length > 0;
+  const items: Array<vscode.QuickPickItem & { command: string }> = [
+    { label: '$(output) Show Log', command: 'udpWorkbench.showLog' },
+    { label: '$(send) Send Selection', command: 'udpWorkbench.sendSelection' },
+    { label: '$(send) Send Selection To…', command: 'udpWorkbench.sendSelectionTo' },
+    { label: '$(play) Start Echo Server', description: running ? 'another one' : undefined, command: 'udpWorkbench.startServer' },
+  ];
+  if (running) {
+    items.push(
+      { label: '$(settings-gear) Configure Simulation', description: 'loss, delay, jitter, duplication, reordering', command: 'udpWorkbench.configureSimulation' },
+      { label: '$(debug-stop) Stop Echo Server', command: 'udpWorkbench.stopServer' },
+      { label: '$(close-all) Stop All Servers', command: 'udpWorkbench.stopAllServers' },
+    );
+  }
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'UDP Workbench' });
+  if (picked) await vscode.commands.executeCommand(picked.command);
+}

@@ -1,0 +1,199 @@
+import * as vscode from 'vscode';
+import { formatEndpoint, isLoopback, parseEndpoint } from '../core/endpoint';
+import type { EchoServer, ReplyMode } from '../core/echoServer';
+import { WorkbenchError } from '../core/errors';
+import type { SimulationSettings } from '../core/impairment';
+import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
+import type { Workbench } from '../core/workbench';
+import { presentError } from './errorMessages';
+import { validateWith } from './inputValidation';
+import type { OutputLog } from './outputLog';
+import { openSettings, readSettings } from './settings';
+
+/** Arguments for `udpWorkbench.startServer` from keybindings, other extensions and tests; the user is asked for what is missing. */
+export interface StartServerArgs {
+  readonly host?: string;
+  readonly port?: number;
+  readonly replyMode?: ReplyMode;
+  readonly template?: string;
+  readonly simulation?: Partial<SimulationSettings>;
+  /** Skips the question before binding to an address other machines can reach. */
+  readonly confirmExposed?: boolean;
+}
+
+export interface ServerInfo {
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+  readonly exposed: boolean;
+  readonly replyMode: ReplyMode;
+  readonly simulation: SimulationSettings;
+}
+
+export interface ConfigureSimulationArgs extends Partial<SimulationSettings> {
+  readonly serverId?: string;
+  /** A one-line simulation such as "loss=10% delay=50ms seed=42". */
+  readonly spec?: string;
+}
+
+const CONFIRMED_ADDRESSES_KEY = 'udpWorkbench.confirmedExposedAddresses';
+
+export function describeServer(server: EchoServer): ServerInfo {
+  const { address, port, family } = server.local;
+  return { id: server.id, address, port, family, exposed: server.exposed, replyMode: server.replyMode, simulation: server.simulation };
+}
+
+/** Start, stop and reconfigure echo servers. Every command reports its errors itself and never throws. */
+export class ServerCommands {
+  constructor(
+    private readonly workbench: Workbench,
+    private readonly log: OutputLog,
+    private readonly state: vscode.Memento,
+  ) {}
+
+  async start(args: StartServerArgs = {}): Promise<ServerInfo | undefined> {
+    const settings = readSettings().server;
+    if (args.host === undefined && args.port === undefined) {
+      const typed = await this.askForBindAddress(formatEndpoint({ host: settings.bindAddress, port: settings.port }));
+      return typed && this.bind({ ...args, ...typed });
+    }
+    return this.bind({ ...args, host: args.host ?? settings.bindAddress, port: args.port ?? settings.port });
+  }
+
+  private async bind(args: StartServerArgs & { host: string; port: number }): Promise<ServerInfo | undefined> {
+    const settings = readSettings();
+    if (!isLoopback(args.host) && !args.confirmExposed && !(await this.confirmExposed(args.host))) return undefined;
+    try {
+      const server = await this.workbench.startServer({
+        host: args.host,
+        port: args.port,
+        replyMode: args.replyMode ?? settings.server.replyMode,
+        template: args.template ?? settings.server.template,
+        simulation: { ...settings.simulation, ...args.simulation },
+        rateLimit: settings.server.rateLimit,
+        allowAmplification: settings.server.allowAmplification,
+      });
+      this.log.info(`[${server.id}] replies: ${server.replyMode}; simulation: ${describeSimulation(server.simulation)}`);
+      return describeServer(server);
+    } catch (error) {
+      void presentError(error, this.log, {
+        'use-another-port': async () => {
+          const typed = await this.askForBindAddress(formatEndpoint(args));
+          if (typed) await this.bind({ ...args, ...typed });
+        },
+        'use-any-port': () => this.bind({ ...args, port: 0 }),
+        'open-settings': openSettings,
+      });
+      return undefined;
+    }
+  }
+
+  /** Stops the server named by id or address, or the one the user picks; stopping nothing is not an error. */
+  async stop(idOrAddress?: string): Promise<boolean> {
+    const servers = this.workbench.runningServers;
+    if (servers.length === 0) {
+      vscode.window.setStatusBarMessage('$(info) No echo server is running.', 3000);
+      return false;
+    }
+    const server = idOrAddress !== undefined ? this.find(idOrAddress) : servers.length === 1 ? servers[0] : await this.pickServer('Stop which echo server?');
+    if (!server) return false;
+    return this.workbench.stopServer(server.id);
+  }
+
+  async stopAll(): Promise<number> {
+    return this.workbench.stopAllServers();
+  }
+
+  /** Changes the simulation of a running server, live. */
+  async configureSimulation(args: ConfigureSimulationArgs = {}): Promise<SimulationSettings | undefined> {
+    const servers = this.workbench.runningServers;
+    if (servers.length === 0) {
+      const choice = await vscode.window.showInformationMessage('No echo server is running: start one to simulate loss on it.', 'Start Echo Server');
+      if (choice) await this.start();
+      return undefined;
+    }
+    const server = args.serverId !== undefined ? this.find(args.serverId) : servers.length === 1 ? servers[0] : await this.pickServer('Configure the simulation of which echo server?');
+    if (!server) return undefined;
+    try {
+      const { serverId, spec: givenSpec, ...fields } = args;
+      const spec = givenSpec ?? (Object.keys(fields).length > 0 ? undefined : await this.askForSimulation(server));
+      if (spec === undefined && Object.keys(fields).length === 0) return undefined;
+      const next = spec === undefined ? { ...server.simulation, ...fields } : parseSimulationSpec(spec, server.simulation);
+      server.configureSimulation(next);
+      this.log.info(`[${server.id}] simulation: ${describeSimulation(server.simulation)}`);
+      return server.simulation;
+    } catch (error) {
+      void presentError(error, this.log);
+      return undefined;
+    }
+  }
+
+  private find(idOrAddress: string): EchoServer | undefined {
+    const server = this.workbench.runningServers.find((s) => s.id === idOrAddress || formatEndpoint(s.local) === idOrAddress);
+    if (!server) void presentError(new WorkbenchError('BAD_SETTING', `No echo server "${idOrAddress}" is running.`, 'Pick one from the list of running servers.'), this.log);
+    return server;
+  }
+
+  private async pickServer(placeHolder: string): Promise<EchoServer | undefined> {
+    const picked = await vscode.window.showQuickPick(
+      this.workbench.runningServers.map((server) => ({
+        label: formatEndpoint(server.local),
+        description: server.id,
+        detail: `${server.counters.received} received · ${server.replyMode} · ${describeSimulation(server.simulation)}`,
+        server,
+      })),
+      { placeHolder },
+    );
+    return picked?.server;
+  }
+
+  private async askForBindAddress(value: string): Promise<{ host: string; port: number } | undefined> {
+    const typed = await vscode.window.showInputBox({
+      title: 'Start Echo Server',
+      prompt: 'Bind address and port. 127.0.0.1 or ::1 is this machine only; port 0 picks any free port.',
+      value,
+      ignoreFocusOut: true,
+      validateInput: validateWith((text) => parseEndpoint(text, { allowPortZero: true })),
+    });
+    return typed === undefined ? undefined : parseEndpoint(typed, { allowPortZero: true });
+  }
+
+  private async confirmExposed(host: string): Promise<boolean> {
+    const confirmed = this.state.get<string[]>(CONFIRMED_ADDRESSES_KEY, []);
+    if (confirmed.includes(host)) return true;
+    const bind = `Bind to ${host}`;
+    const choice = await vscode.window.showWarningMessage(
+      `Bind the echo server to ${host}?`,
+      { modal: true, detail: 'Other machines that can reach this one will be able to send to it, and it will answer them. 127.0.0.1 keeps it on this machine.' },
+      bind,
+    );
+    if (choice !== bind) return false;
+    await this.state.update(CONFIRMED_ADDRESSES_KEY, [...confirmed, host]);
+    return true;
+  }
+
+  private async askForSimulation(server: EchoServer): Promise<string | undefined> {
+    const presets = [
+      { label: 'No impairment', spec: 'off' },
+      { label: '10% loss', spec: 'loss=10%' },
+      { label: '30% loss', spec: 'loss=30%' },
+      { label: 'Busy Wi-Fi', description: '5% loss, 40 ms + up to 30 ms jitter, 1% reordered', spec: 'loss=5% delay=40ms jitter=30ms reorder=1%' },
+      { label: 'Mobile network', description: '2% loss, 120 ms + up to 80 ms jitter, 1% duplicated', spec: 'loss=2% delay=120ms jitter=80ms dup=1%' },
+      { label: 'Custom…', spec: undefined },
+    ];
+    const picked = await vscode.window.showQuickPick(
+      presets.map((preset) => ({ ...preset, detail: preset.spec })),
+      { placeHolder: `Simulation on ${formatEndpoint(server.local)} (now: ${describeSimulation(server.simulation)})` },
+    );
+    if (!picked) return undefined;
+    if (picked.spec !== undefined) return picked.spec;
+    return vscode.window.showInputBox({
+      title: 'Configure Simulation',
+      prompt: 'Chances in %, times in ms; the seed makes a run repeat exactly.',
+      placeHolder: SIMULATION_SPEC_EXAMPLE,
+      ignoreFocusOut: true,
+      validateInput: validateWith((text) => parseSimulationSpec(text, server.simulation)),
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import * as vscode from 'vscode';
+import type { ReplyMode } from '../core/echoServer';
+import type { SimulationSettings } from '../core/impairment';
+import type { PayloadEncoding } from '../core/payload';
+import type { RateLimitSettings } from '../core/rateLimit';
+
+export const SECTION = 'udpWorkbench';
+
+export type HexDumpMode = 'auto' | 'always' | 'never';
+
+export interface WorkbenchSettings {
+  readonly server: {
+    readonly bindAddress: string;
+    readonly port: number;
+    readonly replyMode: ReplyMode;
+    readonly template: string;
+    readonly autoStart: boolean;
+    /** False when the per-peer limit is off. */
+    readonly rateLimit: RateLimitSettings | false;
+    readonly allowAmplification: boolean;
+  };
+  readonly simulation: SimulationSettings;
+  readonly send: {
+    readonly target: string;
+    readonly encoding: PayloadEncoding;
+    readonly timeoutMs: number;
+    readonly retries: number;
+    readonly backoff: number;
+  };
+  readonly log: {
+    readonly previewBytes: number;
+    readonly hexDump: HexDumpMode;
+  };
+}
+
+/**
+ * The one place settings are read. Defaults live in package.json only: `get` without a default
+ * returns the contributed default. In an untrusted workspace VS Code itself ignores the folder's
+ * values of the restricted settings (bind address, port, auto-start, target).
+ */
+export function readSettings(): WorkbenchSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const get = <T>(key: string): T => config.get<T>(key) as T;
+  const percent = (key: string): number => get<number>(key) / 100;
+  return {
+    server: {
+      bindAddress: get('server.bindAddress'),
+      port: get('server.port'),
+      replyMode: get('server.replyMode'),
+      template: get('server.template'),
+      autoStart: get('server.autoStart'),
+      rateLimit: rateLimit(get('server.rateLimitPerSecond'), get('server.rateLimitBurst')),
+      allowAmplification: get('server.allowAmplification'),
+    },
+    simulation: {
+      seed: get('simulation.seed'),
+      dropInbound: percent('simulation.dropInboundPercent'),
+      dropOutbound: percent('simulation.dropOutboundPercent'),
+      delayMs: get('simulation.delayMs'),
+      jitterMs: get('simulation.jitterMs'),
+      duplicate: percent('simulation.duplicatePercent'),
+      reorder: percent('simulation.reorderPercent'),
+    },
+    send: {
+      target: get('send.target'),
+      encoding: get('send.encoding'),
+      timeoutMs: get('send.timeoutMs'),
+      retries: get('send.retries'),
+      backoff: get('send.backoff'),
+    },
+    log: {
+      previewBytes: get('log.previewBytes'),
+      hexDump: get('log.hexDump'),
+    },
+  };
+}
+
+function rateLimit(perSecond: number, burst: number): RateLimitSettings | false {
+  return perSecond > 0 ? { perSecond, burst, exemptLoopback: true } : false;
+}
+
+/** Calls `listener` with fresh settings whenever one of ours changes. */
+export function onDidChangeSettings(listener: (settings: WorkbenchSettings) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((event) => {
+    if (event.affectsConfiguration(SECTION)) listener(readSettings());
+  });
+}
+
+export function openSettings(): Thenable<unknown> {
+  return vscode.commands.executeCommand('workbench.action.openSettings', `@ext:udp-workbench.udp-workbench`);
+}

@@ -1,0 +1,100 @@
+import * as vscode from 'vscode';
+import { formatEndpoint } from '../core/endpoint';
+import { formatMs } from '../core/stats';
+import type { Workbench } from '../core/workbench';
+
+/** Redraws at most this often, so a flood costs a few status bar updates a second. */
+const REFRESH_MS = 250;
+
+export interface StatusTotals {
+  readonly servers: number;
+  readonly received: number;
+  readonly sent: number;
+  readonly dropped: number;
+}
+
+/**
+ * Server state and live counts: ↓ received, ↑ sent, ✗ dropped — summed over the servers and the
+ * sending side. A click opens the quick menu.
+ */
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('udpWorkbench.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly subscription: vscode.Disposable;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly workbench: Workbench) {
+    this.item.name = 'UDP Workbench';
+    this.item.command = 'udpWorkbench.showMenu';
+    this.subscription = workbench.events.subscribe(() => this.scheduleRefresh());
+    this.refresh();
+    this.item.show();
+  }
+
+  get text(): string {
+    return this.item.text;
+  }
+
+  get tooltip(): string {
+    const tooltip = this.item.tooltip;
+    return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
+  }
+
+  /** ↓ received by servers and replies received by sends; ↑ replies sent by servers and datagrams sent. */
+  totals(): StatusTotals {
+    const { server, client } = this.workbench.totals;
+    return {
+      servers: this.workbench.runningServers.length,
+      received: server.received + client.replies,
+      sent: server.replies + client.sent,
+      dropped: server.dropped,
+    };
+  }
+
+  /** Redraws now. */
+  refresh(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const servers = this.workbench.runningServers;
+    const { received, sent, dropped } = this.totals();
+    const exposed = servers.some((server) => server.exposed);
+    const state =
+      servers.length === 0 ? '$(circle-slash) UDP' : servers.length === 1 ? `$(radio-tower) ${formatEndpoint(servers[0].local)}` : `$(radio-tower) ${servers.length} servers`;
+    this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${received} ↑${sent} ✗${dropped}`;
+    this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.tooltip = this.describe(exposed);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+
+  private scheduleRefresh(): void {
+    this.timer ??= setTimeout(() => this.refresh(), REFRESH_MS);
+  }
+
+  private describe(exposed: boolean): vscode.MarkdownString {
+    const lines: string[] = ['**UDP Workbench**', ''];
+    const servers = this.workbench.runningServers;
+    if (servers.length === 0) lines.push('No echo server is running.');
+    for (const server of servers) {
+      const c = server.counters;
+      lines.push(
+        `- \`${formatEndpoint(server.local)}\` (${server.id}, ${server.replyMode}${server.exposed ? ', **reachable from other machines**' : ''}): ` +
+          `${c.received} received, ${c.replies} replies sent, ${c.dropped} dropped, ${c.rateLimited} rate-limited`,
+      );
+    }
+    const { client } = this.workbench.totals;
+    const rtt = this.workbench.roundTrips;
+    lines.push('', `Sent ${client.sent}, replies ${client.replies}, timeouts ${client.timeouts}, failures ${client.failures}`);
+    const { count, p50, p99, min, max } = rtt.summary();
+    if (count > 0 && p50 !== undefined && p99 !== undefined && min !== undefined && max !== undefined) {
+      lines.push(`Round trip over ${count}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`);
+    }
+    if (exposed) lines.push('', '$(warning) A server is bound to an address other machines can reach.');
+    lines.push('', 'Click for the UDP menu.');
+    const markdown = new vscode.MarkdownString(lines.join('\n'), true);
+    return markdown;
+  }
+}

@@ -1,0 +1,55 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { UdpWorkbenchApi } from '../../src/vscode/api';
+
+export const EXTENSION_ID = 'udp-workbench.udp-workbench';
+
+/** The running extension's API, activating it like a command would. */
+export async function getApi(): Promise<UdpWorkbenchApi> {
+  const extension = vscode.extensions.getExtension<UdpWorkbenchApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is not installed in this host`);
+  return extension.activate();
+}
+
+/** Polls until `check` returns a value that is not undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Log lines written since `mark` (a length of logLines() taken before the action). */
+export function logSince(api: UdpWorkbenchApi, mark: number): string[] {
+  return api.logLines().slice(mark);
+}
+
+/** Sets user settings for the duration of `run`, then puts the old values back. */
+export async function withSettings<T>(values: Record<string, unknown>, run: () => Thenable<T>): Promise<T> {
+  const config = vscode.workspace.getConfiguration('udpWorkbench');
+  const old = Object.keys(values).map((key) => [key, config.inspect(key)?.globalValue] as const);
+  for (const [key, value] of Object.entries(values)) await config.update(key, value, vscode.ConfigurationTarget.Global);
+  try {
+    return await run();
+  } finally {
+    for (const [key, value] of old) await config.update(key, value, vscode.ConfigurationTarget.Global);
+  }
+}
+
+/** Opens an untitled document with `text` and selects `selections` (line/character pairs; empty = cursors). */
+export async function editorWith(text: string, selections: Array<[number, number, number, number]>): Promise<vscode.TextEditor> {
+  const document = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
+  const editor = await vscode.window.showTextDocument(document);
+  editor.selections = selections.map(([l1, c1, l2, c2]) => new vscode.Selection(l1, c1, l2, c2));
+  return editor;
+}
+
+/** Closes every editor without a save prompt (the test documents are untitled). */
+export async function closeEditors(): Promise<void> {
+  for (let i = 0; i < 20 && vscode.window.activeTextEditor; i++) {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+}

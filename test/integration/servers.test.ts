@@ -1,0 +1,123 @@
+import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import * as vscode from 'vscode';
+import type { ServerInfo } from '../../src/vscode/serverCommands';
+import { getApi, logSince, waitFor } from './helpers';
+
+/** One datagram from a fresh socket; resolves with the first reply or undefined after `timeoutMs`. */
+function roundTrip(host: string, port: number, text: string, timeoutMs = 1000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    const finish = (reply: string | undefined): void => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    socket.on('message', (message) => finish(message.toString('utf8')));
+    socket.send(text, port, host);
+  });
+}
+
+describe('Echo server commands', () => {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
+  });
+
+  it('starts a server on IPv4 and IPv6 at once, on the free ports it was given', async () => {
+    const api = await getApi();
+    const before = api.statusBar().totals;
+    const v4 = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    const v6 = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '::1', port: 0 });
+    assert.ok(v4 && v6);
+    assert.equal(v4.family, 'IPv4');
+    assert.equal(v6.family, 'IPv6');
+    assert.ok(v4.port > 0 && v6.port > 0);
+    assert.equal(await roundTrip('127.0.0.1', v4.port, 'over v4'), 'over v4');
+    assert.equal(await roundTrip('::1', v6.port, 'over v6'), 'over v6');
+    assert.equal(api.workbench.runningServers.length, 2);
+    const status = api.statusBar();
+    assert.equal(status.text, `$(radio-tower) 2 servers  ↓${before.received + 2} ↑${before.sent + 2} ✗${before.dropped}`);
+    assert.match(status.tooltip, new RegExp(`127\\.0\\.0\\.1:${v4.port}`));
+    assert.match(status.tooltip, new RegExp(`\\[::1\\]:${v6.port}`));
+  });
+
+  it('answers with the template when asked to', async () => {
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', {
+      host: '127.0.0.1',
+      port: 0,
+      replyMode: 'template',
+      template: 'Data received: ${text} (${size} bytes, #${seq})',
+    });
+    assert.ok(server);
+    assert.equal(await roundTrip('127.0.0.1', server.port, 'ping'), 'Data received: ping (4 bytes, #1)');
+  });
+
+  it('logs each datagram it receives and replies to, and shows the counts in the status bar', async () => {
+    const api = await getApi();
+    const mark = api.logLines().length;
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    assert.ok(server);
+    await roundTrip('127.0.0.1', server.port, 'hello log');
+    const lines = await waitFor('the reply in the log', () => {
+      const since = logSince(api, mark);
+      return since.some((line) => line.includes('replied to #1')) && since;
+    });
+    assert.ok(lines.includes(`[${server.id}] echo server listening on 127.0.0.1:${server.port}`), lines.join('\n'));
+    assert.ok(lines.some((line) => line.startsWith(`[${server.id}] received #1 from 127.0.0.1:`) && line.endsWith(', 9 bytes: "hello log"')), lines.join('\n'));
+    assert.match(api.statusBar().text, new RegExp(`127\\.0\\.0\\.1:${server.port}\\s+↓\\d+ ↑\\d+ ✗\\d+`));
+  });
+
+  it('says a busy port is in use, and starts nothing', async () => {
+    const api = await getApi();
+    const first = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    assert.ok(first);
+    const mark = api.logLines().length;
+    const second = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: first.port });
+    assert.equal(second, undefined);
+    assert.equal(api.workbench.runningServers.length, 1);
+    assert.ok(logSince(api, mark).some((line) => line.includes(`${first.port}`) && /already in use/.test(line)), logSince(api, mark).join('\n'));
+  });
+
+  it('stops a server by id, idempotently, and frees its port at once', async () => {
+    const api = await getApi();
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    assert.ok(server);
+    assert.equal(await vscode.commands.executeCommand('udpWorkbench.stopServer', server.id), true);
+    assert.equal(api.workbench.runningServers.length, 0);
+    assert.equal(await vscode.commands.executeCommand('udpWorkbench.stopServer', server.id), false);
+    const again = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: server.port });
+    assert.equal(again?.port, server.port);
+    assert.match(api.statusBar().text, new RegExp(`127\\.0\\.0\\.1:${server.port}`));
+    assert.equal(await vscode.commands.executeCommand('udpWorkbench.stopAllServers'), 1);
+    assert.match(api.statusBar().text, /^\$\(circle-slash\) UDP/);
+  });
+
+  it('simulates loss live with a seed, logging and counting every drop', async () => {
+    const api = await getApi();
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    assert.ok(server);
+    const mark = api.logLines().length;
+    const droppedBefore = api.statusBar().totals.dropped;
+    const simulation = await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=100% seed=9' });
+    assert.deepEqual(simulation, { ...server.simulation, dropInbound: 1, seed: 9 });
+    assert.equal(await roundTrip('127.0.0.1', server.port, 'lost', 200), undefined);
+    const lines = await waitFor('the drop in the log', () => logSince(api, mark).some((l) => l.includes('dropped #1')) && logSince(api, mark));
+    assert.ok(lines.some((l) => /dropped #1 from 127\.0\.0\.1:\d+, 4 bytes: simulated loss on the way in/.test(l)), lines.join('\n'));
+    assert.equal(api.statusBar().totals.dropped, droppedBefore + 1);
+    assert.match(api.statusBar().text, new RegExp(`✗${droppedBefore + 1}$`));
+
+    await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'off' });
+    assert.equal(await roundTrip('127.0.0.1', server.port, 'back'), 'back');
+  });
+
+  it('rejects a bad simulation with the reason, and keeps the old one', async () => {
+    const api = await getApi();
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, simulation: { dropInbound: 0.25 } });
+    assert.ok(server);
+    const mark = api.logLines().length;
+    assert.equal(await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=250%' }), undefined);
+    assert.ok(logSince(api, mark).some((l) => /dropInbound|loss/.test(l) && /250|2\.5/.test(l)), logSince(api, mark).join('\n'));
+    assert.equal(api.workbench.server(server.id)?.simulation.dropInbound, 0.25);
+  });
+});
