@@ -1,0 +1,337 @@
+import type { Endpoint } from './endpoint';
+import { isWorkbenchError } from './errors';
+import type { Expectation } from './expectation';
+import { encodePayload, type PayloadEncoding } from './payload';
+import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
+import { expandFileVariables, scanTemplate, type TemplatePart } from './requestVariables';
+
+/**
+ * Reads a `.udp` file: `@name = value` file variables, and datagram blocks separated by `###` lines, each
+ * with optional `@header value` lines and then the payload. Never throws; everything wrong becomes a
+ * `Problem` with its position. One pass over the lines, and each line is read a fixed number of times.
+ */
+
+/** Positions are 0-based; `endColumn` is exclusive. */
+export interface Problem {
+  readonly line: number;
+  readonly column: number;
+  readonly endColumn: number;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
+
+export interface Located<T> {
+  readonly value: T;
+  readonly line: number;
+}
+
+export type FileVariable = Located<string>;
+
+export interface RequestBlock {
+  /** What follows `###`, or "Block N" (1-based) when nothing does. */
+  readonly name: string;
+  /** The block's lines, 0-based and inclusive: from its `###` line to the line before the next one. */
+  readonly range: { readonly start: number; readonly end: number };
+  readonly target?: Located<Endpoint>;
+  /** `@encoding utf8` is text with escapes: the `escaped` encoding. */
+  readonly encoding?: Located<PayloadEncoding>;
+  readonly timeoutMs?: Located<number>;
+  readonly retries?: Located<number>;
+  readonly expect?: Located<Expectation>;
+  /** Send a burst of this many datagrams. */
+  readonly repeat?: Located<number>;
+  readonly ratePerSecond?: Located<number>;
+  /** The payload as written: its lines joined with \n, comment lines left out, `{{…}}` not filled in yet. */
+  readonly payload: string;
+  /** Where the payload starts; the block's first line when it has none. */
+  readonly payloadLine: number;
+}
+
+export interface RequestFile {
+  readonly variables: ReadonlyMap<string, FileVariable>;
+  readonly blocks: readonly RequestBlock[];
+  /** Sorted by position. */
+  readonly problems: readonly Problem[];
+}
+
+/** In the file, the headers use the short names; a block spells out the unit. */
+const FIELDS = {
+  target: 'target',
+  encoding: 'encoding',
+  timeout: 'timeoutMs',
+  retries: 'retries',
+  expect: 'expect',
+  repeat: 'repeat',
+  rate: 'ratePerSecond',
+} as const satisfies Record<HeaderName, keyof RequestBlock>;
+
+const SEPARATOR = /^\s*###/;
+const COMMENT = /^\s*(?:#|\/\/)/;
+const BLANK = /^\s*$/;
+/** `@name`: a header, or with `=` after it a file variable. The name is optional so `@` alone is reported. */
+const AT_NAME = /^(\s*)@([A-Za-z_][\w.-]*)?/;
+const HEADER_LIST = HEADER_NAMES.map((name) => `@${name}`).join(', ');
+
+interface AtLine {
+  readonly line: number;
+  readonly name: string;
+  /** Column of the `@`, and of what follows the name. */
+  readonly column: number;
+  readonly valueColumn: number;
+}
+
+interface BlockDraft {
+  readonly name: string;
+  readonly start: number;
+  end: number;
+  readonly headers: AtLine[];
+  readonly payloadLines: number[];
+}
+
+export function parseRequestFile(text: string): RequestFile {
+  const lines = text.split(/\r\n|\r|\n/);
+  const problems: Problem[] = [];
+  const report = (line: number, column: number, endColumn: number, message: string, severity: Problem['severity'] = 'error'): void => {
+    problems.push({ line, column, endColumn: Math.max(endColumn, column + 1), message, severity });
+  };
+  const { drafts, definitions } = splitLines(lines, report);
+  const variables = defineVariables(lines, definitions, report);
+  const blocks = drafts.map((draft, index) => readBlock(lines, draft, index, variables, report));
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { variables, blocks, problems };
+}
+
+/** The block whose lines include `line`. */
+export function blockAt(file: RequestFile, line: number): RequestBlock | undefined {
+  return file.blocks.find((block) => block.range.start <= line && line <= block.range.end);
+}
+
+/** The errors inside a block: a block with any is not sent. */
+export function errorsIn(file: RequestFile, block: RequestBlock): Problem[] {
+  return file.problems.filter((p) => p.severity === 'error' && block.range.start <= p.line && p.line <= block.range.end);
+}
+
+type Report = (line: number, column: number, endColumn: number, message: string, severity?: Problem['severity']) => void;
+
+/** The shape of the file: which lines are separators, headers, variables and payload. */
+function splitLines(lines: readonly string[], report: Report): { drafts: BlockDraft[]; definitions: AtLine[] } {
+  const drafts: BlockDraft[] = [];
+  const definitions: AtLine[] = [];
+  // Before the first ###, the file holds variables; a header or payload line there starts an unnamed block.
+  let current: BlockDraft | undefined;
+  let inPayload = false;
+  const startBlock = (name: string, line: number): BlockDraft => {
+    if (current) current.end = line - 1;
+    current = { name, start: line, end: lines.length - 1, headers: [], payloadLines: [] };
+    drafts.push(current);
+    inPayload = false;
+    return current;
+  };
+
+  lines.forEach((text, line) => {
+    if (SEPARATOR.test(text)) {
+      startBlock(text.replace(/^\s*#+/, '').trim(), line);
+      return;
+    }
+    if (COMMENT.test(text)) return;
+    if (!inPayload) {
+      if (BLANK.test(text)) return;
+      const at = AT_NAME.exec(text);
+      if (at) {
+        const [whole, indent, name = ''] = at;
+        const found = { line, name, column: indent.length, valueColumn: whole.length };
+        if (name === '') report(line, found.column, found.column + 1, `Write a header (${HEADER_LIST}) or a variable (@name = value) after @.`);
+        else if (/^\s*=/.test(text.slice(whole.length))) definitions.push(found);
+        else (current ?? startBlock('', line)).headers.push(found);
+        return;
+      }
+      inPayload = true;
+    }
+    (current ?? startBlock('', line)).payloadLines.push(line);
+  });
+  return { drafts, definitions };
+}
+
+function defineVariables(lines: readonly string[], definitions: readonly AtLine[], report: Report): Map<string, FileVariable> {
+  const variables = new Map<string, FileVariable>();
+  for (const { line, name, column, valueColumn: nameEnd } of definitions) {
+    const earlier = variables.get(name);
+    if (earlier) {
+      report(line, column, nameEnd, `@${name} is already defined on line ${earlier.line + 1}.`);
+      continue;
+    }
+    if (isHeaderName(name)) {
+      report(line, column, nameEnd, `@${name} is a header, not a variable: write @${name} value, without "=".`);
+      continue;
+    }
+    const text = lines[line];
+    const valueStart = text.indexOf('=', nameEnd) + 1;
+    // A value runs to the end of the line or to a " #" comment.
+    const commentAt = text.slice(valueStart).search(/\s#/);
+    const raw = commentAt === -1 ? text.slice(valueStart) : text.slice(valueStart, valueStart + commentAt);
+    const value = raw.trim();
+    const braces = raw.indexOf('{{');
+    if (braces !== -1) {
+      const at = valueStart + braces;
+      report(line, at, at + 2, 'A variable\'s value is used as written: {{…}} is not filled in here.', 'warning');
+    }
+    variables.set(name, { value, line });
+  }
+  return variables;
+}
+
+function readBlock(
+  lines: readonly string[],
+  draft: BlockDraft,
+  index: number,
+  variables: ReadonlyMap<string, FileVariable>,
+  report: Report,
+): RequestBlock {
+  const block: { -readonly [Key in keyof RequestBlock]: RequestBlock[Key] } = {
+    name: draft.name || `Block ${index + 1}`,
+    range: { start: draft.start, end: draft.end },
+    payload: '',
+    payloadLine: draft.payloadLines[0] ?? draft.start,
+  };
+  const seen = new Map<string, number>();
+  for (const header of draft.headers) {
+    const { line, name, column, valueColumn } = header;
+    if (!isHeaderName(name)) {
+      report(line, column, valueColumn, `Unknown header @${name}: use ${HEADER_LIST}; a payload line that starts with @ can be written \\x40.`);
+      continue;
+    }
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      report(line, column, valueColumn, `@${name} is already set on line ${earlier + 1} of this block.`);
+      continue;
+    }
+    seen.set(name, line);
+    const value = readHeaderLine(lines[line], header, name, variables, report);
+    if (value !== undefined) Object.assign(block, { [FIELDS[name]]: { value, line } });
+  }
+
+  // Payload lines continue to the end of the block; blank lines after the last one separate blocks.
+  let last = draft.payloadLines.length;
+  while (last > 0 && BLANK.test(lines[draft.payloadLines[last - 1]])) last--;
+  const payloadLines = draft.payloadLines.slice(0, last);
+  block.payload = payloadLines.map((line) => lines[line]).join('\n');
+  if (payloadLines.length === 0) {
+    report(draft.start, 0, lines[draft.start].length, `${block.name} has no payload: write the datagram's text below its headers.`);
+  }
+  checkPayload(lines, payloadLines, block, variables, report);
+  checkHeadersTogether(lines, block, report);
+  return block;
+}
+
+/** A header's value, or undefined after reporting what is wrong with it. */
+function readHeaderLine(
+  text: string,
+  header: AtLine,
+  name: HeaderName,
+  variables: ReadonlyMap<string, FileVariable>,
+  report: Report,
+): unknown {
+  const { line, valueColumn } = header;
+  const source = text.slice(valueColumn);
+  const scanned = scanTemplate(source, (variable) => variables.has(variable));
+  for (const problem of scanned.problems) report(line, valueColumn + problem.start, valueColumn + problem.end, problem.message);
+  const builtins = scanned.parts.filter(isBuiltin);
+  for (const part of builtins) {
+    report(line, valueColumn + part.start, valueColumn + part.end, `${source.slice(part.start, part.end)} changes with every datagram, so it only works in the payload.`);
+  }
+  if (scanned.problems.length > 0 || builtins.length > 0) return undefined;
+  const expanded = expandFileVariables(source, scanned.parts, variables);
+  const reading = readHeader(name, expanded.text);
+  if (!('message' in reading)) return reading.value;
+  const { start, end } = expanded.toSource(reading.start, reading.end);
+  report(line, valueColumn + start, valueColumn + end, reading.message);
+  return undefined;
+}
+
+/** The payload's references, and whether its encoding can read it, with the position of the first mistake. */
+function checkPayload(
+  lines: readonly string[],
+  payloadLines: readonly number[],
+  block: RequestBlock,
+  variables: ReadonlyMap<string, FileVariable>,
+  report: Report,
+): void {
+  const encoding = block.encoding?.value ?? 'escaped';
+  let hasBraces = false;
+  for (const line of payloadLines) {
+    const scanned = scanTemplate(lines[line], (name) => variables.has(name));
+    const lineHasBraces = scanned.hasReferences || scanned.problems.length > 0;
+    hasBraces ||= lineHasBraces;
+    for (const problem of scanned.problems) report(line, problem.start, problem.end, problem.message);
+    for (const part of scanned.parts) {
+      if (block.repeat && isBuiltin(part)) {
+        report(line, part.start, part.end, 'Every datagram of a burst carries the same bytes: this is filled in once per burst.', 'warning');
+      }
+    }
+    // An escape never spans a {{…}}, and hex digits never span a line; base64 can do both, and is checked below.
+    // A whole line is checked so that the column in the encoder's message is the column in the editor.
+    if (encoding === 'escaped') checkEncoding(withReferencesBlanked(scanned.parts), encoding, line, report);
+    if (encoding === 'hex' && !lineHasBraces) checkEncoding(lines[line], encoding, line, report);
+  }
+  if (encoding === 'base64' && !hasBraces && payloadLines.length > 0) {
+    try {
+      encodePayload(block.payload, encoding);
+    } catch (err) {
+      if (!isWorkbenchError(err)) throw err;
+      const [line, column] = positionInPayload(lines, payloadLines, err.offset ?? 0);
+      report(line, column, column + 1, err.text);
+    }
+  }
+}
+
+/** Line and column of an offset into the payload (its lines joined with \n). */
+function positionInPayload(lines: readonly string[], payloadLines: readonly number[], offset: number): [number, number] {
+  let start = 0;
+  for (const line of payloadLines) {
+    const end = start + lines[line].length + 1;
+    if (offset < end) return [line, offset - start];
+    start = end;
+  }
+  const last = payloadLines[payloadLines.length - 1];
+  return [last, lines[last].length];
+}
+
+/** The line with each {{…}} (and each broken one) turned into spaces, so columns stay where they were. */
+function withReferencesBlanked(parts: readonly TemplatePart[]): string {
+  let out = '';
+  for (const part of parts) {
+    if (part.kind !== 'text') continue;
+    out += ' '.repeat(part.start - out.length) + part.text;
+  }
+  return out;
+}
+
+function isBuiltin(part: TemplatePart): part is Exclude<TemplatePart, { kind: 'text' | 'variable' }> {
+  return part.kind !== 'text' && part.kind !== 'variable';
+}
+
+function checkEncoding(text: string, encoding: PayloadEncoding, line: number, report: Report): void {
+  try {
+    encodePayload(text, encoding);
+  } catch (err) {
+    if (!isWorkbenchError(err)) throw err;
+    const column = err.offset ?? 0;
+    report(line, column, column + 1, err.text);
+  }
+}
+
+/** Headers that make no sense together, and the ones that another makes pointless. */
+function checkHeadersTogether(lines: readonly string[], block: RequestBlock, report: Report): void {
+  const mark = (header: Located<unknown> | undefined, message: string, severity: Problem['severity']): void => {
+    if (header) report(header.line, 0, lines[header.line].length, message, severity);
+  };
+  if (block.repeat) {
+    mark(block.expect, '@expect checks a single reply; a burst (@repeat) reports loss and round-trip times instead. Remove one of them.', 'error');
+    mark(block.retries, '@retries does not apply to a burst: each of its datagrams is sent once.', 'warning');
+  } else {
+    mark(block.ratePerSecond, '@rate only applies to a burst: add @repeat N to send N datagrams at this rate.', 'warning');
+  }
+  if (block.expect?.value.kind === 'none') {
+    mark(block.retries, '@retries does not apply with @expect none: the datagram is sent once and the reply awaited once.', 'warning');
+  }
+}
