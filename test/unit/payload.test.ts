@@ -1,0 +1,190 @@
+import * as assert from 'node:assert/strict';
+import { WorkbenchError, type WorkbenchErrorCode } from '../../src/core/errors';
+import {
+  checkDatagramSize,
+  encodePayload,
+  hexDump,
+  isPrintable,
+  PAYLOAD_ENCODINGS,
+  previewText,
+  type PayloadEncoding,
+} from '../../src/core/payload';
+
+function assertFails(run: () => unknown, code: WorkbenchErrorCode, offset?: number): WorkbenchError {
+  try {
+    run();
+  } catch (err) {
+    assert.ok(err instanceof WorkbenchError, `expected a WorkbenchError, got ${String(err)}`);
+    assert.equal(err.code, code, err.text);
+    if (offset !== undefined) assert.equal(err.offset, offset, err.text);
+    assert.ok(err.hint.length > 0, 'every error says how to fix it');
+    return err;
+  }
+  assert.fail('expected an error');
+}
+
+const bytes = (...values: number[]) => Buffer.from(values);
+
+describe('encodePayload', () => {
+  it('lists every encoding', () => {
+    assert.deepEqual([...PAYLOAD_ENCODINGS], ['utf8', 'escaped', 'hex', 'base64']);
+  });
+
+  it('encodes an empty text as no bytes in every encoding', () => {
+    for (const encoding of PAYLOAD_ENCODINGS) assert.equal(encodePayload('', encoding).length, 0, encoding);
+  });
+
+  describe('utf8', () => {
+    it('takes the text as it is, backslashes included', () => {
+      assert.deepEqual(encodePayload('héllo \\n', 'utf8'), Buffer.from('héllo \\n', 'utf8'));
+    });
+  });
+
+  describe('escaped', () => {
+    const encode = (text: string) => encodePayload(text, 'escaped');
+
+    it('turns escapes into bytes and the rest into UTF-8', () => {
+      assert.deepEqual(encode(String.raw`a\nb\r\t\0\\\"\'`), Buffer.from('a\nb\r\t\0\\"\'', 'binary'));
+      assert.deepEqual(encode(String.raw`\x00\xFF\x7f`), bytes(0x00, 0xff, 0x7f));
+      assert.deepEqual(encode(String.raw`é\x41€`), Buffer.from('éA€', 'utf8'));
+      assert.deepEqual(encode(String.raw`\\x41`), Buffer.from('\\x41'));
+    });
+
+    it('rejects unknown and short escapes at the backslash', () => {
+      assert.match(assertFails(() => encode(String.raw`ab\q`), 'BAD_ESCAPE', 2).message, /column 3: a backslash followed by "q" is not an escape/);
+      assertFails(() => encode(String.raw`\x4`), 'BAD_ESCAPE', 0);
+      assertFails(() => encode(String.raw`x\xg0`), 'BAD_ESCAPE', 1);
+      assert.match(assertFails(() => encode('abc\\'), 'BAD_ESCAPE', 3).message, /lone backslash/);
+      assertFails(() => encode('\\\n'), 'BAD_ESCAPE', 0);
+    });
+  });
+
+  describe('hex', () => {
+    const encode = (text: string) => encodePayload(text, 'hex');
+
+    it('reads pairs and ignores separators and 0x prefixes', () => {
+      const deadbeef = bytes(0xde, 0xad, 0xbe, 0xef);
+      for (const text of ['deadbeef', 'de ad be ef', 'DE:AD:BE:EF', 'de,ad,be,ef', 'de-ad-be-ef', '0xde, 0xad, 0xbe, 0xef', '0XDEADBEEF', ' de\n\tad  be\r\nef ']) {
+        assert.deepEqual(encode(text), deadbeef, text);
+      }
+    });
+
+    it('names the bad character and its 1-based column', () => {
+      const error = assertFails(() => encode('de ad g0'), 'BAD_HEX', 6);
+      assert.equal(error.message, 'Malformed hex: "g" at column 7 is not a hex digit.');
+      assert.equal(error.hint, 'Use pairs of 0-9 a-f, optionally separated by spaces, colons or commas, e.g. "de ad be ef".');
+      assertFails(() => encode('0x0x12'), 'BAD_HEX', 3);
+      assertFails(() => encode('de0xad'), 'BAD_HEX', 3);
+    });
+
+    it('rejects a group with an odd number of digits at its start', () => {
+      assert.match(assertFails(() => encode('de adb ef'), 'BAD_HEX', 3).message, /"adb" at column 4 has an odd number of digits/);
+      assertFails(() => encode('abc'), 'BAD_HEX', 0);
+      assertFails(() => encode('0x1, 0x2'), 'BAD_HEX', 2);
+    });
+  });
+
+  describe('base64', () => {
+    const encode = (text: string) => encodePayload(text, 'base64');
+
+    it('reads standard and URL-safe base64, with or without padding and whitespace', () => {
+      for (const text of ['aGVsbG8=', 'aGVsbG8', ' aGVs\nbG8= ']) assert.deepEqual(encode(text), Buffer.from('hello'), text);
+      assert.deepEqual(encode('+/8='), bytes(0xfb, 0xff));
+      assert.deepEqual(encode('-_8'), bytes(0xfb, 0xff));
+      assert.deepEqual(encode('QQ=='), bytes(0x41));
+    });
+
+    it('rejects what Buffer.from would silently skip', () => {
+      assert.match(assertFails(() => encode('aGV*sbG8='), 'BAD_BASE64', 3).message, /"\*" at column 4 is not a base64 character/);
+      assertFails(() => encode('QQ==QQ'), 'BAD_BASE64', 4);
+      assertFails(() => encode('Q==='), 'BAD_BASE64', 3);
+      assertFails(() => encode('QQ='), 'BAD_BASE64', 2);
+      assertFails(() => encode('QUJDR'), 'BAD_BASE64', 4);
+    });
+  });
+});
+
+describe('checkDatagramSize', () => {
+  it('accepts up to the UDP limit of each IP version', () => {
+    checkDatagramSize(65507, 4);
+    checkDatagramSize(65527, 6);
+  });
+
+  it('says how big the datagram is and how big it may be', () => {
+    const error = assertFails(() => checkDatagramSize(70000, 4), 'DATAGRAM_TOO_LARGE');
+    assert.equal(error.message, 'The datagram is 70,000 bytes; UDP over IPv4 carries at most 65,507.');
+    assert.match(error.hint, /split/);
+    assertFails(() => checkDatagramSize(65528, 6), 'DATAGRAM_TOO_LARGE');
+  });
+});
+
+describe('isPrintable', () => {
+  it('accepts UTF-8 text with tabs and line breaks', () => {
+    for (const text of ['', 'hello', 'a\tb\r\nc', 'héllo €😀']) assert.equal(isPrintable(Buffer.from(text)), true, text);
+  });
+
+  it('rejects control characters and bytes that are not UTF-8', () => {
+    for (const buf of [bytes(0), bytes(0x61, 0x1b), bytes(0x7f), Buffer.from('\u0085'), bytes(0xff), bytes(0xe2, 0x82), bytes(0xc0, 0x80)]) {
+      assert.equal(isPrintable(buf), false, buf.toString('hex'));
+    }
+  });
+});
+
+describe('previewText', () => {
+  it('quotes text on one line with control characters escaped', () => {
+    assert.equal(previewText(Buffer.from('hi\n\t\r\0\x1b'), 100), String.raw`"hi\n\t\r\x00\x1b"`);
+    assert.equal(previewText(Buffer.alloc(0), 100), '""');
+  });
+
+  it('escapes bytes that are not UTF-8 one by one', () => {
+    assert.equal(previewText(bytes(0xff, 0x41, 0xe2, 0x82), 100), String.raw`"\xffA\xe2\x82"`);
+  });
+
+  it('escapes characters that could break or reorder the log line', () => {
+    assert.equal(previewText(Buffer.from('a\u2028b\u202ec\u0085'), 100), String.raw`"a\u2028b\u202ec\u0085"`);
+  });
+
+  it('says how much was cut, and never cuts a character in half', () => {
+    assert.equal(previewText(Buffer.from('hello world'), 5), '"hello" … (+6 bytes)');
+    assert.equal(previewText(Buffer.from('ab€'), 4), '"ab" … (+3 bytes)');
+    assert.equal(previewText(Buffer.from('ab€'), 5), '"ab€"');
+    assert.equal(previewText(Buffer.from('ab'), 1), '"a" … (+1 byte)');
+    assert.equal(previewText(Buffer.from('ab'), 0), '"" … (+2 bytes)');
+  });
+});
+
+describe('hexDump', () => {
+  it('writes the classic offset, hex and ASCII columns', () => {
+    assert.deepEqual(hexDump(Buffer.from('Hello world\n'), 256), ['0000  48 65 6c 6c 6f 20 77 6f  72 6c 64 0a              |Hello world.|']);
+  });
+
+  it('writes 16 bytes a line and says how many were not shown', () => {
+    const lines = hexDump(Buffer.from(Array.from({ length: 40 }, (_, i) => i)), 20);
+    assert.deepEqual(lines, [
+      '0000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|',
+      '0010  10 11 12 13                                       |....|',
+      '… (+20 bytes not shown)',
+    ]);
+  });
+
+  it('writes nothing for no bytes', () => {
+    assert.deepEqual(hexDump(Buffer.alloc(0), 16), []);
+  });
+
+  it('widens the offset column past 64 KiB', () => {
+    const lines = hexDump(Buffer.alloc(0x10010), 0x10010);
+    assert.match(lines.at(-1) ?? '', /^10000 {2}00 /);
+  });
+});
+
+describe('encodings agree with Node on valid input', () => {
+  const sample = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 37) % 256));
+  const cases: [PayloadEncoding, string][] = [
+    ['hex', sample.toString('hex')],
+    ['base64', sample.toString('base64')],
+    ['base64', sample.toString('base64url')],
+  ];
+  for (const [encoding, text] of cases) {
+    it(`${encoding}: ${text.slice(0, 12)}…`, () => assert.deepEqual(encodePayload(text, encoding), sample));
+  }
+});
