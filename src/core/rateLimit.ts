@@ -30,7 +30,7 @@ export class PeerRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly perMs: number;
   private readonly burst: number;
-  private readonly exemptLoopback: boolean;
+  readonly exemptLoopback: boolean;
   private readonly maxPeers: number;
 
   constructor(settings: RateLimitSettings) {
