@@ -1,0 +1,369 @@
+import * as dgram from 'node:dgram';
+import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parsePort, resolveHost } from './endpoint';
+import { WorkbenchError } from './errors';
+import type { DropReason, EventSink, Peer } from './events';
+import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
+import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
+import { compileTemplate, type CompiledTemplate } from './template';
+
+/** mirror: the same bytes back; template: the filled-in template; none: listen only. */
+export type ReplyMode = 'mirror' | 'template' | 'none';
+
+export interface EchoServerOptions {
+  host: string;
+  /** 0 picks any free port. */
+  port: number;
+  replyMode?: ReplyMode;
+  template?: string;
+  simulation?: SimulationSettings;
+  /** false turns rate limiting off. */
+  rateLimit?: RateLimitSettings | false;
+  /** Let replies to other machines be larger than their request. */
+  allowAmplification?: boolean;
+  emit?: EventSink;
+  id?: string;
+}
+
+/**
+ * Every received datagram ends up in exactly one of answered, dropped, rateLimited, listened or cancelled,
+ * and is pending until then, so at every moment:
+ *   received === answered + dropped + rateLimited + listened + cancelled + pending
+ */
+export interface ServerCounters {
+  received: number;
+  /** At least one copy of its reply was sent. */
+  answered: number;
+  /** Reply copies sent, duplicates included. */
+  replies: number;
+  /** Dropped for any reason but 'rate-limited'. */
+  dropped: number;
+  rateLimited: number;
+  /** Received in 'none' mode. */
+  listened: number;
+  /** Its reply had not left yet when the server stopped. */
+  cancelled: number;
+  /** Its reply is waiting for its delay or for the socket. */
+  pending: number;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Every reason, 'rate-limited' included. */
+  droppedBy: Record<DropReason, number>;
+}
+
+const REPLY_MODES: readonly ReplyMode[] = ['mirror', 'template', 'none'];
+
+let serversStarted = 0;
+
+/** One datagram's reply on its way out, until each of its copies is sent, failed or cancelled. */
+class OutgoingReply {
+  delivered = false;
+  failed = false;
+  constructor(
+    readonly requestSize: number,
+    readonly payload: Buffer,
+    readonly peer: Peer,
+    readonly seq: number,
+    readonly receivedAt: number,
+    readonly truncated: boolean,
+    public unsettled: number,
+  ) {}
+}
+
+/** One bound UDP socket: receive → rate limit → impair → reply, with typed events and counters. */
+export class EchoServer {
+  private readonly count: ServerCounters = {
+    received: 0,
+    answered: 0,
+    replies: 0,
+    dropped: 0,
+    rateLimited: 0,
+    listened: 0,
+    cancelled: 0,
+    pending: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    droppedBy: { 'simulated-loss-inbound': 0, 'simulated-loss-outbound': 0, 'rate-limited': 0, 'amplification-guard': 0, 'send-failed': 0 },
+  };
+  readonly id: string;
+  readonly local: Peer;
+  /** Bound to an address other machines can reach. */
+  readonly exposed: boolean;
+  private readonly emit: EventSink | undefined;
+  private mode: ReplyMode;
+  private replyTemplate: string | undefined;
+  private fillTemplate: CompiledTemplate | undefined;
+  private impairment: Impairment;
+  private readonly limiter: PeerRateLimiter | undefined;
+  private readonly guardAmplification: boolean;
+  private readonly waiting = new Map<NodeJS.Timeout, OutgoingReply>();
+  private stopping: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  /** Binds a socket and starts answering. Throws WorkbenchError; nothing is left open when it does. */
+  static async start(options: EchoServerOptions): Promise<EchoServer> {
+    const fillTemplate = checkReply(options.replyMode ?? 'mirror', options.template);
+    const impairment = new Impairment(options.simulation ?? NO_SIMULATION);
+    const limiter = options.rateLimit === false ? undefined : new PeerRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+    parsePort(options.port, { allowZero: true });
+    const { address, family } = await resolveHost(options.host);
+    const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+    try {
+      await bind(socket, address, options.port);
+    } catch (error) {
+      socket.close();
+      throw bindError(error as NodeJS.ErrnoException, address, options.port);
+    }
+    return new EchoServer(socket, options, { fillTemplate, impairment, limiter });
+  }
+
+  private constructor(
+    private readonly socket: dgram.Socket,
+    options: EchoServerOptions,
+    checked: { fillTemplate: CompiledTemplate | undefined; impairment: Impairment; limiter: PeerRateLimiter | undefined },
+  ) {
+    const bound = socket.address();
+    this.local = { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.exposed = !isLoopback(this.local.address);
+    this.id = options.id ?? `udp-${++serversStarted}`;
+    this.emit = options.emit;
+    this.mode = options.replyMode ?? 'mirror';
+    this.replyTemplate = options.template;
+    this.fillTemplate = checked.fillTemplate;
+    this.impairment = checked.impairment;
+    // A loopback socket only hears this machine, so there a loopback exemption covers every peer.
+    this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
+    this.guardAmplification = this.exposed && !options.allowAmplification;
+    socket.on('message', this.onMessage);
+    socket.on('error', this.onSocketError);
+    this.emit?.({ kind: 'server-started', at: Date.now(), serverId: this.id, local: this.local, exposed: this.exposed });
+  }
+
+  get running(): boolean {
+    return this.stopping === undefined;
+  }
+
+  /** A snapshot. */
+  get counters(): ServerCounters {
+    return { ...this.count, droppedBy: { ...this.count.droppedBy } };
+  }
+
+  get simulation(): SimulationSettings {
+    return this.impairment.settings;
+  }
+
+  get replyMode(): ReplyMode {
+    return this.mode;
+  }
+
+  get template(): string | undefined {
+    return this.replyTemplate;
+  }
+
+  /** Applies at once to datagrams that arrive from now on, and restarts the random sequence from the seed. */
+  configureSimulation(settings: SimulationSettings): void {
+    this.impairment = new Impairment(settings);
+  }
+
+  /** Applies at once; without a template, the current one is kept. */
+  setReply(mode: ReplyMode, template = this.replyTemplate): void {
+    this.fillTemplate = checkReply(mode, template);
+    this.mode = mode;
+    this.replyTemplate = template;
+  }
+
+  /** Cancels replies still waiting for their delay, closes the socket, and resolves once the port is free. */
+  stop(): Promise<void> {
+    // Deferred a microtask so an event listener that calls stop() while stopping gets this same promise.
+    this.stopping ??= Promise.resolve().then(() => this.shutDown());
+    return this.stopping;
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+
+  private async shutDown(): Promise<void> {
+    for (const [timer, outgoing] of this.waiting) {
+      clearTimeout(timer);
+      this.copySettled(outgoing);
+    }
+    this.waiting.clear();
+    await new Promise<void>((resolve) => this.socket.close(resolve));
+    // Sends the socket had queued report back (cancelled) after it closes.
+    if (this.count.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.emit?.({ kind: 'server-stopped', at: Date.now(), serverId: this.id, local: this.local });
+  }
+
+  private readonly onMessage = (request: Buffer, peer: dgram.RemoteInfo): void => {
+    const count = this.count;
+    const seq = ++count.received;
+    count.bytesReceived += request.length;
+    const at = Date.now();
+    this.emit?.({ kind: 'received', at, serverId: this.id, peer, payload: request, seq });
+
+    if (this.limiter !== undefined && !this.limiter.allow(peer.address, at)) {
+      return this.drop(peer, request.length, seq, 'rate-limited', at);
+    }
+    const impairment = this.impairment;
+    if (impairment.dropsInbound()) return this.drop(peer, request.length, seq, 'simulated-loss-inbound', at);
+    if (this.mode === 'none') {
+      count.listened++;
+      return;
+    }
+    let payload = this.mode === 'mirror' ? request : this.fillTemplate!({ payload: request, peer, seq });
+    // Without this, a small spoofed request could aim a large reply at someone else.
+    const truncated = this.guardAmplification && payload.length > request.length && !isLoopback(peer.address);
+    if (truncated) payload = payload.subarray(0, request.length);
+    const plan = impairment.planReply();
+    if (plan.dropped) return this.drop(peer, request.length, seq, 'simulated-loss-outbound', at);
+    this.reply(new OutgoingReply(request.length, payload, peer, seq, at, truncated, plan.copies.length), plan);
+  };
+
+  private reply(outgoing: OutgoingReply, plan: ReplyPlan): void {
+    this.count.pending++;
+    for (const copy of plan.copies) {
+      if (copy.delayMs === 0) {
+        this.send(outgoing, copy);
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.waiting.delete(timer);
+        this.send(outgoing, copy);
+      }, copy.delayMs);
+      this.waiting.set(timer, outgoing);
+    }
+  }
+
+  private send(outgoing: OutgoingReply, copy: ReplyCopy): void {
+    const { payload, peer } = outgoing;
+    // A crafted datagram from port 0 makes send() throw; that must not crash the process hosting the server.
+    try {
+      this.socket.send(payload, peer.port, peer.address, (error) => this.copySent(outgoing, copy, error));
+    } catch (error) {
+      this.copySent(outgoing, copy, error as Error);
+    }
+  }
+
+  private copySent(outgoing: OutgoingReply, copy: ReplyCopy, error: Error | null): void {
+    const { payload, peer, seq } = outgoing;
+    if (error === null) {
+      outgoing.delivered = true;
+      this.count.replies++;
+      this.count.bytesSent += payload.length;
+      // An undelayed copy leaves within the same turn it arrived in: its receive time saves a clock read.
+      const at = copy.delayMs === 0 ? outgoing.receivedAt : Date.now();
+      const { delayMs, duplicate, reordered } = copy;
+      this.emit?.({ kind: 'replied', at, serverId: this.id, peer, payload, seq, delayMs, duplicate, reordered, truncated: outgoing.truncated });
+    } else if (!(this.stopping && (error as NodeJS.ErrnoException).code === 'ECANCELED')) {
+      outgoing.failed = true;
+      this.emit?.({ kind: 'server-error', at: Date.now(), serverId: this.id, error: sendError(error as NodeJS.ErrnoException, peer, payload.length) });
+    }
+    this.copySettled(outgoing);
+  }
+
+  /** A copy was sent, failed or cancelled; the datagram's outcome is known once all its copies are. */
+  private copySettled(outgoing: OutgoingReply): void {
+    if (--outgoing.unsettled > 0) return;
+    const count = this.count;
+    count.pending--;
+    if (outgoing.delivered) count.answered++;
+    else if (outgoing.failed) this.drop(outgoing.peer, outgoing.requestSize, outgoing.seq, 'send-failed', Date.now());
+    else count.cancelled++;
+    if (count.pending === 0) this.drained?.();
+  }
+
+  private drop(peer: Peer, size: number, seq: number, reason: DropReason, at: number): void {
+    const count = this.count;
+    if (reason === 'rate-limited') count.rateLimited++;
+    else count.dropped++;
+    count.droppedBy[reason]++;
+    this.emit?.({ kind: 'dropped', at, serverId: this.id, peer, size, seq, reason });
+  }
+
+  private readonly onSocketError = (error: NodeJS.ErrnoException): void => {
+    this.emit?.({ kind: 'server-error', at: Date.now(), serverId: this.id, error: socketError(error, this.local) });
+  };
+}
+
+/** Throws BAD_SETTING or BAD_TEMPLATE; in template mode, returns the template ready to fill in. */
+function checkReply(mode: ReplyMode, template: string | undefined): CompiledTemplate | undefined {
+  if (!REPLY_MODES.includes(mode)) {
+    throw new WorkbenchError('BAD_SETTING', `Reply mode ${JSON.stringify(mode)} is unknown; it must be one of ${REPLY_MODES.join(', ')}.`, 'Pick a reply mode in the settings.', {
+      fix: 'open-settings',
+    });
+  }
+  if (mode !== 'template') return undefined;
+  if (template === undefined) {
+    throw new WorkbenchError('BAD_TEMPLATE', 'Reply mode "template" needs a template.', 'Set the reply template, or pick another reply mode.', { fix: 'open-settings' });
+  }
+  return compileTemplate(template);
+}
+
+function bind(socket: dgram.Socket, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, address, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function bindError(error: NodeJS.ErrnoException, address: string, port: number): WorkbenchError {
+  const cause = error;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new WorkbenchError('PORT_IN_USE', `Port ${port} on ${address} is already in use.`, 'Stop the program using it, or pick another port (0 picks any free one).', {
+        fix: 'use-another-port',
+        cause,
+      });
+    case 'EACCES':
+      return new WorkbenchError(
+        'PERMISSION_DENIED',
+        `Binding port ${port} on ${address} was not permitted.`,
+        'Ports below 1024 need administrator rights, and some systems reserve others: pick another port (0 picks any free one).',
+        { fix: 'use-another-port', cause },
+      );
+    case 'EADDRNOTAVAIL':
+      return new WorkbenchError(
+        'ADDRESS_NOT_AVAILABLE',
+        `${address} is not an address of this machine.`,
+        'Bind to 127.0.0.1 or ::1 (this machine only), 0.0.0.0 or :: (every interface), or one of this machine’s own addresses.',
+        { fix: 'open-settings', cause },
+      );
+    default:
+      return new WorkbenchError('SOCKET_ERROR', `Could not bind port ${port} on ${address}: ${error.message}`, 'Check the bind address and port settings.', {
+        fix: 'open-settings',
+        cause,
+      });
+  }
+}
+
+function sendError(error: NodeJS.ErrnoException, peer: Peer, size: number): WorkbenchError {
+  const to = formatEndpoint(peer);
+  const cause = error;
+  switch (error.code) {
+    case 'EMSGSIZE':
+      return new WorkbenchError(
+        'DATAGRAM_TOO_LARGE',
+        `A reply of ${size} bytes to ${to} is too large for one datagram.`,
+        `Shorten the reply template: a datagram carries at most ${MAX_DATAGRAM_BYTES[peer.family === 'IPv6' ? 6 : 4]} bytes. The server keeps listening.`,
+        { fix: 'open-settings', cause },
+      );
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return new WorkbenchError('NETWORK_UNREACHABLE', `Could not reply to ${to}: no route to it.`, 'The server keeps listening.', { cause });
+    default:
+      return new WorkbenchError('SOCKET_ERROR', `Could not reply to ${to}: ${error.message}`, 'The server keeps listening.', { cause });
+  }
+}
+
+function socketError(error: NodeJS.ErrnoException, local: Peer): WorkbenchError {
+  const on = formatEndpoint(local);
+  const cause = error;
+  if (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET') {
+    // Windows reports an ICMP "port unreachable" for an earlier reply as an error on the next receive.
+    return new WorkbenchError('CONNECTION_REFUSED', `A peer of ${on} refused a reply: nothing listens on its port any more.`, 'The server keeps listening.', { cause });
+  }
+  return new WorkbenchError('SOCKET_ERROR', `The socket on ${on} reported an error: ${error.message}`, 'The server keeps listening.', { cause });
+}

@@ -1,0 +1,505 @@
+import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import { EchoServer, type EchoServerOptions, type ServerCounters } from '../../src/core/echoServer';
+import { isWorkbenchError, type WorkbenchErrorCode } from '../../src/core/errors';
+import type { DropReason, Peer, ServerEvent, WorkbenchEvent } from '../../src/core/events';
+import { Impairment, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+
+type Loopback = '127.0.0.1' | '::1';
+type EventOf<K extends ServerEvent['kind']> = Extract<ServerEvent, { kind: K }>;
+
+const WAIT_MS = 2000;
+
+/** Collects a server's events and lets a test wait for one. */
+class Recorder {
+  readonly events: ServerEvent[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  readonly emit = (event: WorkbenchEvent): void => {
+    this.events.push(event as ServerEvent);
+    for (const wake of this.waiters) wake();
+  };
+
+  of<K extends ServerEvent['kind']>(kind: K): Array<EventOf<K>> {
+    return this.events.filter((event): event is EventOf<K> => event.kind === kind);
+  }
+
+  waitFor(match: (event: ServerEvent) => boolean, what: string): Promise<ServerEvent> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = this.events.find(match);
+        if (!found) return;
+        done();
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${what} event within ${WAIT_MS} ms`));
+      }, WAIT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  outcome(seq: number): Promise<ServerEvent> {
+    return this.waitFor((event) => (event.kind === 'dropped' || event.kind === 'replied') && event.seq === seq, `reply or drop of #${seq}`);
+  }
+}
+
+/** A client socket on loopback that queues what it receives. */
+class Client {
+  private readonly inbox: Buffer[] = [];
+  private wake: (() => void) | undefined;
+
+  private constructor(private readonly socket: dgram.Socket) {
+    socket.on('message', (message) => {
+      this.inbox.push(message);
+      this.wake?.();
+    });
+  }
+
+  static open(host: Loopback): Promise<Client> {
+    const socket = dgram.createSocket(host === '::1' ? 'udp6' : 'udp4');
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, host, () => resolve(new Client(socket)));
+    });
+  }
+
+  send(payload: string | Buffer, to: Peer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(payload, to.port, to.address, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /** The next datagram, or a rejection after `timeoutMs`. */
+  async next(timeoutMs = WAIT_MS): Promise<Buffer> {
+    if (this.inbox.length === 0) await this.arrival(timeoutMs);
+    const message = this.inbox.shift();
+    if (message === undefined) throw new Error(`no reply within ${timeoutMs} ms`);
+    return message;
+  }
+
+  async nothingFor(ms: number): Promise<void> {
+    await this.arrival(ms);
+    assert.deepEqual(this.inbox, [], 'expected no datagram');
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private arrival(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      this.wake = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}
+
+const servers: EchoServer[] = [];
+const clients: Client[] = [];
+
+async function start(options: Partial<EchoServerOptions> = {}): Promise<{ server: EchoServer; recorder: Recorder }> {
+  const recorder = new Recorder();
+  const server = await EchoServer.start({ host: '127.0.0.1', port: 0, emit: recorder.emit, ...options });
+  servers.push(server);
+  return { server, recorder };
+}
+
+async function client(host: Loopback = '127.0.0.1'): Promise<Client> {
+  const opened = await Client.open(host);
+  clients.push(opened);
+  return opened;
+}
+
+function simulation(changes: Partial<SimulationSettings>): SimulationSettings {
+  return { ...NO_SIMULATION, ...changes };
+}
+
+function assertInvariant(counters: ServerCounters): void {
+  const { received, answered, dropped, rateLimited, listened, cancelled, pending } = counters;
+  assert.equal(received, answered + dropped + rateLimited + listened + cancelled + pending, JSON.stringify(counters));
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited >= WAIT_MS) throw new Error(`${what} did not happen within ${WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Open UDP sockets in this process, to check that a failed start leaves none behind. */
+async function openUdpSockets(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return process.getActiveResourcesInfo().filter((name) => name === 'UDPWrap').length;
+}
+
+function failsWith(code: WorkbenchErrorCode, check: (error: { message: string; hint: string; fix?: string }) => boolean = () => true) {
+  return (error: unknown): boolean => isWorkbenchError(error) && error.code === code && check(error);
+}
+
+describe('EchoServer', () => {
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+    for (const opened of clients.splice(0)) opened.close();
+  });
+
+  describe('replies', () => {
+    for (const host of ['127.0.0.1', '::1'] as const) {
+      it(`mirrors a datagram over ${host === '::1' ? 'IPv6' : 'IPv4'}`, async () => {
+        const { server, recorder } = await start({ host });
+        const sender = await client(host);
+        await sender.send('hello', server.local);
+        assert.equal((await sender.next()).toString(), 'hello');
+        assert.equal(server.local.address, host);
+        assert.equal(server.local.family, host === '::1' ? 'IPv6' : 'IPv4');
+        assert.deepEqual(
+          recorder.events.map((event) => event.kind),
+          ['server-started', 'received', 'replied'],
+        );
+        const [started] = recorder.of('server-started');
+        assert.deepEqual(started.local, server.local);
+        assert.equal(started.exposed, false);
+        assert.equal(server.exposed, false);
+        const [received] = recorder.of('received');
+        assert.equal(received.seq, 1);
+        assert.equal(received.payload.toString(), 'hello');
+        assert.equal(received.serverId, server.id);
+        const [replied] = recorder.of('replied');
+        assert.deepEqual(
+          { seq: replied.seq, delayMs: replied.delayMs, duplicate: replied.duplicate, reordered: replied.reordered, truncated: replied.truncated },
+          { seq: 1, delayMs: 0, duplicate: false, reordered: false, truncated: false },
+        );
+        assert.equal(replied.payload.toString(), 'hello');
+        assert.equal(replied.peer.port, received.peer.port);
+      });
+    }
+
+    it('fills in the template', async () => {
+      const { server } = await start({ replyMode: 'template', template: 'got ${text} as #${seq}' });
+      const sender = await client();
+      await sender.send('ping', server.local);
+      assert.equal((await sender.next()).toString(), 'got ping as #1');
+      await sender.send('pong', server.local);
+      assert.equal((await sender.next()).toString(), 'got pong as #2');
+    });
+
+    it('only listens in none mode', async () => {
+      const { server, recorder } = await start({ replyMode: 'none' });
+      const sender = await client();
+      await sender.send('quiet', server.local);
+      await recorder.waitFor((event) => event.kind === 'received', 'received');
+      await sender.nothingFor(150);
+      assert.equal(server.counters.listened, 1);
+      assert.equal(server.counters.replies, 0);
+    });
+
+    it('changes reply mode and template while running', async () => {
+      const { server, recorder } = await start();
+      const sender = await client();
+      await sender.send('a', server.local);
+      assert.equal((await sender.next()).toString(), 'a');
+      server.setReply('none');
+      await sender.send('b', server.local);
+      await recorder.waitFor((event) => event.kind === 'received' && event.seq === 2, 'received #2');
+      await sender.nothingFor(100);
+      server.setReply('template', 'n=${seq}');
+      assert.deepEqual([server.replyMode, server.template], ['template', 'n=${seq}']);
+      await sender.send('c', server.local);
+      assert.equal((await sender.next()).toString(), 'n=3');
+    });
+
+    it('runs several servers at once, each on its own real port', async () => {
+      const started = await Promise.all([start(), start(), start({ host: '::1' }), start({ id: 'mine' })]);
+      const ports = started.map(({ server }) => server.local.port);
+      for (const port of ports) assert.ok(port > 0 && port <= 65535, `port ${port}`);
+      assert.equal(new Set(ports.map((port, i) => `${started[i].server.local.address} ${port}`)).size, 4);
+      const ids = started.map(({ server }) => server.id);
+      assert.equal(new Set(ids).size, 4);
+      assert.equal(ids[3], 'mine');
+      for (const id of ids.slice(0, 3)) assert.match(id, /^udp-\d+$/);
+      for (const { server } of started) {
+        const sender = await client(server.local.family === 'IPv6' ? '::1' : '127.0.0.1');
+        await sender.send(`to ${server.id}`, server.local);
+        assert.equal((await sender.next()).toString(), `to ${server.id}`);
+      }
+    });
+
+    it('survives a reply that cannot be sent, and keeps answering', async () => {
+      // 40,000 bytes as hex is 80,000: too large for one datagram, so the socket refuses to send it.
+      const { server, recorder } = await start({ replyMode: 'template', template: '${hex}' });
+      const sender = await client();
+      await sender.send(Buffer.alloc(40_000, 0xab), server.local);
+      const dropped = await recorder.outcome(1);
+      assert.equal(dropped.kind === 'dropped' && dropped.reason, 'send-failed');
+      const [failure] = recorder.of('server-error');
+      assert.equal(failure.error.code, 'DATAGRAM_TOO_LARGE');
+      assert.match(failure.error.message, /80000 bytes/);
+      await sender.send('ok', server.local);
+      assert.equal((await sender.next()).toString(), '6f6b');
+      assert.equal(server.running, true);
+      const counters = server.counters;
+      assert.deepEqual([counters.dropped, counters.droppedBy['send-failed'], counters.answered], [1, 1, 1]);
+      assertInvariant(counters);
+    });
+  });
+
+  describe('simulation', () => {
+    it('drops exactly what an Impairment with the same seed predicts, each with a dropped event', async () => {
+      const N = 200;
+      const settings = simulation({ seed: 2024, dropInbound: 0.15, dropOutbound: 0.15 });
+      const replay = new Impairment(settings);
+      const expected = new Map<number, DropReason>();
+      for (let seq = 1; seq <= N; seq++) {
+        if (replay.dropsInbound()) expected.set(seq, 'simulated-loss-inbound');
+        else if (replay.planReply().dropped) expected.set(seq, 'simulated-loss-outbound');
+      }
+      const reasons = [...expected.values()];
+      assert.ok(reasons.includes('simulated-loss-inbound') && reasons.includes('simulated-loss-outbound'), 'the seed should drop both ways');
+
+      const { server, recorder } = await start({ simulation: settings });
+      const sender = await client();
+      for (let seq = 1; seq <= N; seq++) {
+        const outcome = recorder.outcome(seq);
+        await sender.send(`datagram ${seq}`, server.local);
+        if ((await outcome).kind === 'replied') assert.equal((await sender.next()).toString(), `datagram ${seq}`);
+      }
+
+      assert.deepEqual(new Map(recorder.of('dropped').map((event) => [event.seq, event.reason])), expected);
+      const counters = server.counters;
+      assert.equal(counters.received, N);
+      assert.equal(counters.dropped, expected.size);
+      assert.equal(counters.answered, N - expected.size);
+      assert.equal(counters.droppedBy['simulated-loss-inbound'], reasons.filter((reason) => reason === 'simulated-loss-inbound').length);
+      assertInvariant(counters);
+    });
+
+    it('delays replies measurably', async () => {
+      const { server, recorder } = await start({ simulation: simulation({ delayMs: 150 }) });
+      const sender = await client();
+      const sentAt = performance.now();
+      await sender.send('slow', server.local);
+      await sender.next();
+      const waited = performance.now() - sentAt;
+      assert.ok(waited >= 145, `the reply came after ${waited.toFixed(1)} ms`);
+      assert.equal(recorder.of('replied')[0].delayMs, 150);
+    });
+
+    it('duplicates a reply', async () => {
+      const { server, recorder } = await start({ simulation: simulation({ duplicate: 1 }) });
+      const sender = await client();
+      await sender.send('twice', server.local);
+      assert.equal((await sender.next()).toString(), 'twice');
+      assert.equal((await sender.next()).toString(), 'twice');
+      assert.deepEqual(
+        recorder.of('replied').map((event) => event.duplicate),
+        [false, true],
+      );
+      assert.deepEqual([server.counters.answered, server.counters.replies], [1, 2]);
+    });
+
+    it('reorders: a held-back reply is overtaken by a later one', async () => {
+      const { server, recorder } = await start({ simulation: simulation({ reorder: 1 }) });
+      const sender = await client();
+      await sender.send('first', server.local);
+      await recorder.waitFor((event) => event.kind === 'received', 'received #1');
+      server.configureSimulation(NO_SIMULATION);
+      await sender.send('second', server.local);
+      assert.equal((await sender.next()).toString(), 'second');
+      assert.equal((await sender.next()).toString(), 'first');
+      assert.deepEqual(
+        recorder.of('replied').map((event) => [event.seq, event.reordered]),
+        [
+          [2, false],
+          [1, true],
+        ],
+      );
+    });
+
+    it('restarts the random sequence when the simulation changes', async () => {
+      const settings = simulation({ seed: 99, dropInbound: 0.5 });
+      const { server, recorder } = await start({ simulation: settings });
+      const sender = await client();
+      const run = async (from: number): Promise<boolean[]> => {
+        const dropped: boolean[] = [];
+        for (let seq = from; seq < from + 20; seq++) {
+          const outcome = recorder.outcome(seq);
+          await sender.send('x', server.local);
+          dropped.push((await outcome).kind === 'dropped');
+          if (!dropped.at(-1)) await sender.next();
+        }
+        return dropped;
+      };
+      const first = await run(1);
+      server.configureSimulation(settings);
+      assert.deepEqual(await run(21), first);
+      assert.deepEqual(server.simulation, settings);
+    });
+
+    it('rejects invalid simulation settings and keeps the old ones', async () => {
+      await assert.rejects(start({ simulation: simulation({ dropInbound: 2 }) }), failsWith('BAD_SETTING'));
+      const { server } = await start();
+      assert.throws(() => server.configureSimulation(simulation({ delayMs: -1 })), failsWith('BAD_SETTING'));
+      assert.deepEqual(server.simulation, NO_SIMULATION);
+    });
+  });
+
+  describe('protection', () => {
+    it('rate-limits a peer that sends too fast', async () => {
+      const { server, recorder } = await start({ rateLimit: { perSecond: 1, burst: 2, exemptLoopback: false } });
+      const sender = await client();
+      const outcomes: string[] = [];
+      for (let seq = 1; seq <= 5; seq++) {
+        const outcome = recorder.outcome(seq);
+        await sender.send('x', server.local);
+        const event = await outcome;
+        outcomes.push(event.kind === 'dropped' ? event.reason : event.kind);
+      }
+      assert.deepEqual(outcomes, ['replied', 'replied', 'rate-limited', 'rate-limited', 'rate-limited']);
+      const counters = server.counters;
+      assert.deepEqual([counters.rateLimited, counters.droppedBy['rate-limited'], counters.dropped], [3, 3, 0]);
+      assertInvariant(counters);
+    });
+  });
+
+  describe('counters', () => {
+    it('keep received === answered + dropped + rateLimited + listened + cancelled + pending', async () => {
+      const { server } = await start({
+        simulation: simulation({ seed: 5, dropInbound: 0.2, dropOutbound: 0.2, duplicate: 0.3, delayMs: 5, jitterMs: 10 }),
+        rateLimit: { perSecond: 50, burst: 30, exemptLoopback: false },
+      });
+      const sender = await client();
+      let sentBytes = 0;
+      const send = async (text: string): Promise<void> => {
+        sentBytes += text.length;
+        await sender.send(text, server.local);
+      };
+      for (let i = 0; i < 40; i++) await send(`mixed ${i}`);
+      await until(() => server.counters.received === 40 && server.counters.pending === 0, 'all 40 settled');
+      server.setReply('none');
+      server.configureSimulation(NO_SIMULATION);
+      // Refills at least 5 tokens.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (let i = 0; i < 5; i++) await send(`listened ${i}`);
+      await until(() => server.counters.received === 45, 'all 45 received');
+
+      const counters = server.counters;
+      assertInvariant(counters);
+      for (const name of ['answered', 'dropped', 'rateLimited', 'listened'] as const) assert.ok(counters[name] > 0, `${name} is 0`);
+      assert.equal(counters.listened, 5);
+      assert.ok(counters.replies > counters.answered, 'some replies were duplicated');
+      const { 'rate-limited': rateLimited, ...others } = counters.droppedBy;
+      assert.equal(rateLimited, counters.rateLimited);
+      assert.equal(
+        Object.values(others).reduce((sum, count) => sum + count, 0),
+        counters.dropped,
+      );
+      assert.equal(counters.bytesReceived, sentBytes);
+      assert.ok(counters.bytesSent > 0);
+    });
+
+    it('are a snapshot', async () => {
+      const { server } = await start();
+      const counters = server.counters;
+      counters.received = 99;
+      assert.equal(server.counters.received, 0);
+    });
+  });
+
+  describe('start failures', () => {
+    it('reports PORT_IN_USE with a fix, and leaves no socket open', async () => {
+      const holder = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', resolve));
+      try {
+        const port = holder.address().port;
+        const before = await openUdpSockets();
+        await assert.rejects(
+          EchoServer.start({ host: '127.0.0.1', port }),
+          failsWith(
+            'PORT_IN_USE',
+            (error) =>
+              error.message === `Port ${port} on 127.0.0.1 is already in use.` &&
+              error.hint === 'Stop the program using it, or pick another port (0 picks any free one).' &&
+              error.fix === 'use-another-port',
+          ),
+        );
+        assert.equal(await openUdpSockets(), before);
+      } finally {
+        holder.close();
+      }
+    });
+
+    it('reports ADDRESS_NOT_AVAILABLE for an address this machine does not have', async () => {
+      // TEST-NET-1: never assigned to a real machine. Only bound, nothing is sent.
+      await assert.rejects(
+        EchoServer.start({ host: '192.0.2.1', port: 0 }),
+        failsWith('ADDRESS_NOT_AVAILABLE', (error) => error.message.includes('192.0.2.1') && error.fix === 'open-settings'),
+      );
+    });
+
+    it('reports PORT_OUT_OF_RANGE before opening a socket', async () => {
+      for (const port of [65536, -1, 1.5]) {
+        await assert.rejects(EchoServer.start({ host: '127.0.0.1', port }), failsWith('PORT_OUT_OF_RANGE'), `port ${port}`);
+      }
+    });
+
+    it('reports BAD_TEMPLATE before opening a socket', async () => {
+      const before = await openUdpSockets();
+      await assert.rejects(EchoServer.start({ host: '127.0.0.1', port: 0, replyMode: 'template', template: '${nope}' }), failsWith('BAD_TEMPLATE'));
+      await assert.rejects(EchoServer.start({ host: '127.0.0.1', port: 0, replyMode: 'template' }), failsWith('BAD_TEMPLATE'));
+      await assert.rejects(EchoServer.start({ host: '127.0.0.1', port: 0, replyMode: 'echo' as 'mirror' }), failsWith('BAD_SETTING'));
+      assert.equal(await openUdpSockets(), before);
+    });
+
+    it('rejects a bad template while running and keeps replying as before', async () => {
+      const { server } = await start();
+      assert.throws(() => server.setReply('template', '${nope}'), failsWith('BAD_TEMPLATE'));
+      assert.equal(server.replyMode, 'mirror');
+      const sender = await client();
+      await sender.send('still', server.local);
+      assert.equal((await sender.next()).toString(), 'still');
+    });
+  });
+
+  describe('stop', () => {
+    it('is idempotent, reports once, and frees the port at once', async () => {
+      const { server, recorder } = await start();
+      const { port } = server.local;
+      const first = server.stop();
+      assert.equal(server.running, false);
+      assert.equal(server.stop(), first);
+      await first;
+      await server.stop();
+      server.dispose();
+      assert.equal(recorder.of('server-stopped').length, 1);
+      assert.deepEqual(recorder.of('server-stopped')[0].local, server.local);
+
+      const again = await EchoServer.start({ host: '127.0.0.1', port });
+      servers.push(again);
+      assert.equal(again.local.port, port);
+    });
+
+    it('cancels replies still waiting for their delay, and counts them', async () => {
+      const { server, recorder } = await start({ simulation: simulation({ delayMs: 5000 }) });
+      const sender = await client();
+      for (let i = 0; i < 3; i++) await sender.send(`late ${i}`, server.local);
+      await recorder.waitFor((event) => event.kind === 'received' && event.seq === 3, 'received #3');
+      assert.equal(server.counters.pending, 3);
+      const stoppedAt = performance.now();
+      await server.stop();
+      assert.ok(performance.now() - stoppedAt < 1000, 'stop waited for the delayed replies');
+      const counters = server.counters;
+      assert.deepEqual([counters.cancelled, counters.pending, counters.replies], [3, 0, 0]);
+      assertInvariant(counters);
+      assert.equal(recorder.events.at(-1)?.kind, 'server-stopped');
+      await sender.nothingFor(100);
+    });
+  });
+});
