@@ -84,6 +84,8 @@ export async function resolveHost(host: string, family?: 4 | 6): Promise<{ addre
     if (family !== undefined && family !== literal) throw familyMismatch(host, literal, family);
     return { address: host, family: literal };
   }
+  // Node answers an empty name with a null address instead of an error.
+  if (host.trim() === '') throw unknownHost(host, family, undefined);
   try {
     const found = await dns.lookup(host, { family: family ?? 0 });
     return { address: found.address, family: found.family === 6 ? 6 : 4 };
@@ -270,5 +272,6 @@ function unknownHost(host: string, family: 4 | 6 | undefined, cause: unknown): W
     code === 'EAI_AGAIN'
       ? `Could not look up ${quoteInput(host)}: the name server did not answer.`
       : `Could not find ${what} for ${quoteInput(host)}.`;
-  return new WorkbenchError('UNKNOWN_HOST', message, 'Check the spelling, or use an IP address such as 127.0.0.1.', { cause });
+  const example = family === 6 ? '::1' : '127.0.0.1';
+  return new WorkbenchError('UNKNOWN_HOST', message, `Check the spelling, or use an IP address such as ${example}.`, { cause });
 }

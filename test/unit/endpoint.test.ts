@@ -191,6 +191,10 @@ describe('resolveHost', () => {
     assert.deepEqual(await resolveHost('localhost', 4), { address: '127.0.0.1', family: 4 });
   });
 
+  it('reports an empty name as UNKNOWN_HOST without asking the resolver', async () => {
+    await assert.rejects(resolveHost(' '), (err: unknown) => err instanceof WorkbenchError && err.code === 'UNKNOWN_HOST');
+  });
+
   it('reports a name that does not exist as UNKNOWN_HOST with a hint', async () => {
     await assert.rejects(resolveHost('no-such-host.invalid'), (err: unknown) => {
       assert.ok(err instanceof WorkbenchError);
