@@ -1,0 +1,166 @@
+import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import { sendBurst, type BurstOptions } from '../../src/core/client';
+import { EchoServer, type EchoServerOptions } from '../../src/core/echoServer';
+import { WorkbenchError } from '../../src/core/errors';
+import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+
+const burst = (server: EchoServer, more: Partial<BurstOptions> = {}): BurstOptions => ({
+  target: { host: server.local.address, port: server.local.port },
+  payload: Buffer.from('ping'),
+  timeoutMs: 1000,
+  count: 100,
+  ...more,
+});
+
+async function rejection(promise: Promise<unknown>): Promise<WorkbenchError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof WorkbenchError, `expected a WorkbenchError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('sendBurst', () => {
+  const servers: EchoServer[] = [];
+  const startServer = async (simulation: Partial<SimulationSettings> = {}, more: Partial<EchoServerOptions> = {}): Promise<EchoServer> => {
+    const server = await EchoServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      simulation: { ...NO_SIMULATION, ...simulation },
+      rateLimit: false,
+      ...more,
+    });
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+
+  it('counts exactly the datagrams the server dropped as lost: 500 at 2,000/s with 10% inbound loss', async () => {
+    const server = await startServer({ seed: 7, dropInbound: 0.1 });
+    const result = await sendBurst(burst(server, { count: 500, ratePerSecond: 2000, timeoutMs: 300 }));
+    const counters = server.counters;
+
+    assert.equal(result.sent, 500);
+    assert.equal(result.received, counters.answered);
+    // The loopback itself may lose a datagram on a loaded machine; the server then never counts it.
+    const lostOnTheWay = 500 - counters.received;
+    assert.equal(result.lost, counters.dropped + lostOnTheWay);
+    assert.ok(counters.dropped > 20 && counters.dropped < 90, `dropped ${counters.dropped} of 500 at 10%`);
+    assert.equal(result.lossPercent, (result.lost / 500) * 100);
+    assert.deepEqual(
+      [result.duplicates, result.reordered, result.unmatched],
+      [0, 0, 0],
+    );
+    // 500 sends spread over 250 ms, with room for a slow machine.
+    assert.ok(result.durationMs >= 240 && result.durationMs < 1500, `took ${result.durationMs} ms`);
+
+    const { stats } = result;
+    assert.equal(stats.count, result.received);
+    for (const value of [stats.min, stats.p50, stats.p99, stats.max]) assert.ok(value !== undefined && value >= 0);
+    assert.ok(stats.min! <= stats.p50! && stats.p50! <= stats.p99! && stats.p99! <= stats.max!);
+    // Each reply is timed from its own send, so a loss does not make later round trips look long.
+    assert.ok(stats.p50! < 50, `p50 ${stats.p50} ms`);
+  });
+
+  it('sends as fast as the window allows when no rate is given, over IPv6 too', async () => {
+    const server = await startServer({}, { host: '::1' });
+    const result = await sendBurst(burst(server, { count: 1000, window: 8, timeoutMs: 200 }));
+    assert.equal(result.sent, 1000);
+    assert.ok(result.received >= 990, `received ${result.received}`);
+    assert.equal(result.received, server.counters.answered);
+    assert.equal(result.lost, 1000 - server.counters.received);
+    assert.equal(result.stats.count, result.received);
+  });
+
+  it('sends the payload with an 8-byte tag, which the size limit counts', async () => {
+    const received: Buffer[] = [];
+    const server = await startServer({}, { emit: (e) => void (e.kind === 'received' && received.push(e.payload)) });
+    await sendBurst(burst(server, { count: 2, timeoutMs: 50 }));
+    assert.deepEqual(
+      received.map((datagram) => datagram.subarray(0, -8).toString()),
+      ['ping', 'ping'],
+    );
+    assert.deepEqual(
+      received.map((datagram) => datagram.readUInt32BE(datagram.length - 4)),
+      [0, 1],
+    );
+
+    const largest = await sendBurst(burst(server, { payload: Buffer.alloc(65_499), count: 1, timeoutMs: 50 }));
+    assert.equal(largest.sent, 1);
+    const error = await rejection(sendBurst(burst(server, { payload: Buffer.alloc(65_500), count: 1 })));
+    assert.equal(error.code, 'DATAGRAM_TOO_LARGE');
+  });
+
+  it('counts second copies of a reply as duplicates', async () => {
+    const server = await startServer({ duplicate: 1 });
+    const result = await sendBurst(burst(server, { count: 50, timeoutMs: 200 }));
+    assert.equal(server.counters.replies, 2 * server.counters.answered);
+    assert.equal(result.received, server.counters.answered);
+    assert.equal(result.duplicates, result.received);
+  });
+
+  it('counts replies the server held back, and later ones overtook, as reordered', async () => {
+    let heldBack = 0;
+    const server = await startServer({ seed: 3, reorder: 0.2 }, { emit: (e) => void (e.kind === 'replied' && e.reordered && heldBack++) });
+    const result = await sendBurst(burst(server, { count: 100, ratePerSecond: 500, timeoutMs: 500 }));
+    assert.equal(result.received, server.counters.answered);
+    assert.ok(result.reordered > 0 && result.reordered <= heldBack, `reordered ${result.reordered}, held back ${heldBack}`);
+    assert.ok(result.stats.max! >= 100, 'a held-back reply waited at least the hold time');
+  });
+
+  it('counts replies that are not its own bytes as unmatched, and their datagrams as lost', async () => {
+    const server = await startServer({}, { replyMode: 'template', template: 'got ${size} bytes' });
+    const result = await sendBurst(burst(server, { count: 10, timeoutMs: 100 }));
+    assert.deepEqual(
+      [result.received, result.lost, result.unmatched],
+      [0, 10, server.counters.answered],
+    );
+  });
+
+  it('gives up on each datagram after timeoutMs, keeping at most `window` waiting', async () => {
+    const silent = await startServer({}, { replyMode: 'none' });
+    const result = await sendBurst(burst(silent, { count: 10, window: 2, timeoutMs: 30 }));
+
+    assert.deepEqual(
+      [result.sent, result.received, result.lost, result.lossPercent],
+      [10, 0, 10, 100],
+    );
+    assert.equal(result.stats.count, 0);
+    assert.equal(result.stats.p50, undefined);
+    // Five rounds of two datagrams: the last round is sent after four waits of 30 ms.
+    assert.ok(result.durationMs >= 115 && result.durationMs < 1500, `took ${result.durationMs} ms`);
+  });
+
+  it('reports CONNECTION_REFUSED when nothing listens', async () => {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const port = socket.address().port;
+    await new Promise<void>((resolve) => socket.close(resolve));
+
+    const error = await rejection(sendBurst({ target: { host: '127.0.0.1', port }, payload: Buffer.from('x'), timeoutMs: 200, count: 50, ratePerSecond: 1000 }));
+    assert.equal(error.code, 'CONNECTION_REFUSED');
+  });
+
+  it('stops with CANCELLED when the signal aborts', async () => {
+    const server = await startServer();
+    const started = performance.now();
+    const error = await rejection(sendBurst(burst(server, { count: 1000, ratePerSecond: 100, signal: AbortSignal.timeout(50) })));
+    assert.equal(error.code, 'CANCELLED');
+    assert.ok(performance.now() - started < 1000);
+    assert.ok(server.counters.received < 50);
+  });
+
+  it('refuses counts, rates and windows beyond its bounds', async () => {
+    const server = await startServer();
+    for (const bad of [{ count: 0 }, { count: 1_000_001 }, { count: 2.5 }, { ratePerSecond: 2_000_000 }, { ratePerSecond: 0 }, { window: 0 }, { timeoutMs: 0 }]) {
+      const error = await rejection(sendBurst(burst(server, bad)));
+      assert.equal(error.code, 'BAD_SETTING', JSON.stringify(bad));
+    }
+    assert.equal(server.counters.received, 0);
+  });
+});
