@@ -1,0 +1,174 @@
+import type { BurstResult } from './client';
+import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
+import { isWorkbenchError } from './errors';
+import { checkReply } from './expectation';
+import { encodePayload } from './payload';
+import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
+import { renderTemplate, scanTemplate } from './requestVariables';
+import { formatMs, RoundTripStats, type RoundTripSummary } from './stats';
+import type { Workbench } from './workbench';
+
+/**
+ * Sends one block of a `.udp` file and judges what came back: fills in its variables, encodes it, sends
+ * it once (with retries) or as a burst, and checks its `@expect`. Nothing here throws for the user's
+ * mistakes: a block that cannot be sent is a result that says why.
+ */
+
+/** What a block without its own headers uses: the send settings. */
+export interface SendDefaults {
+  readonly target: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly backoff: number;
+}
+
+/** `measured`: a burst that lost some datagrams, which is what it is there to measure. */
+export type BlockOutcome = 'passed' | 'failed' | 'timeout' | 'measured' | 'not-sent';
+
+export interface BlockResult {
+  readonly name: string;
+  /** The block's first line (0-based). */
+  readonly line: number;
+  readonly outcome: BlockOutcome;
+  /** One short line for beside the Send link: "✓ 41 B in 0.42 ms". */
+  readonly summary: string;
+  /** The whole story in a sentence, for the log and the tooltip. */
+  readonly detail: string;
+  readonly target?: string;
+  readonly attempts?: number;
+  readonly rttMs?: number;
+  /** The reply as UTF-8 text, and its size in bytes. */
+  readonly reply?: string;
+  readonly replyBytes?: number;
+  readonly burst?: BurstResult;
+  /** Why it was not sent: the errors marked in the block, or what the network or the encoder said. */
+  readonly problems?: readonly Problem[];
+  readonly error?: unknown;
+}
+
+export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
+
+export async function sendRequestBlock(
+  sender: BlockSender,
+  file: RequestFile,
+  block: RequestBlock,
+  defaults: SendDefaults,
+  seq: number,
+): Promise<BlockResult> {
+  const base = { name: block.name, line: block.range.start };
+  const problems = errorsIn(file, block);
+  if (problems.length > 0) {
+    const [first] = problems;
+    const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
+    return {
+      ...base,
+      outcome: 'not-sent',
+      summary: `✗ ${count} to fix`,
+      detail: `not sent: ${count} in the block, first on line ${first.line + 1}: ${first.message}`,
+      problems,
+    };
+  }
+  let target: Endpoint;
+  let payload: Buffer;
+  try {
+    target = block.target?.value ?? parseEndpoint(defaults.target);
+    const parts = scanTemplate(block.payload, (name) => file.variables.has(name)).parts;
+    payload = encodePayload(renderTemplate(parts, file.variables, { seq }), block.encoding?.value ?? 'escaped');
+  } catch (error) {
+    return notSent(base, error);
+  }
+  const timeoutMs = block.timeoutMs?.value ?? defaults.timeoutMs;
+  try {
+    if (block.repeat) {
+      const count = block.repeat.value;
+      const burst = await sender.burst({ target, payload, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value });
+      return { ...base, ...judgeBurst(burst), target: formatEndpoint(target), burst };
+    }
+    const expectation = block.expect?.value;
+    // Waiting for silence once is the test; sending again would only wait longer for the same answer.
+    const retries = expectation?.kind === 'none' ? 0 : (block.retries?.value ?? defaults.retries);
+    const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff });
+    const judged = checkReply(expectation, sent.reply);
+    const outcome: BlockOutcome = judged.passed ? 'passed' : sent.reply === undefined ? 'timeout' : 'failed';
+    return {
+      ...base,
+      outcome,
+      summary: summarize(outcome, sent.reply, sent.rttMs, sent.attempts),
+      detail: judged.detail,
+      target: formatEndpoint(sent.target),
+      attempts: sent.attempts,
+      rttMs: sent.rttMs,
+      reply: sent.reply?.toString('utf8'),
+      replyBytes: sent.reply?.length,
+    };
+  } catch (error) {
+    return { ...notSent(base, error), target: formatEndpoint(target) };
+  }
+}
+
+function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: number | undefined, attempts: number): string {
+  if (outcome === 'timeout') return `✗ timed out after ${attempts === 1 ? '1 try' : `${attempts} tries`}`;
+  if (outcome === 'failed') return '✗ expectation failed';
+  if (reply === undefined) return '✓ no reply, as expected';
+  return `✓ ${reply.length} B in ${formatMs(rttMs ?? 0)}`;
+}
+
+/** A burst with no loss passes; one with some loss is a measurement; one with every reply lost timed out. */
+function judgeBurst(burst: BurstResult): Pick<BlockResult, 'outcome' | 'summary' | 'detail'> {
+  const { sent, received, lost, lossPercent, duplicates, stats, durationMs } = burst;
+  const loss = `${lossPercent.toFixed(1)}% lost`;
+  const times = stats.count > 0 ? `p50 ${formatMs(stats.p50 ?? 0)} · p99 ${formatMs(stats.p99 ?? 0)}` : 'no round trips';
+  const outcome: BlockOutcome = lost === 0 ? 'passed' : received === 0 ? 'timeout' : 'measured';
+  const mark = outcome === 'passed' ? '✓' : outcome === 'timeout' ? '✗' : '⚠';
+  const roundTrips = stats.count > 0 ? `round trip p50 ${formatMs(stats.p50 ?? 0)}, p99 ${formatMs(stats.p99 ?? 0)}, max ${formatMs(stats.max ?? 0)}` : 'no replies';
+  return {
+    outcome,
+    summary: `${mark} ${sent} sent · ${loss} · ${times}`,
+    detail: `burst: ${sent} sent, ${received} answered, ${lost} lost (${loss}), ${duplicates} duplicate or late replies; ${roundTrips}; took ${formatMs(durationMs)}`,
+  };
+}
+
+function notSent(base: Pick<BlockResult, 'name' | 'line'>, error: unknown): BlockResult {
+  const message = error instanceof Error ? error.message : String(error);
+  const text = isWorkbenchError(error) ? error.text : message;
+  return { ...base, outcome: 'not-sent', summary: `✗ ${message}`, detail: `not sent: ${text}`, error };
+}
+
+export interface RunSummary {
+  readonly total: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly timedOut: number;
+  readonly notSent: number;
+  /** Bursts that lost some of their datagrams. */
+  readonly measured: number;
+  /** Round trips of the blocks sent once (a burst reports its own). */
+  readonly roundTrip: RoundTripSummary;
+}
+
+export function summarizeRun(results: readonly BlockResult[]): RunSummary {
+  const count = (outcome: BlockOutcome): number => results.filter((result) => result.outcome === outcome).length;
+  const roundTrips = new RoundTripStats();
+  for (const result of results) if (result.rttMs !== undefined) roundTrips.add(result.rttMs);
+  return {
+    total: results.length,
+    passed: count('passed'),
+    failed: count('failed'),
+    timedOut: count('timeout'),
+    notSent: count('not-sent'),
+    measured: count('measured'),
+    roundTrip: roundTrips.summary(),
+  };
+}
+
+/** "5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 0.42 ms, p99 1.10 ms, max 1.20 ms". */
+export function describeRun(summary: RunSummary): string {
+  const { total, passed, failed, timedOut, notSent, measured, roundTrip } = summary;
+  const counts = [`${passed} passed`, `${failed} failed`, `${timedOut} timed out`];
+  if (notSent > 0) counts.push(`${notSent} not sent`);
+  if (measured > 0) counts.push(`${measured} ${measured === 1 ? 'burst' : 'bursts'} with loss`);
+  const blocks = `${total} ${total === 1 ? 'block' : 'blocks'}: ${counts.join(', ')}`;
+  if (roundTrip.count === 0) return blocks;
+  const { count, p50 = 0, p99 = 0, max = 0 } = roundTrip;
+  return `${blocks}; round trip over ${count} ${count === 1 ? 'reply' : 'replies'}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, max ${formatMs(max)}`;
+}

@@ -1,0 +1,127 @@
+import * as assert from 'node:assert/strict';
+import type { EchoServer } from '../../src/core/echoServer';
+import { NO_SIMULATION } from '../../src/core/impairment';
+import { parseRequestFile } from '../../src/core/requestFile';
+import { describeRun, sendRequestBlock, summarizeRun, type BlockResult, type SendDefaults } from '../../src/core/requestRun';
+import { Workbench } from '../../src/core/workbench';
+
+describe('sendRequestBlock', () => {
+  let workbench: Workbench;
+  let echo: EchoServer;
+  let defaults: SendDefaults;
+
+  beforeEach(async () => {
+    workbench = new Workbench();
+    echo = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'template', template: 'Data received: ${text}', rateLimit: false });
+    defaults = { target: `127.0.0.1:${echo.local.port}`, timeoutMs: 1000, retries: 0, backoff: 1 };
+  });
+  afterEach(() => workbench.dispose());
+
+  /** Sends the one block of `text` (or the block named `name`). */
+  async function run(text: string, seq = 1, more: Partial<SendDefaults> = {}): Promise<BlockResult> {
+    const file = parseRequestFile(text);
+    return sendRequestBlock(workbench, file, file.blocks[0], { ...defaults, ...more }, seq);
+  }
+
+  it('sends the payload with its variables filled in, and passes on the expected reply', async () => {
+    const result = await run('@who = editor\n### hello\n@expect contains "Data received"\nhi {{who}} #{{$seq}}', 42);
+    assert.equal(result.outcome, 'passed');
+    assert.equal(result.reply, 'Data received: hi editor #42');
+    assert.equal(result.replyBytes, 28);
+    assert.equal(result.name, 'hello');
+    assert.equal(result.line, 1);
+    assert.equal(result.target, `127.0.0.1:${echo.local.port}`);
+    assert.match(result.summary, /^✓ 28 B in \d+\.\d+ ms$/);
+    assert.equal(result.detail, 'reply contains "Data received"');
+  });
+
+  it('uses the block\'s own target, encoding and expectation', async () => {
+    const other = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'mirror', rateLimit: false });
+    const result = await run(`@target 127.0.0.1:${other.local.port}\n@encoding hex\n@expect hex "48 69"\n48 69`);
+    assert.equal(result.outcome, 'passed', result.detail);
+    assert.equal(result.reply, 'Hi');
+  });
+
+  it('fails an expectation the reply does not meet, saying what came', async () => {
+    const result = await run('@expect equals "pong"\nping');
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.summary, '✗ expectation failed');
+    assert.equal(result.detail, 'expected a reply that equals "pong", got 19 B: "Data received: ping"');
+  });
+
+  it('times out after its retries when no reply comes', async () => {
+    const silent = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'none', rateLimit: false });
+    const result = await run(`@target 127.0.0.1:${silent.local.port}\n@timeout 30\n@retries 2\nping`, 1, { backoff: 1 });
+    assert.equal(result.outcome, 'timeout');
+    assert.equal(result.summary, '✗ timed out after 3 tries');
+    assert.equal(result.attempts, 3);
+    assert.equal(result.detail, 'no reply');
+  });
+
+  it('passes @expect none on silence after one try, and fails it on a reply', async () => {
+    const silent = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'none', rateLimit: false });
+    const quiet = await run(`@target 127.0.0.1:${silent.local.port}\n@timeout 30\n@expect none\nping`, 1, { retries: 5 });
+    assert.equal(quiet.outcome, 'passed');
+    assert.equal(quiet.attempts, 1);
+    assert.equal(quiet.summary, '✓ no reply, as expected');
+    const answered = await run('@expect none\nping');
+    assert.equal(answered.outcome, 'failed');
+  });
+
+  it('does not send a block with errors, and says where the first one is', async () => {
+    let sent = 0;
+    workbench.events.subscribe((event) => void (event.kind === 'sent' && sent++));
+    const result = await run('### b\n@timeout soon\n@bogus 1\nping');
+    assert.equal(result.outcome, 'not-sent');
+    assert.equal(result.summary, '✗ 2 problems to fix');
+    assert.match(result.detail, /^not sent: 2 problems in the block, first on line 2: Bad @timeout "soon"/);
+    assert.equal(result.problems?.length, 2);
+    assert.equal(sent, 0);
+  });
+
+  it('reports what the network or the encoder said when it cannot send', async () => {
+    const badDefault = await run('ping', 1, { target: 'nowhere' });
+    assert.equal(badDefault.outcome, 'not-sent');
+    assert.match(badDefault.detail, /^not sent: "nowhere" is not a valid address: the port is missing/);
+    const badHex = await run('@v = 1\n@encoding hex\nde {{v}}');
+    assert.equal(badHex.outcome, 'not-sent');
+    assert.match(badHex.summary, /^✗ Malformed hex/);
+  });
+
+  it('sends a burst and reports its loss and round trips', async () => {
+    const lossy = await workbench.startServer({
+      host: '127.0.0.1',
+      port: 0,
+      rateLimit: false,
+      simulation: { ...NO_SIMULATION, dropInbound: 0.3, seed: 7 },
+    });
+    const result = await run(`@target 127.0.0.1:${lossy.local.port}\n@repeat 200\n@rate 2000/s\n@timeout 200\nping`);
+    assert.equal(result.outcome, 'measured');
+    assert.ok(result.burst);
+    assert.equal(result.burst.sent, 200);
+    assert.ok(result.burst.lossPercent > 15 && result.burst.lossPercent < 45, `loss ${result.burst.lossPercent}%`);
+    assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · p50 \S+ ms · p99 \S+ ms$/);
+    assert.match(result.detail, /^burst: 200 sent, \d+ answered, \d+ lost/);
+    const clean = await run('@repeat 20\nping');
+    assert.equal(clean.outcome, 'passed');
+    assert.match(clean.summary, /^✓ 20 sent · 0\.0% lost/);
+  });
+});
+
+describe('summarizeRun', () => {
+  const result = (outcome: BlockResult['outcome'], rttMs?: number): BlockResult => ({ name: 'b', line: 0, outcome, summary: '', detail: '', rttMs });
+
+  it('counts each outcome and the round trips of single sends', () => {
+    const summary = summarizeRun([result('passed', 1), result('passed', 3), result('failed', 2), result('timeout'), result('not-sent'), result('measured')]);
+    assert.deepEqual({ ...summary, roundTrip: undefined }, { total: 6, passed: 2, failed: 1, timedOut: 1, notSent: 1, measured: 1, roundTrip: undefined });
+    assert.equal(summary.roundTrip.count, 3);
+    assert.equal(
+      describeRun(summary),
+      '6 blocks: 2 passed, 1 failed, 1 timed out, 1 not sent, 1 burst with loss; round trip over 3 replies: p50 2.00 ms, p99 3.00 ms, max 3.00 ms',
+    );
+  });
+
+  it('leaves out what did not happen', () => {
+    assert.equal(describeRun(summarizeRun([result('timeout')])), '1 block: 0 passed, 0 failed, 1 timed out');
+  });
+});
