@@ -90,7 +90,7 @@ export function newRunDir(label) {
 /** The environment code-server runs in: Node 24, XDG dirs of its own, nothing from an outer VS Code. */
 function hostEnv(runDir) {
   const env = Object.fromEntries(Object.entries(process.env)
-    .filter(([key]) => !key.startsWith('VSCODE_') && key !== 'ELECTRON_RUN_AS_NODE' && key !== 'NODE_OPTIONS'));
+    .filter(([key]) => !key.startsWith('VSCODE_') && !['ELECTRON_RUN_AS_NODE', 'NODE_OPTIONS', 'PORT'].includes(key)));
   return {
     ...env,
     PATH: `${PATHS.node24Bin}${path.delimiter}${process.env.PATH}`,
@@ -146,6 +146,7 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
   const child = spawn(PATHS.node, args, { env: hostEnv(runDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   let exited = null;
+  const closed = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
   const onData = (data) => {
     logStream.write(data);
     if (output.length < 100_000) output += data;
@@ -182,6 +183,8 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
     baseUrl: `http://${authority}`,
     runDir,
     logFile,
+    /** Settles with the exit code or signal when the server process ends. */
+    closed,
     /** Lines the server has written so far. */
     output: () => output,
     /** A path on this machine as the workbench addresses it. */
