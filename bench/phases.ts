@@ -1,0 +1,145 @@
+import { NO_SIMULATION } from '../src/core/impairment';
+import { runLoad, type LoadResult } from './loadGenerator';
+import { median } from './report';
+import { ServerUnderTest, type ServerKind, type ServerSample } from './servers';
+
+export interface Scenario {
+  readonly name: string;
+  readonly size: number;
+  readonly window: number;
+  readonly count: number;
+}
+
+export interface Run extends LoadResult {
+  /** CPU of the server process over the run, % of one core. */
+  readonly serverCpuPercent: number;
+  /** Server CPU time per datagram answered, µs: what the server's code costs, however busy the machine is. */
+  readonly serverMicrosPerDatagram: number;
+  /** Ours only: log sink flushes and lines written per second during the run. */
+  readonly flushesPerSecond?: number;
+  readonly linesPerSecond?: number;
+}
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly runs: Record<ServerKind, Run[]>;
+  /** Ours / baseline, one per round, each from two runs of the same round. */
+  readonly throughputRatios: number[];
+  readonly p50Ratios: number[];
+  /** Plain / ours server CPU per datagram: the throughput ratio both would reach if each had a core to itself. */
+  readonly cpuRatios: number[];
+}
+
+const PHASE_DEADLINE_MS = 20_000;
+
+/** One run of a scenario against one server, with the server's CPU and log sink figures around it. */
+export async function measure(server: ServerUnderTest, scenario: Scenario, deadlineMs = PHASE_DEADLINE_MS): Promise<Run> {
+  const before = await server.sample();
+  const load = await runLoad({ port: server.port, size: scenario.size, window: scenario.window, count: scenario.count, deadlineMs });
+  const after = await server.sample();
+  const cpuMicros = after.cpuMicros - before.cpuMicros;
+  return {
+    ...load,
+    serverCpuPercent: (cpuMicros / 1000 / load.durationMs) * 100,
+    serverMicrosPerDatagram: cpuMicros / load.answered,
+    ...logRates(before, after, load.durationMs),
+  };
+}
+
+function logRates(before: ServerSample, after: ServerSample, durationMs: number): Pick<Run, 'flushesPerSecond' | 'linesPerSecond'> {
+  if (!before.log || !after.log) return {};
+  const seconds = durationMs / 1000;
+  return { flushesPerSecond: (after.log.flushes - before.log.flushes) / seconds, linesPerSecond: (after.log.lines - before.log.lines) / seconds };
+}
+
+/**
+ * Every scenario against both servers, round after round. Within a round the two runs of a scenario follow each
+ * other, and which server goes first alternates from round to round (A B, B A, …), so drift in a noisy machine's
+ * speed falls on both alike; each ratio is taken within one round.
+ */
+export async function compare(servers: Record<ServerKind, ServerUnderTest>, scenarios: readonly Scenario[], rounds: number, progress: (line: string) => void): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = scenarios.map((scenario) => ({
+    scenario,
+    runs: { ours: [], baseline: [] },
+    throughputRatios: [],
+    p50Ratios: [],
+    cpuRatios: [],
+  }));
+  for (let round = 0; round < rounds; round++) {
+    const order: ServerKind[] = round % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours'];
+    for (const result of results) {
+      const runs = {} as Record<ServerKind, Run>;
+      for (const kind of order) runs[kind] = await measure(servers[kind], result.scenario);
+      result.runs.ours.push(runs.ours);
+      result.runs.baseline.push(runs.baseline);
+      result.throughputRatios.push(runs.ours.roundTripsPerSecond / runs.baseline.roundTripsPerSecond);
+      result.p50Ratios.push(runs.ours.p50Ms / runs.baseline.p50Ms);
+      result.cpuRatios.push(runs.baseline.serverMicrosPerDatagram / runs.ours.serverMicrosPerDatagram);
+    }
+    progress(`round ${round + 1}/${rounds} done`);
+  }
+  return results;
+}
+
+export function medianOf(runs: readonly Run[], pick: (run: Run) => number | undefined): number {
+  return median(runs.map(pick).filter((value): value is number => value !== undefined));
+}
+
+export interface DropCheck {
+  readonly dropPercent: number;
+  readonly load: LoadResult;
+  /** What the server itself counted as dropped by the simulation. */
+  readonly simulatedDrops: number;
+  readonly received: number;
+}
+
+/** Our server with a simulated inbound drop, a fresh process so the seeded sequence starts from the seed. */
+export async function dropAccuracy(count: number, dropPercent: number): Promise<DropCheck> {
+  const server = await ServerUnderTest.start({ kind: 'ours', simulation: { ...NO_SIMULATION, dropInbound: dropPercent / 100 } });
+  try {
+    const load = await runLoad({ port: server.port, size: 64, window: 64, count, deadlineMs: 60_000 });
+    const { counters } = await server.sample();
+    return { dropPercent, load, simulatedDrops: counters!.droppedBy['simulated-loss-inbound'], received: counters!.received };
+  } finally {
+    await server.stop();
+  }
+}
+
+export interface Flood {
+  readonly load: LoadResult;
+  readonly start: ServerSample;
+  readonly middle: ServerSample;
+  readonly end: ServerSample;
+  readonly serverCpuPercent: number;
+  readonly serverMicrosPerDatagram: number;
+  readonly flushesPerSecond: number;
+  readonly linesPerSecond: number;
+}
+
+/**
+ * A long run against a fresh server process of one kind: memory (after a garbage collection) sampled at the
+ * start, when half the datagrams are answered, and at the end; the log sink's flush rate over the whole flood.
+ */
+export async function flood(kind: ServerKind, count: number, deadlineMs: number): Promise<Flood> {
+  const server = await ServerUnderTest.start({ kind });
+  try {
+    await runLoad({ port: server.port, size: 64, window: 64, count: 20_000, deadlineMs: 10_000 });
+    const start = await server.sample(true);
+    let middle: Promise<ServerSample> | undefined;
+    const load = await runLoad({ port: server.port, size: 64, window: 64, count, deadlineMs, onHalfway: () => (middle = server.sample(true)) });
+    const end = await server.sample(true);
+    const seconds = load.durationMs / 1000;
+    return {
+      load,
+      start,
+      middle: await (middle ?? Promise.reject(new Error('the flood never reached its halfway mark'))),
+      end,
+      serverCpuPercent: ((end.cpuMicros - start.cpuMicros) / 1000 / load.durationMs) * 100,
+      serverMicrosPerDatagram: (end.cpuMicros - start.cpuMicros) / load.answered,
+      flushesPerSecond: end.log ? (end.log.flushes - start.log!.flushes) / seconds : NaN,
+      linesPerSecond: end.log ? (end.log.lines - start.log!.lines) / seconds : NaN,
+    };
+  } finally {
+    await server.stop();
+  }
+}

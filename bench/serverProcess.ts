@@ -1,0 +1,105 @@
+// The child process that runs one server under test (forked by servers.ts): ours with everything the extension
+// attaches, or the plainest Node echo. It answers the parent's 'sample' and 'stop' messages and nothing else.
+import * as dgram from 'node:dgram';
+import type { ServerCounters } from '../src/core/echoServer';
+import type { SimulationSettings } from '../src/core/impairment';
+import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../src/core/logBatcher';
+import { Workbench } from '../src/core/workbench';
+
+export type ServerKind = 'ours' | 'baseline';
+
+export interface ServerConfig {
+  readonly kind: ServerKind;
+  readonly simulation?: SimulationSettings;
+}
+
+export interface ServerSample {
+  /** user + system CPU time of the server process so far, µs. */
+  readonly cpuMicros: number;
+  readonly memory: NodeJS.MemoryUsage;
+  /** Ours only. */
+  readonly counters?: ServerCounters;
+  readonly log?: { flushes: number; notShown: number; lines: number; chars: number };
+}
+
+export type ToServer = { type: 'sample'; id: number; gc: boolean } | { type: 'stop' };
+export type FromServer = { type: 'ready'; port: number } | { type: 'sample'; id: number; sample: ServerSample } | { type: 'failed'; message: string };
+
+/** Stands in for the LogOutputChannel: counts what is written and keeps the last lines, as OutputLog does. */
+class MemoryChannel implements LogWriter {
+  lines = 0;
+  chars = 0;
+  private readonly recent: string[] = [];
+
+  info = (text: string): void => this.write(text);
+  warn = (text: string): void => this.write(text);
+  error = (text: string): void => this.write(text);
+
+  private write(text: string): void {
+    this.lines++;
+    this.chars += text.length;
+    this.recent.push(text);
+    if (this.recent.length > 1000) this.recent.splice(0, this.recent.length - 1000);
+  }
+}
+
+interface Running {
+  readonly port: number;
+  sample(): ServerSample;
+}
+
+/** What activate() builds around a server: the workbench (counters, event stream) and the batched log sink. */
+async function startOurs(simulation: SimulationSettings | undefined): Promise<Running> {
+  const workbench = new Workbench();
+  const channel = new MemoryChannel();
+  // previewBytes and hexDump: the defaults of package.json.
+  const batcher = new LogBatcher(channel, { ...DEFAULT_BATCHING, previewBytes: 256, hexDump: 'auto' });
+  workbench.events.subscribe(batcher.add);
+  const server = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'mirror', simulation });
+  return {
+    port: server.local.port,
+    sample: () => ({
+      cpuMicros: cpuMicros(),
+      memory: process.memoryUsage(),
+      counters: server.counters,
+      log: { ...batcher.stats, lines: channel.lines, chars: channel.chars },
+    }),
+  };
+}
+
+/** The baseline of the issue, word for word. */
+function startBaseline(): Promise<Running> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (m, r) => socket.send(m, r.port, r.address));
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => resolve({ port: socket.address().port, sample: () => ({ cpuMicros: cpuMicros(), memory: process.memoryUsage() }) }));
+  });
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+function send(message: FromServer): void {
+  process.send!(message);
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2]) as ServerConfig;
+  const running = config.kind === 'ours' ? await startOurs(config.simulation) : await startBaseline();
+  process.on('message', (message: ToServer) => {
+    if (message.type === 'stop') process.exit(0);
+    if (message.gc) global.gc?.();
+    send({ type: 'sample', id: message.id, sample: running.sample() });
+  });
+  // Never outlive the bench.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port: running.port });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', message: String((error as Error)?.stack ?? error) });
+  process.exit(1);
+});
