@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
-import { WorkbenchError } from './errors';
+import { badSetting, WorkbenchError } from './errors';
 import type { EventSink, Peer } from './events';
 import { checkDatagramSize } from './payload';
 import { RoundTripStats, type RoundTripSummary } from './stats';
@@ -322,8 +322,7 @@ function cancelled(where: string): WorkbenchError {
 
 function checkRange(name: string, value: number, min: number, max: number, whole = false): void {
   if (value >= min && value <= max && (!whole || Number.isInteger(value))) return;
-  const kind = whole ? 'a whole number' : 'a number';
-  throw new WorkbenchError('BAD_SETTING', `${name} must be ${kind} from ${min} to ${max}; got ${value}.`, '');
+  throw badSetting(name, value, `${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`, 'Correct it in the settings.', 'open-settings');
 }
 
 function isLocalhostName(host: string): boolean {

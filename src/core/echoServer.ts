@@ -82,7 +82,7 @@ export class EchoServer {
     pending: 0,
     bytesReceived: 0,
     bytesSent: 0,
-    droppedBy: { 'simulated-loss-inbound': 0, 'simulated-loss-outbound': 0, 'rate-limited': 0, 'amplification-guard': 0, 'send-failed': 0 },
+    droppedBy: { 'simulated-loss-inbound': 0, 'simulated-loss-outbound': 0, 'rate-limited': 0, 'send-failed': 0 },
   };
   readonly id: string;
   readonly local: Peer;

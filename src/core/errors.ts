@@ -51,6 +51,12 @@ export class WorkbenchError extends Error {
   }
 }
 
+/** "<what> is <value>; it must be <range>." — one wording for every setting out of its range. */
+export function badSetting(what: string, value: unknown, range: string, hint: string, fix?: WorkbenchFix): WorkbenchError {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return new WorkbenchError('BAD_SETTING', `${what} is ${shown}; it must be ${range}.`, hint, { fix });
+}
+
 export function isWorkbenchError(value: unknown): value is WorkbenchError {
   return value instanceof WorkbenchError;
 }

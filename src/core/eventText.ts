@@ -20,7 +20,6 @@ const DROP_REASONS: Record<DropReason, string> = {
   'simulated-loss-inbound': 'simulated loss on the way in',
   'simulated-loss-outbound': 'simulated loss of the reply',
   'rate-limited': 'rate limit for this peer',
-  'amplification-guard': 'reply larger than the request (amplification guard)',
   'send-failed': 'the reply could not be sent',
 };
 

@@ -12,7 +12,6 @@ export type DropReason =
   | 'simulated-loss-inbound'
   | 'simulated-loss-outbound'
   | 'rate-limited'
-  | 'amplification-guard'
   | 'send-failed';
 
 interface Base {

@@ -1,4 +1,4 @@
-import { WorkbenchError } from './errors';
+import { badSetting, WorkbenchError } from './errors';
 import { createRandom } from './random';
 
 /** What the echo server does to traffic on purpose. Chances are probabilities in [0, 1]; times are in ms. */
@@ -52,26 +52,23 @@ const TIMES = ['delayMs', 'jitterMs'] as const;
 
 /** Returns a frozen copy of valid settings, or throws BAD_SETTING naming the field, its value and the allowed range. */
 export function validateSimulation(settings: SimulationSettings): SimulationSettings {
-  if (!Number.isSafeInteger(settings.seed)) throw badSetting('seed', settings.seed, 'a whole number');
+  if (!Number.isSafeInteger(settings.seed)) throw badSimulation('seed', settings.seed, 'a whole number');
   for (const field of PROBABILITIES) {
     const value = settings[field];
-    if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw badSetting(field, value, 'a chance from 0 to 1');
+    if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw badSimulation(field, value, 'a chance from 0 to 1');
   }
   for (const field of TIMES) {
     const value = settings[field];
     if (!(Number.isInteger(value) && value >= 0 && value <= MAX_DELAY_MS)) {
-      throw badSetting(field, value, `a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`);
+      throw badSimulation(field, value, `a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`);
     }
   }
   const { seed, dropInbound, dropOutbound, delayMs, jitterMs, duplicate, reorder } = settings;
   return Object.freeze({ seed, dropInbound, dropOutbound, delayMs, jitterMs, duplicate, reorder });
 }
 
-function badSetting(field: string, value: unknown, range: string): WorkbenchError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return new WorkbenchError('BAD_SETTING', `Simulation setting ${field} is ${shown}; it must be ${range}.`, 'Correct it in the simulation settings.', {
-    fix: 'open-settings',
-  });
+function badSimulation(field: string, value: unknown, range: string): WorkbenchError {
+  return badSetting(`Simulation setting ${field}`, value, range, 'Correct it in the simulation settings.', 'open-settings');
 }
 
 const CLEAN_REPLY: ReplyPlan = Object.freeze({

@@ -1,5 +1,5 @@
 import { isLoopback } from './endpoint';
-import { WorkbenchError } from './errors';
+import { badSetting, WorkbenchError } from './errors';
 
 /** A token bucket per peer address, like DNS response rate limiting: it keeps a spoofed flood from turning the server into a weapon. */
 export interface RateLimitSettings {
@@ -35,9 +35,9 @@ export class PeerRateLimiter {
 
   constructor(settings: RateLimitSettings) {
     const { perSecond, burst, exemptLoopback, maxPeers = DEFAULT_RATE_LIMIT.maxPeers! } = settings;
-    if (!(perSecond > 0 && Number.isFinite(perSecond))) throw badSetting('perSecond', perSecond, 'a number above 0');
-    if (!(burst >= 1 && Number.isFinite(burst))) throw badSetting('burst', burst, 'a number from 1 up');
-    if (!(Number.isSafeInteger(maxPeers) && maxPeers >= 1)) throw badSetting('maxPeers', maxPeers, 'a whole number from 1 up');
+    if (!(perSecond > 0 && Number.isFinite(perSecond))) throw badRateLimit('perSecond', perSecond, 'a number above 0');
+    if (!(burst >= 1 && Number.isFinite(burst))) throw badRateLimit('burst', burst, 'a number from 1 up');
+    if (!(Number.isSafeInteger(maxPeers) && maxPeers >= 1)) throw badRateLimit('maxPeers', maxPeers, 'a whole number from 1 up');
     this.perMs = perSecond / 1000;
     this.burst = burst;
     this.exemptLoopback = exemptLoopback;
@@ -70,6 +70,6 @@ export class PeerRateLimiter {
   }
 }
 
-function badSetting(field: string, value: unknown, range: string): WorkbenchError {
-  return new WorkbenchError('BAD_SETTING', `Rate limit setting ${field} is ${String(value)}; it must be ${range}.`, 'Correct the rate limit options.');
+function badRateLimit(field: string, value: unknown, range: string): WorkbenchError {
+  return badSetting(`Rate limit setting ${field}`, value, range, 'Correct the rate limit options.');
 }

@@ -51,6 +51,7 @@ export class SendCommands {
     private readonly servers: ServerCommands,
   ) {}
 
+  /** Resolves to what was sent and what came back, or undefined when nothing could be sent (the user was told why). */
   async sendSelection(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
@@ -77,7 +78,7 @@ export class SendCommands {
         datagrams.push(sent);
       }
     });
-    return { target: formatEndpoint(target), datagrams };
+    return datagrams.length > 0 ? { target: formatEndpoint(target), datagrams } : undefined;
   }
 
   async sendSelectionTo(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
