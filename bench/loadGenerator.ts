@@ -11,7 +11,10 @@ export interface LoadOptions {
   readonly count: number;
   /** The phase ends here even if datagrams are still missing; they count as lost. */
   readonly deadlineMs: number;
-  /** A datagram unanswered this long is given up on (its reply, if it comes later, still counts). */
+  /**
+   * A datagram unanswered this long is given up on and replaced (its reply, if it comes later, still counts).
+   * Long enough that a server stalled by a busy machine is not sent a second window on top of the first.
+   */
   readonly lossTimeoutMs?: number;
   /** Called once, when half the datagrams have been answered. */
   readonly onHalfway?: () => void;
@@ -54,7 +57,7 @@ const BUFFER_RING = 1024;
  * next to the server it measures.
  */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const { port, size, window, count, deadlineMs, lossTimeoutMs = 250 } = options;
+  const { port, size, window, count, deadlineMs, lossTimeoutMs = 1000 } = options;
   if (size < 4) throw new RangeError('size must be at least 4 bytes');
   const state = new Uint8Array(count);
   const sentAt = new Float64Array(count);

@@ -15,6 +15,8 @@ export interface Run extends LoadResult {
   readonly serverCpuPercent: number;
   /** Server CPU time per datagram answered, µs: what the server's code costs, however busy the machine is. */
   readonly serverMicrosPerDatagram: number;
+  /** Ours only: datagrams the server received, to tell losses on the way in from losses on the way back. */
+  readonly serverReceived?: number;
   /** Ours only: log sink flushes and lines written per second during the run. */
   readonly flushesPerSecond?: number;
   readonly linesPerSecond?: number;
@@ -42,6 +44,7 @@ export async function measure(server: ServerUnderTest, scenario: Scenario, deadl
     ...load,
     serverCpuPercent: (cpuMicros / 1000 / load.durationMs) * 100,
     serverMicrosPerDatagram: cpuMicros / load.answered,
+    serverReceived: after.counters && before.counters ? after.counters.received - before.counters.received : undefined,
     ...logRates(before, after, load.durationMs),
   };
 }

@@ -127,6 +127,10 @@ function printComparison(results: readonly ScenarioResult[]): void {
   console.log(`  µs/dgram: server process CPU (user + system) per datagram answered. plain/ours: the throughput ratio when both servers`);
   console.log(`  are CPU-bound, unaffected by a busy machine or a generator that cannot keep up. CPU: % of one core, medians.`);
   console.log(`  generator-bound: runs where the load generator used ≥ ${GENERATOR_BOUND_PERCENT} % of a core (its limit, not the server's, may set the pace).`);
+  for (const run of results.flatMap((r) => r.runs.ours.filter((o) => o.lost > 0))) {
+    const neverArrived = run.serverReceived === undefined ? '?' : run.sent - run.serverReceived;
+    log(`ours lost ${run.lost} of ${fmt.int(run.sent)} in one run, ${neverArrived} of them before reaching the server (a full socket receive buffer).`);
+  }
   for (const r of results) {
     log(`${r.scenario.name}, ours/plain per round: throughput ${r.throughputRatios.map((x) => x.toFixed(2)).join(' ')}; CPU plain/ours ${r.cpuRatios.map((x) => x.toFixed(2)).join(' ')}`);
   }
