@@ -160,11 +160,42 @@ async function checkHost() {
   return `code-server ${out.stdout.trim().split('\n').pop()}; native modules load`;
 }
 
+const isReady = () => !force && sameJson(readJson(PATHS.ready), readyStamp()) && fs.existsSync(PATHS.node) && fs.existsSync(PATHS.codeServerEntry);
+
+/** One setup at a time per cache: a second one waits, then finds the work done. */
+async function lock() {
+  const file = path.join(CACHE, 'setup.lock');
+  for (let waited = 0; ; waited++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      process.on('exit', () => fs.rmSync(file, { force: true }));
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const owner = Number(fs.readFileSync(file, 'utf8').trim());
+    let alive = false;
+    try {
+      alive = Boolean(owner) && process.kill(owner, 0);
+    } catch {
+      // not running
+    }
+    if (!alive) {
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    if (waited === 0) say(`another setup (pid ${owner}) is running; waiting for it`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 try {
   fs.mkdirSync(PATHS.logs, { recursive: true });
   say(`cache ${CACHE}`);
+  const aptMissing = () => !spawnSync('dpkg-query', ['--version']).error && APT_PACKAGES.some((p) => !isDpkgInstalled(p));
+  if (!isReady() || aptMissing()) await lock();
   await step('apt packages', ensureAptPackages);
-  if (!force && sameJson(readJson(PATHS.ready), readyStamp())) {
+  if (isReady()) {
     say(`test host ready (Node ${PINS.node}, code-server ${PINS.codeServer}); nothing to do in ${secs(Date.now() - t0)}`);
     process.exit(0);
   }
