@@ -1,0 +1,48 @@
+import * as vscode from 'vscode';
+import { formatEndpoint } from '../../core/endpoint';
+import type { RequestBlock } from '../../core/requestFile';
+import { parseDocument } from './parsedDocuments';
+import type { RequestRunner } from './runner';
+
+/** "Send" above each block of a `.udp` document, and beside it how the block's last send went. */
+export class RequestCodeLenses implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly subscription: vscode.Disposable;
+
+  readonly onDidChangeCodeLenses = this.changed.event;
+
+  constructor(private readonly runner: RequestRunner) {
+    this.subscription = runner.onDidChangeResults(() => this.changed.fire());
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const results = this.runner.resultsOf(document);
+    const lenses: vscode.CodeLens[] = [];
+    for (const block of parseDocument(document).blocks) {
+      const range = new vscode.Range(block.range.start, 0, block.range.start, 0);
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: '$(send) Send',
+          tooltip: sendTooltip(block),
+          command: 'udpWorkbench.sendBlock',
+          arguments: [{ uri: document.uri.toString(), line: block.range.start }],
+        }),
+      );
+      const result = results.get(block);
+      if (result) lenses.push(new vscode.CodeLens(range, { title: result.summary, tooltip: `${result.detail}\n\nClick to show the log.`, command: 'udpWorkbench.showLog' }));
+    }
+    return lenses;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+function sendTooltip(block: RequestBlock): string {
+  const where = block.target ? ` to ${formatEndpoint(block.target.value)}` : ' to the target in the settings';
+  if (!block.repeat) return `Send ${block.name}${where}`;
+  const rate = block.ratePerSecond ? ` at ${block.ratePerSecond.value}/s` : '';
+  return `Send a burst of ${block.repeat.value}${where}${rate}, and measure loss and round trips`;
+}

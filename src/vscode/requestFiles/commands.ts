@@ -1,0 +1,73 @@
+import * as vscode from 'vscode';
+import { formatEndpoint, isWildcard } from '../../core/endpoint';
+import { blockAt } from '../../core/requestFile';
+import { exampleRequestFile } from '../../core/requestFileExample';
+import type { BlockResult } from '../../core/requestRun';
+import type { Workbench } from '../../core/workbench';
+import { readSettings } from '../settings';
+import { parseDocument } from './parsedDocuments';
+import type { RequestRunner, RunAllResult } from './runner';
+
+/** Which document and line a command acts on; the active editor and its cursor when absent (keybindings). */
+export interface BlockArgs {
+  readonly uri?: string;
+  readonly line?: number;
+}
+
+/** Send Block at Cursor, Run All Blocks, Rerun Last and New Datagram File. Each returns what it did, for tests and other extensions. */
+export function registerRequestCommands(runner: RequestRunner, workbench: Workbench): vscode.Disposable {
+  return vscode.Disposable.from(
+    vscode.commands.registerCommand('udpWorkbench.sendBlock', (args?: BlockArgs) => sendBlock(runner, args)),
+    // The editor title button passes the document's URI.
+    vscode.commands.registerCommand('udpWorkbench.runAllBlocks', (args?: BlockArgs | vscode.Uri) =>
+      runAll(runner, args instanceof vscode.Uri ? { uri: args.toString() } : args),
+    ),
+    vscode.commands.registerCommand('udpWorkbench.rerunLast', () => runner.rerunLast()),
+    vscode.commands.registerCommand('udpWorkbench.newDatagramFile', () => newDatagramFile(workbench)),
+  );
+}
+
+async function sendBlock(runner: RequestRunner, args: BlockArgs = {}): Promise<BlockResult | undefined> {
+  const document = await requestDocument(args.uri, 'UDP: Send Block at Cursor');
+  if (!document) return undefined;
+  const editor = vscode.window.activeTextEditor;
+  const line = args.line ?? (editor?.document === document ? editor.selection.active.line : undefined);
+  const block = line === undefined ? undefined : blockAt(parseDocument(document), line);
+  if (!block) {
+    void vscode.window.showInformationMessage('Put the cursor inside a datagram block (blocks start with a ### line), then send it.');
+    return undefined;
+  }
+  return runner.runBlock(document, block);
+}
+
+async function runAll(runner: RequestRunner, args: BlockArgs = {}): Promise<RunAllResult | undefined> {
+  const document = await requestDocument(args.uri, 'UDP: Run All Blocks');
+  return document && runner.runAll(document);
+}
+
+/** The `.udp` document a command was given, or the active one; tells the user when there is none. */
+async function requestDocument(uri: string | undefined, command: string): Promise<vscode.TextDocument | undefined> {
+  const document =
+    uri === undefined
+      ? vscode.window.activeTextEditor?.document
+      : (vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri) ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri))));
+  if (document?.languageId === 'udp') return document;
+  void vscode.window.showInformationMessage(`${command} works in .udp request files: open one, or run UDP: New Datagram File. Elsewhere, UDP: Send Selection sends the selected text.`);
+  return undefined;
+}
+
+/** Opens an untitled `.udp` file with an example aimed at the first running echo server; returns its URI. */
+async function newDatagramFile(workbench: Workbench): Promise<string> {
+  const document = await vscode.workspace.openTextDocument({ language: 'udp', content: exampleRequestFile(exampleTarget(workbench)) });
+  await vscode.window.showTextDocument(document);
+  return document.uri.toString();
+}
+
+function exampleTarget(workbench: Workbench): string {
+  const [server] = workbench.runningServers;
+  if (!server) return readSettings().send.target;
+  const { address, port, family } = server.local;
+  // A server on every interface is reached, from here, on loopback.
+  const host = isWildcard(address) ? (family === 'IPv6' ? '::1' : '127.0.0.1') : address;
+  return formatEndpoint({ host, port });
+}

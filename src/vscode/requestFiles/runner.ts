@@ -1,0 +1,179 @@
+import * as vscode from 'vscode';
+import { parseEndpoint } from '../../core/endpoint';
+import type { RequestBlock, RequestFile } from '../../core/requestFile';
+import { describeRun, sendRequestBlock, summarizeRun, type BlockResult, type RunSummary } from '../../core/requestRun';
+import type { Workbench } from '../../core/workbench';
+import { presentError, type FixActions } from '../errorMessages';
+import type { OutputLog } from '../outputLog';
+import type { ServerCommands } from '../serverCommands';
+import { openSettings, readSettings } from '../settings';
+import { parseDocument } from './parsedDocuments';
+
+export interface RunAllResult {
+  readonly uri: string;
+  readonly results: readonly BlockResult[];
+  readonly summary: RunSummary;
+  /** The summary as the log shows it. */
+  readonly text: string;
+}
+
+/** What Rerun Last repeats: one block (by its key) or the whole file. */
+interface LastRun {
+  readonly uri: vscode.Uri;
+  readonly blockKey?: string;
+}
+
+/**
+ * Sends the blocks of `.udp` documents and keeps the last result of each, for the CodeLenses. A single
+ * block is sent interactively (what stopped it is shown with the buttons that fix it); Run All only logs,
+ * and sums up at the end.
+ */
+export class RequestRunner implements vscode.Disposable {
+  private readonly results = new Map<string, Map<string, BlockResult>>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  private readonly closing: vscode.Disposable;
+  private last: LastRun | undefined;
+  /** {{$seq}}: one number per datagram sent from a request file in this window. */
+  private seq = 0;
+
+  /** Fires with the document's URI when one of its blocks has a new result. */
+  readonly onDidChangeResults = this.changed.event;
+
+  constructor(
+    private readonly workbench: Workbench,
+    private readonly log: OutputLog,
+    private readonly servers: ServerCommands,
+  ) {
+    this.closing = vscode.workspace.onDidCloseTextDocument((document) => this.results.delete(document.uri.toString()));
+  }
+
+  /** The last result of each block of the document that has one. */
+  resultsOf(document: vscode.TextDocument): Map<RequestBlock, BlockResult> {
+    const file = parseDocument(document);
+    const stored = this.results.get(document.uri.toString());
+    const found = new Map<RequestBlock, BlockResult>();
+    if (!stored) return found;
+    for (const [block, key] of blockKeys(file)) {
+      const result = stored.get(key);
+      if (result) found.set(block, result);
+    }
+    return found;
+  }
+
+  async runBlock(document: vscode.TextDocument, block: RequestBlock): Promise<BlockResult> {
+    const file = parseDocument(document);
+    this.last = { uri: document.uri, blockKey: blockKeys(file).get(block) };
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: sending ${block.name}` }, () =>
+      this.send(document, file, block, true),
+    );
+    if (result.outcome === 'not-sent') this.explain(document, block, result);
+    return result;
+  }
+
+  async runAll(document: vscode.TextDocument): Promise<RunAllResult> {
+    const file = parseDocument(document);
+    this.last = { uri: document.uri };
+    const name = documentName(document);
+    if (file.blocks.length === 0) {
+      void vscode.window.showInformationMessage(`${name} has no datagram blocks: start one with a ### line, or run UDP: New Datagram File for an example.`);
+    }
+    const results: BlockResult[] = [];
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: running ${name}` }, async (progress) => {
+      for (const block of file.blocks) {
+        progress.report({ message: block.name });
+        results.push(await this.send(document, file, block, false));
+      }
+    });
+    const summary = summarizeRun(results);
+    const text = describeRun(summary);
+    const allPassed = summary.passed === summary.total;
+    if (allPassed) this.log.info(`Run All ${name}: ${text}`);
+    else this.log.warn(`Run All ${name}: ${text}`);
+    vscode.window.setStatusBarMessage(`${allPassed ? '$(check)' : '$(warning)'} ${name}: ${text.split(';')[0]}`, 10_000);
+    return { uri: document.uri.toString(), results, summary, text };
+  }
+
+  /** Sends again what was sent last from a request file: one block, or Run All. */
+  async rerunLast(): Promise<BlockResult | RunAllResult | undefined> {
+    const last = this.last;
+    if (!last) {
+      void vscode.window.showInformationMessage('Nothing has been sent from a .udp file yet: click "Send" above a block first.');
+      return undefined;
+    }
+    let document: vscode.TextDocument;
+    try {
+      document = await vscode.workspace.openTextDocument(last.uri);
+    } catch {
+      void vscode.window.showWarningMessage(`${last.uri.fsPath || last.uri.toString()} cannot be opened any more, so there is nothing to rerun.`);
+      return undefined;
+    }
+    if (last.blockKey === undefined) return this.runAll(document);
+    const block = [...blockKeys(parseDocument(document))].find(([, key]) => key === last.blockKey)?.[0];
+    if (!block) {
+      void vscode.window.showWarningMessage(`The block last sent (${last.blockKey.split('\0')[0]}) is no longer in ${documentName(document)}.`);
+      return undefined;
+    }
+    return this.runBlock(document, block);
+  }
+
+  dispose(): void {
+    this.closing.dispose();
+    this.changed.dispose();
+  }
+
+  private async send(document: vscode.TextDocument, file: RequestFile, block: RequestBlock, interactive: boolean): Promise<BlockResult> {
+    const result = await sendRequestBlock(this.workbench, file, block, readSettings().send, ++this.seq);
+    const uri = document.uri.toString();
+    const stored = this.results.get(uri) ?? new Map<string, BlockResult>();
+    this.results.set(uri, stored);
+    const key = blockKeys(file).get(block);
+    if (key !== undefined) stored.set(key, result);
+    this.changed.fire(document.uri);
+    // A single send that failed to go out is shown (and logged) by presentError instead.
+    if (!(interactive && result.error !== undefined)) {
+      const line = `[${result.name}] ${result.summary}${result.detail ? `: ${result.detail}` : ''}`;
+      if (result.outcome === 'passed') this.log.info(line);
+      else this.log.warn(line);
+    }
+    return result;
+  }
+
+  /** Says why a block was not sent, with what fixes it. */
+  private explain(document: vscode.TextDocument, block: RequestBlock, result: BlockResult): void {
+    if (result.problems) {
+      void vscode.window.showErrorMessage(`${block.name}: ${result.detail}`, 'Show Problems').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      });
+      return;
+    }
+    const fixes: FixActions = {};
+    if (result.target !== undefined) {
+      const target = parseEndpoint(result.target);
+      fixes['start-server'] = async () => {
+        if ((await this.servers.start({ host: target.host, port: target.port })) !== undefined) await this.runBlock(document, block);
+      };
+    }
+    // Only a block without @target goes where the settings say.
+    if (!block.target) fixes['open-settings'] = openSettings;
+    void presentError(result.error, this.log, fixes);
+  }
+}
+
+/**
+ * A name for each block that survives edits elsewhere in the file: its name, and which block of that
+ * name it is. Lines move as the user types; names rarely do.
+ */
+function blockKeys(file: RequestFile): Map<RequestBlock, string> {
+  const seen = new Map<string, number>();
+  const keys = new Map<RequestBlock, string>();
+  for (const block of file.blocks) {
+    const nth = seen.get(block.name) ?? 0;
+    seen.set(block.name, nth + 1);
+    keys.set(block, `${block.name}\0${nth}`);
+  }
+  return keys;
+}
+
+function documentName(document: vscode.TextDocument): string {
+  return document.uri.path.split('/').pop() || document.uri.toString();
+}
