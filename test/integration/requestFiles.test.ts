@@ -1,0 +1,202 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { BlockResult } from '../../src/core/requestRun';
+import type { RunAllResult } from '../../src/vscode/requestFiles/runner';
+import type { ServerInfo, StartServerArgs } from '../../src/vscode/serverCommands';
+import { closeEditors, getApi, logSince, waitFor, withSettings } from './helpers';
+
+function fixture(name: string): vscode.Uri {
+  const [folder] = vscode.workspace.workspaceFolders ?? [];
+  assert.ok(folder, 'the integration tests run with the fixtures folder open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+async function open(name: string): Promise<vscode.TextDocument> {
+  const document = await vscode.workspace.openTextDocument(fixture(name));
+  await vscode.window.showTextDocument(document);
+  assert.equal(document.languageId, 'udp', `${name} opens in the udp language`);
+  return document;
+}
+
+async function startServer(args: StartServerArgs = {}): Promise<ServerInfo> {
+  const server = await vscode.commands.executeCommand<ServerInfo | undefined>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, ...args });
+  assert.ok(server, 'the echo server did not start');
+  return server;
+}
+
+const templateServer = (delayMs = 0): Promise<ServerInfo> =>
+  startServer({ replyMode: 'template', template: 'Data received: ${text}', simulation: { delayMs } });
+
+/** The lenses VS Code itself gets for the document: titles and the line each stands on. */
+async function lenses(uri: vscode.Uri): Promise<Array<{ line: number; title: string; args: unknown }>> {
+  const found = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+  return found.map((lens) => ({ line: lens.range.start.line, title: lens.command?.title ?? '', args: lens.command?.arguments?.[0] }));
+}
+
+function sendBlock(uri: vscode.Uri, line: number): Thenable<BlockResult | undefined> {
+  return vscode.commands.executeCommand<BlockResult | undefined>('udpWorkbench.sendBlock', { uri: uri.toString(), line });
+}
+
+const at = (target: ServerInfo): string => `127.0.0.1:${target.port}`;
+
+describe('.udp request files', () => {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
+    await closeEditors();
+  });
+
+  it('marks each mistake in a fixture where it is, and keeps the marks in step with edits', async () => {
+    const document = await open('problems.udp');
+    const marks = await waitFor('diagnostics for problems.udp', () => {
+      const found = vscode.languages.getDiagnostics(document.uri);
+      return found.length >= 4 && found;
+    });
+    const shown = marks.map((d) => `${d.range.start.line}:${d.range.start.character}-${d.range.end.character} ${d.severity === vscode.DiagnosticSeverity.Error ? 'error' : 'warning'}`);
+    assert.deepEqual(shown, ['2:0-8 error', '6:9-12 error', '7:16-27 error', '8:5-13 error']);
+    assert.match(marks[0].message, /Unknown header @tiemout: use @target, @encoding, @timeout/);
+    assert.match(marks[1].message, /Bad @timeout "abc"/);
+    assert.match(marks[2].message, /Bad regular expression/);
+    assert.match(marks[3].message, /Unknown variable \{\{nope\}\}/);
+    assert.ok(marks.every((d) => d.source === 'UDP Workbench'));
+
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor);
+    await editor.edit((edit) => edit.replace(new vscode.Range(2, 1, 2, 8), 'timeout'));
+    await waitFor('the fixed header to lose its mark', () => vscode.languages.getDiagnostics(document.uri).length === 3);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await waitFor('the mark to come back after the revert', () => vscode.languages.getDiagnostics(document.uri).length === 4);
+  });
+
+  it('does not send a block with mistakes, and says why', async () => {
+    const document = await open('problems.udp');
+    const result = await sendBlock(document.uri, 5);
+    assert.equal(result?.outcome, 'not-sent');
+    assert.equal(result?.summary, '✗ 3 problems to fix');
+    assert.match(result?.detail ?? '', /first on line 7: Bad @timeout "abc"/);
+  });
+
+  it('puts a Send lens above each block, and the result beside it after a send to a real echo server', async () => {
+    const api = await getApi();
+    const server = await templateServer();
+    const document = await open('runAll.udp');
+    const before = await lenses(document.uri);
+    assert.deepEqual(before.map(({ line, title }) => [line, title]), [
+      [4, '$(send) Send'],
+      [9, '$(send) Send'],
+      [14, '$(send) Send'],
+      [19, '$(send) Send'],
+      [24, '$(send) Send'],
+    ]);
+    assert.deepEqual(before[0].args, { uri: document.uri.toString(), line: 4 });
+
+    const mark = api.logLines().length;
+    const result = await withSettings({ 'send.target': at(server) }, () => sendBlock(document.uri, 4));
+    assert.ok(result);
+    assert.equal(result.outcome, 'passed', result.detail);
+    assert.match(result.reply ?? '', /^Data received: hello number \d+$/);
+    assert.equal(result.target, at(server));
+    assert.match(result.summary, /^✓ \d+ B in \d+(\.\d+)? ms$/);
+    const after = await waitFor('the result lens', async () => {
+      const all = await lenses(document.uri);
+      return all.length === 6 && all;
+    });
+    assert.deepEqual(after.filter((lens) => lens.line === 4).map((lens) => lens.title), ['$(send) Send', result.summary]);
+    assert.ok(logSince(api, mark).some((line) => line === `[contains] ${result.summary}: reply contains "Data received: hello"`), logSince(api, mark).join('\n'));
+  });
+
+  it('sends the block under the cursor, and Rerun Last sends it again', async () => {
+    const server = await templateServer();
+    await open('runAll.udp');
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor);
+    editor.selection = new vscode.Selection(12, 2, 12, 2);
+    await withSettings({ 'send.target': at(server) }, async () => {
+      const first = await vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock');
+      assert.equal(first?.name, 'matches');
+      assert.equal(first?.outcome, 'passed', first?.detail);
+      const again = await vscode.commands.executeCommand<BlockResult>('udpWorkbench.rerunLast');
+      assert.equal(again?.name, 'matches');
+      assert.equal(again?.outcome, 'passed');
+      assert.notEqual(again?.reply, first?.reply, '{{$seq}} counts on');
+    });
+  });
+
+  it('runs all blocks in order and sums up passes, failures, timeouts and round trips', async () => {
+    const api = await getApi();
+    const server = await templateServer(150);
+    const document = await open('runAll.udp');
+    const mark = api.logLines().length;
+    const run = await withSettings({ 'send.target': at(server), 'send.backoff': 1 }, () =>
+      vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', document.uri),
+    );
+    assert.ok(run);
+    assert.deepEqual(run.results.map((r) => [r.name, r.outcome]), [
+      ['contains', 'passed'],
+      ['matches', 'passed'],
+      ['equals, and fails', 'failed'],
+      ['too impatient', 'timeout'],
+      ['hex', 'passed'],
+    ]);
+    assert.equal(run.results[2].detail, 'expected a reply that equals "pong", got 19 B: "Data received: ping"');
+    assert.equal(run.results[3].summary, '✗ timed out after 1 try');
+    assert.equal(run.results[4].reply, 'Data received: hi');
+    assert.deepEqual({ ...run.summary, roundTrip: run.summary.roundTrip.count }, { total: 5, passed: 3, failed: 1, timedOut: 1, notSent: 0, measured: 0, roundTrip: 4 });
+    assert.ok((run.summary.roundTrip.min ?? 0) >= 140, `the server waits 150 ms before each reply; min ${run.summary.roundTrip.min}`);
+    assert.match(run.text, /^5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 \S+ ms, p99 \S+ ms, max \S+ ms$/);
+    assert.ok(logSince(api, mark).includes(`Run All runAll.udp: ${run.text}`), logSince(api, mark).join('\n'));
+
+    const shown = await waitFor('a result lens on every block', async () => {
+      const all = await lenses(document.uri);
+      return all.length === 10 && all;
+    });
+    assert.deepEqual(shown.filter((lens) => !lens.title.startsWith('$(send)')).map((lens) => lens.title.slice(0, 2)), ['✓ ', '✓ ', '✗ ', '✗ ', '✓ ']);
+
+    const rerun = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.rerunLast');
+    assert.equal(rerun?.results.length, 5, 'Rerun Last repeats Run All');
+  });
+
+  it('sends a burst to a lossy echo server and reports loss and round trips', async () => {
+    const api = await getApi();
+    const server = await startServer({ simulation: { dropInbound: 0.25, seed: 11 } });
+    const document = await open('burst.udp');
+    const mark = api.logLines().length;
+    const result = await withSettings({ 'send.target': at(server) }, () => sendBlock(document.uri, 1));
+    assert.ok(result?.burst, JSON.stringify(result));
+    assert.equal(result.outcome, 'measured');
+    assert.equal(result.burst.sent, 200);
+    assert.equal(result.burst.received + result.burst.lost, 200);
+    assert.ok(result.burst.lossPercent > 10 && result.burst.lossPercent < 40, `loss ${result.burst.lossPercent}%`);
+    assert.ok(result.burst.stats.p50 !== undefined && result.burst.stats.p99 !== undefined);
+    assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · p50 \S+ ms · p99 \S+ ms$/);
+    assert.ok(logSince(api, mark).some((line) => line.startsWith('[packet loss] ⚠ 200 sent')), logSince(api, mark).join('\n'));
+  });
+
+  it('reports a block nothing answers as not sent, with the reason', async () => {
+    const server = await templateServer();
+    await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
+    const document = await open('runAll.udp');
+    const run = await withSettings({ 'send.target': at(server) }, () => vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', { uri: document.uri.toString() }));
+    // The impatient block may give up before the "port unreachable" answer comes back.
+    assert.ok((run?.summary.notSent ?? 0) >= 4, JSON.stringify(run?.results.map((r) => r.detail)));
+    assert.match(run?.results[0].detail ?? '', /Nothing is listening on 127\.0\.0\.1:\d+/);
+  });
+
+  it('opens a new datagram file aimed at the running server, whose blocks pass', async () => {
+    const server = await startServer();
+    const uri = await vscode.commands.executeCommand<string>('udpWorkbench.newDatagramFile');
+    const document = vscode.window.activeTextEditor?.document;
+    assert.ok(document);
+    assert.equal(document.uri.toString(), uri);
+    assert.equal(document.languageId, 'udp');
+    assert.match(document.getText(), new RegExp(`^@server = 127\\.0\\.0\\.1:${server.port}$`, 'm'));
+    // The burst at the end is left out: burst.udp covers bursts, and its 1000 datagrams would flood the log.
+    const blocks = (await lenses(document.uri)).slice(0, 3);
+    const results = [];
+    for (const { line } of blocks) results.push(await sendBlock(document.uri, line));
+    assert.deepEqual(results.map((r) => [r?.name, r?.outcome]), [
+      ['hello', 'passed'],
+      ['heartbeat with a deadline', 'passed'],
+      ['binary', 'passed'],
+    ]);
+  });
+});
