@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { Workbench } from './core/workbench';
 import type { UdpWorkbenchApi } from './vscode/api';
 import { OutputLog } from './vscode/outputLog';
+import { registerRequestFiles } from './vscode/requestFiles';
 import { showQuickMenu } from './vscode/quickMenu';
 import { SendCommands } from './vscode/sendCommands';
 import { ServerCommands } from './vscode/serverCommands';
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     log,
     statusBar,
     trackRunningServers(workbench),
+    registerRequestFiles({ workbench, log, servers }),
     onDidChangeSettings((next) => log.applySettings(next)),
     vscode.commands.registerCommand('udpWorkbench.startServer', (args) => servers.start(args)),
     vscode.commands.registerCommand('udpWorkbench.stopServer', (idOrAddress) => servers.stop(typeof idOrAddress === 'string' ? idOrAddress : undefined)),
