@@ -38,6 +38,7 @@ export class LogBatcher {
   private queue: WorkbenchEvent[] = [];
   private datagramsQueued = 0;
   private summaries = new Map<string, Summary>();
+  private lastSummary: Partial<Record<DatagramEvent['kind'], Summary>> = {};
   private timer: NodeJS.Timeout | undefined;
   private flushCount = 0;
   private notShownTotal = 0;
@@ -76,6 +77,7 @@ export class LogBatcher {
     this.queue = [];
     this.datagramsQueued = 0;
     this.summaries = new Map();
+    this.lastSummary = {};
     this.flushCount++;
     for (const event of queue) {
       const entry = describeEvent(event, this.options);
@@ -101,6 +103,12 @@ export class LogBatcher {
 
   private summarise(event: DatagramEvent): void {
     this.notShownTotal++;
+    // A flood usually comes from one peer: reuse the last summary of this kind without building a key.
+    const last = this.lastSummary[event.kind];
+    if (last && !last.others && sameSource(last.sample, event)) {
+      last.count++;
+      return;
+    }
     const reason = event.kind === 'dropped' ? event.reason : '';
     let key = `${event.kind}|${event.serverId}|${event.peer.address}|${event.peer.port}|${reason}`;
     let others = false;
@@ -108,10 +116,20 @@ export class LogBatcher {
       key = `${event.kind}|${event.serverId}|others|${reason}`;
       others = true;
     }
-    const summary = this.summaries.get(key);
+    let summary = this.summaries.get(key);
     if (summary) summary.count++;
-    else this.summaries.set(key, { sample: event, others, count: 1 });
+    else this.summaries.set(key, (summary = { sample: event, others, count: 1 }));
+    this.lastSummary[event.kind] = summary;
   }
+}
+
+function sameSource(a: DatagramEvent, b: DatagramEvent): boolean {
+  return (
+    a.serverId === b.serverId &&
+    a.peer.port === b.peer.port &&
+    a.peer.address === b.peer.address &&
+    (a.kind !== 'dropped' || (b.kind === 'dropped' && a.reason === b.reason))
+  );
 }
 
 type DatagramEvent = Extract<WorkbenchEvent, { kind: 'received' | 'replied' | 'dropped' }>;
