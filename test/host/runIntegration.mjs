@@ -5,6 +5,8 @@
 //     --extension  extensionDevelopmentPath (default: the repo; its package.json main is dist/extension.js)
 //     --tests      extensionTestsPath (default: out/test/integration/index.js, compiled by `tsc -p .`)
 //     --workspace  the folder the window opens (default: test/integration/fixtures/workspace)
+//     --settings   a JSON file of user settings to start with
+//     --workspace-trust  keep Workspace Trust on: the folder opens untrusted (Restricted Mode)
 //   env: UDPW_TEST_GREP=text         only the tests whose full title contains text
 //        UDPW_TEST_*                 passed on into the extension host
 //        UDPW_TEST_TIMEOUT_MS=ms     whole run (default 300000); exit 124 when exceeded
@@ -27,6 +29,8 @@ const { values: opts } = parseArgs({
     extension: { type: 'string', default: REPO },
     tests: { type: 'string', default: path.join(REPO, 'out', 'test', 'integration', 'index.js') },
     workspace: { type: 'string', default: path.join(REPO, 'test', 'integration', 'fixtures', 'workspace') },
+    settings: { type: 'string' },
+    'workspace-trust': { type: 'boolean', default: false },
   },
 });
 const extensionPath = path.resolve(opts.extension);
@@ -55,7 +59,8 @@ let server;
 const counts = { passing: 0, failing: 0, pending: 0 };
 let browser;
 try {
-  server = await startCodeServer({ runDir, smokeTestDriver: true });
+  const settings = opts.settings ? JSON.parse(fs.readFileSync(opts.settings, 'utf8')) : {};
+  server = await startCodeServer({ runDir, smokeTestDriver: true, settings, workspaceTrust: opts['workspace-trust'] });
   const payload = [
     ['extensionDevelopmentPath', server.remoteUri(extensionPath)],
     ['extensionTestsPath', server.remoteUri(testsPath)],
