@@ -1,0 +1,61 @@
+// The user's path in the real workbench: start an echo server that simulates loss from the Command
+// Palette, select text in an editor, send it, and read the drop, the retry and the reply in the
+// Output panel and the counts in the status bar. Its screenshot is the README's first picture.
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
+import { answerInput, openFile, readOutputPanel, readStatusBar, runCommand } from './workbench.mjs';
+
+// With seed 18 and 50 % inbound loss the first datagram is dropped and the next ones pass,
+// so one send shows a drop, a timeout, a retry and a reply.
+export const options = {
+  settings: {
+    'udpWorkbench.server.replyMode': 'template',
+    'udpWorkbench.simulation.dropInboundPercent': 50,
+    'udpWorkbench.simulation.seed': 18,
+    'udpWorkbench.send.timeoutMs': 400,
+  },
+};
+
+function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
+
+export async function run({ page, log, screenshot, workspace }) {
+  const port = await freeUdpPort();
+  const server = `127.0.0.1:${port}`;
+  fs.writeFileSync(path.join(workspace, 'datagrams.txt'), 'hello from the editor\nstatus?\n');
+
+  await runCommand(page, 'UDP: Start Echo Server');
+  await answerInput(page, server);
+  const idle = await readStatusBar(page, server);
+  assert.match(idle, new RegExp(`${server.replace(/\./g, '\\.')}\\s+↓0 ↑0 ✗0`), `status bar after start: ${idle}`);
+  log('status bar after start:', idle);
+
+  await openFile(page, 'datagrams.txt');
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Shift+End');
+  await runCommand(page, 'UDP: Send Selection To…');
+  await answerInput(page, server);
+
+  // The panel wraps long lines: compare with the wrapping folded away.
+  const shown = await readOutputPanel(page, 'UDP Workbench', { waitForText: /Data received: hello from the\s+editor/ });
+  log('output panel:\n' + shown);
+  const text = shown.replace(/\s+/g, ' ');
+  assert.match(text, /dropped #1 from 127\.0\.0\.1:\d+, 21 bytes: simulated loss on the way in/);
+  assert.match(text, new RegExp(`no reply from ${server.replace(/\./g, '\\.')} within 400 ms, sending again`));
+  assert.match(text, new RegExp(`reply from ${server.replace(/\./g, '\\.')} in [\\d.]+ (ms|µs) \\(try 2\\), 36 bytes: "Data received: hello from the editor"`));
+
+  // ↓ the server received 2 and the sender got 1 reply; ↑ the sender sent 2 and the server replied once; ✗ 1 drop.
+  const counts = await readStatusBar(page, `${server}  ↓3 ↑3 ✗1`);
+  log('status bar after the send:', counts);
+  await screenshot('send-selection');
+}
