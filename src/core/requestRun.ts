@@ -115,16 +115,22 @@ function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: numb
 
 /** A burst with no loss passes; one with some loss is a measurement; one with every reply lost timed out. */
 function judgeBurst(burst: BurstResult): Pick<BlockResult, 'outcome' | 'summary' | 'detail'> {
-  const { sent, received, lost, lossPercent, duplicates, stats, durationMs } = burst;
+  const { sent, received, lost, lossPercent, duplicates, reordered, unmatched, stats, durationMs } = burst;
   const loss = `${lossPercent.toFixed(1)}% lost`;
-  const times = stats.count > 0 ? `p50 ${formatMs(stats.p50 ?? 0)} · p99 ${formatMs(stats.p99 ?? 0)}` : 'no round trips';
   const outcome: BlockOutcome = lost === 0 ? 'passed' : received === 0 ? 'timeout' : 'measured';
   const mark = outcome === 'passed' ? '✓' : outcome === 'timeout' ? '✗' : '⚠';
+  const times = stats.count > 0 ? `p50 ${formatMs(stats.p50 ?? 0)} · p99 ${formatMs(stats.p99 ?? 0)}` : 'no round trips';
   const roundTrips = stats.count > 0 ? `round trip p50 ${formatMs(stats.p50 ?? 0)}, p99 ${formatMs(stats.p99 ?? 0)}, max ${formatMs(stats.max ?? 0)}` : 'no replies';
+  const oddities = [
+    duplicates > 0 ? `${duplicates} duplicated` : '',
+    reordered > 0 ? `${reordered} reordered` : '',
+    // The burst tags each datagram; a server that changes the bytes (a template) loses the tag, and its replies cannot be matched.
+    unmatched > 0 ? `${unmatched} replies without the burst's tag (the server changed the bytes)` : '',
+  ].filter(Boolean);
   return {
     outcome,
     summary: `${mark} ${sent} sent · ${loss} · ${times}`,
-    detail: `burst: ${sent} sent, ${received} answered, ${lost} lost (${loss}), ${duplicates} duplicate or late replies; ${roundTrips}; took ${formatMs(durationMs)}`,
+    detail: `burst: ${sent} sent, ${received} answered, ${lost} lost (${loss})${oddities.map((text) => `, ${text}`).join('')}; ${roundTrips}; took ${formatMs(durationMs)}`,
   };
 }
 
