@@ -44,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   return {
     workbench,
     logLines: () => log.lines(),
+    logLinesWritten: () => log.written,
     logBatching: () => log.batching,
     statusBar: () => {
       statusBar.refresh();

@@ -10,6 +10,8 @@ export interface UdpWorkbenchApi {
   readonly workbench: Workbench;
   /** The lines written to the "UDP Workbench" log, oldest first (after writing what is waiting). */
   logLines(): readonly string[];
+  /** How many lines were ever written to the log; with logLines(), tells which lines are new. */
+  logLinesWritten(): number;
   /** How the log batched: flushes that wrote something, and events only counted in a summary. */
   logBatching(): { flushes: number; notShown: number };
   /** The status bar item as shown, after redrawing it now. */

@@ -16,6 +16,7 @@ const RECENT_LINES = 1000;
 export class OutputLog implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel(CHANNEL_NAME, { log: true });
   private readonly recent: string[] = [];
+  private writtenCount = 0;
   private readonly batcher: LogBatcher;
   private readonly subscription: vscode.Disposable;
 
@@ -59,6 +60,11 @@ export class OutputLog implements vscode.Disposable {
     return [...this.recent];
   }
 
+  /** How many lines were ever written, including those no longer in lines(). */
+  get written(): number {
+    return this.writtenCount;
+  }
+
   get batching(): { flushes: number; notShown: number } {
     return this.batcher.stats;
   }
@@ -71,6 +77,7 @@ export class OutputLog implements vscode.Disposable {
 
   private write(level: LogLevel, text: string): void {
     this.channel[level](text);
+    this.writtenCount++;
     this.recent.push(text);
     if (this.recent.length > RECENT_LINES) this.recent.splice(0, this.recent.length - RECENT_LINES);
   }

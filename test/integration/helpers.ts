@@ -22,9 +22,17 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
-/** Log lines written since `mark` (a length of logLines() taken before the action). */
+/** A point in the log to read from later with logSince. */
+export function logMark(api: UdpWorkbenchApi): number {
+  api.logLines(); // writes what is waiting, so the mark comes after it
+  return api.logLinesWritten();
+}
+
+/** Log lines written since `mark`, as far as the recent lines reach back. */
 export function logSince(api: UdpWorkbenchApi, mark: number): string[] {
-  return api.logLines().slice(mark);
+  const lines = api.logLines();
+  const fresh = api.logLinesWritten() - mark;
+  return fresh > 0 ? lines.slice(-fresh) : [];
 }
 
 /** Sets user settings for the duration of `run`, then puts the old values back. */

@@ -3,7 +3,7 @@ import * as dgram from 'node:dgram';
 import * as vscode from 'vscode';
 import type { SendSelectionResult } from '../../src/vscode/sendCommands';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
-import { closeEditors, editorWith, getApi, logSince, waitFor, withSettings } from './helpers';
+import { closeEditors, editorWith, getApi, logMark, logSince, waitFor, withSettings } from './helpers';
 
 async function startServer(args: Record<string, unknown> = {}): Promise<ServerInfo> {
   const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, ...args });
@@ -25,7 +25,7 @@ describe('Send Selection', () => {
     const api = await getApi();
     const server = await startServer({ replyMode: 'template', template: 'Data received: ${text}' });
     await editorWith('first line\nhello from the editor\nthird', [[1, 0, 1, 10]]);
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     const result = await send(`127.0.0.1:${server.port}`);
     assert.ok(result);
     assert.equal(result.datagrams.length, 1);
@@ -75,7 +75,7 @@ describe('Send Selection', () => {
     const api = await getApi();
     const server = await startServer();
     await editorWith('de ad be ef 00 01', [[0, 0, 0, 0]]);
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     await send(`127.0.0.1:${server.port}`, { encoding: 'hex' });
     const lines = logSince(api, mark);
     assert.ok(lines.some((l) => /^reply from .*, 6 bytes:\n {4}0000 {2}de ad be ef 00 01/.test(l)), lines.join('\n'));
@@ -89,7 +89,7 @@ describe('Send Selection', () => {
     silent.on('message', () => heard++);
     try {
       await editorWith('anyone there?', [[0, 0, 0, 0]]);
-      const mark = api.logLines().length;
+      const mark = logMark(api);
       const started = Date.now();
       const result = await withSettings({ 'send.timeoutMs': 100, 'send.retries': 2, 'send.backoff': 2 }, () => send(`127.0.0.1:${silent.address().port}`));
       const elapsed = Date.now() - started;
@@ -112,7 +112,7 @@ describe('Send Selection', () => {
     // With seed 3, a 50 % inbound loss drops some of the first tries; the retries get through.
     const server = await startServer({ simulation: { dropInbound: 0.5, seed: 3 } });
     await editorWith('one\ntwo\nthree\nfour\nfive\nsix', [[0, 0, 0, 0], [1, 0, 1, 0], [2, 0, 2, 0], [3, 0, 3, 0], [4, 0, 4, 0], [5, 0, 5, 0]]);
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     const result = await withSettings({ 'send.timeoutMs': 150, 'send.retries': 5, 'send.backoff': 1 }, () => send(`127.0.0.1:${server.port}`));
     assert.ok(result);
     const counters = api.workbench.server(server.id)?.counters;
@@ -133,20 +133,20 @@ describe('Send Selection', () => {
     const server = await startServer();
     const target = `127.0.0.1:${server.port}`;
     const editor = await editorWith('de ad zz\n\nkeep me', [[0, 0, 0, 0]]);
-    let mark = api.logLines().length;
+    let mark = logMark(api);
     assert.equal(await send(target, { encoding: 'hex' }), undefined);
     assert.ok(logSince(api, mark).some((l) => /Malformed hex: "z" at column 7/.test(l)), logSince(api, mark).join('\n'));
 
     editor.selections = [new vscode.Selection(1, 0, 1, 0)];
-    mark = api.logLines().length;
+    mark = logMark(api);
     assert.equal(await send(target), undefined);
     assert.ok(logSince(api, mark).some((l) => /Line 2 is empty/.test(l)), logSince(api, mark).join('\n'));
 
-    mark = api.logLines().length;
+    mark = logMark(api);
     assert.equal(await send('127.0.0.1:99999'), undefined);
     assert.ok(logSince(api, mark).some((l) => /99999/.test(l) && /1.65535|65535/.test(l)), logSince(api, mark).join('\n'));
 
-    mark = api.logLines().length;
+    mark = logMark(api);
     editor.selections = [new vscode.Selection(2, 0, 2, 0)];
     assert.equal(await send('no-such-host.invalid:9'), undefined);
     assert.ok(logSince(api, mark).some((l) => /no-such-host\.invalid/.test(l)), logSince(api, mark).join('\n'));
@@ -161,7 +161,7 @@ describe('Send Selection', () => {
     const port = closed.address().port;
     await new Promise<void>((resolve) => closed.close(resolve));
     await editorWith('hello?', [[0, 0, 0, 0]]);
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     const result = await withSettings({ 'send.timeoutMs': 300, 'send.retries': 0 }, () => send(`127.0.0.1:${port}`));
     assert.equal(result, undefined);
     assert.ok(logSince(api, mark).some((l) => l.includes(`127.0.0.1:${port}`) && /Nothing is listening/i.test(l)), logSince(api, mark).join('\n'));

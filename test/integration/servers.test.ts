@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
-import { getApi, logSince, waitFor } from './helpers';
+import { getApi, logMark, logSince, waitFor } from './helpers';
 
 /** One datagram from a fresh socket; resolves with the first reply or undefined after `timeoutMs`. */
 function roundTrip(host: string, port: number, text: string, timeoutMs = 1000): Promise<string | undefined> {
@@ -55,7 +55,7 @@ describe('Echo server commands', () => {
 
   it('logs each datagram it receives and replies to, and shows the counts in the status bar', async () => {
     const api = await getApi();
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
     assert.ok(server);
     await roundTrip('127.0.0.1', server.port, 'hello log');
@@ -72,7 +72,7 @@ describe('Echo server commands', () => {
     const api = await getApi();
     const first = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
     assert.ok(first);
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     const second = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: first.port });
     assert.equal(second, undefined);
     assert.equal(api.workbench.runningServers.length, 1);
@@ -97,7 +97,7 @@ describe('Echo server commands', () => {
     const api = await getApi();
     const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
     assert.ok(server);
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     const droppedBefore = api.statusBar().totals.dropped;
     const simulation = await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=100% seed=9' });
     assert.deepEqual(simulation, { ...server.simulation, dropInbound: 1, seed: 9 });
@@ -115,7 +115,7 @@ describe('Echo server commands', () => {
     const api = await getApi();
     const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, simulation: { dropInbound: 0.25 } });
     assert.ok(server);
-    const mark = api.logLines().length;
+    const mark = logMark(api);
     assert.equal(await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=250%' }), undefined);
     assert.ok(logSince(api, mark).some((l) => /dropInbound|loss/.test(l) && /250|2\.5/.test(l)), logSince(api, mark).join('\n'));
     assert.equal(api.workbench.server(server.id)?.simulation.dropInbound, 0.25);
