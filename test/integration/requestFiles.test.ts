@@ -39,15 +39,6 @@ function sendBlock(uri: vscode.Uri, line: number): Thenable<BlockResult | undefi
 
 const at = (target: ServerInfo): string => `127.0.0.1:${target.port}`;
 
-/**
- * The log's last lines. The API keeps a window of recent lines, which an earlier flood of datagrams fills, so a
- * line count taken before an action cannot mark where its lines start; the lines asserted on here name their
- * block and carry round-trip times, so they are found in the tail.
- */
-function recentLog(api: UdpWorkbenchApi): readonly string[] {
-  return api.logLines().slice(-200);
-}
-
 describe('.udp request files', () => {
   afterEach(async () => {
     await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
@@ -110,7 +101,7 @@ describe('.udp request files', () => {
       return all.length === 6 && all;
     });
     assert.deepEqual(after.filter((lens) => lens.line === 4).map((lens) => lens.title), ['$(send) Send', result.summary]);
-    assert.ok(recentLog(api).includes(`[contains] ${result.summary}: reply contains "Data received: hello"`), recentLog(api).join('\n'));
+    assert.ok(logSince(api, mark).includes(`[contains] ${result.summary}: reply contains "Data received: hello"`), logSince(api, mark).join('\n'));
   });
 
   it('sends the block under the cursor, and Rerun Last sends it again', async () => {
@@ -152,7 +143,7 @@ describe('.udp request files', () => {
     assert.deepEqual({ ...run.summary, roundTrip: run.summary.roundTrip.count }, { total: 5, passed: 3, failed: 1, timedOut: 1, notSent: 0, measured: 0, roundTrip: 4 });
     assert.ok((run.summary.roundTrip.min ?? 0) >= 140, `the server waits 150 ms before each reply; min ${run.summary.roundTrip.min}`);
     assert.match(run.text, /^5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 \S+ ms, p99 \S+ ms, max \S+ ms$/);
-    assert.ok(recentLog(api).includes(`Run All runAll.udp: ${run.text}`), recentLog(api).join('\n'));
+    assert.ok(logSince(api, mark).includes(`Run All runAll.udp: ${run.text}`), logSince(api, mark).join('\n'));
 
     const shown = await waitFor('a result lens on every block', async () => {
       const all = await lenses(document.uri);
@@ -177,7 +168,7 @@ describe('.udp request files', () => {
     assert.ok(result.burst.lossPercent > 10 && result.burst.lossPercent < 40, `loss ${result.burst.lossPercent}%`);
     assert.ok(result.burst.stats.p50 !== undefined && result.burst.stats.p99 !== undefined);
     assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · p50 \S+ ms · p99 \S+ ms$/);
-    assert.ok(recentLog(api).includes(`[packet loss] ${result.summary}: ${result.detail}`), recentLog(api).join('\n'));
+    assert.ok(logSince(api, mark).includes(`[packet loss] ${result.summary}: ${result.detail}`), logSince(api, mark).join('\n'));
   });
 
   it('reports a block nothing answers as not sent, with the reason', async () => {
