@@ -63,7 +63,8 @@ export async function run({ page, workspace, log, screenshot }) {
   await readStatusBar(page, `127.0.0.1:${port}`);
   await openFile(page, 'heartbeat.udp');
   // As a person would: CodeLenses are only drawn once the editor has really had focus.
-  await page.locator('.part.editor .monaco-editor .view-lines').first().click();
+  // On the first line: a click further down can scroll the lenses out of view.
+  await page.locator('.part.editor .monaco-editor .view-lines').first().click({ position: { x: 100, y: 5 } });
 
   const send = page.locator(LENS, { hasText: 'Send' });
   await waitFor('a Send link above each of the 3 blocks', async () => (await send.count()) === 3);
