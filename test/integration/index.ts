@@ -1,16 +1,22 @@
 // The mocha entry point VS Code's extension host loads (extensionTestsPath): runs every
 // *.test.js compiled beside this file, inside the host, and settles with the result.
+// Suites that need another window (untrusted/: a folder in Restricted Mode) have their own entry point.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 
 export function run(): Promise<void> {
+  return runTestsIn(__dirname);
+}
+
+/** Runs the *.test.js files of `dir` (not of its subfolders). */
+export function runTestsIn(dir: string): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 20_000 });
   // UDPW_TEST_GREP reaches the extension host through the runner's extensionEnvironment.
   const grep = process.env.UDPW_TEST_GREP;
   if (grep) mocha.grep(grep);
-  for (const file of fs.readdirSync(__dirname).sort()) {
-    if (file.endsWith('.test.js')) mocha.addFile(path.join(__dirname, file));
+  for (const file of fs.readdirSync(dir).sort()) {
+    if (file.endsWith('.test.js')) mocha.addFile(path.join(dir, file));
   }
   return new Promise((resolve, reject) => {
     try {
