@@ -1,0 +1,20 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+/** What may ship in the .vsix: the bundle, media, and the documents; never sources, tests or maps. */
+const ALLOWED = [/^dist\/extension\.js$/, /^media\/[\w./-]+\.(png|json)$/, /^(README|CHANGELOG)\.md$/, /^LICENSE$/, /^package\.json$/];
+
+describe('The packaged extension', () => {
+  it('holds only the bundle, media, README, CHANGELOG, LICENSE and package.json (vsce ls)', function () {
+    this.timeout(60_000);
+    const vsce = path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce');
+    const listed = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: REPO, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const unexpected = listed.filter((file) => !ALLOWED.some((pattern) => pattern.test(file)));
+    assert.deepEqual(unexpected, [], `files that should not ship: ${unexpected.join(', ')}`);
+    for (const required of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'media/icon.png', 'media/udp.tmLanguage.json']) {
+      assert.ok(listed.includes(required), `${required} is missing from the package`);
+    }
+  });
+});
