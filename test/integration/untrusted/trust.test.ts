@@ -64,10 +64,7 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
     assert.ok(extension);
     const untrusted = extension.packageJSON.capabilities?.untrustedWorkspaces;
     assert.equal(untrusted?.supported, 'limited');
-    assert.deepEqual(
-      [...untrusted.restrictedConfigurations].sort(),
-      Object.keys(RESTRICTED).map((key) => `udpWorkbench.${key}`).sort(),
-    );
+    for (const key of Object.keys(RESTRICTED)) assert.ok(untrusted.restrictedConfigurations.includes(`udpWorkbench.${key}`), `${key} is not restricted`);
     await getApi();
     assert.equal(extension.isActive, true);
     const commands = await vscode.commands.getCommands(true);
