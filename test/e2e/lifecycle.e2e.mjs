@@ -82,11 +82,11 @@ export async function run({ page, log }) {
   await startFromPalette(page, server);
   assert.equal(await echo(port, 'before reload'), 'before reload');
   await page.evaluate(() => {
-    window.udpwBeforeReload = true;
+    globalThis.udpwBeforeReload = true;
   });
   const reloaded = Date.now();
   await runCommand(page, 'Developer: Reload Window');
-  await waitFor('the window to reload', async () => (await page.evaluate(() => window.udpwBeforeReload !== true)), { timeoutMs: 60_000 });
+  await waitFor('the window to reload', async () => (await page.evaluate(() => globalThis.udpwBeforeReload !== true)), { timeoutMs: 60_000 });
   await waitForWorkbench(page);
   // A fresh extension host: counts start again from zero.
   const idle = await readIdleStatusBar(page, '↓0 ↑0 ✗0');
