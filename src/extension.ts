@@ -1,32 +1,32 @@
 import * as vscode from 'vscode';
 import { Workbench } from './core/workbench';
 import type { UdpWorkbenchApi } from './vscode/api';
+import { applySettingsLive } from './vscode/liveSettings';
 import { OutputLog } from './vscode/outputLog';
 import { registerRequestFiles } from './vscode/requestFiles';
 import { showQuickMenu } from './vscode/quickMenu';
 import { SendCommands } from './vscode/sendCommands';
 import { ServerCommands } from './vscode/serverCommands';
-import { onDidChangeSettings, readSettings } from './vscode/settings';
+import { readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
 import { trackRunningServers } from './vscode/serverContext';
 
 let workbench: Workbench | undefined;
 
 export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
-  workbench = new Workbench();
+  const bench = (workbench = new Workbench());
   const settings = readSettings();
-  const log = new OutputLog(workbench, settings);
-  const statusBar = new StatusBar(workbench);
-  const servers = new ServerCommands(workbench, log, context.globalState);
-  const sends = new SendCommands(workbench, log, context.globalState, servers);
-  const current = workbench;
+  const log = new OutputLog(bench, settings);
+  const statusBar = new StatusBar(bench);
+  const servers = new ServerCommands(bench, log, context.globalState);
+  const sends = new SendCommands(bench, log, context.globalState, servers);
 
   context.subscriptions.push(
     log,
     statusBar,
-    trackRunningServers(workbench),
-    registerRequestFiles({ workbench, log, servers }),
-    onDidChangeSettings((next) => log.applySettings(next)),
+    trackRunningServers(bench),
+    registerRequestFiles({ workbench: bench, log, servers }),
+    applySettingsLive(bench, log),
     vscode.commands.registerCommand('udpWorkbench.startServer', (args) => servers.start(args)),
     vscode.commands.registerCommand('udpWorkbench.stopServer', (idOrAddress) => servers.stop(typeof idOrAddress === 'string' ? idOrAddress : undefined)),
     vscode.commands.registerCommand('udpWorkbench.stopAllServers', () => servers.stopAll()),
@@ -34,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     vscode.commands.registerCommand('udpWorkbench.sendSelection', (args) => sends.sendSelection(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.sendSelectionTo', (args) => sends.sendSelectionTo(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.showLog', () => log.show()),
-    vscode.commands.registerCommand('udpWorkbench.showMenu', () => showQuickMenu(current)),
+    vscode.commands.registerCommand('udpWorkbench.showMenu', () => showQuickMenu(bench)),
   );
 
   if (settings.server.autoStart && vscode.workspace.isTrusted) {
@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   }
 
   return {
-    workbench,
+    workbench: bench,
     logLines: () => log.lines(),
     logLinesWritten: () => log.written,
     logBatching: () => log.batching,

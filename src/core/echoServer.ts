@@ -93,8 +93,8 @@ export class EchoServer {
   private replyTemplate: string | undefined;
   private fillTemplate: CompiledTemplate | undefined;
   private impairment: Impairment;
-  private readonly limiter: PeerRateLimiter | undefined;
-  private readonly guardAmplification: boolean;
+  private limiter: PeerRateLimiter | undefined;
+  private guardAmplification = false;
   private readonly waiting = new Map<NodeJS.Timeout, OutgoingReply>();
   private stopping: Promise<void> | undefined;
   private drained: (() => void) | undefined;
@@ -103,7 +103,7 @@ export class EchoServer {
   static async start(options: EchoServerOptions): Promise<EchoServer> {
     const fillTemplate = checkReply(options.replyMode ?? 'mirror', options.template);
     const impairment = new Impairment(options.simulation ?? NO_SIMULATION);
-    const limiter = options.rateLimit === false ? undefined : new PeerRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+    const limiter = createLimiter(options.rateLimit);
     parsePort(options.port, { allowZero: true });
     const { address, family } = await resolveHost(options.host);
     const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
@@ -130,9 +130,7 @@ export class EchoServer {
     this.replyTemplate = options.template;
     this.fillTemplate = checked.fillTemplate;
     this.impairment = checked.impairment;
-    // A loopback socket only hears this machine, so there a loopback exemption covers every peer.
-    this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
-    this.guardAmplification = this.exposed && !options.allowAmplification;
+    this.protect(checked.limiter, options.allowAmplification ?? false);
     socket.on('message', this.onMessage);
     socket.on('error', this.onSocketError);
     this.emit?.({ kind: 'server-started', at: Date.now(), serverId: this.id, local: this.local, exposed: this.exposed });
@@ -169,6 +167,17 @@ export class EchoServer {
     this.fillTemplate = checkReply(mode, template);
     this.mode = mode;
     this.replyTemplate = template;
+  }
+
+  /** Applies a new per-peer rate limit (false: none) and amplification rule at once. */
+  configureProtection(rateLimit: RateLimitSettings | false, allowAmplification: boolean): void {
+    this.protect(createLimiter(rateLimit), allowAmplification);
+  }
+
+  private protect(limiter: PeerRateLimiter | undefined, allowAmplification: boolean): void {
+    // A loopback socket only hears this machine, so there a loopback exemption covers every peer.
+    this.limiter = this.exposed || !limiter?.exemptLoopback ? limiter : undefined;
+    this.guardAmplification = this.exposed && !allowAmplification;
   }
 
   /** Cancels replies still waiting for their delay, closes the socket, and resolves once the port is free. */
@@ -366,4 +375,8 @@ function socketError(error: NodeJS.ErrnoException, local: Peer): WorkbenchError 
     return new WorkbenchError('CONNECTION_REFUSED', `A peer of ${on} refused a reply: nothing listens on its port any more.`, 'The server keeps listening.', { cause });
   }
   return new WorkbenchError('SOCKET_ERROR', `The socket on ${on} reported an error: ${error.message}`, 'The server keeps listening.', { cause });
+}
+
+function createLimiter(settings: RateLimitSettings | false | undefined): PeerRateLimiter | undefined {
+  return settings === false ? undefined : new PeerRateLimiter(settings ?? DEFAULT_RATE_LIMIT);
 }

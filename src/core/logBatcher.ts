@@ -16,7 +16,8 @@ export interface LogBatcherOptions extends DescribeOptions {
   readonly maxDatagramsPerFlush: number;
 }
 
-export const DEFAULT_BATCHING = { flushIntervalMs: 250, maxDatagramsPerFlush: 200 } as const;
+// 4 flushes of at most 100 datagram lines a second keep even a visible Output panel responsive.
+export const DEFAULT_BATCHING = { flushIntervalMs: 250, maxDatagramsPerFlush: 100 } as const;
 
 /** Summaries are keyed by peer; past this many peers in one flush they are folded into one line. */
 const MAX_SUMMARY_KEYS = 100;

@@ -79,10 +79,10 @@ function rateLimit(perSecond: number, burst: number): RateLimitSettings | false 
   return perSecond > 0 ? { perSecond, burst, exemptLoopback: true } : false;
 }
 
-/** Calls `listener` with fresh settings whenever one of ours changes. */
-export function onDidChangeSettings(listener: (settings: WorkbenchSettings) => void): vscode.Disposable {
+/** Calls `listener` with fresh settings whenever one of ours changes; `changed('server.template')` says which. */
+export function onDidChangeSettings(listener: (settings: WorkbenchSettings, changed: (key: string) => boolean) => void): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((event) => {
-    if (event.affectsConfiguration(SECTION)) listener(readSettings());
+    if (event.affectsConfiguration(SECTION)) listener(readSettings(), (key) => event.affectsConfiguration(`${SECTION}.${key}`));
   });
 }
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { ServerCounters } from '../../src/core/echoServer';
+import { DEFAULT_BATCHING } from '../../src/core/logBatcher';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
 import type { FloodReport } from './fixtures/floodSender';
 import { getApi, waitFor } from './helpers';
@@ -15,8 +16,7 @@ const FLOOD_DATAGRAMS = 200_000;
 const FLOOD_SOCKETS = 3;
 /** A command must complete within this while the flood runs. */
 const RESPONSIVE_MS = 1000;
-/** The log's batching budget (DEFAULT_BATCHING.maxDatagramsPerFlush). */
-const DATAGRAMS_PER_FLUSH = 200;
+const DATAGRAMS_PER_FLUSH = DEFAULT_BATCHING.maxDatagramsPerFlush;
 
 const SENDER = path.join(__dirname, 'fixtures', 'floodSender.js');
 const SUMMARY = /^([\d,]+) more datagrams? (received by|replied by|dropped by) (\S+) (from|to) 127\.0\.0\.1:\d+.* not shown$/;

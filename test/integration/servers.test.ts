@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
-import { getApi, logMark, logSince, waitFor } from './helpers';
+import { getApi, logMark, logSince, waitFor, withSettings } from './helpers';
 
 /** One datagram from a fresh socket; resolves with the first reply or undefined after `timeoutMs`. */
 function roundTrip(host: string, port: number, text: string, timeoutMs = 1000): Promise<string | undefined> {
@@ -119,5 +119,18 @@ describe('Echo server commands', () => {
     assert.equal(await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=250%' }), undefined);
     assert.ok(logSince(api, mark).some((l) => /dropInbound|loss/.test(l) && /250|2\.5/.test(l)), logSince(api, mark).join('\n'));
     assert.equal(api.workbench.server(server.id)?.simulation.dropInbound, 0.25);
+  });
+
+  it('applies changed settings to running servers at once', async () => {
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    assert.ok(server);
+    await withSettings({ 'server.replyMode': 'template', 'server.template': 'got ${size}' }, async () => {
+      assert.equal(await roundTrip('127.0.0.1', server.port, 'four'), 'got 4');
+      await withSettings({ 'simulation.dropInboundPercent': 100 }, async () => {
+        assert.equal(await roundTrip('127.0.0.1', server.port, 'lost', 200), undefined);
+      });
+      assert.equal(await roundTrip('127.0.0.1', server.port, 'back'), 'got 4');
+    });
+    assert.equal(await roundTrip('127.0.0.1', server.port, 'mirror again'), 'mirror again');
   });
 });

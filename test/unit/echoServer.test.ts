@@ -367,6 +367,26 @@ describe('EchoServer', () => {
       assert.deepEqual([counters.rateLimited, counters.droppedBy['rate-limited'], counters.dropped], [3, 3, 0]);
       assertInvariant(counters);
     });
+
+    it('takes a new rate limit live, and lifts it again', async () => {
+      const { server, recorder } = await start({ rateLimit: false });
+      const sender = await client();
+      const outcomes: string[] = [];
+      const sendOne = async (seq: number): Promise<void> => {
+        const outcome = recorder.outcome(seq);
+        await sender.send('x', server.local);
+        const event = await outcome;
+        outcomes.push(event.kind === 'dropped' ? event.reason : event.kind);
+      };
+      await sendOne(1);
+      server.configureProtection({ perSecond: 1, burst: 1, exemptLoopback: false }, false);
+      await sendOne(2);
+      await sendOne(3);
+      server.configureProtection(false, false);
+      await sendOne(4);
+      assert.deepEqual(outcomes, ['replied', 'replied', 'rate-limited', 'replied']);
+      assertInvariant(server.counters);
+    });
   });
 
   describe('counters', () => {

@@ -13,6 +13,9 @@ const RESTRICTED = {
   'server.bindAddress': { folder: '0.0.0.0', default: '127.0.0.1' },
   'server.port': { folder: 47613, default: 12345 },
   'send.target': { folder: '192.0.2.1:9', default: '127.0.0.1:12345' },
+  'server.rateLimitPerSecond': { folder: 0, default: 1000 },
+  'server.rateLimitBurst': { folder: 1000000, default: 2000 },
+  'server.allowAmplification': { folder: true, default: false },
 } as const;
 
 /** A plain socket on 127.0.0.1:port that echoes and remembers what it receives; retried while the port is busy. */
@@ -71,7 +74,7 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
     for (const command of ['udpWorkbench.startServer', 'udpWorkbench.sendSelection', 'udpWorkbench.showLog']) assert.ok(commands.includes(command), command);
   });
 
-  it('ignores the folder’s bind address, port, auto-start and target: VS Code returns the defaults', () => {
+  it('ignores the folder’s bind address, port, auto-start, target and protection settings: VS Code returns the defaults', () => {
     const config = vscode.workspace.getConfiguration('udpWorkbench');
     for (const [key, { folder, default: fallback }] of Object.entries(RESTRICTED)) {
       const inspected = config.inspect(key);

@@ -1,0 +1,30 @@
+import * as vscode from 'vscode';
+import { describeSimulation } from '../core/simulationSpec';
+import type { Workbench } from '../core/workbench';
+import { presentError } from './errorMessages';
+import type { OutputLog } from './outputLog';
+import { onDidChangeSettings, openSettings } from './settings';
+
+/**
+ * Applies changed settings at once: the log's preview, and on every running server its replies,
+ * simulation and protection — the Settings editor is one more way to reconfigure a running server.
+ */
+export function applySettingsLive(workbench: Workbench, log: OutputLog): vscode.Disposable {
+  return onDidChangeSettings((settings, changed) => {
+    log.applySettings(settings);
+    for (const server of workbench.runningServers) {
+      try {
+        if (changed('server.replyMode') || changed('server.template')) server.setReply(settings.server.replyMode, settings.server.template);
+        if (changed('simulation')) {
+          server.configureSimulation(settings.simulation);
+          log.info(`[${server.id}] simulation from the settings: ${describeSimulation(server.simulation)}`);
+        }
+        if (changed('server.rateLimitPerSecond') || changed('server.rateLimitBurst') || changed('server.allowAmplification')) {
+          server.configureProtection(settings.server.rateLimit, settings.server.allowAmplification);
+        }
+      } catch (error) {
+        void presentError(error, log, { 'open-settings': openSettings });
+      }
+    }
+  });
+}
