@@ -1,26 +1,14 @@
 // A .udp request file in the real workbench: click the "Send" CodeLens above a block and read the result
 // that appears beside it, then Run All Blocks and read every block's result and the summary in the log.
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, openFile, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { freeUdpPort } from './udp.mjs';
 
 export const options = { settings: { 'udpWorkbench.server.replyMode': 'template' } };
 
 const LENS = '.part.editor .monaco-editor .codelens-decoration a';
-
-/** A UDP port nothing uses right now, for the echo server and the file that targets it. */
-function freeUdpPort() {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
 const requestFile = (port) => `# Datagram blocks for the echo server on port ${port}. Click "Send" above a block.
 @server = 127.0.0.1:${port}
@@ -56,10 +44,7 @@ export async function run({ page, workspace, log, screenshot }) {
   const port = await freeUdpPort();
   fs.writeFileSync(path.join(workspace, 'heartbeat.udp'), requestFile(port));
   await runCommand(page, 'UDP: Start Echo Server');
-  // The palette's own box is still up for a moment: answer the command's box, not the palette's.
-  const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Start Echo Server' });
-  await waitFor('the Start Echo Server input box', async () => (await title.count()) > 0 && (await title.isVisible()));
-  await answerInput(page, `127.0.0.1:${port}`);
+  await answerInput(page, `127.0.0.1:${port}`, { title: 'Start Echo Server' });
   await readStatusBar(page, `127.0.0.1:${port}`);
   await openFile(page, 'heartbeat.udp');
   // As a person would: CodeLenses are only drawn once the editor has really had focus.

@@ -9,10 +9,7 @@ const EXPOSED_ITEM = /0\.0\.0\.0:\d+\s+↓\d+ ↑\d+ ✗\d+/;
 
 async function startFromPalette(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
-  // The palette's own box is still up for a moment: answer the command's box, not the palette's.
-  const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Start Echo Server' });
-  await waitFor('the Start Echo Server input box', async () => (await title.count()) > 0 && (await title.isVisible()));
-  await answerInput(page, server);
+  await answerInput(page, server, { title: 'Start Echo Server' });
 }
 
 async function readDialog(page) {

@@ -1,53 +1,12 @@
 // Stop, start again, and reload the window (which deactivates the extension and ends its extension
 // host): after each, this process binds the server's port on 127.0.0.1, and it must succeed at once.
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { answerInput, readStatusBar, runCommand, waitFor, waitForWorkbench } from './workbench.mjs';
-
-function freeUdpPort() {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
-
-/** One try, no retry: true when 127.0.0.1:port could be bound (and is released again). */
-function canBind(port) {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', () => {
-      socket.close();
-      resolve(false);
-    });
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-  });
-}
-
-/** The reply from 127.0.0.1:port, or undefined after a second. */
-function echo(port, text) {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    const timer = setTimeout(() => finish(undefined), 1000);
-    const finish = (reply) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(reply);
-    };
-    socket.on('message', (message) => finish(message.toString('utf8')));
-    socket.send(text, port, '127.0.0.1');
-  });
-}
+import { canBind, echo, freeUdpPort } from './udp.mjs';
 
 async function startFromPalette(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
-  // The palette's own box is still up for a moment: answer the command's box, not the palette's.
-  const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Start Echo Server' });
-  await waitFor('the Start Echo Server input box', async () => (await title.count()) > 0 && (await title.isVisible()));
-  await answerInput(page, server);
+  await answerInput(page, server, { title: 'Start Echo Server' });
   return readStatusBar(page, server);
 }
 

@@ -2,10 +2,10 @@
 // Palette, select text in an editor, send it, and read the drop, the retry and the reply in the
 // Output panel and the counts in the status bar. Its screenshot is the README's first picture.
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, openFile, readOutputPanel, readStatusBar, runCommand } from './workbench.mjs';
+import { freeUdpPort } from './udp.mjs';
 
 // With seed 18 and 50 % inbound loss the first datagram is dropped and the next ones pass,
 // so one send shows a drop, a timeout, a retry and a reply.
@@ -18,24 +18,13 @@ export const options = {
   },
 };
 
-function freeUdpPort() {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
-
 export async function run({ page, log, screenshot, workspace }) {
   const port = await freeUdpPort();
   const server = `127.0.0.1:${port}`;
   fs.writeFileSync(path.join(workspace, 'datagrams.txt'), 'hello from the editor\nstatus?\n');
 
   await runCommand(page, 'UDP: Start Echo Server');
-  await answerInput(page, server);
+  await answerInput(page, server, { title: 'Start Echo Server' });
   const idle = await readStatusBar(page, server);
   assert.match(idle, new RegExp(`${server.replace(/\./g, '\\.')}\\s+↓0 ↑0 ✗0`), `status bar after start: ${idle}`);
   log('status bar after start:', idle);
@@ -44,7 +33,7 @@ export async function run({ page, log, screenshot, workspace }) {
   await page.keyboard.press('Control+Home');
   await page.keyboard.press('Shift+End');
   await runCommand(page, 'UDP: Send Selection To…');
-  await answerInput(page, server);
+  await answerInput(page, server, { title: 'Send Selection To…' });
 
   // The panel wraps long lines: compare with the wrapping folded away.
   const shown = await readOutputPanel(page, 'UDP Workbench', { waitForText: /Data received: hello from the\s+editor/ });

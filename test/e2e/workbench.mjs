@@ -85,10 +85,15 @@ export async function runCommand(page, title, { attempts = 20 } = {}) {
 
 /**
  * Answers the open input box or quick pick: types `text` and presses Enter. For a quick pick,
- * `pick` (default: text) is the label that must be listed before Enter is pressed.
+ * `pick` is the label that must be listed before Enter is pressed. `title` waits for the input
+ * with that title, so the answer cannot land in the palette that is still closing.
  */
-export async function answerInput(page, text, { pick } = {}) {
+export async function answerInput(page, text, { pick, title } = {}) {
   await waitFor('an input box or quick pick', () => quickInputVisible(page));
+  if (title !== undefined) {
+    const heading = page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: title });
+    await waitFor(`the "${title}" input`, async () => (await heading.count()) > 0 && heading.isVisible());
+  }
   const box = page.locator(QUICK_INPUT_BOX);
   await box.fill(text);
   if (pick !== undefined) {

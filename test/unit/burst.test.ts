@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { sendBurst, type BurstOptions } from '../../src/core/client';
 import { EchoServer, type EchoServerOptions } from '../../src/core/echoServer';
-import { WorkbenchError } from '../../src/core/errors';
 import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+import { rejection } from './assertions';
 
 const burst = (server: EchoServer, more: Partial<BurstOptions> = {}): BurstOptions => ({
   target: { host: server.local.address, port: server.local.port },
@@ -12,16 +12,6 @@ const burst = (server: EchoServer, more: Partial<BurstOptions> = {}): BurstOptio
   count: 100,
   ...more,
 });
-
-async function rejection(promise: Promise<unknown>): Promise<WorkbenchError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WorkbenchError, `expected a WorkbenchError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('sendBurst', () => {
   const servers: EchoServer[] = [];

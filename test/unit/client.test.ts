@@ -3,8 +3,8 @@ import * as dgram from 'node:dgram';
 import { sendBurst, sendDatagram, type SendOptions } from '../../src/core/client';
 import * as endpoint from '../../src/core/endpoint';
 import { resolveHost } from '../../src/core/endpoint';
-import { WorkbenchError } from '../../src/core/errors';
 import type { ClientEvent, WorkbenchEvent } from '../../src/core/events';
+import { rejection } from './assertions';
 
 type Host = '127.0.0.1' | '::1';
 
@@ -61,16 +61,6 @@ const options = (port: number, more: Partial<SendOptions> = {}): SendOptions => 
   backoff: 2,
   ...more,
 });
-
-async function rejection(promise: Promise<unknown>): Promise<WorkbenchError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WorkbenchError, `expected a WorkbenchError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('sendDatagram', () => {
   const peers: TestPeer[] = [];

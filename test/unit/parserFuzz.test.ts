@@ -3,23 +3,12 @@ import { formatEndpoint, parseEndpoint, parsePort, type EndpointOptions } from '
 import { WorkbenchError } from '../../src/core/errors';
 import { encodePayload, hexDump, PAYLOAD_ENCODINGS, previewText } from '../../src/core/payload';
 import { renderTemplate, validateTemplate } from '../../src/core/template';
+import { createRandom } from '../../src/core/random';
 
 const RUNS = 20_000;
 const HUGE = 100_000;
 /** Far above what a linear parser needs for 100k characters, far below what a quadratic one does. */
 const SLOW_MS = 1_000;
-
-/** mulberry32: a tiny seeded PRNG, so a failure can be replayed. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE = [
   '[', ']', ']:', ':', '::', '::::', '%', '%eth0', '/', 'udp://', 'UDP://', 'tcp://', '.', '..', '@', '#', '?',
