@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
-import * as dgram from 'node:dgram';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
@@ -8,7 +7,7 @@ import type { ServerCounters } from '../../src/core/echoServer';
 import { DEFAULT_BATCHING } from '../../src/core/logBatcher';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
 import type { FloodReport } from './fixtures/floodSender';
-import { getApi, waitFor } from './helpers';
+import { getApi, roundTrip, waitFor } from './helpers';
 
 /** Bounds of the flood: whichever comes first. */
 const FLOOD_MS = 2000;
@@ -20,20 +19,6 @@ const DATAGRAMS_PER_FLUSH = DEFAULT_BATCHING.maxDatagramsPerFlush;
 
 const SENDER = path.join(__dirname, 'fixtures', 'floodSender.js');
 const SUMMARY = /^([\d,]+) more datagrams? (received by|replied by|dropped by) (\S+) (from|to) 127\.0\.0\.1:\d+.* not shown$/;
-
-function roundTrip(port: number, text: string, timeoutMs = 1000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    const finish = (reply: string | undefined): void => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(reply);
-    };
-    socket.on('message', (message) => finish(message.toString('utf8')));
-    socket.send(text, port, '127.0.0.1');
-  });
-}
 
 /** Runs a command and returns how long it took to complete, in ms. */
 async function timed(command: string, ...args: unknown[]): Promise<{ ms: number; result: unknown }> {
@@ -203,7 +188,7 @@ describe('Under a flood', () => {
 
     // And the server still answers, once the simulated loss is off.
     await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: info.id, spec: 'off' });
-    assert.equal(await roundTrip(info.port, 'still there?'), 'still there?');
+    assert.equal(await roundTrip('127.0.0.1', info.port, 'still there?'), 'still there?');
     assert.equal(server.running, true);
   });
 });

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
 import * as vscode from 'vscode';
 import type { UdpWorkbenchApi } from '../../src/vscode/api';
 
@@ -60,4 +61,19 @@ export async function closeEditors(): Promise<void> {
   for (let i = 0; i < 20 && vscode.window.activeTextEditor; i++) {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   }
+}
+
+/** One datagram from a fresh socket; resolves with the first reply or undefined after `timeoutMs`. */
+export function roundTrip(host: string, port: number, text: string, timeoutMs = 1000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    const finish = (reply: string | undefined): void => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    socket.on('message', (message) => finish(message.toString('utf8')));
+    socket.send(text, port, host);
+  });
 }

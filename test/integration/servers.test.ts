@@ -1,23 +1,7 @@
 import * as assert from 'node:assert/strict';
-import * as dgram from 'node:dgram';
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
-import { getApi, logMark, logSince, waitFor, withSettings } from './helpers';
-
-/** One datagram from a fresh socket; resolves with the first reply or undefined after `timeoutMs`. */
-function roundTrip(host: string, port: number, text: string, timeoutMs = 1000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    const finish = (reply: string | undefined): void => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(reply);
-    };
-    socket.on('message', (message) => finish(message.toString('utf8')));
-    socket.send(text, port, host);
-  });
-}
+import { getApi, logMark, logSince, roundTrip, waitFor, withSettings } from './helpers';
 
 describe('Echo server commands', () => {
   afterEach(async () => {
