@@ -86,14 +86,14 @@ export async function runCommand(page, title, { attempts = 20 } = {}) {
 /**
  * Answers the open input box or quick pick: types `text` and presses Enter. For a quick pick,
  * `pick` is the label that must be listed before Enter is pressed. `title` waits for the input
- * with that title, so the answer cannot land in the palette that is still closing.
+ * with that title, so the answer cannot land in the palette that is still closing, and presses
+ * Enter again while that input stays open with the answer in it (an Enter pressed while the
+ * input is still opening can be lost).
  */
 export async function answerInput(page, text, { pick, title } = {}) {
   await waitFor('an input box or quick pick', () => quickInputVisible(page));
-  if (title !== undefined) {
-    const heading = page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: title });
-    await waitFor(`the "${title}" input`, async () => (await heading.count()) > 0 && heading.isVisible());
-  }
+  const heading = title === undefined ? undefined : page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: title });
+  if (heading) await waitFor(`the "${title}" input`, async () => (await heading.count()) > 0 && heading.isVisible());
   const box = page.locator(QUICK_INPUT_BOX);
   await box.fill(text);
   if (pick !== undefined) {
@@ -101,6 +101,13 @@ export async function answerInput(page, text, { pick, title } = {}) {
     await waitFor(`"${pick}" in the quick pick`, async () => (await row.count()) > 0);
   }
   await page.keyboard.press('Enter');
+  if (!heading) return;
+  const stillOpen = async () => (await heading.isVisible().catch(() => false)) && (await box.inputValue().catch(() => '')) === text;
+  for (let retry = 1; retry <= 3; retry++) {
+    await sleep(1000);
+    if (!(await stillOpen())) return;
+    await page.keyboard.press('Enter');
+  }
 }
 
 /** The validation message under an open input box, or '' when there is none. */
