@@ -219,10 +219,9 @@ export class EchoServer {
       count.listened++;
       return;
     }
-    let payload = this.mode === 'mirror' ? request : this.fillTemplate!({ payload: request, peer, seq });
-    // Without this, a small spoofed request could aim a large reply at someone else.
-    const truncated = this.guardAmplification && payload.length > request.length && !isLoopback(peer.address);
-    if (truncated) payload = payload.subarray(0, request.length);
+    const reply = this.mode === 'mirror' ? request : this.fillTemplate!({ payload: request, peer, seq });
+    const payload = this.guardAmplification ? guardedReply(reply, request.length, peer.address) : reply;
+    const truncated = payload !== reply;
     const plan = impairment.planReply();
     if (plan.dropped) return this.drop(peer, request.length, seq, 'simulated-loss-outbound', at);
     this.reply(new OutgoingReply(request.length, payload, peer, seq, at, truncated, plan.copies.length), plan);
@@ -375,6 +374,14 @@ function socketError(error: NodeJS.ErrnoException, local: Peer): WorkbenchError 
     return new WorkbenchError('CONNECTION_REFUSED', `A peer of ${on} refused a reply: nothing listens on its port any more.`, 'The server keeps listening.', { cause });
   }
   return new WorkbenchError('SOCKET_ERROR', `The socket on ${on} reported an error: ${error.message}`, 'The server keeps listening.', { cause });
+}
+
+/**
+ * The amplification guard: a reply to a peer on another machine is cut to its request's size, so a small
+ * spoofed request cannot aim a large reply at someone else. A loopback peer is this machine: never cut.
+ */
+export function guardedReply(reply: Buffer, requestSize: number, peerAddress: string): Buffer {
+  return reply.length > requestSize && !isLoopback(peerAddress) ? reply.subarray(0, requestSize) : reply;
 }
 
 function createLimiter(settings: RateLimitSettings | false | undefined): PeerRateLimiter | undefined {

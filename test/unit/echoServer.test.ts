@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
-import { EchoServer, type EchoServerOptions, type ServerCounters } from '../../src/core/echoServer';
+import { EchoServer, guardedReply, type EchoServerOptions, type ServerCounters } from '../../src/core/echoServer';
 import { isWorkbenchError, type WorkbenchErrorCode } from '../../src/core/errors';
 import type { DropReason, Peer, ServerEvent, WorkbenchEvent } from '../../src/core/events';
 import { Impairment, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
@@ -352,6 +352,17 @@ describe('EchoServer', () => {
   });
 
   describe('protection', () => {
+    it('never answers a peer on another machine with more bytes than it sent (amplification guard)', () => {
+      const reply = Buffer.from('Data received: a template reply longer than its request');
+      const cut = guardedReply(reply, 4, '203.0.113.7');
+      assert.equal(cut.toString(), 'Data');
+      assert.equal(guardedReply(reply, 4, '2001:db8::7').length, 4);
+      // Loopback peers, in every spelling, are this machine: their replies are not cut.
+      for (const loopback of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1']) assert.equal(guardedReply(reply, 4, loopback), reply, loopback);
+      // A reply no larger than its request is sent as it is.
+      assert.equal(guardedReply(reply, reply.length, '203.0.113.7'), reply);
+    });
+
     it('rate-limits a peer that sends too fast', async () => {
       const { server, recorder } = await start({ rateLimit: { perSecond: 1, burst: 2, exemptLoopback: false } });
       const sender = await client();
