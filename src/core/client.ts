@@ -31,7 +31,13 @@ export interface SendResult {
 }
 
 /** A burst emits no events per datagram (a flood would swamp the log); the caller reports its result. */
-export interface BurstOptions extends Omit<SendOptions, 'retries' | 'backoff' | 'expectReply' | 'emit'> {
+export interface BurstOptions extends Omit<SendOptions, 'payload' | 'retries' | 'backoff' | 'expectReply' | 'emit'> {
+  /**
+   * The bytes every datagram carries, or what makes datagram `index` (0-based) just before it is sent: called
+   * once per datagram, in order. What it throws stops the burst; a WorkbenchError is rejected with the
+   * datagram's number added to its message, anything else as it is.
+   */
+  payload: Buffer | ((index: number) => Buffer);
   /** How many datagrams, 1 to 1,000,000. `timeoutMs` is how long each one waits for its reply. */
   count: number;
   /** Datagrams per second, from 0.001 to 1,000,000; undefined sends as fast as the window allows. */
@@ -127,7 +133,8 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
  * Sends `count` datagrams on one connected socket, then waits `timeoutMs` after the last send for stragglers.
  * Each datagram is the payload followed by an 8-byte tag (burst id, sequence number; both uint32 big-endian),
  * so a reply that mirrors it is matched to its own send even after a loss: identical bytes could only be
- * matched by order, and one lost datagram would then skew every later round trip. The size limit counts the tag.
+ * matched by order, and one lost datagram would then skew every later round trip. The size limit counts the tag,
+ * and applies to each datagram a payload function makes.
  */
 export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
   const { payload, timeoutMs, count, ratePerSecond } = options;
@@ -137,8 +144,11 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
   const window = options.window ?? (ratePerSecond === undefined ? DEFAULT_BURST_WINDOW : Infinity);
   if (options.window !== undefined) checkRange('window', window, 1, MAX_BURST_COUNT, true);
   const target = await resolveTarget(options.target, options.signal);
+  const family = familyNumber(target);
+  /** What the payload function threw: not a socket's error, so not translated as one. */
+  let payloadFailure: { error: unknown } | undefined;
   try {
-    checkDatagramSize(payload.length + TAG_BYTES, familyNumber(target));
+    if (typeof payload !== 'function') checkDatagramSize(payload.length + TAG_BYTES, family);
     return await talkTo<BurstResult>(target, options.signal, (socket, talk) => {
       const burstId = randomInt(2 ** 32);
       const gapMs = ratePerSecond === undefined ? 0 : 1000 / ratePerSecond;
@@ -164,10 +174,21 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
           oldestWaiting++;
         }
         while (tally.sent < count && waiting < window && tally.sent * gapMs <= now) {
-          const seq = tally.sent++;
+          const seq = tally.sent;
+          let bytes = payload;
+          if (typeof bytes === 'function') {
+            try {
+              bytes = bytes(seq);
+              checkDatagramSize(bytes.length + TAG_BYTES, family);
+            } catch (err) {
+              payloadFailure = { error: burstStopped(err, seq, count) };
+              return talk.reject(payloadFailure.error);
+            }
+          }
+          tally.sent++;
           sentAtMs[seq] = elapsedMs();
           waiting++;
-          socket.send([payload, burstTag(burstId, seq)], (err) => err && talk.reject(err));
+          socket.send([bytes, burstTag(burstId, seq)], (err) => err && talk.reject(err));
         }
         const lastSendMs = sentAtMs[tally.sent - 1];
         if (tally.sent === count && now >= lastSendMs + timeoutMs) {
@@ -201,8 +222,15 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
       return () => clearTimeout(timer);
     });
   } catch (err) {
-    throw toWorkbenchError(err, options.target.host, target);
+    throw payloadFailure !== undefined && err === payloadFailure.error ? err : toWorkbenchError(err, options.target.host, target);
   }
+}
+
+/** The error that making datagram `index` raised, saying which datagram it was and how many went out before it. */
+function burstStopped(err: unknown, index: number, count: number): unknown {
+  if (!(err instanceof WorkbenchError)) return err;
+  const where = `Burst stopped at datagram ${index + 1} of ${count}, ${index} sent`;
+  return new WorkbenchError(err.code, `${where}: ${err.message}`, err.hint, { ...err.options, cause: err });
 }
 
 function burstTag(burstId: number, seq: number): Buffer {

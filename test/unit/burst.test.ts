@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { sendBurst, type BurstOptions } from '../../src/core/client';
 import { EchoServer, type EchoServerOptions } from '../../src/core/echoServer';
+import { WorkbenchError } from '../../src/core/errors';
 import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
 import { rejection } from './assertions';
 
@@ -12,6 +13,14 @@ const burst = (server: EchoServer, more: Partial<BurstOptions> = {}): BurstOptio
   count: 100,
   ...more,
 });
+
+/** How many datagrams the server has received, once it has `atLeast` (or after 2 s). */
+async function receivedCount(server: EchoServer, atLeast: number): Promise<number> {
+  for (let waited = 0; server.counters.received < atLeast && waited < 2000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return server.counters.received;
+}
 
 describe('sendBurst', () => {
   const servers: EchoServer[] = [];
@@ -84,6 +93,61 @@ describe('sendBurst', () => {
     assert.equal(largest.sent, 1);
     const error = await rejection(sendBurst(burst(server, { payload: Buffer.alloc(65_500), count: 1 })));
     assert.equal(error.code, 'DATAGRAM_TOO_LARGE');
+  });
+
+  it('makes each datagram with a payload function, in order, and matches the different replies to their sends', async () => {
+    const received: Buffer[] = [];
+    const replied: Buffer[] = [];
+    const server = await startServer({}, {
+      emit: (e) => {
+        if (e.kind === 'received') received.push(e.payload);
+        if (e.kind === 'replied') replied.push(e.payload);
+      },
+    });
+    const asked: number[] = [];
+    const payload = (index: number): Buffer => {
+      asked.push(index);
+      return Buffer.from(`ping ${index}${'!'.repeat(index)}`);
+    };
+    const result = await sendBurst(burst(server, { payload, count: 5, timeoutMs: 200 }));
+
+    assert.deepEqual(asked, [0, 1, 2, 3, 4], 'called once per datagram, in order');
+    const expected = ['ping 0', 'ping 1!', 'ping 2!!', 'ping 3!!!', 'ping 4!!!!'];
+    assert.deepEqual(received.map((datagram) => datagram.subarray(0, -8).toString()), expected);
+    assert.deepEqual(received.map((datagram) => datagram.readUInt32BE(datagram.length - 4)), [0, 1, 2, 3, 4]);
+    assert.deepEqual(replied.map((datagram) => datagram.subarray(0, -8).toString()), expected);
+    assert.deepEqual(
+      [server.counters.received, server.counters.answered, server.counters.bytesReceived],
+      [5, 5, expected.join('').length + 5 * 8],
+    );
+    assert.deepEqual(
+      [result.sent, result.received, result.lost, result.duplicates, result.reordered, result.unmatched, result.stats.count],
+      [5, 5, 0, 0, 0, 0, 5],
+    );
+  });
+
+  it('stops at the datagram a payload function cannot make, or makes too large, and says which', async () => {
+    const server = await startServer();
+    const failing = (index: number): Buffer => {
+      if (index === 3) throw new WorkbenchError('BAD_HEX', 'Malformed hex: "7" has an odd number of digits.', 'Use pairs.', { offset: 4 });
+      return Buffer.from(`ok ${index}`);
+    };
+    const error = await rejection(sendBurst(burst(server, { payload: failing, count: 10, timeoutMs: 100 })));
+    assert.equal(error.code, 'BAD_HEX');
+    assert.equal(error.message, 'Burst stopped at datagram 4 of 10, 3 sent: Malformed hex: "7" has an odd number of digits.');
+    assert.equal(error.hint, 'Use pairs.');
+    assert.equal(error.offset, 4);
+    assert.equal(await receivedCount(server, 3), 3, 'the three datagrams before it went out');
+
+    const growing = (index: number): Buffer => Buffer.alloc(index === 0 ? 10 : 65_500);
+    const tooLarge = await rejection(sendBurst(burst(server, { payload: growing, count: 3, timeoutMs: 100 })));
+    assert.equal(tooLarge.code, 'DATAGRAM_TOO_LARGE');
+    assert.match(tooLarge.message, /^Burst stopped at datagram 2 of 3, 1 sent: The datagram is 65,508 bytes; UDP over IPv4 carries at most 65,507\.$/);
+    assert.equal(await receivedCount(server, 4), 4, 'one more went out');
+
+    // A bug in the function is not a network error: it comes out as it was thrown.
+    const bug = new TypeError('not a buffer');
+    await assert.rejects(sendBurst(burst(server, { payload: () => { throw bug; }, count: 2 })), (err) => err === bug);
   });
 
   it('counts second copies of a reply as duplicates', async () => {
