@@ -263,11 +263,6 @@ function checkPayload(
     const lineHasBraces = scanned.hasReferences || scanned.problems.length > 0;
     hasBraces ||= lineHasBraces;
     for (const problem of scanned.problems) report(line, problem.start, problem.end, problem.message);
-    for (const part of scanned.parts) {
-      if (block.repeat && isBuiltin(part)) {
-        report(line, part.start, part.end, 'Every datagram of a burst carries the same bytes: this is filled in once per burst.', 'warning');
-      }
-    }
     // An escape never spans a {{…}}, and hex digits never span a line; base64 can do both, and is checked below.
     // A whole line is checked so that the column in the encoder's message is the column in the editor.
     if (encoding === 'escaped') checkEncoding(withReferencesBlanked(scanned.parts), encoding, line, report);

@@ -1,8 +1,8 @@
 import type { BurstResult } from './client';
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
-import { isWorkbenchError } from './errors';
+import { isWorkbenchError, quoteInput, WorkbenchError } from './errors';
 import { checkReply } from './expectation';
-import { encodePayload } from './payload';
+import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
 import { renderTemplate, scanTemplate } from './requestVariables';
 import { formatMs, RoundTripStats, type RoundTripSummary } from './stats';
@@ -48,6 +48,10 @@ export interface BlockResult {
 
 export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
 
+/**
+ * `seq` is the `{{$seq}}` of the block's datagram; datagram k (0-based) of a burst has `seq + k`, so a caller
+ * that numbers every datagram it sends moves on by the burst's count.
+ */
 export async function sendRequestBlock(
   sender: BlockSender,
   file: RequestFile,
@@ -68,12 +72,14 @@ export async function sendRequestBlock(
       problems,
     };
   }
+  const encoding = block.encoding?.value ?? 'escaped';
+  const { parts } = scanTemplate(block.payload, (name) => file.variables.has(name));
+  const fillIn = (datagramSeq: number): string => renderTemplate(parts, file.variables, { seq: datagramSeq });
   let target: Endpoint;
   let payload: Buffer;
   try {
     target = block.target?.value ?? parseEndpoint(defaults.target);
-    const parts = scanTemplate(block.payload, (name) => file.variables.has(name)).parts;
-    payload = encodePayload(renderTemplate(parts, file.variables, { seq }), block.encoding?.value ?? 'escaped');
+    payload = encodePayload(fillIn(seq), encoding);
   } catch (error) {
     return notSent(base, error);
   }
@@ -81,7 +87,10 @@ export async function sendRequestBlock(
   try {
     if (block.repeat) {
       const count = block.repeat.value;
-      const burst = await sender.burst({ target, payload, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value });
+      // Built-ins change per datagram: each datagram is filled in as it goes out, its {{$seq}} counting on from `seq`.
+      const changes = parts.some((part) => part.kind !== 'text' && part.kind !== 'variable');
+      const datagrams = changes ? (index: number) => encodeFilledIn(fillIn(seq + index), encoding) : payload;
+      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value });
       return { ...base, ...judgeBurst(burst), target: formatEndpoint(target), burst };
     }
     const expectation = block.expect?.value;
@@ -103,6 +112,19 @@ export async function sendRequestBlock(
     };
   } catch (error) {
     return { ...notSent(base, error), target: formatEndpoint(target) };
+  }
+}
+
+/**
+ * A burst datagram's bytes. The encoder's message is about the filled-in text, which the editor does not show,
+ * so it is quoted; sendBurst puts which datagram it was before it.
+ */
+function encodeFilledIn(text: string, encoding: PayloadEncoding): Buffer {
+  try {
+    return encodePayload(text, encoding);
+  } catch (error) {
+    if (!isWorkbenchError(error)) throw error;
+    throw new WorkbenchError(error.code, `filled in, it reads ${quoteInput(text)}. ${error.message}`, error.hint, { ...error.options, cause: error });
   }
 }
 

@@ -106,6 +106,63 @@ describe('sendRequestBlock', () => {
     assert.equal(clean.outcome, 'passed');
     assert.match(clean.summary, /^✓ 20 sent · 0\.0% lost/);
   });
+
+  /** A mirror server, and the payloads it receives, without the burst's 8-byte tag. */
+  async function mirrorServer(): Promise<{ target: string; received: Buffer[] }> {
+    const mirror = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'mirror', rateLimit: false });
+    const received: Buffer[] = [];
+    workbench.events.subscribe((event) => {
+      if (event.kind === 'received' && event.serverId === mirror.id) received.push(event.payload.subarray(0, -8));
+    });
+    return { target: `127.0.0.1:${mirror.local.port}`, received };
+  }
+
+  it('fills in {{$seq}} per datagram of a burst, counting on from the seq it is given', async () => {
+    const mirror = await mirrorServer();
+    const result = await run(`@target ${mirror.target}\n@repeat 5\n@timeout 200\nping {{$seq}}`, 1);
+    assert.equal(result.outcome, 'passed', result.detail);
+    assert.deepEqual(result.burst && [result.burst.received, result.burst.unmatched], [5, 0]);
+    assert.deepEqual(mirror.received.map(String), ['ping 1', 'ping 2', 'ping 3', 'ping 4', 'ping 5']);
+
+    mirror.received.length = 0;
+    await run(`@target ${mirror.target}\n@repeat 3\n@timeout 200\nping {{$seq}}`, 41);
+    assert.deepEqual(mirror.received.map(String), ['ping 41', 'ping 42', 'ping 43']);
+  });
+
+  it('fills in {{$uuid}}, {{$timestamp}} and {{$randomInt}} per datagram of a burst, and a burst without built-ins sends the same bytes', async () => {
+    const mirror = await mirrorServer();
+    const before = Date.now();
+    const result = await run(`@target ${mirror.target}\n@repeat 5\n@rate 100/s\n@timeout 200\n{{$uuid}} {{$timestamp}} {{$randomInt 0 1000000000000}}`);
+    assert.equal(result.outcome, 'passed', result.detail);
+    const fields = mirror.received.map((payload) => String(payload).split(' '));
+    assert.equal(fields.length, 5);
+    assert.equal(new Set(fields.map(([uuid]) => uuid)).size, 5, 'a uuid each');
+    assert.equal(new Set(fields.map(([, , random]) => random)).size, 5, 'a random number each');
+    const times = fields.map(([, timestamp]) => Number(timestamp));
+    assert.ok(times.every((time, i) => time >= before && time <= Date.now() && (i === 0 || time >= times[i - 1])), times.join(' '));
+    // At 100/s the five datagrams go out over 40 ms, each stamped as it goes.
+    assert.ok(times[4] - times[0] >= 30, times.join(' '));
+
+    mirror.received.length = 0;
+    await run(`@v = same\n### constant\n@target ${mirror.target}\n@repeat 3\n@timeout 200\nping {{v}}`);
+    assert.deepEqual(mirror.received.map(String), ['ping same', 'ping same', 'ping same']);
+  });
+
+  it('stops a burst at the datagram its encoding cannot read, saying which and why', async () => {
+    const mirror = await mirrorServer();
+    // {{$seq}} 98 and 99 are two hex digits; 100 is three.
+    const result = await run(`@target ${mirror.target}\n@encoding hex\n@repeat 5\n@timeout 200\nde {{$seq}}`, 98);
+    assert.equal(result.outcome, 'not-sent');
+    assert.equal(result.target, mirror.target);
+    assert.equal(
+      result.summary,
+      '✗ Burst stopped at datagram 3 of 5, 2 sent: filled in, it reads "de 100". Malformed hex: "100" at column 4 has an odd number of digits; each byte needs two.',
+    );
+    assert.match(result.detail, /^not sent: Burst stopped at datagram 3 of 5, 2 sent: .* each byte needs two\. Use pairs of 0-9 a-f/);
+    assert.equal(result.burst, undefined);
+    for (let waited = 0; mirror.received.length < 2 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(mirror.received.map((payload) => payload.toString('hex')), ['de98', 'de99']);
+  });
 });
 
 describe('summarizeRun', () => {
