@@ -122,7 +122,10 @@ export class RequestRunner implements vscode.Disposable {
   }
 
   private async send(document: vscode.TextDocument, file: RequestFile, block: RequestBlock, interactive: boolean): Promise<BlockResult> {
-    const result = await sendRequestBlock(this.workbench, file, block, readSettings().send, ++this.seq);
+    // A burst numbers each of its datagrams, so the next send goes on after the last of them.
+    const seq = this.seq + 1;
+    this.seq += block.repeat?.value ?? 1;
+    const result = await sendRequestBlock(this.workbench, file, block, readSettings().send, seq);
     const uri = document.uri.toString();
     const stored = this.results.get(uri) ?? new Map<string, BlockResult>();
     this.results.set(uri, stored);
