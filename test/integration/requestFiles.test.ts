@@ -171,6 +171,27 @@ describe('.udp request files', () => {
     assert.ok(logSince(api, mark).includes(`[packet loss] ${result.summary}: ${result.detail}`), logSince(api, mark).join('\n'));
   });
 
+  it('fills in {{$seq}} for each datagram of a burst, and numbers the next send after it', async () => {
+    const api = await getApi();
+    const server = await startServer();
+    const received: Buffer[] = [];
+    const listening = api.workbench.events.subscribe((event) => {
+      if (event.kind === 'received' && event.serverId === server.id) received.push(event.payload);
+    });
+    const content = `@server = ${at(server)}\n\n### numbered burst\n@target {{server}}\n@repeat 3\nb{{$seq}}\n\n### after it\n@target {{server}}\ns{{$seq}}\n`;
+    const document = await vscode.workspace.openTextDocument({ language: 'udp', content });
+    try {
+      const run = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', { uri: document.uri.toString() });
+      assert.deepEqual(run?.results.map((r) => r.outcome), ['passed', 'passed'], JSON.stringify(run?.results.map((r) => r.detail)));
+    } finally {
+      listening.dispose();
+    }
+    // A burst datagram ends in an 8-byte tag that matches its reply; the single send has none.
+    const sent = received.map((payload) => (payload[0] === 0x62 ? payload.subarray(0, -8) : payload).toString('utf8')).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+    const first = Number(sent[0].slice(1));
+    assert.deepEqual(sent, [`b${first}`, `b${first + 1}`, `b${first + 2}`, `s${first + 3}`]);
+  });
+
   it('reports a block nothing answers as not sent, with the reason', async () => {
     const server = await templateServer();
     await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
