@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, openFile, readOutputPanel, readStatusBar, runCommand } from './workbench.mjs';
+import { answerInput, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 
 // With seed 18 and 50 % inbound loss the first datagram is dropped and the next ones pass,
@@ -47,4 +47,17 @@ export async function run({ page, log, screenshot, workspace }) {
   const counts = await readStatusBar(page, `${server}  ↓3 ↑3 ✗1`);
   log('status bar after the send:', counts);
   await screenshot('send-selection');
+
+  // The target is remembered: the next Send Selection To… offers it first.
+  await page.locator('.part.editor .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('ArrowUp');
+  await runCommand(page, 'UDP: Send Selection To…');
+  const offered = await waitFor('the recent targets', async () => {
+    const items = await quickPickItems(page);
+    return !items.some((item) => item.startsWith('UDP:')) && items.length > 0 && items;
+  });
+  assert.equal(offered[0], server, `recent targets: ${offered.join(', ')}`);
+  await answerInput(page, server, { pick: server });
+  await readOutputPanel(page, 'UDP Workbench', { waitForText: 'Data received: status?' });
 }
