@@ -201,3 +201,14 @@ export async function readEditor(page) {
 export async function readNotifications(page) {
   return (await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map(clean);
 }
+
+/** Clicks the button `label` of the notification whose message contains `messagePart`; returns the message. */
+export async function clickNotificationButton(page, messagePart, label) {
+  const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: messagePart }).first();
+  await waitFor(`a notification saying "${messagePart}"`, async () => (await toast.count()) > 0 && toast.isVisible());
+  const message = clean(await toast.locator('.notification-list-item-message').innerText());
+  const button = toast.locator('.monaco-button', { hasText: label }).first();
+  await waitFor(`the "${label}" button on it`, async () => (await button.count()) > 0);
+  await button.click();
+  return message;
+}
