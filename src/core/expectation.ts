@@ -92,7 +92,7 @@ export function checkReply(expectation: Expectation | undefined, reply: Buffer |
 }
 
 /** The expectation in words: `contains "Data received"`, `is 12 bytes`. */
-export function describeExpectation(expectation: Expectation): string {
+function describeExpectation(expectation: Expectation): string {
   switch (expectation.kind) {
     case 'contains':
       return `contains "${expectation.text}"`;

@@ -26,13 +26,12 @@ export interface ScannedTemplate {
   readonly hasReferences: boolean;
 }
 
-export const BUILTIN_NAMES = ['$seq', '$timestamp', '$uuid', '$randomInt'] as const;
 const BUILTINS_HINT = 'Built-ins: {{$seq}}, {{$timestamp}}, {{$uuid}}, {{$randomInt min max}}.';
 const VARIABLE_NAME = /^[A-Za-z_][\w.-]*$/;
 const INTEGER = /^[+-]?\d{1,16}$/;
 
 /** A file variable's name as the `@name = value` line and `{{name}}` write it. */
-export function isVariableName(text: string): boolean {
+function isVariableName(text: string): boolean {
   return VARIABLE_NAME.test(text);
 }
 
