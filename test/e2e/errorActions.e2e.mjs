@@ -1,13 +1,15 @@
 // Errors offer the action that fixes them, in the real workbench: a busy port gets "Use Any Free
-// Port", and a send to a port nothing listens on gets "Start Echo Server", after which it is sent again.
+// Port", and a send to a port nothing listens on gets "Start Echo Server", after which it is sent again;
+// with two servers running, Stop Echo Server asks which one to stop.
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, clickNotificationButton, openFile, readOutputPanel, readStatusBar, runCommand } from './workbench.mjs';
+import { answerInput, clickNotificationButton, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 
 export async function run({ page, log, workspace }) {
+  let port;
   const busy = dgram.createSocket('udp4');
   await new Promise((resolve) => busy.bind(0, '127.0.0.1', resolve));
   const busyPort = busy.address().port;
@@ -18,7 +20,7 @@ export async function run({ page, log, workspace }) {
     log('error:', message);
     assert.match(message, new RegExp(`${busyPort}.*already in use`));
     const item = await readStatusBar(page, '127.0.0.1:');
-    const port = Number(/127\.0\.0\.1:(\d+)/.exec(item)?.[1]);
+    port = Number(/127\.0\.0\.1:(\d+)/.exec(item)?.[1]);
     assert.ok(port > 0 && port !== busyPort, `the server should be on another port: ${item}`);
   } finally {
     busy.close();
@@ -34,4 +36,15 @@ export async function run({ page, log, workspace }) {
   assert.match(refused, new RegExp(`Nothing is listening on 127\\.0\\.0\\.1:${silentPort}`));
   await readStatusBar(page, '2 servers');
   await readOutputPanel(page, 'UDP Workbench', { waitForText: new RegExp(`reply from 127\\.0\\.0\\.1:${silentPort} in .*"anyone there\\?"`) });
+
+  // With two servers running, Stop Echo Server asks which one.
+  await runCommand(page, 'UDP: Stop Echo Server');
+  const both = [`127.0.0.1:${port}`, `127.0.0.1:${silentPort}`];
+  const offered = await waitFor('both servers in the quick pick', async () => {
+    const items = await quickPickItems(page);
+    return both.every((server) => items.some((label) => label.includes(server))) && items;
+  });
+  log('stop which:', offered.join(' | '));
+  await answerInput(page, `127.0.0.1:${silentPort}`, { pick: `127.0.0.1:${silentPort}` });
+  await readStatusBar(page, `127.0.0.1:${port} `);
 }
