@@ -1,3 +1,5 @@
+import { quoteText } from './escapeText';
+
 /**
  * Errors the core raises for anything the user can fix. `code` is stable (tests and the VS Code layer
  * switch on it), `message` says what was wrong, `hint` says how to fix it, `fix` names the action the
@@ -53,7 +55,7 @@ export class WorkbenchError extends Error {
 
 /** "<what> is <value>; it must be <range>." — one wording for every setting out of its range. */
 export function badSetting(what: string, value: unknown, range: string, hint: string, fix?: WorkbenchFix): WorkbenchError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const shown = typeof value === 'string' ? quoteText(value) : String(value);
   return new WorkbenchError('BAD_SETTING', `${what} is ${shown}; it must be ${range}.`, hint, { fix });
 }
 
@@ -63,17 +65,17 @@ export function isWorkbenchError(value: unknown): value is WorkbenchError {
 
 const QUOTED_CHARS = 40;
 
-/** Quotes what the user typed for a message: JSON escapes keep it on one line, and long input is cut. */
+/** Quotes what the user typed for a message, escaped by quoteText so it stays on one line as typed; long input is cut. */
 export function quoteInput(text: string): string {
-  if (text.length <= QUOTED_CHARS) return JSON.stringify(text);
+  if (text.length <= QUOTED_CHARS) return quoteText(text);
   const cut = isHighSurrogate(text.charCodeAt(QUOTED_CHARS - 2)) ? QUOTED_CHARS - 2 : QUOTED_CHARS - 1;
-  return JSON.stringify(`${text.slice(0, cut)}…`);
+  return quoteText(`${text.slice(0, cut)}…`);
 }
 
-/** The whole character (code point) at `offset`, quoted: `"g"`, `"\n"`, `"😀"`. */
+/** The whole character (code point) at `offset`, quoted: `"g"`, `"\n"`, `"😀"`, `"\u202e"`. */
 export function quoteCharAt(text: string, offset: number): string {
   const [char = ''] = text.slice(offset, offset + 2);
-  return JSON.stringify(char);
+  return quoteText(char);
 }
 
 function isHighSurrogate(code: number): boolean {

@@ -16,6 +16,14 @@ export interface DescribeOptions {
   readonly hexDump: 'auto' | 'always' | 'never';
 }
 
+/**
+ * However many bytes `previewBytes` asks for, one entry shows at most this much, so that one entry stays a small
+ * part of what the log writes in a flush: 32 lines of hex dump (512 bytes), or 4,096 bytes as text. What is cut
+ * is counted in the entry.
+ */
+export const MAX_HEX_DUMP_LINES = 32;
+export const MAX_TEXT_PREVIEW_BYTES = 4096;
+
 const DROP_REASONS: Record<DropReason, string> = {
   'simulated-loss-inbound': 'simulated loss on the way in',
   'simulated-loss-outbound': 'simulated loss of the reply',
@@ -75,8 +83,8 @@ function info(headline: string, payload: Buffer, options: DescribeOptions): LogE
   const size = plural(payload.length, 'byte');
   const asHex = options.hexDump === 'always' || (options.hexDump === 'auto' && !isPrintable(payload));
   const text = asHex
-    ? `${headline}, ${size}:\n${hexDump(payload, options.previewBytes).map((line) => `    ${line}`).join('\n')}`
-    : `${headline}, ${size}: ${previewText(payload, options.previewBytes)}`;
+    ? `${headline}, ${size}:\n${hexDump(payload, Math.min(options.previewBytes, MAX_HEX_DUMP_LINES * 16)).map((line) => `    ${line}`).join('\n')}`
+    : `${headline}, ${size}: ${previewText(payload, Math.min(options.previewBytes, MAX_TEXT_PREVIEW_BYTES))}`;
   return { level: 'info', text };
 }
 

@@ -12,19 +12,23 @@ export interface LogWriter {
 export interface LogBatcherOptions extends DescribeOptions {
   /** Time between writes; a few flushes a second whatever the datagram rate. */
   readonly flushIntervalMs: number;
-  /** Datagram events shown per flush; the rest are counted and summarised. */
-  readonly maxDatagramsPerFlush: number;
+  /** Datagram and error events kept per flush; the rest are counted and summarised. */
+  readonly maxEventsPerFlush: number;
+  /** What one flush writes at most, in lines and UTF-8 bytes; the entries past it are counted and summarised too. */
+  readonly maxLinesPerFlush: number;
+  readonly maxBytesPerFlush: number;
 }
 
-// 4 flushes of at most 100 datagram lines a second keep even a visible Output panel responsive.
-export const DEFAULT_BATCHING = { flushIntervalMs: 250, maxDatagramsPerFlush: 100 } as const;
+// 4 flushes a second of at most 100 datagram or error entries, 500 lines and 64 KiB keep even a visible Output
+// panel responsive; one entry is at most a small part of that (eventText caps its preview).
+export const DEFAULT_BATCHING = { flushIntervalMs: 250, maxEventsPerFlush: 100, maxLinesPerFlush: 500, maxBytesPerFlush: 64 * 1024 } as const;
 
 /** Summaries are keyed by peer; past this many peers in one flush they are folded into one line. */
 const MAX_SUMMARY_KEYS = 100;
 
 interface Summary {
-  /** The first event summarised under this key: it names the server, peer and reason. */
-  readonly sample: DatagramEvent;
+  /** The first event summarised under this key: it names the server, peer and reason, or the error. */
+  readonly sample: SummarisedEvent;
   /** Folded into "other peers" because too many peers were summarised already. */
   readonly others: boolean;
   count: number;
@@ -32,14 +36,15 @@ interface Summary {
 
 /**
  * Turns the event stream into log lines without letting a flood reach the editor: events wait in a
- * bounded queue and are written a few times a second; datagram events past the per-flush budget are
- * only counted, then reported as "N more … not shown", so no count is ever lost.
+ * bounded queue and are written a few times a second; datagram and error events past the per-flush
+ * budget (of events, lines and bytes) are only counted, then reported as "N more … not shown", so no
+ * count is ever lost.
  */
 export class LogBatcher {
   private queue: WorkbenchEvent[] = [];
-  private datagramsQueued = 0;
+  private summarisedQueued = 0;
   private summaries = new Map<string, Summary>();
-  private lastSummary: Partial<Record<DatagramEvent['kind'], Summary>> = {};
+  private lastSummary: Partial<Record<SummarisedEvent['kind'], Summary>> = {};
   private timer: NodeJS.Timeout | undefined;
   private flushCount = 0;
   private notShownTotal = 0;
@@ -51,13 +56,13 @@ export class LogBatcher {
 
   /** The hot path: called once per event, never formats or writes. */
   readonly add = (event: WorkbenchEvent): void => {
-    if (isDatagramEvent(event)) {
-      if (this.datagramsQueued >= this.options.maxDatagramsPerFlush) {
+    if (isSummarised(event)) {
+      if (this.summarisedQueued >= this.options.maxEventsPerFlush) {
         this.summarise(event);
         this.schedule();
         return;
       }
-      this.datagramsQueued++;
+      this.summarisedQueued++;
     }
     this.queue.push(event);
     this.schedule();
@@ -73,19 +78,38 @@ export class LogBatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const queue = this.queue;
-    const summaries = this.summaries;
-    if (queue.length === 0 && summaries.size === 0) return;
+    if (queue.length === 0 && this.summaries.size === 0) return;
     this.queue = [];
-    this.datagramsQueued = 0;
-    this.summaries = new Map();
-    this.lastSummary = {};
+    this.summarisedQueued = 0;
     this.flushCount++;
+    let lines = this.options.maxLinesPerFlush;
+    let bytes = this.options.maxBytesPerFlush;
+    let spent = false;
     for (const event of queue) {
+      const summarised = isSummarised(event);
+      if (summarised && spent) {
+        this.summarise(event);
+        continue;
+      }
       const entry = describeEvent(event, this.options);
+      const entryLines = lineCount(entry.text);
+      const entryBytes = Buffer.byteLength(entry.text);
+      // Once an entry does not fit, the rest are counted too, so what is shown keeps its order.
+      if (summarised && (entryLines > lines || entryBytes > bytes)) {
+        spent = true;
+        this.summarise(event);
+        continue;
+      }
+      lines -= entryLines;
+      bytes -= entryBytes;
       this.writer[entry.level](entry.text);
     }
+    const summaries = this.summaries;
+    this.summaries = new Map();
+    this.lastSummary = {};
     for (const { sample, others, count } of summaries.values()) {
-      this.writer[sample.kind === 'dropped' ? 'warn' : 'info'](`${plural(count, 'more datagram')} ${summaryText(sample, others)} not shown`);
+      const { level, text } = summaryLine(sample, others, count);
+      this.writer[level](text);
     }
   }
 
@@ -102,7 +126,7 @@ export class LogBatcher {
     this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
   }
 
-  private summarise(event: DatagramEvent): void {
+  private summarise(event: SummarisedEvent): void {
     this.notShownTotal++;
     // A flood usually comes from one peer: reuse the last summary of this kind without building a key.
     const last = this.lastSummary[event.kind];
@@ -110,11 +134,10 @@ export class LogBatcher {
       last.count++;
       return;
     }
-    const reason = event.kind === 'dropped' ? event.reason : '';
-    let key = `${event.kind}|${event.serverId}|${event.peer.address}|${event.peer.port}|${reason}`;
+    let key = summaryKey(event, false);
     let others = false;
     if (this.summaries.size >= MAX_SUMMARY_KEYS && !this.summaries.has(key)) {
-      key = `${event.kind}|${event.serverId}|others|${reason}`;
+      key = summaryKey(event, true);
       others = true;
     }
     let summary = this.summaries.get(key);
@@ -124,29 +147,77 @@ export class LogBatcher {
   }
 }
 
-function sameSource(a: DatagramEvent, b: DatagramEvent): boolean {
-  return (
-    a.serverId === b.serverId &&
-    a.peer.port === b.peer.port &&
-    a.peer.address === b.peer.address &&
-    (a.kind !== 'dropped' || (b.kind === 'dropped' && a.reason === b.reason))
-  );
-}
-
 type DatagramEvent = Extract<WorkbenchEvent, { kind: 'received' | 'replied' | 'dropped' }>;
+type ErrorEvent = Extract<WorkbenchEvent, { kind: 'server-error' | 'send-failed' }>;
+/** What a flood is made of: shown up to the budget, then counted. */
+type SummarisedEvent = DatagramEvent | ErrorEvent;
 
-function isDatagramEvent(event: WorkbenchEvent): event is DatagramEvent {
-  return event.kind === 'received' || event.kind === 'replied' || event.kind === 'dropped';
-}
-
-function summaryText(event: DatagramEvent, others: boolean): string {
-  const peer = others ? 'other peers' : formatEndpoint(event.peer);
+function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
   switch (event.kind) {
     case 'received':
-      return `received by ${event.serverId} from ${peer}`;
     case 'replied':
-      return `replied by ${event.serverId} to ${peer}`;
     case 'dropped':
-      return `dropped by ${event.serverId} from ${peer} (${describeDropReason(event.reason)})`;
+    case 'server-error':
+    case 'send-failed':
+      return true;
+    default:
+      return false;
   }
+}
+
+/** Same summary key as `a`, without building one. */
+function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
+  switch (a.kind) {
+    case 'server-error':
+      return b.kind === 'server-error' && a.serverId === b.serverId && a.error.code === b.error.code;
+    case 'send-failed':
+      return b.kind === 'send-failed' && a.target.port === b.target.port && a.target.address === b.target.address && a.error.code === b.error.code;
+    default:
+      return (
+        b.kind === a.kind &&
+        a.serverId === b.serverId &&
+        a.peer.port === b.peer.port &&
+        a.peer.address === b.peer.address &&
+        (a.kind !== 'dropped' || (b.kind === 'dropped' && a.reason === b.reason))
+      );
+  }
+}
+
+/** Datagrams are summarised per server, peer and reason; errors per server (or target) and error code. */
+function summaryKey(event: SummarisedEvent, others: boolean): string {
+  switch (event.kind) {
+    case 'server-error':
+      return `${event.kind}|${event.serverId}|${others ? 'others|' : ''}${event.error.code}`;
+    case 'send-failed':
+      return `${event.kind}|${others ? 'others' : formatEndpoint(event.target)}|${event.error.code}`;
+    default: {
+      const reason = event.kind === 'dropped' ? event.reason : '';
+      return `${event.kind}|${event.serverId}|${others ? 'others' : `${event.peer.address}|${event.peer.port}`}|${reason}`;
+    }
+  }
+}
+
+function summaryLine(event: SummarisedEvent, others: boolean, count: number): { level: 'info' | 'warn' | 'error'; text: string } {
+  const peer = (endpoint: { address: string; port: number }): string => (others ? 'other peers' : formatEndpoint(endpoint));
+  switch (event.kind) {
+    case 'received':
+      return { level: 'info', text: `${plural(count, 'more datagram')} received by ${event.serverId} from ${peer(event.peer)} not shown` };
+    case 'replied':
+      return { level: 'info', text: `${plural(count, 'more datagram')} replied by ${event.serverId} to ${peer(event.peer)} not shown` };
+    case 'dropped':
+      return {
+        level: 'warn',
+        text: `${plural(count, 'more datagram')} dropped by ${event.serverId} from ${peer(event.peer)} (${describeDropReason(event.reason)}) not shown`,
+      };
+    case 'server-error':
+      return { level: 'error', text: `[${event.serverId}] ${plural(count, 'more error')} like this not shown: ${event.error.text}` };
+    case 'send-failed':
+      return { level: 'error', text: `${plural(count, 'more failed send')} to ${others ? 'other targets' : formatEndpoint(event.target)} like this not shown: ${event.error.text}` };
+  }
+}
+
+function lineCount(text: string): number {
+  let lines = 1;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+  return lines;
 }

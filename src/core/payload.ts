@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { MAX_DATAGRAM_BYTES } from './endpoint';
 import { quoteCharAt, quoteInput, WorkbenchError } from './errors';
+import { escapeText } from './escapeText';
 
 /** How typed text becomes the bytes of a datagram. */
 export type PayloadEncoding = 'utf8' | 'escaped' | 'hex' | 'base64';
@@ -46,8 +47,8 @@ export function isPrintable(buf: Buffer): boolean {
 }
 
 /**
- * The first `maxBytes` as one quoted line: control characters and bytes that are not UTF-8 escaped
- * (`\n`, `\x00`), and a character is shown whole or not at all.
+ * The first `maxBytes` as one quoted line that reads back unambiguously: text escaped as escapeText does
+ * (`\n`, `\\`, `\"`, `\u202e`), bytes that are not UTF-8 as `\xHH`, and a character shown whole or not at all.
  */
 export function previewText(buf: Buffer, maxBytes: number): string {
   const limit = Math.min(buf.length, maxBytes);
@@ -56,7 +57,7 @@ export function previewText(buf: Buffer, maxBytes: number): string {
   while (at < limit) {
     const textEnd = endOfUtf8Text(buf, at, limit);
     if (textEnd > at) {
-      shown += escapeForLine(buf.toString('utf8', at, textEnd));
+      shown += escapeText(buf.toString('utf8', at, textEnd));
       at = textEnd;
     } else if (utf8SequenceLength(buf, at) > 0) {
       break; // a character that would only partly fit
@@ -227,33 +228,9 @@ function utf8SequenceLength(buf: Buffer, at: number): number {
   return length;
 }
 
-function escapeForLine(text: string): string {
-  let escaped = '';
-  let plainStart = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (!isControl(code) && !isLayoutControl(code)) continue;
-    escaped += text.slice(plainStart, i) + escapeCode(code);
-    plainStart = i + 1;
-  }
-  return escaped + text.slice(plainStart);
-}
-
-function escapeCode(code: number): string {
-  if (code === 0x0a) return '\\n';
-  if (code === 0x0d) return '\\r';
-  if (code === 0x09) return '\\t';
-  return code < 0x80 ? `\\x${hexByte(code)}` : `\\u${code.toString(16).padStart(4, '0')}`;
-}
-
 /** C0 and C1 control characters and DEL. */
 function isControl(code: number): boolean {
   return code < 0x20 || (code >= 0x7f && code <= 0x9f);
-}
-
-/** Line separators and bidirectional marks: a datagram from the network must not break or reorder a log line. */
-function isLayoutControl(code: number): boolean {
-  return code === 0x200e || code === 0x200f || code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
 }
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));

@@ -15,7 +15,7 @@ const FLOOD_DATAGRAMS = 200_000;
 const FLOOD_SOCKETS = 3;
 /** A command must complete within this while the flood runs. */
 const RESPONSIVE_MS = 1000;
-const DATAGRAMS_PER_FLUSH = DEFAULT_BATCHING.maxDatagramsPerFlush;
+const DATAGRAMS_PER_FLUSH = DEFAULT_BATCHING.maxEventsPerFlush;
 
 const SENDER = path.join(__dirname, 'fixtures', 'floodSender.js');
 const SUMMARY = /^([\d,]+) more datagrams? (received by|replied by|dropped by) (\S+) (from|to) 127\.0\.0\.1:\d+.* not shown$/;

@@ -47,7 +47,7 @@ describe('LogBatcher', () => {
 
   it('shows a flood up to the budget and summarises the rest per peer, losing no count', () => {
     const writer = memoryWriter();
-    const batcher = new LogBatcher(writer, { ...options, maxDatagramsPerFlush: 10 });
+    const batcher = new LogBatcher(writer, { ...options, maxEventsPerFlush: 10 });
     const other: Peer = { address: '::1', port: 40000, family: 'IPv6' };
     for (let seq = 1; seq <= 5000; seq++) batcher.add(received(seq));
     for (let seq = 1; seq <= 7; seq++) batcher.add(received(seq, other));
@@ -64,7 +64,7 @@ describe('LogBatcher', () => {
 
   it('never summarises server and client events: a stop is always shown', () => {
     const writer = memoryWriter();
-    const batcher = new LogBatcher(writer, { ...options, maxDatagramsPerFlush: 1 });
+    const batcher = new LogBatcher(writer, { ...options, maxEventsPerFlush: 1 });
     for (let seq = 1; seq <= 100; seq++) batcher.add(received(seq));
     batcher.add({ kind: 'server-stopped', at: 0, serverId: 'udp-1', local: { address: '127.0.0.1', port: 12345, family: 'IPv4' } });
     batcher.add({ kind: 'timeout', at: 0, requestId: 1, target: PEER, attempt: 1, timeoutMs: 1000, willRetry: true });
@@ -76,7 +76,7 @@ describe('LogBatcher', () => {
 
   it('keeps the summary bounded when a flood comes from many peers', () => {
     const writer = memoryWriter();
-    const batcher = new LogBatcher(writer, { ...options, maxDatagramsPerFlush: 0 });
+    const batcher = new LogBatcher(writer, { ...options, maxEventsPerFlush: 0 });
     for (let port = 1; port <= 1000; port++) batcher.add(received(port, { address: '127.0.0.1', port, family: 'IPv4' }));
     batcher.flush();
     assert.ok(writer.lines.length <= 101, `${writer.lines.length} lines`);

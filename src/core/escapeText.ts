@@ -1,0 +1,36 @@
+/**
+ * Text from outside (a datagram, a `.udp` file, a setting, what the user typed) made safe to show on one line
+ * of the log or in a message. Control characters, line and paragraph separators, format characters (the
+ * bidirectional controls U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069, zero-width characters, tags) and lone
+ * surrogates become escapes, so such text can neither break a line, reorder it nor hide part of it. In quoted
+ * text the backslash and the double quote are escaped too, so two different texts never look alike.
+ */
+const QUOTED_ESCAPES = /[\\"\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+/** A regular expression keeps its own backslashes; the escapes below mean the same character in one. */
+const REGEX_ESCAPES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+const NAMED: ReadonlyMap<string, string> = new Map([
+  ['\n', '\\n'],
+  ['\r', '\\r'],
+  ['\t', '\\t'],
+  ['\\', '\\\\'],
+  ['"', '\\"'],
+]);
+
+/** `syntax: 'regex'` leaves backslashes and quotes alone, for the source of a regular expression. */
+export function escapeText(text: string, syntax: 'quoted' | 'regex' = 'quoted'): string {
+  return text.replace(syntax === 'quoted' ? QUOTED_ESCAPES : REGEX_ESCAPES, escapeChar);
+}
+
+/** `"text"`, escaped as above. */
+export function quoteText(text: string): string {
+  return `"${escapeText(text)}"`;
+}
+
+function escapeChar(char: string): string {
+  const named = NAMED.get(char);
+  if (named !== undefined) return named;
+  const code = char.codePointAt(0) ?? 0;
+  if (code < 0x80) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
+}
