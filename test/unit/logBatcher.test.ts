@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { WorkbenchError } from '../../src/core/errors';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../../src/core/logBatcher';
 
@@ -19,6 +20,27 @@ function received(seq: number, peer: Peer = PEER, payload = Buffer.from('hello')
 }
 
 const options = { ...DEFAULT_BATCHING, previewBytes: 64, hexDump: 'auto' as const };
+
+function serverError(port: number): WorkbenchEvent {
+  const error = new WorkbenchError('SOCKET_ERROR', `Could not reply to 127.0.0.1:${port}: invalid port.`, 'The server keeps listening.');
+  return { kind: 'server-error', at: 0, serverId: 'udp-1', error };
+}
+
+function sendFailed(port: number): WorkbenchEvent {
+  const target: Peer = { address: '127.0.0.1', port, family: 'IPv4' };
+  const error = new WorkbenchError('CONNECTION_REFUSED', `Nothing is listening on 127.0.0.1:${port}.`, 'Start a server there.');
+  return { kind: 'send-failed', at: 0, requestId: 1, target, error };
+}
+
+/** Lines as the Output panel shows them: an entry with a hex dump is several. */
+function shownLines(writer: ReturnType<typeof memoryWriter>): string[] {
+  return writer.lines.flatMap((line) => line.text.split('\n'));
+}
+
+/** The counts of the "N more …" summaries, added up. */
+function summarised(writer: ReturnType<typeof memoryWriter>): number {
+  return writer.lines.reduce((sum, line) => sum + Number(/^(?:\[\S+\] )?([\d,]+) more/.exec(line.text)?.[1].replace(/,/g, '') ?? 0), 0);
+}
 
 describe('LogBatcher', () => {
   it('writes nothing until it flushes, then writes every queued event in order', () => {
@@ -91,5 +113,62 @@ describe('LogBatcher', () => {
     batcher.add(received(1, PEER, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00])));
     batcher.flush();
     assert.match(writer.lines[0].text, /^\[udp-1\] received #1 from 127\.0\.0\.1:50000, 5 bytes:\n {4}0000 {2}de ad be ef 00/);
+  });
+
+  it('keeps a burst of errors within the budget and summarises the rest with exact counts', () => {
+    const writer = memoryWriter();
+    const batcher = new LogBatcher(writer, { ...options, maxEventsPerFlush: 10 });
+    for (let i = 0; i < 2600; i++) batcher.add(serverError(0));
+    for (let i = 0; i < 5; i++) batcher.add(sendFailed(9));
+    batcher.add({ kind: 'server-stopped', at: 0, serverId: 'udp-1', local: PEER });
+    batcher.flush();
+    const texts = writer.lines.map((l) => l.text);
+    assert.equal(texts.filter((t) => t.startsWith('[udp-1] Could not reply')).length, 10, texts.join('\n'));
+    assert.ok(texts.includes('[udp-1] 2,590 more errors like this not shown: Could not reply to 127.0.0.1:0: invalid port. The server keeps listening.'), texts.join('\n'));
+    assert.ok(texts.includes('5 more failed sends to 127.0.0.1:9 like this not shown: Nothing is listening on 127.0.0.1:9. Start a server there.'), texts.join('\n'));
+    assert.ok(texts.includes('[udp-1] echo server on 127.0.0.1:50000 stopped'), 'a stop is always shown');
+    assert.equal(writer.lines.length, 10 + 2 + 1);
+    assert.ok(writer.lines.filter((l) => l.text.includes('more')).every((l) => l.level === 'error'));
+    assert.equal(batcher.stats.notShown, 2590 + 5);
+  });
+
+  it('writes at most the line budget of a flush, however big each entry, and counts the rest', () => {
+    const writer = memoryWriter();
+    const batcher = new LogBatcher(writer, { ...options, previewBytes: 65_536, hexDump: 'always', maxLinesPerFlush: 200 });
+    for (let seq = 1; seq <= 138; seq++) batcher.add(received(seq, PEER, Buffer.alloc(65_507, seq)));
+    batcher.flush();
+    const entries = writer.lines.filter((l) => l.text.startsWith('[udp-1] received'));
+    const summaryLines = writer.lines.length - entries.length;
+    assert.equal(summaryLines, 1);
+    assert.ok(entries.length >= 1, 'something is shown');
+    assert.ok(shownLines(writer).length - summaryLines <= 200, `${shownLines(writer).length} lines`);
+    assert.equal(summarised(writer), 138 - entries.length, writer.lines.at(-1)?.text);
+    assert.equal(writer.lines.at(-1)?.text, `${138 - entries.length} more datagrams received by udp-1 from 127.0.0.1:50000 not shown`);
+  });
+
+  it('writes at most the byte budget of a flush, and counts the rest', () => {
+    const writer = memoryWriter();
+    const batcher = new LogBatcher(writer, { ...options, previewBytes: 65_536, hexDump: 'never', maxBytesPerFlush: 50_000 });
+    for (let seq = 1; seq <= 100; seq++) batcher.add(received(seq, PEER, Buffer.alloc(4000, 0x01)));
+    batcher.flush();
+    const entries = writer.lines.filter((l) => l.text.startsWith('[udp-1] received'));
+    assert.ok(entries.length >= 1 && entries.length < 100, `${entries.length} entries`);
+    const bytes = entries.reduce((sum, l) => sum + Buffer.byteLength(l.text), 0);
+    assert.ok(bytes <= 50_000, `${bytes} bytes`);
+    assert.equal(summarised(writer), 100 - entries.length);
+    assert.equal(batcher.stats.notShown, 100 - entries.length);
+  });
+
+  it('keeps the order of what it shows: after the first entry that does not fit, the rest are counted', () => {
+    const writer = memoryWriter();
+    const batcher = new LogBatcher(writer, { ...options, maxLinesPerFlush: 3 });
+    batcher.add(received(1));
+    batcher.add(received(2, PEER, Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17])));
+    batcher.add(received(3));
+    batcher.flush();
+    assert.deepEqual(
+      writer.lines.map((l) => l.text),
+      ['[udp-1] received #1 from 127.0.0.1:50000, 5 bytes: "hello"', '2 more datagrams received by udp-1 from 127.0.0.1:50000 not shown'],
+    );
   });
 });

@@ -144,6 +144,21 @@ describe('previewText', () => {
     assert.equal(previewText(Buffer.from('a\u2028b\u202ec\u0085'), 100), String.raw`"a\u2028b\u202ec\u0085"`);
   });
 
+  it('tells look-alike datagrams apart: a backslash and a quote are escaped too', () => {
+    const newline = previewText(Buffer.from('a\nb'), 100);
+    const backslashN = previewText(Buffer.from('a\\nb'), 100);
+    assert.equal(newline, String.raw`"a\nb"`);
+    assert.equal(backslashN, String.raw`"a\\nb"`);
+    assert.notEqual(newline, backslashN);
+    assert.equal(previewText(Buffer.from('say "hi"'), 100), String.raw`"say \"hi\""`);
+    assert.notEqual(previewText(Buffer.from(String.raw`\xff`), 100), previewText(bytes(0xff), 100));
+  });
+
+  it('escapes every bidirectional, invisible and format character', () => {
+    const sneaky = '\u061c\u200e\u200f\u202a\u202d\u2066\u2069\u200b\ufeff\u{e0041}';
+    assert.equal(previewText(Buffer.from(`a${sneaky}b`), 100), String.raw`"a\u061c\u200e\u200f\u202a\u202d\u2066\u2069\u200b\ufeff\u{e0041}b"`);
+  });
+
   it('says how much was cut, and never cuts a character in half', () => {
     assert.equal(previewText(Buffer.from('hello world'), 5), '"hello" … (+6 bytes)');
     assert.equal(previewText(Buffer.from('ab€'), 4), '"ab" … (+3 bytes)');
