@@ -34,7 +34,7 @@ export async function presentError(error: unknown, log: OutputLog, actions: FixA
     if (choice === 'Show Log') log.show();
     return;
   }
-  log.error(error.text);
+  log.errorOnce(error);
   const fixes = offeredFixes(error.fix, actions);
   const choice = await vscode.window.showErrorMessage(error.text, ...extra.map((action) => action.title), ...fixes.map((fix) => FIX_LABELS[fix]));
   const extraChosen = extra.find((action) => action.title === choice);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { WorkbenchError } from '../core/errors';
 import type { Workbench } from '../core/workbench';
 import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../core/logBatcher';
 import type { LogLevel } from '../core/eventText';
@@ -19,6 +20,8 @@ export class OutputLog implements vscode.Disposable {
   private writtenCount = 0;
   private readonly batcher: LogBatcher;
   private readonly subscription: vscode.Disposable;
+  /** Errors the event stream carries into the log itself (a failed send), so that they are written once. */
+  private readonly errorsFromEvents = new WeakSet<WorkbenchError>();
 
   constructor(workbench: Workbench, settings: WorkbenchSettings) {
     const writer: LogWriter = {
@@ -27,7 +30,10 @@ export class OutputLog implements vscode.Disposable {
       error: (text) => this.write('error', text),
     };
     this.batcher = new LogBatcher(writer, { ...DEFAULT_BATCHING, ...settings.log });
-    this.subscription = workbench.events.subscribe(this.batcher.add);
+    this.subscription = workbench.events.subscribe((event) => {
+      if (event.kind === 'send-failed') this.errorsFromEvents.add(event.error);
+      this.batcher.add(event);
+    });
   }
 
   applySettings(settings: WorkbenchSettings): void {
@@ -47,6 +53,12 @@ export class OutputLog implements vscode.Disposable {
   error(text: string): void {
     this.batcher.flush();
     this.write('error', text);
+  }
+
+  /** Writes an error the user is being shown, unless its event is already on its way into the log: one failure, one line. */
+  errorOnce(error: WorkbenchError): void {
+    if (this.errorsFromEvents.has(error)) this.batcher.flush();
+    else this.error(error.text);
   }
 
   show(): void {

@@ -166,4 +166,20 @@ describe('Send Selection', () => {
     assert.equal(result, undefined);
     assert.ok(logSince(api, mark).some((l) => l.includes(`127.0.0.1:${port}`) && /Nothing is listening/i.test(l)), logSince(api, mark).join('\n'));
   });
+
+  it('writes one line for one failed send', async () => {
+    const api = await getApi();
+    const closed = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
+    const port = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(resolve));
+    await editorWith('anyone?', [[0, 0, 0, 0]]);
+    const mark = logMark(api);
+    assert.equal(await withSettings({ 'send.timeoutMs': 300, 'send.retries': 0 }, () => send(`127.0.0.1:${port}`)), undefined);
+    // Past a few flushes of the batched log, where a second copy would arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const lines = logSince(api, mark).filter((line) => /Nothing is listening/i.test(line));
+    assert.equal(lines.length, 1, logSince(api, mark).join('\n'));
+    assert.ok(lines[0].startsWith(`sending to 127.0.0.1:${port} failed: `), lines[0]);
+  });
 });
