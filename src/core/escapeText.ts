@@ -6,8 +6,11 @@
  * text the backslash and the double quote are escaped too, so two different texts never look alike.
  */
 const QUOTED_ESCAPES = /[\\"\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
-/** A regular expression keeps its own backslashes; the escapes below mean the same character in one. */
-const REGEX_ESCAPES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+/**
+ * Text written in a syntax with backslash escapes of its own (a regular expression, a quoted string or a template
+ * in a `.udp` file) keeps its backslashes and quotes: they already say what they mean there.
+ */
+const SOURCE_ESCAPES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
 const NAMED: ReadonlyMap<string, string> = new Map([
   ['\n', '\\n'],
@@ -17,9 +20,9 @@ const NAMED: ReadonlyMap<string, string> = new Map([
   ['"', '\\"'],
 ]);
 
-/** `syntax: 'regex'` leaves backslashes and quotes alone, for the source of a regular expression. */
-export function escapeText(text: string, syntax: 'quoted' | 'regex' = 'quoted'): string {
-  return text.replace(syntax === 'quoted' ? QUOTED_ESCAPES : REGEX_ESCAPES, escapeChar);
+/** `syntax: 'source'` leaves backslashes and quotes alone, for text written with escapes of its own. */
+export function escapeText(text: string, syntax: 'quoted' | 'source' = 'quoted'): string {
+  return text.replace(syntax === 'quoted' ? QUOTED_ESCAPES : SOURCE_ESCAPES, escapeChar);
 }
 
 /** `"text"`, escaped as above. */

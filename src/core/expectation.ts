@@ -1,4 +1,5 @@
 import { isWorkbenchError, quoteInput } from './errors';
+import { escapeText } from './escapeText';
 import { encodePayload, hexDump, previewText } from './payload';
 
 /**
@@ -91,17 +92,17 @@ export function checkReply(expectation: Expectation | undefined, reply: Buffer |
     : { passed, detail: `expected a reply that ${describeExpectation(expectation)}, got ${describeBytes(reply)}` };
 }
 
-/** The expectation in words: `contains "Data received"`, `is 12 bytes`. */
+/** The expectation in words: `contains "Data received"`, `is 12 bytes`; what the file says, as written but escaped. */
 function describeExpectation(expectation: Expectation): string {
   switch (expectation.kind) {
     case 'contains':
-      return `contains "${expectation.text}"`;
+      return `contains "${escapeText(expectation.text, 'source')}"`;
     case 'equals':
-      return `equals "${expectation.text}"`;
+      return `equals "${escapeText(expectation.text, 'source')}"`;
     case 'hex':
       return `is the bytes ${hexBytes(expectation.bytes)}`;
     case 'matches':
-      return `matches /${expectation.source}/${expectation.flags}`;
+      return `matches /${escapeText(expectation.source, 'source')}/${expectation.flags}`;
     case 'size':
       return `is ${expectation.size} bytes`;
     case 'none':

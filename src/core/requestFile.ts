@@ -1,5 +1,6 @@
 import type { Endpoint } from './endpoint';
 import { isWorkbenchError } from './errors';
+import { escapeText } from './escapeText';
 import type { Expectation } from './expectation';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
@@ -216,7 +217,7 @@ function readBlock(
   const payloadLines = draft.payloadLines.slice(0, last);
   block.payload = payloadLines.map((line) => lines[line]).join('\n');
   if (payloadLines.length === 0) {
-    report(draft.start, 0, lines[draft.start].length, `${block.name} has no payload: write the datagram's text below its headers.`);
+    report(draft.start, 0, lines[draft.start].length, `${escapeText(block.name)} has no payload: write the datagram's text below its headers.`);
   }
   checkPayload(lines, payloadLines, block, variables, report);
   checkHeadersTogether(lines, block, report);
@@ -237,7 +238,7 @@ function readHeaderLine(
   for (const problem of scanned.problems) report(line, valueColumn + problem.start, valueColumn + problem.end, problem.message);
   const builtins = scanned.parts.filter(isBuiltin);
   for (const part of builtins) {
-    report(line, valueColumn + part.start, valueColumn + part.end, `${source.slice(part.start, part.end)} changes with every datagram, so it only works in the payload.`);
+    report(line, valueColumn + part.start, valueColumn + part.end, `${escapeText(source.slice(part.start, part.end), 'source')} changes with every datagram, so it only works in the payload.`);
   }
   if (scanned.problems.length > 0 || builtins.length > 0) return undefined;
   const expanded = expandFileVariables(source, scanned.parts, variables);

@@ -1,6 +1,7 @@
 import type { BurstResult } from './client';
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from './errors';
+import { escapeText } from './escapeText';
 import { checkReply } from './expectation';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
@@ -199,4 +200,9 @@ export function describeRun(summary: RunSummary): string {
   if (roundTrip.count === 0) return blocks;
   const { count, p50 = 0, p99 = 0, max = 0 } = roundTrip;
   return `${blocks}; round trip over ${count} ${count === 1 ? 'reply' : 'replies'}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, max ${formatMs(max)}`;
+}
+
+/** The log line of a block's result: `[name] summary: detail`, the name escaped, as it comes from the file. */
+export function describeBlockResult(result: Pick<BlockResult, 'name' | 'summary' | 'detail'>): string {
+  return `[${escapeText(result.name)}] ${result.summary}${result.detail ? `: ${result.detail}` : ''}`;
 }

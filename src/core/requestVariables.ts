@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { escapeText } from './escapeText';
 
 /**
  * `{{name}}` and `{{$builtin}}` references in the text of a `.udp` file: finding them (with positions, for
@@ -84,7 +85,7 @@ function readReference(
   const [name = ''] = words;
   if (name.startsWith('$')) return readBuiltin(name, words.slice(1), start, end);
   if (!isVariableName(name) || words.length > 1) {
-    return { start, end, message: `{{${inner}}} is not a variable reference: write {{name}}. ${BUILTINS_HINT}` };
+    return { start, end, message: `{{${escapeText(inner, 'source')}}} is not a variable reference: write {{name}}. ${BUILTINS_HINT}` };
   }
   if (!isDefined(name)) {
     return { start, end, message: `Unknown variable {{${name}}}: define it at the top of the file with @${name} = value.` };
@@ -105,7 +106,7 @@ function readBuiltin(name: string, args: string[], start: number, end: number): 
     return { kind: 'randomInt', min, max, start, end };
   }
   const kind = ({ $seq: 'seq', $timestamp: 'timestamp', $uuid: 'uuid' } as const)[name as '$seq'];
-  if (kind === undefined) return { start, end, message: `Unknown built-in {{${name}}}. ${BUILTINS_HINT}` };
+  if (kind === undefined) return { start, end, message: `Unknown built-in {{${escapeText(name, 'source')}}}. ${BUILTINS_HINT}` };
   if (args.length > 0) return { start, end, message: `{{${name}}} takes no arguments.` };
   return { kind, start, end };
 }

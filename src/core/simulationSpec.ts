@@ -1,4 +1,4 @@
-import { WorkbenchError } from './errors';
+import { quoteInput, WorkbenchError } from './errors';
 import { validateSimulation, type SimulationSettings } from './impairment';
 
 /** Words users type for each setting; percentages for chances, milliseconds for times. */
@@ -32,7 +32,7 @@ export function parseSimulationSpec(text: string, base: SimulationSettings): Sim
     const parts = /^([a-z]+)=(-?\d+(?:\.\d+)?)(%|ms)?$/i.exec(word);
     const key = parts ? KEYS[parts[1].toLowerCase()] : undefined;
     if (!parts || !key) {
-      throw new WorkbenchError('BAD_SETTING', `"${word.slice(0, 40)}" is not a simulation setting.`, `Write name=value pairs, e.g. "${SIMULATION_SPEC_EXAMPLE}", or "off".`, {
+      throw new WorkbenchError('BAD_SETTING', `${quoteInput(word)} is not a simulation setting.`, `Write name=value pairs, e.g. "${SIMULATION_SPEC_EXAMPLE}", or "off".`, {
         offset: match.index,
       });
     }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, parseEndpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
-import { WorkbenchError } from '../core/errors';
+import { quoteInput, WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
 import type { Workbench } from '../core/workbench';
@@ -131,7 +131,7 @@ export class ServerCommands {
 
   private find(idOrAddress: string): EchoServer | undefined {
     const server = this.workbench.runningServers.find((s) => s.id === idOrAddress || formatEndpoint(s.local) === idOrAddress);
-    if (!server) void presentError(new WorkbenchError('BAD_SETTING', `No echo server "${idOrAddress}" is running.`, 'Pick one from the list of running servers.'), this.log);
+    if (!server) void presentError(new WorkbenchError('BAD_SETTING', `No echo server ${quoteInput(idOrAddress)} is running.`, 'Pick one from the list of running servers.'), this.log);
     return server;
   }
 

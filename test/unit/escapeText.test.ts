@@ -46,8 +46,8 @@ describe('escapeText', () => {
   });
 
   it('keeps the backslashes of a regular expression, escaping only what would hide or reorder it', () => {
-    assert.equal(escapeText(String.raw`^\d+"\u202e`, 'regex'), String.raw`^\d+"\u202e`);
-    assert.equal(escapeText('^a\u202eb$', 'regex'), String.raw`^a\u202eb$`);
+    assert.equal(escapeText(String.raw`^\d+"\u202e`, 'source'), String.raw`^\d+"\u202e`);
+    assert.equal(escapeText('^a\u202eb$', 'source'), String.raw`^a\u202eb$`);
   });
 });
 

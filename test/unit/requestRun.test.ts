@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { EchoServer } from '../../src/core/echoServer';
 import { NO_SIMULATION } from '../../src/core/impairment';
 import { parseRequestFile } from '../../src/core/requestFile';
-import { describeRun, sendRequestBlock, summarizeRun, type BlockResult, type SendDefaults } from '../../src/core/requestRun';
+import { describeBlockResult, describeRun, sendRequestBlock, summarizeRun, type BlockResult, type SendDefaults } from '../../src/core/requestRun';
 import { Workbench } from '../../src/core/workbench';
 
 describe('sendRequestBlock', () => {
@@ -180,5 +180,40 @@ describe('summarizeRun', () => {
 
   it('leaves out what did not happen', () => {
     assert.equal(describeRun(summarizeRun([result('timeout')])), '1 block: 0 passed, 0 failed, 1 timed out');
+  });
+});
+
+describe('describeBlockResult', () => {
+  const SNEAKY = /[\u061c\u200e\u202e\u2066]/u;
+  let workbench: Workbench;
+  let defaults: SendDefaults;
+
+  beforeEach(async () => {
+    workbench = new Workbench();
+    const mirror = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'mirror', rateLimit: false });
+    defaults = { target: `127.0.0.1:${mirror.local.port}`, timeoutMs: 1000, retries: 0, backoff: 1 };
+  });
+  afterEach(() => workbench.dispose());
+
+  async function logLine(text: string): Promise<string> {
+    const file = parseRequestFile(text);
+    return describeBlockResult(await sendRequestBlock(workbench, file, file.blocks[0], defaults, 1));
+  }
+
+  it('escapes the block name, the @expect text and the reply, as they come from the file and the network', async () => {
+    const line = await logLine('### pay\u202eexe.txt\n@expect contains "ok\u2066"\nno\u061c "quote" \\\\');
+    assert.doesNotMatch(line, SNEAKY);
+    assert.equal(line, String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that contains "ok\u2066", got 14 B: "no\u061c \"quote\" \\"`);
+  });
+
+  it('escapes a regular expression without doubling its own backslashes', async () => {
+    const line = await logLine('### regex\n@expect matches /^\\d+\u200e$/\nabc');
+    assert.equal(line, String.raw`[regex] ✗ expectation failed: expected a reply that matches /^\d+\u200e$/, got 3 B: "abc"`);
+  });
+
+  it('escapes the block name in the problem that kept it from being sent', async () => {
+    const line = await logLine('### evil\u202ename\n@expect none\n');
+    assert.doesNotMatch(line, SNEAKY);
+    assert.match(line, /^\[evil\\u202ename\] ✗ a problem to fix: not sent: .*evil\\u202ename has no payload/);
   });
 });

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../../core/endpoint';
+import { escapeText } from '../../core/escapeText';
 import type { RequestBlock } from '../../core/requestFile';
 import { parseDocument } from './parsedDocuments';
 import type { RequestRunner } from './runner';
@@ -42,7 +43,7 @@ export class RequestCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
 
 function sendTooltip(block: RequestBlock): string {
   const where = block.target ? ` to ${formatEndpoint(block.target.value)}` : ' to the target in the settings';
-  if (!block.repeat) return `Send ${block.name}${where}`;
+  if (!block.repeat) return `Send ${escapeText(block.name)}${where}`;
   const rate = block.ratePerSecond ? ` at ${block.ratePerSecond.value}/s` : '';
   return `Send a burst of ${block.repeat.value}${where}${rate}, and measure loss and round trips`;
 }

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { parseEndpoint } from '../../core/endpoint';
+import { escapeText } from '../../core/escapeText';
 import type { RequestBlock, RequestFile } from '../../core/requestFile';
-import { describeRun, sendRequestBlock, summarizeRun, type BlockResult, type RunSummary } from '../../core/requestRun';
+import { describeBlockResult, describeRun, sendRequestBlock, summarizeRun, type BlockResult, type RunSummary } from '../../core/requestRun';
 import type { Workbench } from '../../core/workbench';
 import { presentError, type FixActions } from '../errorMessages';
 import type { OutputLog } from '../outputLog';
@@ -63,7 +64,7 @@ export class RequestRunner implements vscode.Disposable {
   async runBlock(document: vscode.TextDocument, block: RequestBlock): Promise<BlockResult> {
     const file = parseDocument(document);
     this.last = { uri: document.uri, blockKey: blockKeys(file).get(block) };
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: sending ${block.name}` }, () =>
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: sending ${escapeText(block.name)}` }, () =>
       this.send(document, file, block, true),
     );
     if (result.outcome === 'not-sent') this.explain(document, block, result);
@@ -80,7 +81,7 @@ export class RequestRunner implements vscode.Disposable {
     const results: BlockResult[] = [];
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: running ${name}` }, async (progress) => {
       for (const block of file.blocks) {
-        progress.report({ message: block.name });
+        progress.report({ message: escapeText(block.name) });
         results.push(await this.send(document, file, block, false));
       }
     });
@@ -110,7 +111,7 @@ export class RequestRunner implements vscode.Disposable {
     if (last.blockKey === undefined) return this.runAll(document);
     const block = [...blockKeys(parseDocument(document))].find(([, key]) => key === last.blockKey)?.[0];
     if (!block) {
-      void vscode.window.showWarningMessage(`The block last sent (${last.blockKey.split('\0')[0]}) is no longer in ${documentName(document)}.`);
+      void vscode.window.showWarningMessage(`The block last sent (${escapeText(last.blockKey.split('\0')[0])}) is no longer in ${documentName(document)}.`);
       return undefined;
     }
     return this.runBlock(document, block);
@@ -134,7 +135,7 @@ export class RequestRunner implements vscode.Disposable {
     this.changed.fire(document.uri);
     // A single send that failed to go out is shown (and logged) by presentError instead.
     if (!(interactive && result.error !== undefined)) {
-      const line = `[${result.name}] ${result.summary}${result.detail ? `: ${result.detail}` : ''}`;
+      const line = describeBlockResult(result);
       if (result.outcome === 'passed') this.log.info(line);
       else this.log.warn(line);
     }
@@ -144,7 +145,7 @@ export class RequestRunner implements vscode.Disposable {
   /** Says why a block was not sent, with what fixes it. */
   private explain(document: vscode.TextDocument, block: RequestBlock, result: BlockResult): void {
     if (result.problems) {
-      void vscode.window.showErrorMessage(`${block.name}: ${result.detail}`, 'Show Problems').then((choice) => {
+      void vscode.window.showErrorMessage(`${escapeText(block.name)}: ${result.detail}`, 'Show Problems').then((choice) => {
         if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
       });
       return;
