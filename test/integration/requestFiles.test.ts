@@ -192,6 +192,23 @@ describe('.udp request files', () => {
     assert.deepEqual(sent, [`b${first}`, `b${first + 1}`, `b${first + 2}`, `s${first + 3}`]);
   });
 
+  it('escapes bidirectional and control characters of block names and @expect text in the log', async () => {
+    const api = await getApi();
+    const server = await startServer({ replyMode: 'mirror' });
+    const content = `### pay\u202eexe.txt\n@target ${at(server)}\n@expect equals "ok\u2066"\nhello \\\\ "there"\n`;
+    const document = await vscode.workspace.openTextDocument({ language: 'udp', content });
+    await vscode.window.showTextDocument(document);
+    const mark = logMark(api);
+    const run = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', document.uri);
+    assert.equal(run?.results[0]?.outcome, 'failed');
+    const lines = logSince(api, mark);
+    assert.ok(
+      lines.includes(String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that equals "ok\u2066", got 15 B: "hello \\ \"there\""`),
+      lines.join('\n'),
+    );
+    assert.ok(lines.every((line) => !/[\u202e\u2066]/u.test(line)), lines.join('\n'));
+  });
+
   it('reports a block nothing answers as not sent, with the reason', async () => {
     const server = await templateServer();
     await vscode.commands.executeCommand('udpWorkbench.stopAllServers');

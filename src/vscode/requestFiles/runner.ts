@@ -178,6 +178,7 @@ function blockKeys(file: RequestFile): Map<RequestBlock, string> {
   return keys;
 }
 
+/** The file's name for messages and the log; a file name can hold any character, so it is escaped. */
 function documentName(document: vscode.TextDocument): string {
-  return document.uri.path.split('/').pop() || document.uri.toString();
+  return escapeText(document.uri.path.split('/').pop() || document.uri.toString());
 }
