@@ -6,8 +6,10 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildProductionBundle, timeActivation, type Bundle } from './footprint';
 import { compare, dropAccuracy, flood, measure, medianOf, type Flood, type Run, type Scenario, type ScenarioResult } from './phases';
+import { DEFAULT_BATCHING } from '../src/core/logBatcher';
 import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
 import { ServerUnderTest, type ServerKind } from './servers';
+import { floodFromSources, type SourceFlood } from './sourceFlood';
 
 const ROUNDS = 9;
 const SCENARIOS: readonly Scenario[] = [
@@ -18,6 +20,13 @@ const SCENARIOS: readonly Scenario[] = [
 ];
 const DROP = { count: 100_000, percent: 10, tolerance: 1 };
 const FLOOD = { count: 1_000_000, deadlineMs: 60_000 };
+const SOURCE_FLOOD = { sources: 1000, size: 512, durationMs: 5000, maxDatagrams: 500_000 };
+/** What a hostile folder may set: every datagram as a hex dump of up to 64 KiB. */
+const HOSTILE_LOG = { previewBytes: 65_536, hexDump: 'always' } as const;
+/** Summary lines a flush may add to its budget: 100 peers, plus a few folded "other peers", of ≤ 300 bytes. */
+const SUMMARY_ALLOWANCE = { lines: 110, bytes: 110 * 300 };
+const HOSTILE_FLOOD = 'mirror, log settings 64 KiB + hex dump always';
+const ERROR_FLOOD = 'every reply too large to send (an error each)';
 const ACTIVATION_RUNS = 5;
 /** A load generator this busy may be what limits the round trips, rather than the server. */
 const GENERATOR_BOUND_PERCENT = 90;
@@ -32,6 +41,9 @@ const TARGET = {
   rssOutsideHeapGrowthBytes: 8 * 1024 * 1024,
   bundleBytes: 100 * 1024,
   activationMs: 30,
+  stallMs: 50,
+  logLinesPerSecond: 5 * (DEFAULT_BATCHING.maxLinesPerFlush + SUMMARY_ALLOWANCE.lines),
+  logBytesPerSecond: 5 * (DEFAULT_BATCHING.maxBytesPerFlush + SUMMARY_ALLOWANCE.bytes),
 };
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -73,13 +85,20 @@ async function main(): Promise<void> {
   const floods = { ours: await flood('ours', FLOOD.count, FLOOD.deadlineMs), baseline: await flood('baseline', FLOOD.count, FLOOD.deadlineMs) };
   printFloods(floods);
 
+  heading(`Flood from ${fmt.int(SOURCE_FLOOD.sources)} source addresses, ${SOURCE_FLOOD.size} B random, ${SOURCE_FLOOD.durationMs / 1000} s each, ours + batched log`);
+  const sourceFloods = {
+    [HOSTILE_FLOOD]: await floodFromSources({ log: HOSTILE_LOG }, SOURCE_FLOOD),
+    [ERROR_FLOOD]: await floodFromSources({ replyMode: 'template', template: 'x'.repeat(65_600) }, SOURCE_FLOOD),
+  };
+  printSourceFloods(sourceFloods);
+
   heading('Footprint');
   const footprint = await measureFootprint();
 
   const totalSeconds = (performance.now() - started) / 1000;
   heading('Targets');
   console.log(checksTable(checks));
-  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, footprint, checks };
+  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, sourceFloods, footprint, checks };
   const file = writeJson(repoRoot, results);
   const missed = checks.filter((c) => !c.pass).length;
   console.log(`\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`);
@@ -163,11 +182,40 @@ function printFloods(floods: Record<ServerKind, Flood>): void {
   const ours = floods.ours;
   const growth = heap(ours.end) - heap(ours.start);
   const outsideHeap = ours.end.memory.rss - ours.start.memory.rss - (ours.end.memory.heapTotal - ours.start.memory.heapTotal);
-  log(`log sink, ours: ${ours.flushesPerSecond.toFixed(2)} flushes/s, ${fmt.int(ours.linesPerSecond)} lines/s, ${fmt.int(ours.end.log!.notShown)} datagram events counted in summaries instead of shown`);
+  log(`log sink, ours: ${ours.flushesPerSecond.toFixed(2)} flushes/s, ${fmt.int(ours.linesPerSecond)} lines/s, ${fmt.int(ours.end.log!.notShown)} events counted in summaries instead of shown`);
   check('datagrams answered in the flood (ours)', `${fmt.int(ours.load.answered)}/${fmt.int(FLOOD.count)}`, 'all, within the deadline', ours.load.answered === FLOOD.count);
   check('log sink flushes during the flood', `${ours.flushesPerSecond.toFixed(2)}/s`, `≤ ${TARGET.flushesPerSecond}/s`, ours.flushesPerSecond <= TARGET.flushesPerSecond);
   check('kept heap growth over the flood (ours)', fmt.signedMb(growth), `≤ ${fmt.mb(TARGET.heapGrowthBytes)}`, growth <= TARGET.heapGrowthBytes);
   check('RSS growth outside V8 heap (ours)', fmt.signedMb(outsideHeap), `≤ ${fmt.mb(TARGET.rssOutsideHeapGrowthBytes)}`, outsideHeap <= TARGET.rssOutsideHeapGrowthBytes);
+}
+
+function printSourceFloods(floods: Record<string, SourceFlood>): void {
+  const rows = [['flood', 'sent/s', 'received', 'errors', 'sender CPU', 'log lines/s', 'log KB/s', 'flushes/s', 'not shown', 'max delay', 'max 5 ms gap']];
+  for (const [name, f] of Object.entries(floods)) {
+    rows.push([
+      name,
+      fmt.int(f.sent / (f.durationMs / 1000)),
+      fmt.int(f.received),
+      fmt.int(f.serverErrors),
+      fmt.pct(f.senderCpuPercent, 0),
+      fmt.int(f.logLinesPerSecond),
+      (f.logBytesPerSecond / 1024).toFixed(1),
+      f.flushesPerSecond.toFixed(2),
+      fmt.int(f.notShown),
+      fmt.ms(f.maxDelayMs),
+      fmt.ms(f.maxTimerGapMs),
+    ]);
+    const stall = Math.max(f.maxDelayMs, f.maxTimerGapMs);
+    if (name === HOSTILE_FLOOD) check(`largest event-loop stall, ${name}`, fmt.ms(stall), `< ${TARGET.stallMs} ms`, stall < TARGET.stallMs);
+    check(`log lines written per second, ${name}`, fmt.int(f.logLinesPerSecond), `≤ ${fmt.int(TARGET.logLinesPerSecond)}`, f.logLinesPerSecond <= TARGET.logLinesPerSecond);
+    check(`log bytes written per second, ${name}`, fmt.kb(f.logBytesPerSecond), `≤ ${fmt.kb(TARGET.logBytesPerSecond)}`, f.logBytesPerSecond <= TARGET.logBytesPerSecond);
+  }
+  console.log(table(rows));
+  console.log('  In the server process: lines as the Output panel shows them (a hex dump is several) and their UTF-8 bytes, per second');
+  console.log('  over the flood and half a second after; the largest event-loop delay (perf_hooks) and gap between ticks of a 5 ms timer.');
+  console.log(`  ${ERROR_FLOOD}: the server builds a 64 KiB reply per datagram that the kernel refuses; that work, not the log, sets`);
+  console.log(`  its stalls (printed for information); what it shows is that error lines keep within the log's budget.`);
+  console.log(`  The log's budget per flush: ${DEFAULT_BATCHING.maxEventsPerFlush} entries, ${fmt.int(DEFAULT_BATCHING.maxLinesPerFlush)} lines, ${fmt.kb(DEFAULT_BATCHING.maxBytesPerFlush)}, plus summary lines.`);
 }
 
 async function measureFootprint(): Promise<unknown> {

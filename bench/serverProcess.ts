@@ -1,16 +1,23 @@
 // The child process that runs one server under test (forked by servers.ts): ours with everything the extension
 // attaches, or the plainest Node echo. It answers the parent's 'sample' and 'stop' messages and nothing else.
 import * as dgram from 'node:dgram';
-import type { ServerCounters } from '../src/core/echoServer';
+import type { ReplyMode, ServerCounters } from '../src/core/echoServer';
+import type { DescribeOptions } from '../src/core/eventText';
 import type { SimulationSettings } from '../src/core/impairment';
 import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../src/core/logBatcher';
 import { Workbench } from '../src/core/workbench';
+import { StallWatch, type Stalls } from './stalls';
 
 export type ServerKind = 'ours' | 'baseline';
 
 export interface ServerConfig {
   readonly kind: ServerKind;
   readonly simulation?: SimulationSettings;
+  /** Ours only: mirror unless given. */
+  readonly replyMode?: ReplyMode;
+  readonly template?: string;
+  /** Ours only: the log settings; package.json's defaults unless given. */
+  readonly log?: DescribeOptions;
 }
 
 export interface ServerSample {
@@ -19,16 +26,21 @@ export interface ServerSample {
   readonly memory: NodeJS.MemoryUsage;
   /** Ours only. */
   readonly counters?: ServerCounters;
-  readonly log?: { flushes: number; notShown: number; lines: number; chars: number };
+  /** Ours only: errors the server survived (a reply too large to send, …). */
+  readonly serverErrors?: number;
+  /** Lines as the Output panel shows them (a hex dump is several), and their UTF-8 bytes. */
+  readonly log?: { flushes: number; notShown: number; lines: number; bytes: number };
+  /** The largest event-loop stalls since the last sample that asked to reset them. */
+  readonly stalls: Stalls;
 }
 
-export type ToServer = { type: 'sample'; id: number; gc: boolean } | { type: 'stop' };
+export type ToServer = { type: 'sample'; id: number; gc: boolean; resetStalls?: boolean } | { type: 'stop' };
 export type FromServer = { type: 'ready'; port: number } | { type: 'sample'; id: number; sample: ServerSample } | { type: 'failed'; message: string };
 
 /** Stands in for the LogOutputChannel: counts what is written and keeps the last lines, as OutputLog does. */
 class MemoryChannel implements LogWriter {
   lines = 0;
-  chars = 0;
+  bytes = 0;
   private readonly recent: string[] = [];
 
   info = (text: string): void => this.write(text);
@@ -36,8 +48,9 @@ class MemoryChannel implements LogWriter {
   error = (text: string): void => this.write(text);
 
   private write(text: string): void {
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) this.lines++;
     this.lines++;
-    this.chars += text.length;
+    this.bytes += Buffer.byteLength(text);
     this.recent.push(text);
     if (this.recent.length > 1000) this.recent.splice(0, this.recent.length - 1000);
   }
@@ -45,24 +58,27 @@ class MemoryChannel implements LogWriter {
 
 interface Running {
   readonly port: number;
-  sample(): ServerSample;
+  sample(): Omit<ServerSample, 'stalls'>;
 }
 
 /** What activate() builds around a server: the workbench (counters, event stream) and the batched log sink. */
-async function startOurs(simulation: SimulationSettings | undefined): Promise<Running> {
+async function startOurs(config: ServerConfig): Promise<Running> {
   const workbench = new Workbench();
   const channel = new MemoryChannel();
   // previewBytes and hexDump: the defaults of package.json.
-  const batcher = new LogBatcher(channel, { ...DEFAULT_BATCHING, previewBytes: 256, hexDump: 'auto' });
+  const batcher = new LogBatcher(channel, { ...DEFAULT_BATCHING, previewBytes: 256, hexDump: 'auto', ...config.log });
   workbench.events.subscribe(batcher.add);
-  const server = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'mirror', simulation });
+  let serverErrors = 0;
+  workbench.events.subscribe((event) => void (event.kind === 'server-error' && serverErrors++));
+  const server = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: config.replyMode ?? 'mirror', template: config.template, simulation: config.simulation });
   return {
     port: server.local.port,
     sample: () => ({
       cpuMicros: cpuMicros(),
       memory: process.memoryUsage(),
       counters: server.counters,
-      log: { ...batcher.stats, lines: channel.lines, chars: channel.chars },
+      serverErrors,
+      log: { ...batcher.stats, lines: channel.lines, bytes: channel.bytes },
     }),
   };
 }
@@ -88,11 +104,13 @@ function send(message: FromServer): void {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as ServerConfig;
-  const running = config.kind === 'ours' ? await startOurs(config.simulation) : await startBaseline();
+  const running = config.kind === 'ours' ? await startOurs(config) : await startBaseline();
+  const stalls = new StallWatch();
   process.on('message', (message: ToServer) => {
     if (message.type === 'stop') process.exit(0);
     if (message.gc) global.gc?.();
-    send({ type: 'sample', id: message.id, sample: running.sample() });
+    send({ type: 'sample', id: message.id, sample: { ...running.sample(), stalls: stalls.read() } });
+    if (message.resetStalls) stalls.reset();
   });
   // Never outlive the bench.
   process.on('disconnect', () => process.exit(0));

@@ -53,11 +53,14 @@ export class ServerUnderTest {
     return this.config.kind;
   }
 
-  /** CPU, memory and (ours) counters and log sink figures; `gc` collects garbage first, for a memory figure. */
-  sample(gc = false): Promise<ServerSample> {
+  /**
+   * CPU, memory, event-loop stalls and (ours) counters and log sink figures; `gc` collects garbage first, for a
+   * memory figure; `resetStalls` measures stalls afresh from this sample on.
+   */
+  sample(gc = false, resetStalls = false): Promise<ServerSample> {
     if (this.exited) return Promise.reject(this.exited);
     const id = ++this.lastId;
-    const message: ToServer = { type: 'sample', id, gc };
+    const message: ToServer = { type: 'sample', id, gc, resetStalls };
     this.child.send(message);
     return withTimeout(new Promise((resolve) => this.waiting.set(id, resolve)), `sampling the ${this.kind} server`, () => this.waiting.delete(id));
   }
