@@ -196,11 +196,13 @@ describe('.udp request files', () => {
     const api = await getApi();
     const server = await startServer({ replyMode: 'mirror' });
     const content = `### pay\u202eexe.txt\n@target ${at(server)}\n@expect equals "ok\u2066"\nhello \\\\ "there"\n`;
-    const document = await vscode.workspace.openTextDocument({ language: 'udp', content });
-    await vscode.window.showTextDocument(document);
+    // A name of its own: an untitled document another test opened may still be known as Untitled-1.
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'untitled', path: `escaping-${Date.now()}.udp` }));
+    const editor = await vscode.window.showTextDocument(document);
+    await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), content));
     const mark = logMark(api);
     const run = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', document.uri);
-    assert.equal(run?.results[0]?.outcome, 'failed');
+    assert.equal(run?.results[0]?.outcome, 'failed', run?.results[0]?.detail);
     const lines = logSince(api, mark);
     assert.ok(
       lines.includes(String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that equals "ok\u2066", got 15 B: "hello \\ \"there\""`),
