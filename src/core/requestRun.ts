@@ -202,7 +202,12 @@ export function describeRun(summary: RunSummary): string {
   return `${blocks}; round trip over ${count} ${count === 1 ? 'reply' : 'replies'}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, max ${formatMs(max)}`;
 }
 
-/** The log line of a block's result: `[name] summary: detail`, the name escaped, as it comes from the file. */
-export function describeBlockResult(result: Pick<BlockResult, 'name' | 'summary' | 'detail'>): string {
-  return `[${escapeText(result.name)}] ${result.summary}${result.detail ? `: ${result.detail}` : ''}`;
+/**
+ * The log line of a block's result: `[name] summary: detail`, the name escaped, as it comes from the file. A block
+ * not sent says why once: its summary is the short form of the same sentence.
+ */
+export function describeBlockResult(result: Pick<BlockResult, 'name' | 'outcome' | 'summary' | 'detail'>): string {
+  const name = `[${escapeText(result.name)}]`;
+  if (result.outcome === 'not-sent') return `${name} ✗ ${result.detail}`;
+  return `${name} ${result.summary}${result.detail ? `: ${result.detail}` : ''}`;
 }

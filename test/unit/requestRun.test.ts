@@ -214,6 +214,6 @@ describe('describeBlockResult', () => {
   it('escapes the block name in the problem that kept it from being sent', async () => {
     const line = await logLine('### evil\u202ename\n@expect none\n');
     assert.doesNotMatch(line, SNEAKY);
-    assert.match(line, /^\[evil\\u202ename\] ✗ a problem to fix: not sent: .*evil\\u202ename has no payload/);
+    assert.match(line, /^\[evil\\u202ename\] ✗ not sent: a problem in the block, first on line 1: evil\\u202ename has no payload/);
   });
 });
