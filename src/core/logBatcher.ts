@@ -147,21 +147,21 @@ export class LogBatcher {
   }
 }
 
-type DatagramEvent = Extract<WorkbenchEvent, { kind: 'received' | 'replied' | 'dropped' }>;
-type ErrorEvent = Extract<WorkbenchEvent, { kind: 'server-error' | 'send-failed' }>;
-/** What a flood is made of: shown up to the budget, then counted. */
-type SummarisedEvent = DatagramEvent | ErrorEvent;
+/** Events that come one at a time, always shown: a server starting or stopping, and what a single send did. */
+type AlwaysShownEvent = Extract<WorkbenchEvent, { kind: 'server-started' | 'server-stopped' | 'sent' | 'reply' | 'timeout' }>;
+/** What a flood is made of (datagrams, drops, errors, and any kind of event added later): shown up to the budget, then counted. */
+type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent>;
 
 function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
   switch (event.kind) {
-    case 'received':
-    case 'replied':
-    case 'dropped':
-    case 'server-error':
-    case 'send-failed':
-      return true;
-    default:
+    case 'server-started':
+    case 'server-stopped':
+    case 'sent':
+    case 'reply':
+    case 'timeout':
       return false;
+    default:
+      return true;
   }
 }
 
