@@ -177,7 +177,7 @@ function readRegex(text: string, slash: number): ParsedExpectation {
       try {
         new RegExp(source, flags);
       } catch (err) {
-        return { message: `Bad regular expression: ${(err as Error).message}.`, start: slash, end };
+        return { message: `Bad regular expression: ${escapeText((err as Error).message, 'source')}.`, start: slash, end };
       }
       return { expectation: { kind: 'matches', source, flags }, end };
     }

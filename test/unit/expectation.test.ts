@@ -61,6 +61,11 @@ describe('parseExpectation', () => {
     assert.match(mistake('matches //').message, /Empty regular expression/);
   });
 
+  it('escapes bidirectional and control characters of the expectation in its messages', () => {
+    assert.equal(mistake('matches /(\u202e/').message, String.raw`Bad regular expression: Invalid regular expression: /(\u202e/: Unterminated group.`);
+    assert.match(mistake('\u2066bogus "x"').message, /^Unknown @expect "\\u2066bogus \\"x\\"": write/);
+  });
+
   it('reports bad escapes and bad hex at the character', () => {
     const escape = mistake('contains "ab\\q"');
     assert.equal(escape.start, 12);
@@ -102,6 +107,14 @@ describe('checkReply', () => {
     const expectation = parsed('matches /ping/g');
     assert.equal(checkReply(expectation, reply).passed, true);
     assert.equal(checkReply(expectation, reply).passed, true);
+  });
+
+  it('says what was expected and what came, escaped: quotes, backslashes and bidirectional characters', () => {
+    assert.equal(
+      checkReply(parsed('contains "a\\"b\u202e"'), Buffer.from('a\\nb\u2066')).detail,
+      String.raw`expected a reply that contains "a\"b\u202e", got 7 B: "a\\nb\u2066"`,
+    );
+    assert.equal(checkReply(parsed('matches /^\\d\u200f/'), Buffer.from('x')).detail, String.raw`expected a reply that matches /^\d\u200f/, got 1 B: "x"`);
   });
 
   it('says what was expected and what came', () => {
