@@ -132,6 +132,23 @@ describe('LogBatcher', () => {
     assert.equal(batcher.stats.notShown, 2590 + 5);
   });
 
+  it('holds error lines to the line and byte budgets too', () => {
+    for (const budget of [{ maxLinesPerFlush: 20 }, { maxBytesPerFlush: 2000 }]) {
+      const writer = memoryWriter();
+      const batcher = new LogBatcher(writer, { ...options, ...budget });
+      for (let i = 0; i < 2600; i++) batcher.add(serverError(0));
+      batcher.flush();
+      const shown = writer.lines.filter((l) => l.text.startsWith('[udp-1] Could not reply'));
+      const bytes = shown.reduce((sum, l) => sum + Buffer.byteLength(l.text), 0);
+      assert.ok(shown.length >= 1 && shown.length <= (budget.maxLinesPerFlush ?? 99), `${shown.length} error lines with ${JSON.stringify(budget)}`);
+      assert.ok(bytes <= (budget.maxBytesPerFlush ?? Infinity), `${bytes} bytes`);
+      assert.deepEqual(writer.lines.slice(shown.length).map((l) => l.text), [
+        `[udp-1] ${(2600 - shown.length).toLocaleString('en-US')} more errors like this not shown: Could not reply to 127.0.0.1:0: invalid port. The server keeps listening.`,
+      ]);
+      assert.equal(batcher.stats.notShown, 2600 - shown.length);
+    }
+  });
+
   it('writes at most the line budget of a flush, however big each entry, and counts the rest', () => {
     const writer = memoryWriter();
     const batcher = new LogBatcher(writer, { ...options, previewBytes: 65_536, hexDump: 'always', maxLinesPerFlush: 200 });
