@@ -190,7 +190,7 @@ function printFloods(floods: Record<ServerKind, Flood>): void {
 }
 
 function printSourceFloods(floods: Record<string, SourceFlood>): void {
-  const rows = [['flood', 'sent/s', 'received', 'errors', 'sender CPU', 'log lines/s', 'log KB/s', 'flushes/s', 'not shown', 'max delay', 'max 5 ms gap']];
+  const rows = [['flood', 'sent/s', 'received', 'errors', 'sender CPU', 'server CPU', 'log lines/s', 'log KB/s', 'flushes/s', 'not shown', 'max delay', 'max 5 ms gap']];
   for (const [name, f] of Object.entries(floods)) {
     rows.push([
       name,
@@ -198,6 +198,7 @@ function printSourceFloods(floods: Record<string, SourceFlood>): void {
       fmt.int(f.received),
       fmt.int(f.serverErrors),
       fmt.pct(f.senderCpuPercent, 0),
+      fmt.pct(f.serverCpuPercent, 0),
       fmt.int(f.logLinesPerSecond),
       (f.logBytesPerSecond / 1024).toFixed(1),
       f.flushesPerSecond.toFixed(2),
@@ -211,6 +212,7 @@ function printSourceFloods(floods: Record<string, SourceFlood>): void {
     check(`log bytes written per second, ${name}`, fmt.kb(f.logBytesPerSecond), `≤ ${fmt.kb(TARGET.logBytesPerSecond)}`, f.logBytesPerSecond <= TARGET.logBytesPerSecond);
   }
   console.log(table(rows));
+  console.log('  received: of the datagrams sent, those that reached the server (the rest overflowed its socket buffer in the kernel).');
   console.log('  In the server process: lines as the Output panel shows them (a hex dump is several) and their UTF-8 bytes, per second');
   console.log('  over the flood and half a second after; the largest event-loop delay (perf_hooks) and gap between ticks of a 5 ms timer.');
   console.log(`  ${ERROR_FLOOD}: the server builds a 64 KiB reply per datagram that the kernel refuses; that work, not the log, sets`);
