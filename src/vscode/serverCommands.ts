@@ -3,6 +3,7 @@ import { formatEndpoint, isLoopback, parseEndpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
+import { describeReply } from '../core/serverConfigText';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
@@ -74,7 +75,7 @@ export class ServerCommands {
         rateLimit: settings.server.rateLimit,
         allowAmplification: settings.server.allowAmplification,
       });
-      this.log.info(`[${server.id}] replies: ${server.replyMode}; simulation: ${describeSimulation(server.simulation)}`);
+      this.log.info(`[${server.id}] replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}`);
       return describeServer(server);
     } catch (error) {
       void presentError(error, this.log, {
@@ -120,8 +121,8 @@ export class ServerCommands {
       const spec = givenSpec ?? (Object.keys(fields).length > 0 ? undefined : await this.askForSimulation(server));
       if (spec === undefined && Object.keys(fields).length === 0) return undefined;
       const next = spec === undefined ? { ...server.simulation, ...fields } : parseSimulationSpec(spec, server.simulation);
+      // The server announces the change on the event stream: the log and the status bar show it from there.
       server.configureSimulation(next);
-      this.log.info(`[${server.id}] simulation: ${describeSimulation(server.simulation)}`);
       return server.simulation;
     } catch (error) {
       void presentError(error, this.log);
