@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatEndpoint, isLoopback, parseEndpoint } from '../core/endpoint';
+import { formatEndpoint, isLoopback, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
@@ -88,6 +88,31 @@ export class ServerCommands {
       });
       return undefined;
     }
+  }
+
+  /**
+   * The "Start Echo Server" fix for a send that nothing listened to, for every sender: starts an echo server where
+   * the send went, then sends again once it is bound. When one of ours listens there already (it finished binding
+   * after the send was refused, or another fix started it), it sends again at once instead of failing to bind.
+   */
+  async startThenResend(target: Endpoint, resend: () => Promise<unknown>): Promise<void> {
+    const listening = (await this.listeningAt(target)) ?? (await this.start({ host: target.host, port: target.port }));
+    if (listening !== undefined) await resend();
+  }
+
+  /** A running server that datagrams sent to `target` reach. */
+  private async listeningAt(target: Endpoint): Promise<ServerInfo | undefined> {
+    let resolved: { address: string; family: 4 | 6 };
+    try {
+      resolved = await resolveHost(target.host, target.family);
+    } catch {
+      return undefined; // starting the server will say what is wrong with the host
+    }
+    const family = resolved.family === 6 ? 'IPv6' : 'IPv4';
+    const server = this.workbench.runningServers.find(
+      ({ local }) => local.port === target.port && local.family === family && (local.address === resolved.address || isWildcard(local.address)),
+    );
+    return server && describeServer(server);
   }
 
   /** Stops the server named by id or address, or the one the user picks; stopping nothing is not an error. */

@@ -1,10 +1,11 @@
 // A send to a server that was just stopped is refused; its "Start Echo Server" button starts a server
 // on that port and sends again, and the reply comes back: round after round, from Send Selection and
-// from a request file's block, never the refusal a second time.
+// from a request file's block, never the refusal a second time; and when a server came up there meanwhile,
+// the button sends to it instead of binding a second one.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, clickNotificationButton, openFile, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, clickNotificationButton, openFile, readNotifications, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 
 const ROUNDS = 3;
@@ -64,4 +65,23 @@ export async function run({ page, log, workspace }) {
   });
   assert.equal(after, before + 2, `the request file: ↓ went from ${before} to ${after}`);
   log('request file: refused, started, resent, answered');
+
+  // A server that came up there after the refusal (here from the palette) is used, not bound a second time.
+  await stopServer(page);
+  await runCommand(page, 'UDP: Send Selection To…');
+  await answerInput(page, server, { pick: server });
+  await waitFor('the refusal', async () => (await readNotifications(page)).some((text) => text.includes(`Nothing is listening on ${server}`)));
+  await runCommand(page, 'UDP: Start Echo Server');
+  await answerInput(page, server, { title: 'Start Echo Server' });
+  await readStatusBar(page, server);
+  const beforeClick = await receivedCount(page);
+  await clickNotificationButton(page, `Nothing is listening on ${server}`, 'Start Echo Server');
+  const afterClick = await waitFor('the resend to the server started meanwhile', async () => {
+    const count = await receivedCount(page);
+    return count >= beforeClick + 2 && count;
+  });
+  assert.equal(afterClick, beforeClick + 2, `started meanwhile: ↓ went from ${beforeClick} to ${afterClick}`);
+  const notes = await readNotifications(page);
+  assert.ok(!notes.some((text) => text.includes('already in use')), `no second server was bound: ${notes.join(' | ')}`);
+  log('started meanwhile: resent to it');
 }
