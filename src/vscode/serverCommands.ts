@@ -47,6 +47,9 @@ export function describeServer(server: EchoServer): ServerInfo {
 
 /** Start, stop and reconfigure echo servers. Every command reports its errors itself and never throws. */
 export class ServerCommands {
+  /** Servers binding right now. */
+  private readonly binding = new Set<Promise<EchoServer>>();
+
   constructor(
     private readonly workbench: Workbench,
     private readonly log: OutputLog,
@@ -65,16 +68,18 @@ export class ServerCommands {
   private async bind(args: StartServerArgs & { host: string; port: number }): Promise<ServerInfo | undefined> {
     const settings = readSettings();
     if (!isLoopback(args.host) && !args.confirmExposed && !(await this.confirmExposed(args.host))) return undefined;
+    const binding = this.workbench.startServer({
+      host: args.host,
+      port: args.port,
+      replyMode: args.replyMode ?? settings.server.replyMode,
+      template: args.template ?? settings.server.template,
+      simulation: { ...settings.simulation, ...args.simulation },
+      rateLimit: settings.server.rateLimit,
+      allowAmplification: settings.server.allowAmplification,
+    });
+    this.binding.add(binding);
     try {
-      const server = await this.workbench.startServer({
-        host: args.host,
-        port: args.port,
-        replyMode: args.replyMode ?? settings.server.replyMode,
-        template: args.template ?? settings.server.template,
-        simulation: { ...settings.simulation, ...args.simulation },
-        rateLimit: settings.server.rateLimit,
-        allowAmplification: settings.server.allowAmplification,
-      });
+      const server = await binding;
       this.log.info(`[${server.id}] replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}`);
       return describeServer(server);
     } catch (error) {
@@ -87,15 +92,19 @@ export class ServerCommands {
         'open-settings': openSettings,
       });
       return undefined;
+    } finally {
+      this.binding.delete(binding);
     }
   }
 
   /**
    * The "Start Echo Server" fix for a send that nothing listened to, for every sender: starts an echo server where
    * the send went, then sends again once it is bound. When one of ours listens there already (it finished binding
-   * after the send was refused, or another fix started it), it sends again at once instead of failing to bind.
+   * after the send was refused, or another fix started it), it sends to that one instead of failing to bind.
    */
   async startThenResend(target: Endpoint, resend: () => Promise<unknown>): Promise<void> {
+    // A server still binding (auto-start, another fix) may be the one that listens there.
+    await Promise.allSettled(this.binding);
     const listening = (await this.listeningAt(target)) ?? (await this.start({ host: target.host, port: target.port }));
     if (listening !== undefined) await resend();
   }
