@@ -118,9 +118,10 @@ export class ServerCommands {
       return undefined; // starting the server will say what is wrong with the host
     }
     const family = resolved.family === 6 ? 'IPv6' : 'IPv4';
-    const server = this.workbench.runningServers.find(
-      ({ local }) => local.port === target.port && local.family === family && (local.address === resolved.address || isWildcard(local.address)),
-    );
+    // A server on every interface hears its family; one on "::" (dual-stack) hears IPv4 too.
+    const hears = ({ address, family: bound }: EchoServer['local']): boolean =>
+      address === resolved.address || (isWildcard(address) && (bound === family || bound === 'IPv6'));
+    const server = this.workbench.runningServers.find(({ local }) => local.port === target.port && hears(local));
     return server && describeServer(server);
   }
 
