@@ -1,13 +1,20 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parsePort, resolveHost } from './endpoint';
 import { WorkbenchError } from './errors';
-import type { DropReason, EventSink, Peer } from './events';
+import type { DropReason, EventSink, Peer, ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { compileTemplate, type CompiledTemplate } from './template';
 
 /** mirror: the same bytes back; template: the filled-in template; none: listen only. */
 export type ReplyMode = 'mirror' | 'template' | 'none';
+
+export interface ServerProtection {
+  /** false: no per-peer rate limit. */
+  readonly rateLimit: RateLimitSettings | false;
+  /** Replies to other machines may be larger than their request. */
+  readonly allowAmplification: boolean;
+}
 
 export interface EchoServerOptions {
   host: string;
@@ -95,6 +102,7 @@ export class EchoServer {
   private impairment: Impairment;
   private limiter: PeerRateLimiter | undefined;
   private guardAmplification = false;
+  private protectionSettings: ServerProtection;
   private readonly waiting = new Map<NodeJS.Timeout, OutgoingReply>();
   private stopping: Promise<void> | undefined;
   private drained: (() => void) | undefined;
@@ -130,7 +138,8 @@ export class EchoServer {
     this.replyTemplate = options.template;
     this.fillTemplate = checked.fillTemplate;
     this.impairment = checked.impairment;
-    this.protect(checked.limiter, options.allowAmplification ?? false);
+    this.protectionSettings = { rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT, allowAmplification: options.allowAmplification ?? false };
+    this.protect(checked.limiter, this.protectionSettings.allowAmplification);
     socket.on('message', this.onMessage);
     socket.on('error', this.onSocketError);
     this.emit?.({ kind: 'server-started', at: Date.now(), serverId: this.id, local: this.local, exposed: this.exposed });
@@ -157,9 +166,15 @@ export class EchoServer {
     return this.replyTemplate;
   }
 
+  /** The per-peer rate limit and amplification rule, as configured. */
+  get protection(): ServerProtection {
+    return this.protectionSettings;
+  }
+
   /** Applies at once to datagrams that arrive from now on, and restarts the random sequence from the seed. */
   configureSimulation(settings: SimulationSettings): void {
     this.impairment = new Impairment(settings);
+    this.configured({ change: 'simulation', simulation: this.impairment.settings });
   }
 
   /** Applies at once; without a template, the current one is kept. */
@@ -167,11 +182,18 @@ export class EchoServer {
     this.fillTemplate = checkReply(mode, template);
     this.mode = mode;
     this.replyTemplate = template;
+    this.configured({ change: 'reply', replyMode: mode, template });
   }
 
   /** Applies a new per-peer rate limit (false: none) and amplification rule at once. */
   configureProtection(rateLimit: RateLimitSettings | false, allowAmplification: boolean): void {
     this.protect(createLimiter(rateLimit), allowAmplification);
+    this.protectionSettings = { rateLimit, allowAmplification };
+    this.configured({ change: 'protection', rateLimit, allowAmplification });
+  }
+
+  private configured(configuration: ServerConfiguration): void {
+    this.emit?.({ kind: 'server-configured', at: Date.now(), serverId: this.id, configuration });
   }
 
   private protect(limiter: PeerRateLimiter | undefined, allowAmplification: boolean): void {

@@ -1,6 +1,7 @@
 import { formatEndpoint } from './endpoint';
 import type { DropReason, Peer, WorkbenchEvent } from './events';
 import { hexDump, isPrintable, previewText } from './payload';
+import { describeConfiguration } from './serverConfigText';
 import { formatMs } from './stats';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -48,6 +49,8 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
       return { level: 'info', text: `[${event.serverId}] echo server on ${at(event.local)} stopped` };
     case 'server-error':
       return { level: 'error', text: `[${event.serverId}] ${event.error.text}` };
+    case 'server-configured':
+      return { level: 'info', text: `[${event.serverId}] ${describeConfiguration(event.configuration)}` };
     case 'received':
       return info(`[${event.serverId}] received #${event.seq} from ${at(event.peer)}`, event.payload, options);
     case 'replied': {

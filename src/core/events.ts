@@ -1,4 +1,6 @@
+import type { ReplyMode, ServerProtection } from './echoServer';
 import type { WorkbenchError } from './errors';
+import type { SimulationSettings } from './impairment';
 
 /** A socket address as Node reports it. */
 export interface Peer {
@@ -37,6 +39,16 @@ export interface ServerStoppedEvent extends ServerBase {
 export interface ServerErrorEvent extends ServerBase {
   readonly kind: 'server-error';
   readonly error: WorkbenchError;
+}
+/** What a running server was told to change, with its new value. */
+export type ServerConfiguration =
+  | { readonly change: 'reply'; readonly replyMode: ReplyMode; readonly template: string | undefined }
+  | { readonly change: 'simulation'; readonly simulation: SimulationSettings }
+  | ({ readonly change: 'protection' } & ServerProtection);
+/** A running server's replies, simulation or protection changed (from the settings or a command): views show it at once. */
+export interface ServerConfiguredEvent extends ServerBase {
+  readonly kind: 'server-configured';
+  readonly configuration: ServerConfiguration;
 }
 export interface DatagramReceivedEvent extends ServerBase {
   readonly kind: 'received';
@@ -102,6 +114,7 @@ export type ServerEvent =
   | ServerStartedEvent
   | ServerStoppedEvent
   | ServerErrorEvent
+  | ServerConfiguredEvent
   | DatagramReceivedEvent
   | ReplySentEvent
   | DatagramDroppedEvent;

@@ -147,8 +147,8 @@ export class LogBatcher {
   }
 }
 
-/** Events that come one at a time, always shown: a server starting or stopping, and what a single send did. */
-type AlwaysShownEvent = Extract<WorkbenchEvent, { kind: 'server-started' | 'server-stopped' | 'sent' | 'reply' | 'timeout' }>;
+/** Events that come one at a time, always shown: a server starting, stopping or reconfigured, and what a single send did. */
+type AlwaysShownEvent = Extract<WorkbenchEvent, { kind: 'server-started' | 'server-stopped' | 'server-configured' | 'sent' | 'reply' | 'timeout' }>;
 /** What a flood is made of (datagrams, drops, errors, and any kind of event added later): shown up to the budget, then counted. */
 type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent>;
 
@@ -156,6 +156,7 @@ function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
   switch (event.kind) {
     case 'server-started':
     case 'server-stopped':
+    case 'server-configured':
     case 'sent':
     case 'reply':
     case 'timeout':

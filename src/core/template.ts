@@ -37,6 +37,11 @@ export function compileTemplate(template: string): CompiledTemplate {
   return (context) => Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : part(context))));
 }
 
+/** The template's fixed text between its placeholders, in order: what every reply it makes contains. Throws like compileTemplate. */
+export function templateLiterals(template: string): Buffer[] {
+  return parseTemplate(template).filter((part): part is Buffer => Buffer.isBuffer(part));
+}
+
 export function renderTemplate(template: string, context: TemplateContext): Buffer {
   return compileTemplate(template)(context);
 }

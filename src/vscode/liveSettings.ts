@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { describeSimulation } from '../core/simulationSpec';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
 import type { OutputLog } from './outputLog';
@@ -8,6 +7,7 @@ import { onDidChangeSettings, openSettings } from './settings';
 /**
  * Applies changed settings at once: the log's preview, and on every running server its replies,
  * simulation and protection — the Settings editor is one more way to reconfigure a running server.
+ * Each server announces its change on the event stream, which the log and the status bar show.
  */
 export function applySettingsLive(workbench: Workbench, log: OutputLog): vscode.Disposable {
   return onDidChangeSettings((settings, changed) => {
@@ -15,10 +15,7 @@ export function applySettingsLive(workbench: Workbench, log: OutputLog): vscode.
     for (const server of workbench.runningServers) {
       try {
         if (changed('server.replyMode') || changed('server.template')) server.setReply(settings.server.replyMode, settings.server.template);
-        if (changed('simulation')) {
-          server.configureSimulation(settings.simulation);
-          log.info(`[${server.id}] simulation from the settings: ${describeSimulation(server.simulation)}`);
-        }
+        if (changed('simulation')) server.configureSimulation(settings.simulation);
         if (changed('server.rateLimitPerSecond') || changed('server.rateLimitBurst') || changed('server.allowAmplification')) {
           server.configureProtection(settings.server.rateLimit, settings.server.allowAmplification);
         }

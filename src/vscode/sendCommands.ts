@@ -99,9 +99,7 @@ export class SendCommands {
       return { text, outcome: result.outcome, attempts: result.attempts, rttMs: result.rttMs, reply: result.reply?.toString('utf8'), replyBytes: result.reply?.length };
     } catch (error) {
       void presentError(error, this.log, {
-        'start-server': async () => {
-          if ((await this.servers.start({ host: target.host, port: target.port })) !== undefined) await this.sendOne(target, payload, text);
-        },
+        'start-server': () => this.servers.startThenResend(target, () => this.sendOne(target, payload, text)),
         'use-ipv4': () => this.sendOne({ host: '127.0.0.1', port: target.port, family: 4 }, payload, text),
         'open-settings': openSettings,
       });

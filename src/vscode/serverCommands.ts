@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import { formatEndpoint, isLoopback, parseEndpoint } from '../core/endpoint';
+import { formatEndpoint, isLoopback, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { quoteInput, WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
+import { describeReply } from '../core/serverConfigText';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
@@ -46,6 +47,9 @@ export function describeServer(server: EchoServer): ServerInfo {
 
 /** Start, stop and reconfigure echo servers. Every command reports its errors itself and never throws. */
 export class ServerCommands {
+  /** Servers binding right now. */
+  private readonly binding = new Set<Promise<EchoServer>>();
+
   constructor(
     private readonly workbench: Workbench,
     private readonly log: OutputLog,
@@ -64,17 +68,19 @@ export class ServerCommands {
   private async bind(args: StartServerArgs & { host: string; port: number }): Promise<ServerInfo | undefined> {
     const settings = readSettings();
     if (!isLoopback(args.host) && !args.confirmExposed && !(await this.confirmExposed(args.host))) return undefined;
+    const binding = this.workbench.startServer({
+      host: args.host,
+      port: args.port,
+      replyMode: args.replyMode ?? settings.server.replyMode,
+      template: args.template ?? settings.server.template,
+      simulation: { ...settings.simulation, ...args.simulation },
+      rateLimit: settings.server.rateLimit,
+      allowAmplification: settings.server.allowAmplification,
+    });
+    this.binding.add(binding);
     try {
-      const server = await this.workbench.startServer({
-        host: args.host,
-        port: args.port,
-        replyMode: args.replyMode ?? settings.server.replyMode,
-        template: args.template ?? settings.server.template,
-        simulation: { ...settings.simulation, ...args.simulation },
-        rateLimit: settings.server.rateLimit,
-        allowAmplification: settings.server.allowAmplification,
-      });
-      this.log.info(`[${server.id}] replies: ${server.replyMode}; simulation: ${describeSimulation(server.simulation)}`);
+      const server = await binding;
+      this.log.info(`[${server.id}] replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}`);
       return describeServer(server);
     } catch (error) {
       void presentError(error, this.log, {
@@ -86,7 +92,37 @@ export class ServerCommands {
         'open-settings': openSettings,
       });
       return undefined;
+    } finally {
+      this.binding.delete(binding);
     }
+  }
+
+  /**
+   * The "Start Echo Server" fix for a send that nothing listened to, for every sender: starts an echo server where
+   * the send went, then sends again once it is bound. When one of ours listens there already (it finished binding
+   * after the send was refused, or another fix started it), it sends to that one instead of failing to bind.
+   */
+  async startThenResend(target: Endpoint, resend: () => Promise<unknown>): Promise<void> {
+    // A server still binding (auto-start, another fix) may be the one that listens there.
+    await Promise.allSettled(this.binding);
+    const listening = (await this.listeningAt(target)) ?? (await this.start({ host: target.host, port: target.port }));
+    if (listening !== undefined) await resend();
+  }
+
+  /** A running server that datagrams sent to `target` reach. */
+  private async listeningAt(target: Endpoint): Promise<ServerInfo | undefined> {
+    let resolved: { address: string; family: 4 | 6 };
+    try {
+      resolved = await resolveHost(target.host, target.family);
+    } catch {
+      return undefined; // starting the server will say what is wrong with the host
+    }
+    const family = resolved.family === 6 ? 'IPv6' : 'IPv4';
+    // A server on every interface hears its family; one on "::" (dual-stack) hears IPv4 too.
+    const hears = ({ address, family: bound }: EchoServer['local']): boolean =>
+      address === resolved.address || (isWildcard(address) && (bound === family || bound === 'IPv6'));
+    const server = this.workbench.runningServers.find(({ local }) => local.port === target.port && hears(local));
+    return server && describeServer(server);
   }
 
   /** Stops the server named by id or address, or the one the user picks; stopping nothing is not an error. */
@@ -120,8 +156,8 @@ export class ServerCommands {
       const spec = givenSpec ?? (Object.keys(fields).length > 0 ? undefined : await this.askForSimulation(server));
       if (spec === undefined && Object.keys(fields).length === 0) return undefined;
       const next = spec === undefined ? { ...server.simulation, ...fields } : parseSimulationSpec(spec, server.simulation);
+      // The server announces the change on the event stream: the log and the status bar show it from there.
       server.configureSimulation(next);
-      this.log.info(`[${server.id}] simulation: ${describeSimulation(server.simulation)}`);
       return server.simulation;
     } catch (error) {
       void presentError(error, this.log);

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
+import { describeProtection, describeReply } from '../core/serverConfigText';
+import { describeSimulation } from '../core/simulationSpec';
 import { formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 
@@ -25,7 +27,8 @@ export class StatusBar implements vscode.Disposable {
   constructor(private readonly workbench: Workbench) {
     this.item.name = 'UDP Workbench';
     this.item.command = 'udpWorkbench.showMenu';
-    this.subscription = workbench.events.subscribe(() => this.scheduleRefresh());
+    // A server's new settings are shown at once; datagrams are counted a few times a second.
+    this.subscription = workbench.events.subscribe((event) => (event.kind === 'server-configured' ? this.refresh() : this.scheduleRefresh()));
     this.refresh();
     this.item.show();
   }
@@ -83,6 +86,7 @@ export class StatusBar implements vscode.Disposable {
       lines.push(
         `- \`${formatEndpoint(server.local)}\` (${server.id}, ${server.replyMode}${server.exposed ? ', **reachable from other machines**' : ''}): ` +
           `${c.received} received, ${c.replies} replies sent, ${c.dropped} dropped, ${c.rateLimited} rate-limited`,
+        `  ${codeSpan(`replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}; ${describeProtection(server.protection)}`)}`,
       );
     }
     const { client } = this.workbench.totals;
@@ -97,4 +101,10 @@ export class StatusBar implements vscode.Disposable {
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
     return markdown;
   }
+}
+
+/** Text shown as it is in Markdown: a code span fenced by more backticks than it contains. */
+function codeSpan(text: string): string {
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  return `${fence} ${text} ${fence}`;
 }

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { PATHS, CHROMIUM, CACHE, PINS, readyStamp } from './config.mjs';
@@ -207,12 +208,44 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
 
 let signalsHandled = false;
 /** Ctrl-C or a kill would end Node without its 'exit' handlers; turn them into an exit that runs them. */
-function exitOnSignals() {
+export function exitOnSignals() {
   if (signalsHandled) return;
   signalsHandled = true;
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
   process.once('SIGHUP', () => process.exit(129));
+}
+
+/**
+ * Exits (running the 'exit' handlers that stop what this process started) as soon as the process that
+ * launched it is gone, and on SIGINT, SIGTERM and SIGHUP. A task runner or a script stops `npm start` by
+ * signalling npm alone: npm passes SIGTERM on to the shell it runs the script in, which dies of it without
+ * passing it on, and npm dies of SIGHUP without passing anything on; either way no signal reaches us.
+ */
+export function exitWithLauncher({ intervalMs = 500 } = {}) {
+  exitOnSignals();
+  const parent = process.ppid;
+  // Under npm, the parent is the shell running the script, and npm is the shell's parent.
+  const grandparent = process.env.npm_lifecycle_event ? parentOf(parent) : undefined;
+  const timer = setInterval(() => {
+    if (process.ppid === parent && (grandparent === undefined || parentOf(parent) === grandparent)) return;
+    log('the process that started this one is gone: stopping everything this one started');
+    process.exit(129);
+  }, intervalMs);
+  timer.unref();
+}
+
+/** The parent process id of `pid`, or undefined when it is gone (or this system cannot tell). */
+function parentOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name, in parentheses, may hold spaces: the fields after it are state, then ppid.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    if (fs.existsSync('/proc/self/stat')) return undefined;
+    const ps = spawnSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8' });
+    return Number(ps.stdout?.trim()) || undefined;
+  }
 }
 
 /** Debian's Chromium, headless, with its background networking off (this machine has no network). */

@@ -3,7 +3,8 @@
 //   With a desktop VS Code (`code` on PATH): build, then open it with the extension under development.
 //   Without one: build, then serve VS Code (code-server) on 127.0.0.1 with the extension loaded as a
 //   development extension, keep esbuild watching, and print the URL. After an edit, run
-//   "Developer: Reload Window" in the browser. Ctrl-C stops everything.
+//   "Developer: Reload Window" in the browser. Ctrl-C stops everything, and so do SIGTERM and SIGHUP, sent
+//   to this script or to the npm that runs it (a task runner stopping `npm start`).
 //
 //   node test/host/start.mjs [--web] [--no-watch] [--extension DIR] [--folder DIR]
 //     --web        use code-server even when `code` exists
@@ -13,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CACHE, REPO } from './config.mjs';
-import { log, newRunDir, startCodeServer } from './lib.mjs';
+import { exitWithLauncher, log, newRunDir, startCodeServer } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -24,6 +25,7 @@ const { values: opts } = parseArgs({
     folder: { type: 'string', default: path.join(CACHE, 'playground') },
   },
 });
+exitWithLauncher();
 const extensionPath = path.resolve(opts.extension);
 const folder = path.resolve(opts.folder);
 const watch = opts.watch && !opts['no-watch'];

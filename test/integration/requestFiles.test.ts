@@ -221,22 +221,24 @@ describe('.udp request files', () => {
     assert.match(run?.results[0].detail ?? '', /Nothing is listening on 127\.0\.0\.1:\d+/);
   });
 
-  it('opens a new datagram file aimed at the running server, whose blocks pass', async () => {
-    const server = await startServer();
-    const uri = await vscode.commands.executeCommand<string>('udpWorkbench.newDatagramFile');
-    const document = vscode.window.activeTextEditor?.document;
-    assert.ok(document);
-    assert.equal(document.uri.toString(), uri);
-    assert.equal(document.languageId, 'udp');
-    assert.match(document.getText(), new RegExp(`^@server = 127\\.0\\.0\\.1:${server.port}$`, 'm'));
-    // The burst at the end is left out: burst.udp covers bursts, and its 1000 datagrams would flood the log.
-    const blocks = (await lenses(document.uri)).slice(0, 3);
-    const results = [];
-    for (const { line } of blocks) results.push(await sendBlock(document.uri, line));
-    assert.deepEqual(results.map((r) => [r?.name, r?.outcome]), [
-      ['hello', 'passed'],
-      ['heartbeat with a deadline', 'passed'],
-      ['binary', 'passed'],
-    ]);
-  });
+  for (const replyMode of ['mirror', 'template', 'none'] as const) {
+    it(`opens a new datagram file aimed at the running server replying ${replyMode}, and Run All passes every block untouched`, async () => {
+      // The template is the settings' default, the tutorial's "Data received: ${text}".
+      const server = await startServer({ replyMode });
+      const uri = await vscode.commands.executeCommand<string>('udpWorkbench.newDatagramFile');
+      const document = vscode.window.activeTextEditor?.document;
+      assert.ok(document);
+      assert.equal(document.uri.toString(), uri);
+      assert.equal(document.languageId, 'udp');
+      assert.match(document.getText(), new RegExp(`^@server = 127\\.0\\.0\\.1:${server.port}$`, 'm'));
+      const run = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', { uri });
+      assert.ok(run);
+      const outcomes = run.results.map((r) => [r.name, r.outcome, r.detail]);
+      assert.equal(run.summary.passed, run.summary.total, JSON.stringify(outcomes, null, 1));
+      assert.deepEqual(
+        run.results.map((r) => r.name),
+        ['hello', 'heartbeat with a deadline', 'binary', ...(replyMode === 'mirror' ? ['packet loss: a burst of 1000 datagrams at 200/s'] : [])],
+      );
+    });
+  }
 });

@@ -105,6 +105,33 @@ describe('Echo server commands', () => {
     assert.equal(api.workbench.server(server.id)?.simulation.dropInbound, 0.25);
   });
 
+  it('logs each live change to a running server once, and shows it in the status bar at once, with no traffic', async () => {
+    const api = await getApi();
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    assert.ok(server);
+    const received = api.statusBar().totals.received;
+    const changes: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ 'server.replyMode': 'none' }, `[${server.id}] replies: none (listening only)`, /replies: none \(listening only\)/],
+      [{ 'simulation.dropInboundPercent': 25 }, `[${server.id}] simulation: 25% lost in (seed 1)`, /simulation: 25% lost in/],
+      [{ 'server.rateLimitPerSecond': 50 }, `[${server.id}] rate limit 50/s per peer, bursts of 2000, loopback exempt; amplification guard on`, /rate limit 50\/s per peer/],
+    ];
+    for (const [values, line, shown] of changes) {
+      const mark = logMark(api);
+      await withSettings(values, async () => {
+        const lines = await waitFor(`"${line}" in the log`, () => logSince(api, mark).length > 0 && logSince(api, mark));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.deepEqual(logSince(api, mark), [line]);
+        assert.deepEqual(lines, [line]);
+        assert.match(api.statusBar().tooltip, shown);
+      });
+    }
+    const mark = logMark(api);
+    await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'delay=5ms' });
+    assert.match(api.statusBar().tooltip, /simulation: 5 ms delay/);
+    assert.deepEqual(logSince(api, mark), [`[${server.id}] simulation: 5 ms delay (seed 1)`]);
+    assert.equal(api.statusBar().totals.received, received, 'no datagram was needed to show the changes');
+  });
+
   it('applies changed settings to running servers at once', async () => {
     const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
     assert.ok(server);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isWildcard } from '../../core/endpoint';
 import { blockAt } from '../../core/requestFile';
-import { exampleRequestFile } from '../../core/requestFileExample';
+import { exampleRequestFile, type ExampleReply } from '../../core/requestFileExample';
 import type { BlockResult } from '../../core/requestRun';
 import type { Workbench } from '../../core/workbench';
 import { readSettings } from '../settings';
@@ -56,18 +56,23 @@ async function requestDocument(uri: string | undefined, command: string): Promis
   return undefined;
 }
 
-/** Opens an untitled `.udp` file with an example aimed at the first running echo server; returns its URI. */
+/** Opens an untitled `.udp` file with an example aimed at the first running echo server, expecting what it replies; returns its URI. */
 async function newDatagramFile(workbench: Workbench): Promise<string> {
-  const document = await vscode.workspace.openTextDocument({ language: 'udp', content: exampleRequestFile(exampleTarget(workbench)) });
+  const { target, reply } = exampleServer(workbench);
+  const document = await vscode.workspace.openTextDocument({ language: 'udp', content: exampleRequestFile(target, reply) });
   await vscode.window.showTextDocument(document);
   return document.uri.toString();
 }
 
-function exampleTarget(workbench: Workbench): string {
+/** The first running server; without one, where the settings send to and how a server started now replies. */
+function exampleServer(workbench: Workbench): { target: string; reply: ExampleReply } {
   const [server] = workbench.runningServers;
-  if (!server) return readSettings().send.target;
+  if (!server) {
+    const settings = readSettings();
+    return { target: settings.send.target, reply: { mode: settings.server.replyMode, template: settings.server.template } };
+  }
   const { address, port, family } = server.local;
   // A server on every interface is reached, from here, on loopback.
   const host = isWildcard(address) ? (family === 'IPv6' ? '::1' : '127.0.0.1') : address;
-  return formatEndpoint({ host, port });
+  return { target: formatEndpoint({ host, port }), reply: { mode: server.replyMode, template: server.template } };
 }

@@ -153,9 +153,7 @@ export class RequestRunner implements vscode.Disposable {
     const fixes: FixActions = {};
     if (result.target !== undefined) {
       const target = parseEndpoint(result.target);
-      fixes['start-server'] = async () => {
-        if ((await this.servers.start({ host: target.host, port: target.port })) !== undefined) await this.runBlock(document, block);
-      };
+      fixes['start-server'] = () => this.servers.startThenResend(target, () => this.runBlock(document, block));
     }
     // Only a block without @target goes where the settings say.
     if (!block.target) fixes['open-settings'] = openSettings;
