@@ -6,6 +6,7 @@ import { EchoServer, guardedReply, type EchoServerOptions, type ServerCounters }
 import { isWorkbenchError, type WorkbenchErrorCode } from '../../src/core/errors';
 import type { DropReason, Peer, ServerEvent, WorkbenchEvent } from '../../src/core/events';
 import { Impairment, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+import { socketsOn } from './sockets';
 
 type Loopback = '127.0.0.1' | '::1';
 type EventOf<K extends ServerEvent['kind']> = Extract<ServerEvent, { kind: K }>;
@@ -134,21 +135,6 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   for (let waited = 0; !condition(); waited += 10) {
     if (waited >= WAIT_MS) throw new Error(`${what} did not happen within ${WAIT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** The dgram sockets a server holds, found the way anything else in the process could reach them. */
-function socketsOn(port: number): dgram.Socket[] {
-  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  return handles.filter((handle): handle is dgram.Socket => handle instanceof dgram.Socket && boundPort(handle) === port);
-}
-
-function boundPort(socket: dgram.Socket): number | undefined {
-  try {
-    return socket.address().port;
-  } catch {
-    // Closed already, still on its way out of the list.
-    return undefined;
   }
 }
 
