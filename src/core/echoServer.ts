@@ -34,7 +34,7 @@ export interface DelayQueueLimits {
   readonly maxBytes: number;
 }
 
-/** A full queue holds about 16 MB of replies plus ~0.5 KB of bookkeeping each: bounded, whatever the delay and the flood. */
+/** A full queue holds at most 16 MB of replies plus ~1 KB of bookkeeping each: bounded, whatever the delay and the flood. */
 export const DEFAULT_DELAY_QUEUE: DelayQueueLimits = Object.freeze({ maxReplies: 10_000, maxBytes: 16 * 1024 * 1024 });
 
 /**

@@ -85,7 +85,7 @@ export function unmapIPv4(address: string): string {
   return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.');
 }
 
-/** The eight 16-bit groups of an IPv6 literal (zone dropped, "::" and a dotted IPv4 tail expanded). */
+/** The eight 16-bit groups of a valid IPv6 literal (zone dropped, "::" and a dotted IPv4 tail expanded). */
 export function ipv6Groups(address: string): number[] {
   const bare = address.split('%')[0];
   const [head, tail] = bare.includes('::') ? bare.split('::') : [bare, undefined];
