@@ -216,7 +216,10 @@ function printDelayFloods(floods: readonly DelayFlood[]): void {
     const growth = last.keptBytes - before.keptBytes;
     const held = samples.filter((sample) => sample.pending >= cap.replies);
     const rise = held.length > 0 ? Math.max(...held.map((sample) => sample.keptBytes)) - held[0].keptBytes : NaN;
-    log(`without the cap, the replies of the ${fmt.int(last.received)} datagrams received would hold ${fmt.mb(uncappedBytes)} of payload alone, and grow until the first left after ${MAX_DELAY_S} s`);
+    // What one held reply cost here, bookkeeping included: what every datagram received would cost without the cap.
+    const perReply = growth / last.pending;
+    log(`each held reply kept ≈ ${fmt.kb(perReply)} here; without the cap the ${fmt.int(last.received)} datagrams received would keep ≈ ${fmt.mb(perReply * last.received)}`);
+    log(`(${fmt.mb(uncappedBytes)} of it payload), growing until the first reply left after ${MAX_DELAY_S} s`);
     log(`kept memory: heap used + external after a garbage collection in the server process. Allowed growth: the cap's bytes`);
     log(`+ ${fmt.kb(DELAYED_REPLY_OVERHEAD_BYTES)} per held reply + ${fmt.mb(DELAY_FLOOD_SLACK_BYTES)} for the rest of the process = ${fmt.mb(allowed)}; once the queue is full it must stay flat.`);
     check(`delay flood ${options.size} B: replies held`, fmt.int(last.pending), `≤ ${fmt.int(cap.replies)} (the cap)`, last.pending <= cap.replies);
