@@ -4,6 +4,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 const EXEC_TIMEOUT_MS = 20_000;
 let made = 0;
+/** Pairs not destroyed yet: removed when the process exits, should a test run be cut short. */
+const alive = new Set<NamespacePair>();
+process.on('exit', () => {
+  for (const pair of alive) pair.destroy();
+});
 
 /** One end of the link: a namespace, its interface, its MAC and its first addresses. */
 export interface Host {
@@ -69,7 +74,9 @@ export class NamespacePair {
         ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
       }
       const mac = (host: typeof server): string => exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim();
-      return new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
+      const pair = new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
+      alive.add(pair);
+      return pair;
     } catch (error) {
       for (const namespace of created) deleteNamespace(namespace);
       throw error;
@@ -95,6 +102,7 @@ export class NamespacePair {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    alive.delete(this);
     for (const host of [this.server, this.peer]) deleteNamespace(host.namespace);
   }
 }
