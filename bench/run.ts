@@ -4,12 +4,14 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { capFor, delayFlood, type DelayFlood, type DelayFloodOptions } from './delayFlood';
 import { buildProductionBundle, timeActivation, type Bundle } from './footprint';
 import { compare, dropAccuracy, flood, measure, medianOf, type Flood, type Run, type Scenario, type ScenarioResult } from './phases';
 import { DEFAULT_BATCHING } from '../src/core/logBatcher';
 import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
 import { ServerUnderTest, type ServerKind } from './servers';
 import { floodFromSources, type SourceFlood } from './sourceFlood';
+import { MAX_DELAY_MS } from '../src/core/impairment';
 
 const ROUNDS = 9;
 const SCENARIOS: readonly Scenario[] = [
@@ -27,6 +29,18 @@ const HOSTILE_LOG = { previewBytes: 65_536, hexDump: 'always' } as const;
 const SUMMARY_ALLOWANCE = { lines: 110, bytes: 110 * 300 };
 const HOSTILE_FLOOD = 'mirror, log settings 64 KiB + hex dump always';
 const ERROR_FLOOD = 'every reply too large to send (an error each)';
+/**
+ * The longest simulated delay (60 s) against a flood: small datagrams fill the delay queue's count first, large
+ * ones its bytes. 15 s each is enough: the cap is reached in the first 2 s, and no reply leaves before 60 s.
+ */
+const DELAY_FLOODS: readonly DelayFloodOptions[] = [
+  { size: 64, perSecond: 5000, durationMs: 15_000, sampleEveryMs: 3000 },
+  { size: 8192, perSecond: 3000, durationMs: 15_000, sampleEveryMs: 3000 },
+];
+/** What each held reply may cost besides its bytes (timer, reply record, peer, map entry; ~1.1 KB measured). */
+const DELAYED_REPLY_OVERHEAD_BYTES = 1536;
+/** The rest of the server process under a flood: log batching between flushes holds payloads, V8 frees lazily. */
+const DELAY_FLOOD_SLACK_BYTES = 16 * 1024 * 1024;
 const ACTIVATION_RUNS = 5;
 /** A load generator this busy may be what limits the round trips, rather than the server. */
 const GENERATOR_BOUND_PERCENT = 90;
@@ -38,6 +52,8 @@ const TARGET = {
   p50Ratio: 1.2,
   flushesPerSecond: 5,
   heapGrowthBytes: 2 * 1024 * 1024,
+  /** Kept memory may rise this much once the delay queue is full: flat. */
+  delayFloodRiseBytes: 4 * 1024 * 1024,
   rssOutsideHeapGrowthBytes: 8 * 1024 * 1024,
   bundleBytes: 100 * 1024,
   activationMs: 30,
@@ -46,6 +62,7 @@ const TARGET = {
   logBytesPerSecond: 5 * (DEFAULT_BATCHING.maxBytesPerFlush + SUMMARY_ALLOWANCE.bytes),
 };
 
+const MAX_DELAY_S = MAX_DELAY_MS / 1000;
 const repoRoot = path.resolve(__dirname, '..', '..');
 const checks: Check[] = [];
 const check = (name: string, value: string, target: string, pass: boolean): void => void checks.push({ name, value, target, pass });
@@ -91,6 +108,10 @@ async function main(): Promise<void> {
     [ERROR_FLOOD]: await floodFromSources({ replyMode: 'template', template: 'x'.repeat(65_600) }, SOURCE_FLOOD),
   };
   printSourceFloods(sourceFloods);
+  heading(`Delay flood: a ${MAX_DELAY_S} s simulated delay, flooded from 127.0.0.1 (${DELAY_FLOODS.map((f) => `${f.size} B`).join(', then ')}; ${DELAY_FLOODS[0].durationMs / 1000} s each)`);
+  const delayFloods: DelayFlood[] = [];
+  for (const options of DELAY_FLOODS) delayFloods.push(await delayFlood(options));
+  printDelayFloods(delayFloods);
 
   heading('Footprint');
   const footprint = await measureFootprint();
@@ -98,7 +119,7 @@ async function main(): Promise<void> {
   const totalSeconds = (performance.now() - started) / 1000;
   heading('Targets');
   console.log(checksTable(checks));
-  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, sourceFloods, footprint, checks };
+  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, sourceFloods, delayFloods, footprint, checks };
   const file = writeJson(repoRoot, results);
   const missed = checks.filter((c) => !c.pass).length;
   console.log(`\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`);
@@ -218,6 +239,42 @@ function printSourceFloods(floods: Record<string, SourceFlood>): void {
   console.log(`  ${ERROR_FLOOD}: the server builds a 64 KiB reply per datagram that the kernel refuses; that work, not the log, sets`);
   console.log(`  its stalls (printed for information); what it shows is that error lines keep within the log's budget.`);
   console.log(`  The log's budget per flush: ${DEFAULT_BATCHING.maxEventsPerFlush} entries, ${fmt.int(DEFAULT_BATCHING.maxLinesPerFlush)} lines, ${fmt.kb(DEFAULT_BATCHING.maxBytesPerFlush)}, plus summary lines.`);
+}
+
+function printDelayFloods(floods: readonly DelayFlood[]): void {
+  for (const { options, before, samples, uncappedBytes } of floods) {
+    const cap = capFor(options.size);
+    const allowed = cap.bytes + cap.replies * DELAYED_REPLY_OVERHEAD_BYTES + DELAY_FLOOD_SLACK_BYTES;
+    const rows = [['time', 'sent', 'received', 'replies held', 'dropped: queue full', 'kept memory', 'growth', 'RSS']];
+    rows.push(['start', '0', '0', '0', '0', fmt.mb(before.keptBytes), '', fmt.mb(before.rssBytes)]);
+    for (const sample of samples) {
+      rows.push([
+        `${(sample.atMs / 1000).toFixed(1)} s`,
+        fmt.int(sample.sent),
+        fmt.int(sample.received),
+        fmt.int(sample.pending),
+        fmt.int(sample.queueFullDrops),
+        fmt.mb(sample.keptBytes),
+        fmt.signedMb(sample.keptBytes - before.keptBytes),
+        fmt.mb(sample.rssBytes),
+      ]);
+    }
+    console.log(`\n  ${options.size} B datagrams at ${fmt.int(options.perSecond)}/s: the cap is ${fmt.int(cap.replies)} replies, ${fmt.mb(cap.bytes)} of them (${cap.binding} binds first)`);
+    console.log(table(rows));
+    const last = samples[samples.length - 1];
+    const growth = last.keptBytes - before.keptBytes;
+    const held = samples.filter((sample) => sample.pending >= cap.replies);
+    const rise = held.length > 0 ? Math.max(...held.map((sample) => sample.keptBytes)) - held[0].keptBytes : NaN;
+    // What one held reply cost here, bookkeeping included: what every datagram received would cost without the cap.
+    const perReply = growth / last.pending;
+    log(`each held reply kept ≈ ${fmt.kb(perReply)} here; without the cap the ${fmt.int(last.received)} datagrams received would keep ≈ ${fmt.mb(perReply * last.received)}`);
+    log(`(${fmt.mb(uncappedBytes)} of it payload), growing until the first reply left after ${MAX_DELAY_S} s`);
+    log(`kept memory: heap used + external after a garbage collection in the server process. Allowed growth: the cap's bytes`);
+    log(`+ ${fmt.kb(DELAYED_REPLY_OVERHEAD_BYTES)} per held reply + ${fmt.mb(DELAY_FLOOD_SLACK_BYTES)} for the rest of the process = ${fmt.mb(allowed)}; once the queue is full it must stay flat.`);
+    check(`delay flood ${options.size} B: replies held`, fmt.int(last.pending), `≤ ${fmt.int(cap.replies)} (the cap)`, last.pending <= cap.replies);
+    check(`delay flood ${options.size} B: kept memory growth`, fmt.signedMb(growth), `≤ ${fmt.mb(allowed)}`, growth <= allowed);
+    check(`delay flood ${options.size} B: rise once the queue is full`, Number.isNaN(rise) ? 'queue never full' : fmt.signedMb(rise), `≤ ${fmt.mb(TARGET.delayFloodRiseBytes)}`, rise <= TARGET.delayFloodRiseBytes);
+  }
 }
 
 async function measureFootprint(): Promise<unknown> {

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
-import { badSetting, WorkbenchError } from './errors';
+import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { EventSink, Peer } from './events';
 import { checkDatagramSize } from './payload';
 import { RoundTripStats, type RoundTripSummary } from './stats';
@@ -339,6 +339,9 @@ function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchEr
         'Send fewer bytes.',
         cause,
       );
+    case 'EMFILE':
+    case 'ENFILE':
+      return tooManyOpenFiles(`Could not open a socket to send to ${where}`, err);
     default:
       return new WorkbenchError('SOCKET_ERROR', `Sending to ${where} failed: ${errorMessage(err)}.`, '', cause);
   }

@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
-import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parsePort, resolveHost } from './endpoint';
-import { WorkbenchError } from './errors';
+import { formatEndpoint, isIPv4Mapped, isLoopback, isWildcard, MAX_DATAGRAM_BYTES, parsePort, resolveHost, unmapIPv4 } from './endpoint';
+import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { DropReason, EventSink, Peer, ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
@@ -25,11 +25,24 @@ export interface EchoServerOptions {
   simulation?: SimulationSettings;
   /** false turns rate limiting off. */
   rateLimit?: RateLimitSettings | false;
-  /** Let replies to other machines be larger than their request. */
+  /** Let replies to other machines be larger than their request, and simulated duplicates reach them. */
   allowAmplification?: boolean;
+  /** Bounds the replies waiting for their simulated delay. */
+  delayQueue?: DelayQueueLimits;
   emit?: EventSink;
   id?: string;
 }
+
+/** Beyond either limit a datagram whose reply would wait for a simulated delay is dropped ('delay-queue-full'). */
+export interface DelayQueueLimits {
+  /** Datagrams whose replies wait at once. */
+  readonly maxReplies: number;
+  /** Bytes of those replies. */
+  readonly maxBytes: number;
+}
+
+/** A full queue holds at most 16 MB of replies plus ~1 KB of bookkeeping each: bounded, whatever the delay and the flood. */
+export const DEFAULT_DELAY_QUEUE: DelayQueueLimits = Object.freeze({ maxReplies: 10_000, maxBytes: 16 * 1024 * 1024 });
 
 /**
  * Every received datagram ends up in exactly one of answered, dropped, rateLimited, listened or cancelled,
@@ -51,6 +64,8 @@ export interface ServerCounters {
   cancelled: number;
   /** Its reply is waiting for its delay or for the socket. */
   pending: number;
+  /** Simulated duplicates not sent: the peer is on another machine and amplification is not allowed. */
+  duplicatesWithheld: number;
   bytesReceived: number;
   bytesSent: number;
   /** Every reason, 'rate-limited' included. */
@@ -66,6 +81,9 @@ class OutgoingReply {
   delivered = false;
   failed = false;
   constructor(
+    /** The socket the request came in on: the reply leaves from the address the peer sent to. */
+    readonly socket: dgram.Socket,
+    readonly plan: ReplyPlan,
     readonly requestSize: number,
     readonly payload: Buffer,
     readonly peer: Peer,
@@ -73,10 +91,15 @@ class OutgoingReply {
     readonly receivedAt: number,
     readonly truncated: boolean,
     public unsettled: number,
+    /** Holds a place in the delay queue until it settles. */
+    readonly delayed: boolean,
   ) {}
 }
 
-/** One bound UDP socket: receive → rate limit → impair → reply, with typed events and counters. */
+/**
+ * A bound UDP port: receive → check the source → rate limit → impair → reply, with typed events and counters.
+ * One socket, or two for `::` (see bindSockets).
+ */
 export class EchoServer {
   private readonly count: ServerCounters = {
     received: 0,
@@ -87,9 +110,17 @@ export class EchoServer {
     listened: 0,
     cancelled: 0,
     pending: 0,
+    duplicatesWithheld: 0,
     bytesReceived: 0,
     bytesSent: 0,
-    droppedBy: { 'simulated-loss-inbound': 0, 'simulated-loss-outbound': 0, 'rate-limited': 0, 'send-failed': 0 },
+    droppedBy: {
+      'simulated-loss-inbound': 0,
+      'simulated-loss-outbound': 0,
+      'rate-limited': 0,
+      'send-failed': 0,
+      'forged-source': 0,
+      'delay-queue-full': 0,
+    },
   };
   readonly id: string;
   readonly local: Peer;
@@ -103,33 +134,34 @@ export class EchoServer {
   private limiter: PeerRateLimiter | undefined;
   private guardAmplification = false;
   private protectionSettings: ServerProtection;
+  private readonly delayQueue: DelayQueueLimits;
   private readonly waiting = new Map<NodeJS.Timeout, OutgoingReply>();
+  /** Replies, and their bytes, that wait for their simulated delay. */
+  private readonly delayed = { replies: 0, bytes: 0 };
   private stopping: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
-  /** Binds a socket and starts answering. Throws WorkbenchError; nothing is left open when it does. */
+  /** Binds its socket(s) and starts answering. Throws WorkbenchError; nothing is left open when it does. */
   static async start(options: EchoServerOptions): Promise<EchoServer> {
     const fillTemplate = checkReply(options.replyMode ?? 'mirror', options.template);
     const impairment = new Impairment(options.simulation ?? NO_SIMULATION);
     const limiter = createLimiter(options.rateLimit);
+    const delayQueue = checkDelayQueue(options.delayQueue ?? DEFAULT_DELAY_QUEUE);
     parsePort(options.port, { allowZero: true });
-    const { address, family } = await resolveHost(options.host);
-    const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
-    try {
-      await bind(socket, address, options.port);
-    } catch (error) {
-      socket.close();
-      throw bindError(error as NodeJS.ErrnoException, address, options.port);
-    }
-    return new EchoServer(socket, options, { fillTemplate, impairment, limiter });
+    const resolved = await resolveHost(options.host);
+    // ::ffff:a.b.c.d only ever hears IPv4: bind the IPv4 address itself, so every IPv6 socket can be IPv6-only.
+    const mapped = isIPv4Mapped(resolved.address);
+    const sockets = await bindSockets(mapped ? unmapIPv4(resolved.address) : resolved.address, mapped ? 4 : resolved.family, options.port);
+    return new EchoServer(sockets, options, { fillTemplate, impairment, limiter, delayQueue });
   }
 
   private constructor(
-    private readonly socket: dgram.Socket,
+    /** The first is the one `local` describes. */
+    private readonly sockets: readonly dgram.Socket[],
     options: EchoServerOptions,
-    checked: { fillTemplate: CompiledTemplate | undefined; impairment: Impairment; limiter: PeerRateLimiter | undefined },
+    checked: { fillTemplate: CompiledTemplate | undefined; impairment: Impairment; limiter: PeerRateLimiter | undefined; delayQueue: DelayQueueLimits },
   ) {
-    const bound = socket.address();
+    const bound = sockets[0].address();
     this.local = { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     this.exposed = !isLoopback(this.local.address);
     this.id = options.id ?? `udp-${++serversStarted}`;
@@ -138,10 +170,14 @@ export class EchoServer {
     this.replyTemplate = options.template;
     this.fillTemplate = checked.fillTemplate;
     this.impairment = checked.impairment;
+    this.delayQueue = checked.delayQueue;
     this.protectionSettings = { rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT, allowAmplification: options.allowAmplification ?? false };
     this.protect(checked.limiter, this.protectionSettings.allowAmplification);
-    socket.on('message', this.onMessage);
-    socket.on('error', this.onSocketError);
+    for (const socket of sockets) {
+      socket.on('message', (request, peer) => this.onMessage(socket, request, peer));
+      socket.on('error', this.onSocketError);
+      socket.on('close', this.onSocketClosed);
+    }
     this.emit?.({ kind: 'server-started', at: Date.now(), serverId: this.id, local: this.local, exposed: this.exposed });
   }
 
@@ -219,39 +255,62 @@ export class EchoServer {
       this.copySettled(outgoing);
     }
     this.waiting.clear();
-    await new Promise<void>((resolve) => this.socket.close(resolve));
+    await Promise.all(this.sockets.map(closeSocket));
     // Sends the socket had queued report back (cancelled) after it closes.
     if (this.count.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.emit?.({ kind: 'server-stopped', at: Date.now(), serverId: this.id, local: this.local });
   }
 
-  private readonly onMessage = (request: Buffer, peer: dgram.RemoteInfo): void => {
+  private onMessage(socket: dgram.Socket, request: Buffer, peer: dgram.RemoteInfo): void {
     const count = this.count;
     const seq = ++count.received;
     count.bytesReceived += request.length;
     const at = Date.now();
+    // Counted before anyone hears of it, so a listener of 'received' already sees the counters add up.
+    const outcome = this.classify(socket, request, peer, seq, at);
     this.emit?.({ kind: 'received', at, serverId: this.id, peer, payload: request, seq });
+    if (outcome instanceof OutgoingReply) this.reply(outcome);
+    else if (outcome !== 'listened') this.emitDrop(peer, request.length, seq, outcome, at);
+  }
 
-    if (this.limiter !== undefined && !this.limiter.allow(peer.address, at)) {
-      return this.drop(peer, request.length, seq, 'rate-limited', at);
-    }
+  /** Decides what becomes of a datagram and counts it; the events follow in onMessage. */
+  private classify(socket: dgram.Socket, request: Buffer, peer: Peer, seq: number, at: number): OutgoingReply | DropReason | 'listened' {
+    const count = this.count;
+    // Every IPv6 socket here is IPv6-only: real IPv4 peers arrive on an IPv4 socket, never as ::ffff:a.b.c.d.
+    if (peer.family === 'IPv6' && isIPv4Mapped(peer.address)) return this.countDrop('forged-source');
+    if (this.limiter !== undefined && !this.limiter.allow(peer.address, at)) return this.countDrop('rate-limited');
     const impairment = this.impairment;
-    if (impairment.dropsInbound()) return this.drop(peer, request.length, seq, 'simulated-loss-inbound', at);
+    if (impairment.dropsInbound()) return this.countDrop('simulated-loss-inbound');
     if (this.mode === 'none') {
       count.listened++;
-      return;
+      return 'listened';
     }
+    const remote = this.guardAmplification && !isLoopback(peer.address);
     const reply = this.mode === 'mirror' ? request : this.fillTemplate!({ payload: request, peer, seq });
-    const payload = this.guardAmplification ? guardedReply(reply, request.length, peer.address) : reply;
-    const truncated = payload !== reply;
-    const plan = impairment.planReply();
-    if (plan.dropped) return this.drop(peer, request.length, seq, 'simulated-loss-outbound', at);
-    this.reply(new OutgoingReply(request.length, payload, peer, seq, at, truncated, plan.copies.length), plan);
-  };
+    const payload = remote ? guardedReply(reply, request.length, peer.address) : reply;
+    let plan = impairment.planReply();
+    if (plan.dropped) return this.countDrop('simulated-loss-outbound');
+    if (remote && plan.copies.length > 1) {
+      count.duplicatesWithheld += plan.copies.length - 1;
+      plan = { dropped: false, copies: plan.copies.slice(0, 1) };
+    }
+    const delayed = plan.copies.some((copy) => copy.delayMs > 0);
+    if (delayed && !this.holdDelayed(payload.length)) return this.countDrop('delay-queue-full');
+    count.pending++;
+    return new OutgoingReply(socket, plan, request.length, payload, peer, seq, at, payload !== reply, plan.copies.length, delayed);
+  }
 
-  private reply(outgoing: OutgoingReply, plan: ReplyPlan): void {
-    this.count.pending++;
-    for (const copy of plan.copies) {
+  /** Makes room for one more delayed reply, or says there is none. */
+  private holdDelayed(bytes: number): boolean {
+    const { delayed, delayQueue } = this;
+    if (delayed.replies >= delayQueue.maxReplies || delayed.bytes + bytes > delayQueue.maxBytes) return false;
+    delayed.replies++;
+    delayed.bytes += bytes;
+    return true;
+  }
+
+  private reply(outgoing: OutgoingReply): void {
+    for (const copy of outgoing.plan.copies) {
       if (copy.delayMs === 0) {
         this.send(outgoing, copy);
         continue;
@@ -265,10 +324,10 @@ export class EchoServer {
   }
 
   private send(outgoing: OutgoingReply, copy: ReplyCopy): void {
-    const { payload, peer } = outgoing;
+    const { socket, payload, peer } = outgoing;
     // A crafted datagram from port 0 makes send() throw; that must not crash the process hosting the server.
     try {
-      this.socket.send(payload, peer.port, peer.address, (error) => this.copySent(outgoing, copy, error));
+      socket.send(payload, peer.port, peer.address, (error) => this.copySent(outgoing, copy, error));
     } catch (error) {
       this.copySent(outgoing, copy, error as Error);
     }
@@ -296,22 +355,39 @@ export class EchoServer {
     if (--outgoing.unsettled > 0) return;
     const count = this.count;
     count.pending--;
+    if (outgoing.delayed) {
+      this.delayed.replies--;
+      this.delayed.bytes -= outgoing.payload.length;
+    }
     if (outgoing.delivered) count.answered++;
-    else if (outgoing.failed) this.drop(outgoing.peer, outgoing.requestSize, outgoing.seq, 'send-failed', Date.now());
+    else if (outgoing.failed) this.emitDrop(outgoing.peer, outgoing.requestSize, outgoing.seq, this.countDrop('send-failed'), Date.now());
     else count.cancelled++;
     if (count.pending === 0) this.drained?.();
   }
 
-  private drop(peer: Peer, size: number, seq: number, reason: DropReason, at: number): void {
+  private countDrop(reason: DropReason): DropReason {
     const count = this.count;
     if (reason === 'rate-limited') count.rateLimited++;
     else count.dropped++;
     count.droppedBy[reason]++;
+    return reason;
+  }
+
+  private emitDrop(peer: Peer, size: number, seq: number, reason: DropReason, at: number): void {
     this.emit?.({ kind: 'dropped', at, serverId: this.id, peer, size, seq, reason });
   }
 
   private readonly onSocketError = (error: NodeJS.ErrnoException): void => {
     this.emit?.({ kind: 'server-error', at: Date.now(), serverId: this.id, error: socketError(error, this.local) });
+  };
+
+  /** A socket closed by anything but stop() no longer hears its peers: say so, and stop the rest of the server. */
+  private readonly onSocketClosed = (): void => {
+    if (this.stopping !== undefined) return;
+    const on = formatEndpoint(this.local);
+    const error = new WorkbenchError('SOCKET_CLOSED', `The socket of the echo server on ${on} was closed from outside the server, so the server has stopped.`, 'Start it again.');
+    this.emit?.({ kind: 'server-error', at: Date.now(), serverId: this.id, error });
+    void this.stop();
   };
 }
 
@@ -327,6 +403,50 @@ function checkReply(mode: ReplyMode, template: string | undefined): CompiledTemp
     throw new WorkbenchError('BAD_TEMPLATE', 'Reply mode "template" needs a template.', 'Set the reply template, or pick another reply mode.', { fix: 'open-settings' });
   }
   return compileTemplate(template);
+}
+
+/**
+ * `::` gets an IPv6-only socket and an IPv4 socket on 0.0.0.0 at the same port, never one dual-stack socket:
+ * there a genuine IPv4 peer and a native IPv6 packet forged with the source ::ffff:127.0.0.1 look the same,
+ * and the forgery would pass for this machine. Apart, an IPv4-mapped source on the IPv6 socket is always forged.
+ */
+async function bindSockets(address: string, family: 4 | 6, port: number): Promise<dgram.Socket[]> {
+  if (family === 4 || !isWildcard(address)) return [await bindSocket(family, address, port)];
+  for (let attempt = 1; ; attempt++) {
+    const ipv6 = await bindSocket(6, address, port);
+    try {
+      return [ipv6, await bindSocket(4, '0.0.0.0', ipv6.address().port)];
+    } catch (error) {
+      await closeSocket(ipv6);
+      // Port 0: the system picked a port free for IPv6 only; pick again.
+      if (port !== 0 || attempt === BIND_ATTEMPTS || (error as WorkbenchError).code !== 'PORT_IN_USE') throw error;
+    }
+  }
+}
+
+const BIND_ATTEMPTS = 10;
+
+/** Every IPv6 socket is IPv6-only (see bindSockets). Throws WorkbenchError, and leaves nothing open when it does. */
+async function bindSocket(family: 4 | 6, address: string, port: number): Promise<dgram.Socket> {
+  const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+  try {
+    await bind(socket, address, port);
+    return socket;
+  } catch (error) {
+    socket.close();
+    throw bindError(error as NodeJS.ErrnoException, address, port);
+  }
+}
+
+/** Resolves once closed; a socket already closed (from outside the server) resolves at once. */
+function closeSocket(socket: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(resolve);
+    } catch {
+      resolve();
+    }
+  });
 }
 
 function bind(socket: dgram.Socket, address: string, port: number): Promise<void> {
@@ -361,6 +481,9 @@ function bindError(error: NodeJS.ErrnoException, address: string, port: number):
         'Bind to 127.0.0.1 or ::1 (this machine only), 0.0.0.0 or :: (every interface), or one of this machine’s own addresses.',
         { fix: 'open-settings', cause },
       );
+    case 'EMFILE':
+    case 'ENFILE':
+      return tooManyOpenFiles(`Could not open a socket for port ${port} on ${address}`, cause);
     default:
       return new WorkbenchError('SOCKET_ERROR', `Could not bind port ${port} on ${address}: ${error.message}`, 'Check the bind address and port settings.', {
         fix: 'open-settings',
@@ -404,6 +527,14 @@ function socketError(error: NodeJS.ErrnoException, local: Peer): WorkbenchError 
  */
 export function guardedReply(reply: Buffer, requestSize: number, peerAddress: string): Buffer {
   return reply.length > requestSize && !isLoopback(peerAddress) ? reply.subarray(0, requestSize) : reply;
+}
+
+function checkDelayQueue(limits: DelayQueueLimits): DelayQueueLimits {
+  for (const field of ['maxReplies', 'maxBytes'] as const) {
+    const value = limits[field];
+    if (!(Number.isSafeInteger(value) && value >= 0)) throw badSetting(`Delay queue setting ${field}`, value, 'a whole number from 0 up', 'Correct the delay queue limits.');
+  }
+  return limits;
 }
 
 function createLimiter(settings: RateLimitSettings | false | undefined): PeerRateLimiter | undefined {

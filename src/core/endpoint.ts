@@ -58,6 +58,9 @@ const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
 
+const ipv4Mapped = new BlockList();
+ipv4Mapped.addSubnet('::ffff:0:0', 96, 'ipv6');
+
 const wildcard = new BlockList();
 wildcard.addAddress('0.0.0.0', 'ipv4');
 wildcard.addAddress('::', 'ipv6');
@@ -65,6 +68,38 @@ wildcard.addAddress('::', 'ipv6');
 /** Only this machine can reach it: 127.0.0.0/8, ::1 (in any spelling, also IPv4-mapped) or `localhost`. */
 export function isLoopback(address: string): boolean {
   return /^localhost\.?$/i.test(address) || matches(loopback, address);
+}
+
+/**
+ * An IPv6 spelling of an IPv4 address (::ffff:a.b.c.d). A dual-stack socket reports real IPv4 peers this way,
+ * but anyone can also write it as the source of a native IPv6 packet, so on an IPv6-only socket it is forged.
+ */
+export function isIPv4Mapped(address: string): boolean {
+  return isIP(address) === 6 && ipv4Mapped.check(address, 'ipv6');
+}
+
+/** The IPv4 address inside an IPv4-mapped one (::ffff:7f00:1 → 127.0.0.1); other addresses as they are. */
+export function unmapIPv4(address: string): string {
+  if (!isIPv4Mapped(address)) return address;
+  const groups = ipv6Groups(address);
+  return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.');
+}
+
+/** The eight 16-bit groups of a valid IPv6 literal (zone dropped, "::" and a dotted IPv4 tail expanded). */
+export function ipv6Groups(address: string): number[] {
+  const bare = address.split('%')[0];
+  const [head, tail] = bare.includes('::') ? bare.split('::') : [bare, undefined];
+  const parse = (part: string | undefined): number[] =>
+    part === undefined || part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (!group.includes('.')) return [parseInt(group, 16)];
+          const [a, b, c, d] = group.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const front = parse(head);
+  const back = parse(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
 
 /** Binding here listens on every interface: 0.0.0.0 or ::. */

@@ -23,6 +23,8 @@ export type WorkbenchErrorCode =
   | 'CONNECTION_REFUSED'
   | 'NETWORK_UNREACHABLE'
   | 'SOCKET_ERROR'
+  | 'SOCKET_CLOSED'
+  | 'TOO_MANY_OPEN_FILES'
   | 'CANCELLED';
 
 /** Actions the VS Code layer knows how to offer next to a message. */
@@ -57,6 +59,16 @@ export class WorkbenchError extends Error {
 export function badSetting(what: string, value: unknown, range: string, hint: string, fix?: WorkbenchFix): WorkbenchError {
   const shown = typeof value === 'string' ? quoteText(value) : String(value);
   return new WorkbenchError('BAD_SETTING', `${what} is ${shown}; it must be ${range}.`, hint, { fix });
+}
+
+/** EMFILE / ENFILE: the process (or the whole system) has no file descriptor left for another socket. */
+export function tooManyOpenFiles(doing: string, cause: unknown): WorkbenchError {
+  return new WorkbenchError(
+    'TOO_MANY_OPEN_FILES',
+    `${doing}: too many files and sockets are open.`,
+    'Stop servers you no longer need, or raise the open-file limit (ulimit -n) of the shell or service that starts VS Code.',
+    { cause },
+  );
 }
 
 export function isWorkbenchError(value: unknown): value is WorkbenchError {

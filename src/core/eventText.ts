@@ -30,6 +30,8 @@ const DROP_REASONS: Record<DropReason, string> = {
   'simulated-loss-outbound': 'simulated loss of the reply',
   'rate-limited': 'rate limit for this peer',
   'send-failed': 'the reply could not be sent',
+  'forged-source': 'forged source address (IPv4-mapped, on IPv6)',
+  'delay-queue-full': 'too many replies already waiting for their simulated delay',
 };
 
 export function describeDropReason(reason: DropReason): string {

@@ -14,7 +14,11 @@ export type DropReason =
   | 'simulated-loss-inbound'
   | 'simulated-loss-outbound'
   | 'rate-limited'
-  | 'send-failed';
+  | 'send-failed'
+  /** An IPv4-mapped source (::ffff:…) on an IPv6-only socket: only a forged packet carries one. */
+  | 'forged-source'
+  /** Too many replies (or bytes) already wait for their simulated delay. */
+  | 'delay-queue-full';
 
 interface Base {
   /** Date.now() when it happened. */

@@ -1,15 +1,22 @@
-import { isLoopback } from './endpoint';
+import { isIP } from 'node:net';
+import { ipv6Groups, isIPv4Mapped, isLoopback, unmapIPv4 } from './endpoint';
 import { badSetting, WorkbenchError } from './errors';
 
-/** A token bucket per peer address, like DNS response rate limiting: it keeps a spoofed flood from turning the server into a weapon. */
+/**
+ * A token bucket per peer, like DNS response rate limiting: it keeps a spoofed flood from turning the server into a
+ * weapon. A peer is an IPv4 address or an IPv6 /64 (one host usually owns a whole /64), see peerKey.
+ */
 export interface RateLimitSettings {
-  /** Datagrams each address may send per second, on average. */
+  /** Datagrams each peer may send per second, on average. */
   readonly perSecond: number;
-  /** Datagrams a quiet address may send at once. */
+  /** Datagrams a quiet peer may send at once. */
   readonly burst: number;
   /** Never limit loopback peers: local tools and tests are trusted. */
   readonly exemptLoopback: boolean;
-  /** Addresses remembered at once; beyond it the least recently seen are forgotten. */
+  /**
+   * Peers remembered at once. A new peer takes the place of a bucket that has refilled completely (forgetting it
+   * changes nothing); when none has, the new peers share one bucket until one does.
+   */
   readonly maxPeers?: number;
 }
 
@@ -25,9 +32,25 @@ interface Bucket {
   at: number;
 }
 
+/** How many of the least recently seen buckets a new peer looks at for one to replace: O(1) per datagram. */
+const REPLACEMENT_CANDIDATES = 8;
+
+/** The bucket an address counts against: an IPv4 address (also written ::ffff:a.b.c.d) alone, an IPv6 address by its /64. */
+export function peerKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  if (isIPv4Mapped(address)) return unmapIPv4(address);
+  const groups = ipv6Groups(address);
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`;
+}
+
 export class PeerRateLimiter {
-  /** Least recently seen first, so the first key is the one to forget. */
+  /** Least recently seen first, so the first keys are the candidates to forget. */
   private readonly buckets = new Map<string, Bucket>();
+  /** Shared by new peers while every remembered bucket still counts something. */
+  private readonly overflow: Bucket;
   private readonly perMs: number;
   private readonly burst: number;
   readonly exemptLoopback: boolean;
@@ -42,29 +65,51 @@ export class PeerRateLimiter {
     this.burst = burst;
     this.exemptLoopback = exemptLoopback;
     this.maxPeers = maxPeers;
+    this.overflow = { tokens: burst, at: Number.NEGATIVE_INFINITY };
   }
 
-  /** Takes a token from the address's bucket; false when it has none left. */
+  /** Takes a token from the bucket of the address's peer; false when it has none left. */
   allow(address: string, nowMs: number): boolean {
     if (this.exemptLoopback && isLoopback(address)) return true;
-    let bucket = this.buckets.get(address);
-    if (bucket === undefined) {
-      if (this.buckets.size >= this.maxPeers) this.buckets.delete(this.buckets.keys().next().value!);
-      bucket = { tokens: this.burst, at: nowMs };
-    } else {
-      this.buckets.delete(address);
-      const elapsed = nowMs - bucket.at;
-      // A clock that jumps back refills nothing, and cannot block a peer until it catches up.
-      if (elapsed > 0) bucket.tokens = Math.min(this.burst, bucket.tokens + elapsed * this.perMs);
-      bucket.at = nowMs;
-    }
-    this.buckets.set(address, bucket);
+    const bucket = this.bucketOf(peerKey(address), nowMs);
+    const elapsed = nowMs - bucket.at;
+    // A clock that jumps back refills nothing, and cannot block a peer until it catches up.
+    if (elapsed > 0) bucket.tokens = Math.min(this.burst, bucket.tokens + elapsed * this.perMs);
+    bucket.at = nowMs;
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
   }
 
-  /** Addresses currently remembered. */
+  private bucketOf(key: string, nowMs: number): Bucket {
+    const known = this.buckets.get(key);
+    if (known !== undefined) {
+      // Now the most recently seen.
+      this.buckets.delete(key);
+      this.buckets.set(key, known);
+      return known;
+    }
+    // Forgetting a drained bucket would hand its peer a fresh burst: a flood from many addresses must not do that.
+    if (this.buckets.size >= this.maxPeers && !this.forgetFullBucket(nowMs)) return this.overflow;
+    const bucket = { tokens: this.burst, at: nowMs };
+    this.buckets.set(key, bucket);
+    return bucket;
+  }
+
+  /** Forgets one of the least recently seen buckets that has refilled completely; false when none has. */
+  private forgetFullBucket(nowMs: number): boolean {
+    let looked = 0;
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + Math.max(0, nowMs - bucket.at) * this.perMs >= this.burst) {
+        this.buckets.delete(key);
+        return true;
+      }
+      if (++looked === REPLACEMENT_CANDIDATES) return false;
+    }
+    return false;
+  }
+
+  /** Peers currently remembered. */
   get peers(): number {
     return this.buckets.size;
   }

@@ -36,6 +36,10 @@ export class Workbench {
       case 'dropped':
         server.dropped++;
         break;
+      case 'server-stopped':
+        // Also a server whose socket was closed from outside: it is no longer running.
+        this.servers.delete(event.serverId);
+        break;
       case 'sent':
         client.sent++;
         break;

@@ -13,7 +13,7 @@ export const PINS = {
 
 // Debian packages: chromium is the browser the workbench runs in; the rest build code-server's
 // native modules (kerberos needs libkrb5-dev); fonts keep screenshots legible.
-export const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'build-essential', 'python3', 'pkg-config', 'fonts-dejavu-core'];
+export const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'build-essential', 'python3', 'pkg-config', 'fonts-dejavu-core', 'iproute2'];
 
 // npm 11 only runs a dependency's install scripts when a policy lets it. code-server's own
 // postinstall runs a second `npm install` in lib/vscode, so that folder needs its own policy.

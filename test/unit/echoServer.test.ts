@@ -1,9 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
+import * as path from 'node:path';
 import { EchoServer, guardedReply, type EchoServerOptions, type ServerCounters } from '../../src/core/echoServer';
 import { isWorkbenchError, type WorkbenchErrorCode } from '../../src/core/errors';
 import type { DropReason, Peer, ServerEvent, WorkbenchEvent } from '../../src/core/events';
 import { Impairment, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+import { socketsOn } from './sockets';
 
 type Loopback = '127.0.0.1' | '::1';
 type EventOf<K extends ServerEvent['kind']> = Extract<ServerEvent, { kind: K }>;
@@ -182,6 +185,33 @@ describe('EchoServer', () => {
       });
     }
 
+    it('on ::, answers IPv4 and IPv6 on the same port, from two sockets, and reports IPv4 peers as IPv4', async () => {
+      const { server, recorder } = await start({ host: '::' });
+      assert.deepEqual([server.local.address, server.local.family, server.exposed], ['::', 'IPv6', true]);
+      assert.equal(socketsOn(server.local.port).length, 2, 'an IPv6-only socket and an IPv4 socket');
+      for (const host of ['127.0.0.1', '::1'] as const) {
+        const sender = await client(host);
+        await sender.send(`over ${host}`, { ...server.local, address: host });
+        assert.equal((await sender.next()).toString(), `over ${host}`);
+      }
+      // A dual-stack socket would report ::ffff:127.0.0.1, which a forged IPv6 packet can also claim.
+      assert.deepEqual(
+        recorder.of('received').map((event) => [event.peer.address, event.peer.family]),
+        [
+          ['127.0.0.1', 'IPv4'],
+          ['::1', 'IPv6'],
+        ],
+      );
+    });
+
+    it('binds an IPv4-mapped address as the IPv4 address it stands for', async () => {
+      const { server } = await start({ host: '::ffff:127.0.0.1' });
+      assert.deepEqual([server.local.address, server.local.family, server.exposed], ['127.0.0.1', 'IPv4', false]);
+      const sender = await client();
+      await sender.send('mapped', server.local);
+      assert.equal((await sender.next()).toString(), 'mapped');
+    });
+
     it('fills in the template', async () => {
       const { server } = await start({ replyMode: 'template', template: 'got ${text} as #${seq}' });
       const sender = await client();
@@ -290,6 +320,42 @@ describe('EchoServer', () => {
       const waited = performance.now() - sentAt;
       assert.ok(waited >= 145, `the reply came after ${waited.toFixed(1)} ms`);
       assert.equal(recorder.of('replied')[0].delayMs, 150);
+    });
+
+    it('bounds the replies waiting for their delay by count, dropping the rest with a reason', async () => {
+      const { server, recorder } = await start({ simulation: simulation({ delayMs: 5000 }), delayQueue: { maxReplies: 3, maxBytes: 1_000_000 } });
+      const sender = await client();
+      for (let i = 1; i <= 5; i++) await sender.send(`wait ${i}`, server.local);
+      await recorder.waitFor((event) => event.kind === 'dropped' && event.seq === 5, 'dropped #5');
+      assert.deepEqual(
+        recorder.of('dropped').map((event) => [event.seq, event.reason]),
+        [
+          [4, 'delay-queue-full'],
+          [5, 'delay-queue-full'],
+        ],
+      );
+      const counters = server.counters;
+      assert.deepEqual([counters.pending, counters.dropped, counters.droppedBy['delay-queue-full']], [3, 2, 2]);
+      assertInvariant(counters);
+    });
+
+    it('bounds the bytes of replies waiting for their delay, and frees their place once sent', async () => {
+      const { server, recorder } = await start({ simulation: simulation({ delayMs: 100 }), delayQueue: { maxReplies: 100, maxBytes: 10 } });
+      const sender = await client();
+      await sender.send('8 bytes!', server.local);
+      await sender.send('8 more!!', server.local);
+      const second = await recorder.outcome(2);
+      assert.equal(second.kind === 'dropped' && second.reason, 'delay-queue-full');
+      assert.equal((await sender.next()).toString(), '8 bytes!');
+      await until(() => server.counters.pending === 0, 'the first reply settled');
+      await sender.send('room now', server.local);
+      assert.equal((await sender.next()).toString(), 'room now');
+      assertInvariant(server.counters);
+    });
+
+    it('rejects delay queue limits that are not whole numbers', async () => {
+      await assert.rejects(start({ delayQueue: { maxReplies: -1, maxBytes: 10 } }), failsWith('BAD_SETTING', (error) => error.message.includes('maxReplies')));
+      await assert.rejects(start({ delayQueue: { maxReplies: 1, maxBytes: 0.5 } }), failsWith('BAD_SETTING', (error) => error.message.includes('maxBytes')));
     });
 
     it('duplicates a reply', async () => {
@@ -436,6 +502,29 @@ describe('EchoServer', () => {
       assert.ok(counters.bytesSent > 0);
     });
 
+    it('already add up while a received event is being delivered', async () => {
+      const seen: ServerCounters[] = [];
+      const recorder = new Recorder();
+      const server = await EchoServer.start({
+        host: '127.0.0.1',
+        port: 0,
+        simulation: simulation({ seed: 3, dropInbound: 0.3, delayMs: 20 }),
+        rateLimit: { perSecond: 1, burst: 4, exemptLoopback: false },
+        emit: (event) => {
+          if (event.kind === 'received') seen.push(server.counters);
+          recorder.emit(event);
+        },
+      });
+      servers.push(server);
+      const sender = await client();
+      for (let i = 0; i < 12; i++) await sender.send(`n${i}`, server.local);
+      await until(() => server.counters.received === 12 && server.counters.pending === 0, 'all 12 settled');
+      assert.equal(seen.length, 12);
+      for (const counters of seen) assertInvariant(counters);
+      const last = server.counters;
+      assert.ok(last.rateLimited > 0 && last.dropped > 0 && last.answered > 0, JSON.stringify(last));
+    });
+
     it('are a snapshot', async () => {
       const { server } = await start();
       const counters = server.counters;
@@ -473,6 +562,33 @@ describe('EchoServer', () => {
         EchoServer.start({ host: '192.0.2.1', port: 0 }),
         failsWith('ADDRESS_NOT_AVAILABLE', (error) => error.message.includes('192.0.2.1') && error.fix === 'open-settings'),
       );
+    });
+
+    it('on :: with a given port, says which family found the port busy, and leaves no socket open', async () => {
+      const holder = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', resolve));
+      try {
+        const port = holder.address().port;
+        const before = await openUdpSockets();
+        // 127.0.0.1 holds it for IPv4, so binding 0.0.0.0 on it fails after the IPv6 socket bound.
+        await assert.rejects(EchoServer.start({ host: '::', port }), failsWith('PORT_IN_USE', (error) => error.message === `Port ${port} on 0.0.0.0 is already in use.`));
+        assert.equal(await openUdpSockets(), before);
+      } finally {
+        holder.close();
+      }
+    });
+
+    it('reports TOO_MANY_OPEN_FILES with a hint when the process has no file descriptor left (bind and send)', function () {
+      this.timeout(30_000);
+      const fixture = path.join(__dirname, 'fixtures', 'openFiles.js');
+      // A low open-file limit for the child only; it opens servers, then sends, until the limit stops it.
+      const output = execFileSync('/bin/sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${fixture}"`], { encoding: 'utf8', timeout: 20_000 });
+      const result = JSON.parse(output) as Record<'bind' | 'send', { code: string; message: string; hint: string } | undefined>;
+      for (const side of ['bind', 'send'] as const) {
+        assert.equal(result[side]?.code, 'TOO_MANY_OPEN_FILES', output);
+        assert.match(result[side]!.message, /too many files and sockets are open/);
+        assert.match(result[side]!.hint, /ulimit -n/);
+      }
     });
 
     it('reports PORT_OUT_OF_RANGE before opening a socket', async () => {
@@ -515,6 +631,29 @@ describe('EchoServer', () => {
       const again = await EchoServer.start({ host: '127.0.0.1', port });
       servers.push(again);
       assert.equal(again.local.port, port);
+    });
+
+    it('notices its socket closed from outside: reports it, counts as stopped, and stop() still resolves', async () => {
+      for (const host of ['127.0.0.1', '::'] as const) {
+        const { server, recorder } = await start({ host, simulation: simulation({ delayMs: 5000 }) });
+        const sender = await client();
+        await sender.send('late', { ...server.local, address: '127.0.0.1' });
+        await recorder.waitFor((event) => event.kind === 'received', 'received');
+        const sockets = socketsOn(server.local.port);
+        sockets[0].close();
+        await recorder.waitFor((event) => event.kind === 'server-stopped', 'server-stopped');
+        assert.equal(server.running, false, host);
+        const [failure] = recorder.of('server-error');
+        assert.equal(failure.error.code, 'SOCKET_CLOSED');
+        assert.match(failure.error.message, /closed from outside/);
+        assert.match(failure.error.hint, /Start it again/);
+        await server.stop();
+        assert.equal(recorder.of('server-stopped').length, 1);
+        // The other socket of :: is closed too, and the waiting reply is cancelled.
+        assert.equal(socketsOn(server.local.port).length, 0, host);
+        assert.deepEqual([server.counters.cancelled, server.counters.pending], [1, 0]);
+        assertInvariant(server.counters);
+      }
     });
 
     it('cancels replies still waiting for their delay, and counts them', async () => {

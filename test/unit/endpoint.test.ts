@@ -1,12 +1,15 @@
 import * as assert from 'node:assert/strict';
 import {
   formatEndpoint,
+  ipv6Groups,
+  isIPv4Mapped,
   isLoopback,
   isWildcard,
   MAX_DATAGRAM_BYTES,
   parseEndpoint,
   parsePort,
   resolveHost,
+  unmapIPv4,
 } from '../../src/core/endpoint';
 import { quoteInput, WorkbenchError, type WorkbenchErrorCode } from '../../src/core/errors';
 import type { Peer } from '../../src/core/events';
@@ -172,6 +175,28 @@ describe('isLoopback and isWildcard', () => {
   it('knows the wildcard addresses', () => {
     for (const address of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0']) assert.equal(isWildcard(address), true, address);
     for (const address of ['127.0.0.1', '::1', 'localhost', '0.0.0.1']) assert.equal(isWildcard(address), false, address);
+  });
+});
+
+describe('IPv4-mapped addresses', () => {
+  it('recognises ::ffff:a.b.c.d in every spelling, and nothing else', () => {
+    for (const address of ['::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:0.0.0.0']) assert.equal(isIPv4Mapped(address), true, address);
+    for (const address of ['127.0.0.1', '::1', '::', '::127.0.0.1', '64:ff9b::7f00:1', '::fffe:7f00:1', 'localhost']) assert.equal(isIPv4Mapped(address), false, address);
+  });
+
+  it('gives the IPv4 address inside, and leaves other addresses alone', () => {
+    assert.equal(unmapIPv4('::ffff:7f00:1'), '127.0.0.1');
+    assert.equal(unmapIPv4('::ffff:192.0.2.255'), '192.0.2.255');
+    assert.equal(unmapIPv4('::ffff:0.0.0.0'), '0.0.0.0');
+    assert.equal(unmapIPv4('2001:db8::1'), '2001:db8::1');
+  });
+
+  it('expands IPv6 literals into their eight groups', () => {
+    assert.deepEqual(ipv6Groups('2001:db8::1'), [0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual(ipv6Groups('::'), [0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(ipv6Groups('fe80::1%eth0'), [0xfe80, 0, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual(ipv6Groups('1:2:3:4:5:6:7:8'), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(ipv6Groups('::ffff:1.2.3.4'), [0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]);
   });
 });
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { DEFAULT_RATE_LIMIT, PeerRateLimiter } from '../../src/core/rateLimit';
+import { DEFAULT_RATE_LIMIT, peerKey, PeerRateLimiter } from '../../src/core/rateLimit';
 
 const PEER = '203.0.113.7';
 
@@ -39,18 +39,49 @@ describe('PeerRateLimiter', () => {
     assert.equal(allowed(strict, '127.0.0.1', 0, 100), 1);
   });
 
-  it('remembers at most maxPeers addresses, forgetting the least recently seen', () => {
+  it('counts a whole IPv6 /64 as one peer, and each IPv4 address as its own', () => {
+    const limiter = new PeerRateLimiter({ perSecond: 1, burst: 3, exemptLoopback: false });
+    // One host usually owns a whole /64: new addresses in it must not bring new bursts.
+    const sameNetwork = ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:DB8:1:2:ffff:ffff:ffff:ffff', '2001:db8:1:2:0:0:0:9', '2001:db8:1:2::a%eth0'];
+    assert.equal(sameNetwork.filter((address) => limiter.allow(address, 0)).length, 3);
+    assert.equal(limiter.allow('2001:db8:1:3::1', 0), true, 'the next /64 is another peer');
+    assert.equal(allowed(limiter, '10.0.0.1', 0, 2) + allowed(limiter, '10.0.0.2', 0, 2), 4, 'IPv4 addresses are not aggregated');
+    // An IPv4 address written as IPv4-mapped IPv6 is that IPv4 peer.
+    assert.equal(allowed(limiter, '::ffff:10.0.0.1', 0, 2), 1);
+    assert.equal(limiter.peers, 4);
+  });
+
+  it('names the bucket of an address', () => {
+    assert.equal(peerKey('203.0.113.7'), '203.0.113.7');
+    assert.equal(peerKey('2001:db8:0:7:1:2:3:4'), '2001:db8:0:7::/64');
+    assert.equal(peerKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(peerKey('::'), '0:0:0:0::/64');
+    assert.equal(peerKey('::ffff:192.0.2.1'), '192.0.2.1');
+    assert.equal(peerKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64');
+  });
+
+  it('remembers at most maxPeers peers, and gives a new one the place of a bucket that has refilled', () => {
     const limiter = new PeerRateLimiter({ perSecond: 1, burst: 1, exemptLoopback: false, maxPeers: 3 });
     for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) assert.equal(limiter.allow(address, 0), true);
-    assert.equal(limiter.allow('10.0.0.1', 0), false, 'seen again, so now the most recent');
-    assert.equal(limiter.allow('10.0.0.4', 0), true, 'a new peer pushes out 10.0.0.2');
+    // At 1500 ms every bucket has refilled: the least recently seen one is forgotten, which changes nothing.
+    assert.equal(limiter.allow('10.0.0.4', 1500), true);
     assert.equal(limiter.peers, 3);
-    assert.equal(limiter.allow('10.0.0.1', 0), false, 'still remembered');
-    assert.equal(limiter.allow('10.0.0.2', 0), true, 'forgotten, so it starts with a full bucket');
-    for (let i = 0; i < 1000; i++) limiter.allow(`10.1.${i >> 8}.${i & 255}`, i);
+    assert.equal(limiter.allow('10.0.0.1', 1500), true, 'forgotten, with the full bucket it would have had anyway');
+    for (let i = 0; i < 1000; i++) limiter.allow(`10.1.${i >> 8}.${i & 255}`, 10_000 + i * 2000);
     assert.equal(limiter.peers, 3);
   });
 
+  it('never forgets a drained bucket to make room: a flood from many addresses shares one bucket instead', () => {
+    const limiter = new PeerRateLimiter({ perSecond: 1, burst: 2, exemptLoopback: false, maxPeers: 100 });
+    assert.equal(allowed(limiter, PEER, 0, 10), 2, 'the flooding peer drains its bucket');
+    // Then 10,000 other addresses, each draining its own bucket, fill the table many times over.
+    let sprayed = 0;
+    for (let i = 0; i < 10_000; i++) sprayed += allowed(limiter, `198.51.${i >> 8}.${i & 255}`, 1, 2);
+    assert.equal(limiter.peers, 100);
+    // 99 of them found room (two datagrams each); the other 9,901 shared one bucket of 2.
+    assert.equal(sprayed, 99 * 2 + 2);
+    assert.equal(limiter.allow(PEER, 2), false, 'the flooding peer was not forgotten, so it got no fresh burst');
+  });
   it('is not blocked by a clock that jumps back', () => {
     const limiter = new PeerRateLimiter({ perSecond: 10, burst: 1, exemptLoopback: false });
     assert.equal(limiter.allow(PEER, 1_000_000), true);

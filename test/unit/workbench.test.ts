@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import type { WorkbenchEvent } from '../../src/core/events';
 import { Workbench } from '../../src/core/workbench';
+import { socketsOn } from './sockets';
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -26,6 +27,19 @@ describe('Workbench', () => {
     assert.deepEqual(workbench.totals, { server: { received: 1, replies: 1, dropped: 0 }, client: { sent: 1, replies: 1, timeouts: 0, failures: 0 } });
     assert.equal(workbench.roundTrips.count, 1);
     assert.deepEqual(kinds, ['server-started', 'server-started', 'sent', 'received', 'replied', 'reply', 'server-stopped']);
+    await workbench.dispose();
+  });
+
+  it('no longer lists a server whose socket was closed from outside', async () => {
+    const workbench = new Workbench();
+    const kinds: string[] = [];
+    workbench.events.subscribe((event: WorkbenchEvent) => kinds.push(event.kind));
+    const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
+    const [socket] = socketsOn(server.local.port);
+    socket.close();
+    for (let waited = 0; workbench.runningServers.length > 0 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(workbench.runningServers, []);
+    assert.deepEqual(kinds, ['server-started', 'server-error', 'server-stopped']);
     await workbench.dispose();
   });
 

@@ -1,0 +1,124 @@
+// Two hosts on one machine: network namespaces joined by a veth pair, made by the test and removed after it.
+// Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+
+const EXEC_TIMEOUT_MS = 20_000;
+let made = 0;
+/** Pairs not destroyed yet: removed when the process exits, should a test run be cut short. */
+const alive = new Set<NamespacePair>();
+process.on('exit', () => {
+  for (const pair of alive) pair.destroy();
+});
+
+/** One end of the link: a namespace, its interface, its MAC and its first addresses. */
+export interface Host {
+  readonly namespace: string;
+  readonly iface: string;
+  readonly mac: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+}
+
+/** Why namespaces cannot be made here, or undefined when they can. */
+export function namespacesUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `network namespaces are Linux only (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'making network namespaces needs root (run as root, as CI does)';
+  const probe = `udpw-probe-${process.pid}`;
+  try {
+    ip('netns', 'add', probe);
+    ip('netns', 'del', probe);
+    return undefined;
+  } catch (error) {
+    return `"ip netns add" failed: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
+
+/**
+ * Skips the calling test's suite when namespaces cannot be made, saying why; but never under CI, where a
+ * skip would hide that the cross-host promises went untested: there it fails instead.
+ */
+export function requireNamespaces(context: Mocha.Context): void {
+  const why = namespacesUnavailable();
+  if (why === undefined) return;
+  if (process.env.CI) throw new Error(`CI must run the cross-host tests, but ${why}`);
+  console.log(`      skipped: ${why}`);
+  context.skip();
+}
+
+/** `server` and `peer`, each in its own namespace with loopback up, on 10.77.0.0/24 and fd77::/64. */
+export class NamespacePair {
+  private destroyed = false;
+
+  private constructor(
+    readonly server: Host,
+    readonly peer: Host,
+  ) {}
+
+  /** Unique names (pid and a counter), so parallel runs never meet. */
+  static create(): NamespacePair {
+    const tag = `udpw-${process.pid}-${++made}`;
+    const server = { namespace: `${tag}-s`, iface: 'veth-s', ipv4: '10.77.0.1', ipv6: 'fd77::1' };
+    const peer = { namespace: `${tag}-p`, iface: 'veth-p', ipv4: '10.77.0.2', ipv6: 'fd77::2' };
+    const created: string[] = [];
+    try {
+      for (const host of [server, peer]) {
+        ip('netns', 'add', host.namespace);
+        created.push(host.namespace);
+      }
+      ip('link', 'add', server.iface, 'netns', server.namespace, 'type', 'veth', 'peer', 'name', peer.iface, 'netns', peer.namespace);
+      for (const host of [server, peer]) {
+        ip('-n', host.namespace, 'link', 'set', 'lo', 'up');
+        ip('-n', host.namespace, 'link', 'set', host.iface, 'up');
+        ip('-n', host.namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', host.iface);
+        // nodad: usable at once, without waiting for duplicate address detection.
+        ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
+      }
+      const mac = (host: typeof server): string => exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim();
+      const pair = new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
+      alive.add(pair);
+      return pair;
+    } catch (error) {
+      for (const namespace of created) deleteNamespace(namespace);
+      throw error;
+    }
+  }
+
+  /** Another address for a host, e.g. `fd77::3/64`. */
+  addAddress(host: Host, cidr: string): void {
+    ip('-n', host.namespace, 'addr', 'add', cidr, 'dev', host.iface, 'nodad');
+  }
+
+  /** Runs a command inside a host's namespace and returns its standard output. */
+  exec(host: Host, command: string, args: readonly string[]): string {
+    return exec(host.namespace, command, args);
+  }
+
+  /** Starts a long-running command inside a host's namespace. */
+  spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
+    return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  }
+
+  /** Removes both namespaces (the veth pair goes with them); safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    alive.delete(this);
+    for (const host of [this.server, this.peer]) deleteNamespace(host.namespace);
+  }
+}
+
+function exec(namespace: string, command: string, args: readonly string[]): string {
+  return execFileSync('ip', ['netns', 'exec', namespace, command, ...args], { encoding: 'utf8', timeout: EXEC_TIMEOUT_MS });
+}
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: EXEC_TIMEOUT_MS });
+}
+
+function deleteNamespace(namespace: string): void {
+  try {
+    ip('netns', 'del', namespace);
+  } catch {
+    // Already gone.
+  }
+}
