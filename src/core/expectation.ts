@@ -1,5 +1,6 @@
 import { isWorkbenchError, quoteInput } from './errors';
 import { encodePayload, hexDump, previewText } from './payload';
+import { compileReplyPattern } from './replyPattern';
 
 /**
  * What a `.udp` block expects back: `@expect contains "…"`, `equals "…"`, `matches /…/flags`, `hex "…"`,
@@ -116,9 +117,10 @@ function matches(expectation: Exclude<Expectation, { kind: 'none' }>, reply: Buf
     case 'equals':
     case 'hex':
       return reply.equals(expectation.bytes);
-    case 'matches':
-      // A fresh RegExp each time: a /g or /y one carries lastIndex from one reply to the next.
-      return new RegExp(expectation.source, expectation.flags).test(reply.toString('utf8'));
+    case 'matches': {
+      const compiled = compileReplyPattern(expectation.source, expectation.flags);
+      return 'pattern' in compiled && compiled.pattern.test(reply.toString('utf8'));
+    }
     case 'size':
       return reply.length === expectation.size;
   }
@@ -158,7 +160,7 @@ function encodeString(content: string, encoding: 'escaped' | 'hex', contentStart
   }
 }
 
-/** A /source/flags literal, checked by building it. */
+/** A /source/flags literal, checked by building it with the engine that will run it. */
 function readRegex(text: string, slash: number): ParsedExpectation {
   let inClass = false;
   for (let at = slash + 1; at < text.length; at++) {
@@ -173,11 +175,8 @@ function readRegex(text: string, slash: number): ParsedExpectation {
       const flags = flagPattern.exec(text)?.[0] ?? '';
       const end = at + 1 + flags.length;
       if (source === '') return { message: 'Empty regular expression: write /…/ with something between the slashes.', start: slash, end };
-      try {
-        new RegExp(source, flags);
-      } catch (err) {
-        return { message: `Bad regular expression: ${(err as Error).message}.`, start: slash, end };
-      }
+      const compiled = compileReplyPattern(source, flags);
+      if ('message' in compiled) return { message: compiled.message, start: slash, end };
       return { expectation: { kind: 'matches', source, flags }, end };
     }
   }
