@@ -16,6 +16,11 @@ export interface DecodingMistake {
   readonly offset: number;
 }
 
+/** The mistake in one line, as WorkbenchError.text words it: what is wrong, then how to fix it. */
+export function mistakeText(mistake: DecodingMistake): string {
+  return `${mistake.message} ${mistake.hint}`;
+}
+
 /** The number of bytes written (or that would be), or the first mistake. */
 export type Scan = number | DecodingMistake;
 

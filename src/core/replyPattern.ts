@@ -40,8 +40,24 @@ const INSTEAD: readonly { readonly refused: RegExp; readonly advice: string }[] 
   { refused: /invalid escape sequence: `\\c/, advice: 'Write \\x01 for a control character, instead of \\cA' },
 ];
 
+export type CompiledReplyPattern = { readonly pattern: ReplyPattern } | { readonly message: string };
+
+/** A file repeats a few patterns over many blocks, and is parsed again on every edit: each is compiled once. */
+const compiledPatterns = new Map<string, CompiledReplyPattern>();
+const MAX_CACHED_PATTERNS = 256;
+
 /** Builds the pattern, or says in a sentence what RE2 cannot run and what to write instead. */
-export function compileReplyPattern(source: string, flags: string): { readonly pattern: ReplyPattern } | { readonly message: string } {
+export function compileReplyPattern(source: string, flags: string): CompiledReplyPattern {
+  const key = `${flags}/${source}`;
+  const cached = compiledPatterns.get(key);
+  if (cached) return cached;
+  if (compiledPatterns.size >= MAX_CACHED_PATTERNS) compiledPatterns.clear();
+  const compiled = compile(source, flags);
+  compiledPatterns.set(key, compiled);
+  return compiled;
+}
+
+function compile(source: string, flags: string): CompiledReplyPattern {
   let bits = 0;
   for (const [index, flag] of [...flags].entries()) {
     if (!Object.hasOwn(FLAG_BITS, flag)) return { message: `Bad regular expression: unknown flag "${flag}"; the flags are ${PATTERN_FLAGS}.` };

@@ -1,7 +1,7 @@
-import type { Endpoint } from './endpoint';
-import { isWorkbenchError } from './errors';
+import { MAX_DATAGRAM_BYTES, type Endpoint } from './endpoint';
 import type { Expectation } from './expectation';
-import { encodePayload, type PayloadEncoding } from './payload';
+import { measurePayload, type PayloadEncoding } from './payload';
+import { mistakeText } from './payloadDecoding';
 import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
 import { expandFileVariables, scanTemplate, type TemplatePart } from './requestVariables';
 
@@ -248,7 +248,10 @@ function readHeaderLine(
   return undefined;
 }
 
-/** The payload's references, and whether its encoding can read it, with the position of the first mistake. */
+/**
+ * The payload's references, whether its encoding can read it (the first mistake's position), and whether what is
+ * written is already more than a datagram carries. All by scanning: nothing is encoded, whatever the payload's size.
+ */
 function checkPayload(
   lines: readonly string[],
   payloadLines: readonly number[],
@@ -258,25 +261,60 @@ function checkPayload(
 ): void {
   const encoding = block.encoding?.value ?? 'escaped';
   let hasBraces = false;
+  let readable = true;
+  // In escaped text the line ends between payload lines are bytes; hex and base64 skip them.
+  let size = encoding === 'escaped' ? Math.max(0, payloadLines.length - 1) : 0;
+  const measure = (text: string, line: number, columnOffset = 0): number => {
+    const measured = measurePayload(text, encoding);
+    if (typeof measured === 'number') return measured;
+    readable = false;
+    const column = columnOffset + measured.offset;
+    report(line, column, column + 1, mistakeText(measured));
+    return 0;
+  };
   for (const line of payloadLines) {
-    const scanned = scanTemplate(lines[line], (name) => variables.has(name));
-    const lineHasBraces = scanned.hasReferences || scanned.problems.length > 0;
+    const text = lines[line];
+    // Every {{ is a reference or a reported mistake; most lines have none, and are not scanned for them.
+    const lineHasBraces = text.includes('{{');
     hasBraces ||= lineHasBraces;
-    for (const problem of scanned.problems) report(line, problem.start, problem.end, problem.message);
+    const scanned = lineHasBraces ? scanTemplate(text, (name) => variables.has(name)) : undefined;
+    for (const problem of scanned?.problems ?? []) report(line, problem.start, problem.end, problem.message);
     // An escape never spans a {{…}}, and hex digits never span a line; base64 can do both, and is checked below.
-    // A whole line is checked so that the column in the encoder's message is the column in the editor.
-    if (encoding === 'escaped') checkEncoding(withReferencesBlanked(scanned.parts), encoding, line, report);
-    if (encoding === 'hex' && !lineHasBraces) checkEncoding(lines[line], encoding, line, report);
-  }
-  if (encoding === 'base64' && !hasBraces && payloadLines.length > 0) {
-    try {
-      encodePayload(block.payload, encoding);
-    } catch (err) {
-      if (!isWorkbenchError(err)) throw err;
-      const [line, column] = positionInPayload(lines, payloadLines, err.offset ?? 0);
-      report(line, column, column + 1, err.text);
+    // A whole line is checked so that the column in the encoder's message is the column in the editor; what is
+    // written around the references counts towards the size.
+    if (encoding === 'escaped' && scanned) {
+      const blanked = withReferencesBlanked(scanned.parts);
+      const spaces = scanned.parts.reduce((sum, part) => sum - (part.kind === 'text' ? part.text.length : 0), blanked.length);
+      size += measure(blanked, line) - spaces;
+    } else if (encoding === 'escaped' || (encoding === 'hex' && !lineHasBraces)) {
+      size += measure(text, line);
     }
   }
+  if (encoding === 'base64' && !hasBraces && payloadLines.length > 0) {
+    const measured = measurePayload(block.payload, encoding);
+    if (typeof measured === 'number') size = measured;
+    else {
+      readable = false;
+      const [line, column] = positionInPayload(lines, payloadLines, measured.offset);
+      report(line, column, column + 1, mistakeText(measured));
+    }
+  }
+  if (readable) checkSize(lines, block, size, hasBraces, report);
+}
+
+/** A payload larger than a datagram is an error here, not only once it is sent. */
+function checkSize(lines: readonly string[], block: RequestBlock, size: number, hasBraces: boolean, report: Report): void {
+  // Without @target the family is only known at send time: the larger IPv6 limit then, so nothing sendable is marked.
+  const family = block.target?.value.family ?? 6;
+  const max = MAX_DATAGRAM_BYTES[family];
+  if (size <= max) return;
+  const what = hasBraces ? 'Without its {{…}} filled in, the payload is already' : 'The payload is';
+  report(
+    block.payloadLine,
+    0,
+    lines[block.payloadLine].length,
+    `${what} ${size.toLocaleString('en-US')} bytes; UDP over IPv${family} carries at most ${max.toLocaleString('en-US')}. Split it into several blocks.`,
+  );
 }
 
 /** Line and column of an offset into the payload (its lines joined with \n). */
@@ -303,16 +341,6 @@ function withReferencesBlanked(parts: readonly TemplatePart[]): string {
 
 function isBuiltin(part: TemplatePart): part is Exclude<TemplatePart, { kind: 'text' | 'variable' }> {
   return part.kind !== 'text' && part.kind !== 'variable';
-}
-
-function checkEncoding(text: string, encoding: PayloadEncoding, line: number, report: Report): void {
-  try {
-    encodePayload(text, encoding);
-  } catch (err) {
-    if (!isWorkbenchError(err)) throw err;
-    const column = err.offset ?? 0;
-    report(line, column, column + 1, err.text);
-  }
 }
 
 /** Headers that make no sense together, and the ones that another makes pointless. */

@@ -266,6 +266,65 @@ describe('parseRequestFile', () => {
     });
   });
 
+  describe('payloads larger than a datagram', () => {
+    /** Runs `parse`, noting the largest Buffer made meanwhile (every way Node makes one goes through these). */
+    function largestBufferDuring<T>(parse: () => T): { result: T; largest: number } {
+      const makers = ['alloc', 'allocUnsafe', 'allocUnsafeSlow', 'from', 'concat'] as const;
+      const originals = makers.map((name) => Buffer[name]);
+      let largest = 0;
+      makers.forEach((name, index) => {
+        const original = originals[index] as (...args: unknown[]) => Buffer;
+        (Buffer as unknown as Record<string, unknown>)[name] = (...args: unknown[]): Buffer => {
+          const made = original.apply(Buffer, args);
+          largest = Math.max(largest, made.length);
+          return made;
+        };
+      });
+      try {
+        return { result: parse(), largest };
+      } finally {
+        makers.forEach((name, index) => ((Buffer as unknown as Record<string, unknown>)[name] = originals[index]));
+      }
+    }
+
+    it('are an error on the payload line, found without encoding them, in every encoding', () => {
+      const cases = [
+        { header: '', payload: 'a\\x41'.repeat(40_000), size: '80,000' },
+        { header: '@encoding hex', payload: 'de ad '.repeat(40_000), size: '80,000' },
+        { header: '@encoding base64', payload: 'QUJD\n'.repeat(30_000), size: '90,000' },
+      ];
+      for (const { header, payload, size } of cases) {
+        const { result, largest } = largestBufferDuring(() => file('### big', '@target [::1]:9000', header, payload));
+        const problem = onlyProblem(result);
+        assert.equal(at(problem), `3:0-${payload.split('\n')[0].length}`, header);
+        assert.equal(problem.message, `The payload is ${size} bytes; UDP over IPv6 carries at most 65,527. Split it into several blocks.`);
+        assert.ok(largest < 1_000, `${header || 'escaped'}: a Buffer of ${largest} bytes was made`);
+      }
+    });
+
+    it('use the target\'s limit, the larger one without a target, and count only what is written around {{…}}', () => {
+      const ipv4 = onlyProblem(file('@target 127.0.0.1:9', 'x'.repeat(65_508)));
+      assert.match(ipv4.message, /^The payload is 65,508 bytes; UDP over IPv4 carries at most 65,507\./);
+      assert.deepEqual(file('x'.repeat(65_508)).problems, [], 'the default target may be IPv6');
+      assert.deepEqual(file('@target 127.0.0.1:9', 'x'.repeat(65_507)).problems, []);
+      assert.deepEqual(file('@target 127.0.0.1:9', `${'x'.repeat(65_000)}{{$uuid}}`).problems, []);
+      const around = onlyProblem(file('@target 127.0.0.1:9', `{{$seq}}${'x'.repeat(60_000)}`, 'y'.repeat(5_507)));
+      assert.equal(at(around), '1:0-60008');
+      assert.match(around.message, /^Without its \{\{…\}\} filled in, the payload is already 65,508 bytes; UDP over IPv4/);
+    });
+
+    it('parses without making a Buffer for any payload, so a file ten times larger makes none either', () => {
+      const blocks = (count: number): string =>
+        Array.from({ length: count }, (_, i) => `### b${i}\n${['', '@encoding hex\n', '@encoding base64\n'][i % 3]}${['ping \\x00 {{$seq}}\\n', 'de ad be ef', 'aGVsbG8='][i % 3]}`).join('\n');
+      for (const count of [100, 1_000]) {
+        const { result, largest } = largestBufferDuring(() => parseRequestFile(blocks(count)));
+        assert.equal(result.blocks.length, count);
+        assert.deepEqual(result.problems, []);
+        assert.equal(largest, 0, `${count} blocks`);
+      }
+    });
+  });
+
   describe('hostile input', () => {
     const check = (parsed: RequestFile, text: string): void => {
       const lines = text.split(/\r\n|\r|\n/);
