@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildProductionBundle, timeActivation, type Bundle } from './footprint';
+import { measureParse, timeBacktracking, timeHostilePatterns } from './parsing';
 import { compare, dropAccuracy, flood, measure, medianOf, type Flood, type Run, type Scenario, type ScenarioResult } from './phases';
 import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
 import { ServerUnderTest, type ServerKind } from './servers';
@@ -30,9 +31,21 @@ const TARGET = {
   flushesPerSecond: 5,
   heapGrowthBytes: 2 * 1024 * 1024,
   rssOutsideHeapGrowthBytes: 8 * 1024 * 1024,
-  bundleBytes: 100 * 1024,
+  // The RE2 engine (re2js, for @expect matches) is about 150 KB of it.
+  bundleBytes: 250 * 1024,
   activationMs: 30,
+  /** Request file parsing: on open and after every edit, so well under a second for 10 MB. */
+  parse1MbMs: 100,
+  parse10MbMs: 1000,
+  /** Time per MB at 10 MB over time per MB at 1 MB: 1 is linear. */
+  parseLinearity: 1.5,
+  /** Multiples of the file's size in UTF-8; V8 holds a text with any non-Latin-1 character at 2 bytes a character. */
+  parsePeakRss: 10,
+  parseRetainedHeap: 5,
+  /** The longest `@expect matches` check, on the largest datagram: what a user would feel as a stall. */
+  patternMs: 50,
 };
+const PARSE_SIZES_MB = [1, 10];
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const checks: Check[] = [];
@@ -73,13 +86,16 @@ async function main(): Promise<void> {
   const floods = { ours: await flood('ours', FLOOD.count, FLOOD.deadlineMs), baseline: await flood('baseline', FLOOD.count, FLOOD.deadlineMs) };
   printFloods(floods);
 
+  heading('Request files: parsing 1 MB and 10 MB, and @expect matches on hostile patterns');
+  const parsing = await measureParsing();
+
   heading('Footprint');
   const footprint = await measureFootprint();
 
   const totalSeconds = (performance.now() - started) / 1000;
   heading('Targets');
   console.log(checksTable(checks));
-  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, footprint, checks };
+  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, parsing, footprint, checks };
   const file = writeJson(repoRoot, results);
   const missed = checks.filter((c) => !c.pass).length;
   console.log(`\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`);
@@ -168,6 +184,54 @@ function printFloods(floods: Record<ServerKind, Flood>): void {
   check('log sink flushes during the flood', `${ours.flushesPerSecond.toFixed(2)}/s`, `≤ ${TARGET.flushesPerSecond}/s`, ours.flushesPerSecond <= TARGET.flushesPerSecond);
   check('kept heap growth over the flood (ours)', fmt.signedMb(growth), `≤ ${fmt.mb(TARGET.heapGrowthBytes)}`, growth <= TARGET.heapGrowthBytes);
   check('RSS growth outside V8 heap (ours)', fmt.signedMb(outsideHeap), `≤ ${fmt.mb(TARGET.rssOutsideHeapGrowthBytes)}`, outsideHeap <= TARGET.rssOutsideHeapGrowthBytes);
+}
+
+async function measureParsing(): Promise<unknown> {
+  const parses = [];
+  for (const mb of PARSE_SIZES_MB) parses.push({ mb, ...(await measureParse(mb * 1024 * 1024)) });
+  const rows = [['file', 'blocks', 'problems', 'parse', 'split scan', 'parse/scan', 'per MB', 'peak RSS growth', '× file', 'heap kept', '× file']];
+  for (const p of parses) {
+    const mb = p.bytes / 1024 / 1024;
+    rows.push([
+      fmt.mb(p.bytes),
+      fmt.int(p.blocks),
+      fmt.int(p.problems),
+      fmt.ms(p.parseMs),
+      fmt.ms(p.baselineMs),
+      fmt.ratio(p.parseMs / p.baselineMs),
+      fmt.ms(p.parseMs / mb),
+      fmt.mb(p.peakRssGrowthBytes),
+      fmt.ratio(p.peakRssGrowthBytes / p.bytes),
+      fmt.mb(p.retainedHeapBytes),
+      fmt.ratio(p.retainedHeapBytes / p.bytes),
+    ]);
+  }
+  console.log(table(rows));
+  log('generated files: blocks in every encoding, headers, {{…}} references, payloads up to 8 KB, one block in twenty with a mistake;');
+  log('each parsed in a fresh process, medians of 5 parses. split scan: text.split("\\n") and a look at each line\'s start, the least any');
+  log('reader does. Peak RSS growth: maxRSS over the first parse; heap kept: what its result holds after a collection.');
+  const [small, large] = parses;
+  const linearity = large.parseMs / (large.bytes / 1024 / 1024) / (small.parseMs / (small.bytes / 1024 / 1024));
+  log(`time per MB at 10 MB over time per MB at 1 MB: ${fmt.ratio(linearity)} (1× is linear)`);
+  check('parse a 1 MB request file', fmt.ms(small.parseMs), `≤ ${TARGET.parse1MbMs} ms`, small.parseMs <= TARGET.parse1MbMs);
+  check('parse a 10 MB request file', fmt.ms(large.parseMs), `≤ ${TARGET.parse10MbMs} ms`, large.parseMs <= TARGET.parse10MbMs);
+  check('parse time per MB, 10 MB over 1 MB', fmt.ratio(linearity), `≤ ${TARGET.parseLinearity}×`, linearity <= TARGET.parseLinearity);
+  for (const p of parses) {
+    const peak = p.peakRssGrowthBytes / p.bytes;
+    const kept = p.retainedHeapBytes / p.bytes;
+    if (p.mb === 10) check(`parse ${p.mb} MB: peak RSS growth / file size`, fmt.ratio(peak), `≤ ${TARGET.parsePeakRss}×`, peak <= TARGET.parsePeakRss);
+    check(`parse ${p.mb} MB: heap kept / file size`, fmt.ratio(kept), `≤ ${TARGET.parseRetainedHeap}×`, kept <= TARGET.parseRetainedHeap);
+  }
+
+  const patterns = timeHostilePatterns();
+  console.log();
+  console.log(table([['@expect', 'reply', 'result', 'slowest check'], ...patterns.map((t) => [t.expectation, `${fmt.int(t.replyBytes)} B`, t.passed ? 'passed' : 'failed', fmt.ms(t.ms)])]));
+  const backtracking = timeBacktracking([16, 20, 24]);
+  log(`the same /^(a+)+$/ in V8's backtracking RegExp: ${backtracking.map((b) => `${b.replyBytes} B ${fmt.ms(b.ms)}`).join(', ')} — its time doubles`);
+  log('with each byte: 28 bytes take seconds, the largest datagram longer than anyone waits. RE2 reads each byte once per live state.');
+  const slowest = Math.max(...patterns.map((t) => t.ms));
+  check('slowest @expect matches check (hostile patterns, 64 KB reply)', fmt.ms(slowest), `≤ ${TARGET.patternMs} ms`, slowest <= TARGET.patternMs);
+  return { parses, linearity, patterns, backtracking };
 }
 
 async function measureFootprint(): Promise<unknown> {

@@ -1,0 +1,68 @@
+// Forked with --expose-gc for one `.udp` file, so the memory figures are this parse's alone: the text is read from a
+// file (no generator garbage), the first parse gives the peak RSS growth and, after a collection, the heap the result
+// keeps; then parse and the baseline (split('\n') and a look at each line's start) alternate for the timings.
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseRequestFile } from '../src/core/requestFile';
+import { median } from './report';
+
+export interface ParseFigures {
+  /** The file's size in UTF-8, as on disk. */
+  readonly bytes: number;
+  readonly blocks: number;
+  readonly problems: number;
+  readonly parseMs: number;
+  readonly baselineMs: number;
+  /** Peak resident memory growth during the first parse (maxRSS), and the heap its result keeps. */
+  readonly peakRssGrowthBytes: number;
+  readonly retainedHeapBytes: number;
+}
+
+export type ParseMessage = { readonly figures: ParseFigures } | { readonly error: string };
+
+const ROUNDS = 5;
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** What any reader of the file must do at least: find its lines and look at how each starts. */
+function baseline(text: string): number {
+  let headers = 0;
+  for (const line of text.split('\n')) if (line.startsWith('@') || line.startsWith('###')) headers++;
+  return headers;
+}
+
+function measure(file: string): ParseFigures {
+  const text = fs.readFileSync(file, 'utf8');
+  gc();
+  const heapBefore = process.memoryUsage();
+  const rssBefore = process.resourceUsage().maxRSS * 1024;
+  let parsed: ReturnType<typeof parseRequestFile> | undefined = parseRequestFile(text);
+  const peakRssGrowthBytes = process.resourceUsage().maxRSS * 1024 - rssBefore;
+  gc();
+  const heapAfter = process.memoryUsage();
+  const retainedHeapBytes = heapAfter.heapUsed + heapAfter.external - (heapBefore.heapUsed + heapBefore.external);
+  const { blocks, problems } = { blocks: parsed.blocks.length, problems: parsed.problems.length };
+  parsed = undefined;
+
+  const parseTimes: number[] = [];
+  const baselineTimes: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    gc();
+    let started = performance.now();
+    baseline(text);
+    baselineTimes.push(performance.now() - started);
+    gc();
+    started = performance.now();
+    parseRequestFile(text);
+    parseTimes.push(performance.now() - started);
+  }
+  return { bytes: Buffer.byteLength(text), blocks, problems, parseMs: median(parseTimes), baselineMs: median(baselineTimes), peakRssGrowthBytes, retainedHeapBytes };
+}
+
+try {
+  process.send!({ figures: measure(process.argv[2]) } satisfies ParseMessage);
+} catch (error) {
+  process.send!({ error: String(error) } satisfies ParseMessage);
+}
