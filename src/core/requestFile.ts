@@ -4,6 +4,7 @@ import { measurePayload, type PayloadEncoding } from './payload';
 import { mistakeText } from './payloadDecoding';
 import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
 import { expandFileVariables, scanTemplate, type TemplatePart } from './requestVariables';
+import { TextLines } from './textLines';
 
 /**
  * Reads a `.udp` file: `@name = value` file variables, and datagram blocks separated by `###` lines, each
@@ -89,7 +90,7 @@ interface BlockDraft {
 }
 
 export function parseRequestFile(text: string): RequestFile {
-  const lines = text.split(/\r\n|\r|\n/);
+  const lines = new TextLines(text);
   const problems: Problem[] = [];
   const report = (line: number, column: number, endColumn: number, message: string, severity: Problem['severity'] = 'error'): void => {
     problems.push({ line, column, endColumn: Math.max(endColumn, column + 1), message, severity });
@@ -114,7 +115,7 @@ export function errorsIn(file: RequestFile, block: RequestBlock): Problem[] {
 type Report = (line: number, column: number, endColumn: number, message: string, severity?: Problem['severity']) => void;
 
 /** The shape of the file: which lines are separators, headers, variables and payload. */
-function splitLines(lines: readonly string[], report: Report): { drafts: BlockDraft[]; definitions: AtLine[] } {
+function splitLines(lines: TextLines, report: Report): { drafts: BlockDraft[]; definitions: AtLine[] } {
   const drafts: BlockDraft[] = [];
   const definitions: AtLine[] = [];
   // Before the first ###, the file holds variables; a header or payload line there starts an unnamed block.
@@ -122,20 +123,21 @@ function splitLines(lines: readonly string[], report: Report): { drafts: BlockDr
   let inPayload = false;
   const startBlock = (name: string, line: number): BlockDraft => {
     if (current) current.end = line - 1;
-    current = { name, start: line, end: lines.length - 1, headers: [], payloadLines: [] };
+    current = { name, start: line, end: lines.count - 1, headers: [], payloadLines: [] };
     drafts.push(current);
     inPayload = false;
     return current;
   };
 
-  lines.forEach((text, line) => {
+  for (let line = 0; line < lines.count; line++) {
+    const text = lines.at(line);
     if (SEPARATOR.test(text)) {
       startBlock(text.replace(/^\s*#+/, '').trim(), line);
-      return;
+      continue;
     }
-    if (COMMENT.test(text)) return;
+    if (COMMENT.test(text)) continue;
     if (!inPayload) {
-      if (BLANK.test(text)) return;
+      if (BLANK.test(text)) continue;
       const at = AT_NAME.exec(text);
       if (at) {
         const [whole, indent, name = ''] = at;
@@ -143,16 +145,16 @@ function splitLines(lines: readonly string[], report: Report): { drafts: BlockDr
         if (name === '') report(line, found.column, found.column + 1, `Write a header (${HEADER_LIST}) or a variable (@name = value) after @.`);
         else if (/^\s*=/.test(text.slice(whole.length))) definitions.push(found);
         else (current ?? startBlock('', line)).headers.push(found);
-        return;
+        continue;
       }
       inPayload = true;
     }
     (current ?? startBlock('', line)).payloadLines.push(line);
-  });
+  }
   return { drafts, definitions };
 }
 
-function defineVariables(lines: readonly string[], definitions: readonly AtLine[], report: Report): Map<string, FileVariable> {
+function defineVariables(lines: TextLines, definitions: readonly AtLine[], report: Report): Map<string, FileVariable> {
   const variables = new Map<string, FileVariable>();
   for (const { line, name, column, valueColumn: nameEnd } of definitions) {
     const earlier = variables.get(name);
@@ -164,7 +166,7 @@ function defineVariables(lines: readonly string[], definitions: readonly AtLine[
       report(line, column, nameEnd, `@${name} is a header, not a variable: write @${name} value, without "=".`);
       continue;
     }
-    const text = lines[line];
+    const text = lines.at(line);
     const valueStart = text.indexOf('=', nameEnd) + 1;
     // A value runs to the end of the line or to a " #" comment.
     const commentAt = text.slice(valueStart).search(/\s#/);
@@ -181,7 +183,7 @@ function defineVariables(lines: readonly string[], definitions: readonly AtLine[
 }
 
 function readBlock(
-  lines: readonly string[],
+  lines: TextLines,
   draft: BlockDraft,
   index: number,
   variables: ReadonlyMap<string, FileVariable>,
@@ -206,17 +208,17 @@ function readBlock(
       continue;
     }
     seen.set(name, line);
-    const value = readHeaderLine(lines[line], header, name, variables, report);
+    const value = readHeaderLine(lines.at(line), header, name, variables, report);
     if (value !== undefined) Object.assign(block, { [FIELDS[name]]: { value, line } });
   }
 
   // Payload lines continue to the end of the block; blank lines after the last one separate blocks.
   let last = draft.payloadLines.length;
-  while (last > 0 && BLANK.test(lines[draft.payloadLines[last - 1]])) last--;
+  while (last > 0 && BLANK.test(lines.at(draft.payloadLines[last - 1]))) last--;
   const payloadLines = draft.payloadLines.slice(0, last);
-  block.payload = payloadLines.map((line) => lines[line]).join('\n');
+  block.payload = lines.join(payloadLines);
   if (payloadLines.length === 0) {
-    report(draft.start, 0, lines[draft.start].length, `${block.name} has no payload: write the datagram's text below its headers.`);
+    report(draft.start, 0, lines.length(draft.start), `${block.name} has no payload: write the datagram's text below its headers.`);
   }
   checkPayload(lines, payloadLines, block, variables, report);
   checkHeadersTogether(lines, block, report);
@@ -253,7 +255,7 @@ function readHeaderLine(
  * written is already more than a datagram carries. All by scanning: nothing is encoded, whatever the payload's size.
  */
 function checkPayload(
-  lines: readonly string[],
+  lines: TextLines,
   payloadLines: readonly number[],
   block: RequestBlock,
   variables: ReadonlyMap<string, FileVariable>,
@@ -273,7 +275,7 @@ function checkPayload(
     return 0;
   };
   for (const line of payloadLines) {
-    const text = lines[line];
+    const text = lines.at(line);
     // Every {{ is a reference or a reported mistake; most lines have none, and are not scanned for them.
     const lineHasBraces = text.includes('{{');
     hasBraces ||= lineHasBraces;
@@ -303,7 +305,7 @@ function checkPayload(
 }
 
 /** A payload larger than a datagram is an error here, not only once it is sent. */
-function checkSize(lines: readonly string[], block: RequestBlock, size: number, hasBraces: boolean, report: Report): void {
+function checkSize(lines: TextLines, block: RequestBlock, size: number, hasBraces: boolean, report: Report): void {
   // Without @target the family is only known at send time: the larger IPv6 limit then, so nothing sendable is marked.
   const family = block.target?.value.family ?? 6;
   const max = MAX_DATAGRAM_BYTES[family];
@@ -312,21 +314,21 @@ function checkSize(lines: readonly string[], block: RequestBlock, size: number, 
   report(
     block.payloadLine,
     0,
-    lines[block.payloadLine].length,
+    lines.length(block.payloadLine),
     `${what} ${size.toLocaleString('en-US')} bytes; UDP over IPv${family} carries at most ${max.toLocaleString('en-US')}. Split it into several blocks.`,
   );
 }
 
 /** Line and column of an offset into the payload (its lines joined with \n). */
-function positionInPayload(lines: readonly string[], payloadLines: readonly number[], offset: number): [number, number] {
+function positionInPayload(lines: TextLines, payloadLines: readonly number[], offset: number): [number, number] {
   let start = 0;
   for (const line of payloadLines) {
-    const end = start + lines[line].length + 1;
+    const end = start + lines.length(line) + 1;
     if (offset < end) return [line, offset - start];
     start = end;
   }
   const last = payloadLines[payloadLines.length - 1];
-  return [last, lines[last].length];
+  return [last, lines.length(last)];
 }
 
 /** The line with each {{…}} (and each broken one) turned into spaces, so columns stay where they were. */
@@ -344,9 +346,9 @@ function isBuiltin(part: TemplatePart): part is Exclude<TemplatePart, { kind: 't
 }
 
 /** Headers that make no sense together, and the ones that another makes pointless. */
-function checkHeadersTogether(lines: readonly string[], block: RequestBlock, report: Report): void {
+function checkHeadersTogether(lines: TextLines, block: RequestBlock, report: Report): void {
   const mark = (header: Located<unknown> | undefined, message: string, severity: Problem['severity']): void => {
-    if (header) report(header.line, 0, lines[header.line].length, message, severity);
+    if (header) report(header.line, 0, lines.length(header.line), message, severity);
   };
   if (block.repeat) {
     mark(block.expect, '@expect checks a single reply; a burst (@repeat) reports loss and round-trip times instead. Remove one of them.', 'error');
