@@ -38,7 +38,7 @@ const TARGET = {
   parse1MbMs: 100,
   parse10MbMs: 1000,
   /** Time per MB at 10 MB over time per MB at 1 MB: 1 is linear. */
-  parseLinearity: 1.5,
+  parseLinearity: 2,
   /** Multiples of the file's size in UTF-8; V8 holds a text with any non-Latin-1 character at 2 bytes a character. */
   parsePeakRss: 10,
   parseRetainedHeap: 5,
