@@ -107,9 +107,21 @@ export function blockAt(file: RequestFile, line: number): RequestBlock | undefin
   return file.blocks.find((block) => block.range.start <= line && line <= block.range.end);
 }
 
-/** The errors inside a block: a block with any is not sent. */
+/** The errors inside a block: a block with any is not sent. Problems are sorted: Run All looks for each block's. */
 export function errorsIn(file: RequestFile, block: RequestBlock): Problem[] {
-  return file.problems.filter((p) => p.severity === 'error' && block.range.start <= p.line && p.line <= block.range.end);
+  const { problems } = file;
+  let low = 0;
+  let high = problems.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (problems[middle].line < block.range.start) low = middle + 1;
+    else high = middle;
+  }
+  const errors: Problem[] = [];
+  for (let i = low; i < problems.length && problems[i].line <= block.range.end; i++) {
+    if (problems[i].severity === 'error') errors.push(problems[i]);
+  }
+  return errors;
 }
 
 type Report = (line: number, column: number, endColumn: number, message: string, severity?: Problem['severity']) => void;

@@ -137,6 +137,11 @@ describe('parseRequestFile', () => {
       assert.equal(blockAt(parsed, 5)?.name, 'two');
       assert.deepEqual(errorsIn(parsed, parsed.blocks[0]), []);
       assert.equal(errorsIn(parsed, parsed.blocks[1]).length, 1);
+      const many = file('@v = {{x}}', ...Array.from({ length: 50 }, (_, i) => `### b${i}\n${i % 2 ? '@repeat 2\n' : ''}@rate 1/s\n${i % 3 === 0 ? '\\q \\q' : 'ok'}\n\n`));
+      for (const block of many.blocks) {
+        const inside = many.problems.filter((p) => p.severity === 'error' && block.range.start <= p.line && p.line <= block.range.end);
+        assert.deepEqual(errorsIn(many, block), inside, block.name);
+      }
     });
   });
 
