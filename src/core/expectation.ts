@@ -1,6 +1,6 @@
 import { isWorkbenchError, quoteInput } from './errors';
 import { encodePayload, hexDump, previewText } from './payload';
-import { compileReplyPattern } from './replyPattern';
+import { compileReplyPattern, replyPatternProblem } from './replyPattern';
 
 /**
  * What a `.udp` block expects back: `@expect contains "…"`, `equals "…"`, `matches /…/flags`, `hex "…"`,
@@ -118,6 +118,7 @@ function matches(expectation: Exclude<Expectation, { kind: 'none' }>, reply: Buf
     case 'hex':
       return reply.equals(expectation.bytes);
     case 'matches': {
+      // Compiled for each reply: its cache of states is dropped with it.
       const compiled = compileReplyPattern(expectation.source, expectation.flags);
       return 'pattern' in compiled && compiled.pattern.test(reply.toString('utf8'));
     }
@@ -175,8 +176,8 @@ function readRegex(text: string, slash: number): ParsedExpectation {
       const flags = flagPattern.exec(text)?.[0] ?? '';
       const end = at + 1 + flags.length;
       if (source === '') return { message: 'Empty regular expression: write /…/ with something between the slashes.', start: slash, end };
-      const compiled = compileReplyPattern(source, flags);
-      if ('message' in compiled) return { message: compiled.message, start: slash, end };
+      const problem = replyPatternProblem(source, flags);
+      if (problem !== undefined) return { message: problem, start: slash, end };
       return { expectation: { kind: 'matches', source, flags }, end };
     }
   }

@@ -42,22 +42,34 @@ const INSTEAD: readonly { readonly refused: RegExp; readonly advice: string }[] 
 
 export type CompiledReplyPattern = { readonly pattern: ReplyPattern } | { readonly message: string };
 
-/** A file repeats a few patterns over many blocks, and is parsed again on every edit: each is compiled once. */
-const compiledPatterns = new Map<string, CompiledReplyPattern>();
-const MAX_CACHED_PATTERNS = 256;
+/**
+ * A file repeats a few patterns over many blocks and is parsed again on every edit: each pattern is judged once.
+ * Only the verdict is kept, not the compiled pattern, whose cache of states can grow to megabytes while it checks.
+ */
+const verdicts = new Map<string, string | null>();
+const MAX_VERDICTS = 256;
+/** Longer patterns are judged each time rather than kept as keys. */
+const MAX_KEPT_PATTERN = 1_000;
+
+/** What is wrong with a pattern, or undefined when RE2 can run it. */
+export function replyPatternProblem(source: string, flags: string): string | undefined {
+  if (source.length > MAX_KEPT_PATTERN) {
+    const compiled = compileReplyPattern(source, flags);
+    return 'message' in compiled ? compiled.message : undefined;
+  }
+  const key = `${flags}/${source}`;
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    const compiled = compileReplyPattern(source, flags);
+    verdict = 'message' in compiled ? compiled.message : null;
+    verdicts.set(key, verdict);
+  }
+  return verdict ?? undefined;
+}
 
 /** Builds the pattern, or says in a sentence what RE2 cannot run and what to write instead. */
 export function compileReplyPattern(source: string, flags: string): CompiledReplyPattern {
-  const key = `${flags}/${source}`;
-  const cached = compiledPatterns.get(key);
-  if (cached) return cached;
-  if (compiledPatterns.size >= MAX_CACHED_PATTERNS) compiledPatterns.clear();
-  const compiled = compile(source, flags);
-  compiledPatterns.set(key, compiled);
-  return compiled;
-}
-
-function compile(source: string, flags: string): CompiledReplyPattern {
   let bits = 0;
   for (const [index, flag] of [...flags].entries()) {
     if (!Object.hasOwn(FLAG_BITS, flag)) return { message: `Bad regular expression: unknown flag "${flag}"; the flags are ${PATTERN_FLAGS}.` };
