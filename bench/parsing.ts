@@ -5,16 +5,16 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkReply, parseExpectation } from '../src/core/expectation';
 import type { ParseFigures, ParseMessage } from './parseProcess';
-import { generateRequestFile } from './requestFileText';
+import { EXTREME_SHAPES, generateRequestFile, type ExtremeShape } from './requestFileText';
 
 const PARSE_DEADLINE_MS = 120_000;
 
-/** Parses a generated file of about `bytes` in a fresh process (see parseProcess.ts). */
-export async function measureParse(bytes: number): Promise<ParseFigures> {
+/** Parses a generated file of about `bytes` (realistic, or of one extreme shape) in a fresh process (see parseProcess.ts). */
+export async function measureParse(bytes: number, shape?: ExtremeShape): Promise<ParseFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udp-bench-parse-'));
   try {
     const file = path.join(dir, 'generated.udp');
-    fs.writeFileSync(file, generateRequestFile(bytes));
+    fs.writeFileSync(file, shape ? EXTREME_SHAPES[shape](bytes) : generateRequestFile(bytes));
     return await new Promise<ParseFigures>((resolve, reject) => {
       const child = fork(path.join(__dirname, 'parseProcess.js'), [file], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const timer = setTimeout(() => {

@@ -83,3 +83,12 @@ function withMistake(payload: readonly string[], encoding: 'utf8' | 'hex' | 'bas
   const broken = { utf8: `${payload[last]} \\q {{undefinedVariable}}`, hex: `${payload[last]} 0g`, base64: `${payload[last]}!` }[encoding];
   return [...payload.slice(0, last), broken];
 }
+
+/** Files of one extreme shape each, about `bytes` long: what made the parser slow before it scanned. */
+export const EXTREME_SHAPES = {
+  'one base64 block of 5-character lines': (bytes: number): string => `@encoding base64\n${'QUJD\n'.repeat(Math.floor(bytes / 5))}`,
+  'one line of escapes': (bytes: number): string => `### escapes\n${'ab\\n\\x41 hello'.repeat(Math.floor(bytes / 14))}`,
+  'a bad escape on every line': (bytes: number): string => `### mistakes\n${'bad \\q\n'.repeat(Math.floor(bytes / 7))}`,
+} as const;
+
+export type ExtremeShape = keyof typeof EXTREME_SHAPES;
