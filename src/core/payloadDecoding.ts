@@ -53,15 +53,18 @@ function scanEscapes(text: string, out?: Buffer): Scan {
 
 /** The byte of the escape at the backslash at `at`. */
 function readEscape(text: string, at: number): number | DecodingMistake {
-  const fail = (problem: string): DecodingMistake => ({ code: 'BAD_ESCAPE', message: `Malformed escape at column ${at + 1}: ${problem}.`, hint: ESCAPE_HINT, offset: at });
-  if (at + 1 === text.length) return fail('the text ends with a lone backslash');
+  if (at + 1 === text.length) return badEscape('the text ends with a lone backslash', at);
   const kind = text[at + 1];
   if (Object.hasOwn(SIMPLE_ESCAPES, kind)) return SIMPLE_ESCAPES[kind];
-  if (kind !== 'x') return fail(`a backslash followed by ${quoteCharAt(text, at + 1)} is not an escape`);
+  if (kind !== 'x') return badEscape(`a backslash followed by ${quoteCharAt(text, at + 1)} is not an escape`, at);
   const high = hexValue(text.charCodeAt(at + 2));
   const low = hexValue(text.charCodeAt(at + 3));
-  if (high === -1 || low === -1) return fail(`\\x needs two hex digits, as in \\x0a`);
+  if (high === -1 || low === -1) return badEscape(`\\x needs two hex digits, as in \\x0a`, at);
   return (high << 4) | low;
+}
+
+function badEscape(problem: string, at: number): DecodingMistake {
+  return { code: 'BAD_ESCAPE', message: `Malformed escape at column ${at + 1}: ${problem}.`, hint: ESCAPE_HINT, offset: at };
 }
 
 /**
