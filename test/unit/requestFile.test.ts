@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createRandom } from '../../src/core/random';
 import { blockAt, errorsIn, parseRequestFile, type Problem, type RequestFile } from '../../src/core/requestFile';
+import { TextLines } from '../../src/core/textLines';
 
 const file = (...lines: string[]): RequestFile => parseRequestFile(lines.join('\n'));
 
@@ -327,6 +328,39 @@ describe('parseRequestFile', () => {
         assert.deepEqual(result.problems, []);
         assert.equal(largest, 0, `${count} blocks`);
       }
+    });
+  });
+
+  describe('work in proportion to the file', () => {
+    /** How many times the parser reads a line's text, however many lines the file has. */
+    function lineReads(text: string): { reads: number; lines: number } {
+      const original = Object.getOwnPropertyDescriptor(TextLines.prototype, 'at')!;
+      let reads = 0;
+      Object.defineProperty(TextLines.prototype, 'at', {
+        ...original,
+        value(this: TextLines, line: number): string {
+          reads++;
+          return (original.value as (line: number) => string).call(this, line);
+        },
+      });
+      try {
+        parseRequestFile(text);
+      } finally {
+        Object.defineProperty(TextLines.prototype, 'at', original);
+      }
+      return { reads, lines: text.split(/\r\n|\r|\n/).length };
+    }
+
+    const blocks = (count: number): string =>
+      Array.from({ length: count }, (_, i) =>
+        [`### block ${i}`, '@target 127.0.0.1:9', ['@encoding utf8', '@encoding hex', '@encoding base64'][i % 3], '@expect matches /^pong \\d+$/i', '# a comment', ['ping {{$seq}} \\x00', 'de ad be ef', 'aGVs'][i % 3], ['second \\q line', '01 02', 'bG8='][i % 3], ''].join(i % 2 ? '\r\n' : '\n'),
+      ).join('\n');
+
+    it('reads each line a fixed number of times: ten times the blocks, ten times the reads', () => {
+      const small = lineReads(blocks(100));
+      const large = lineReads(blocks(1_000));
+      assert.ok(small.reads <= 2 * small.lines, `${small.reads} reads of ${small.lines} lines`);
+      assert.equal(large.reads / large.lines, small.reads / small.lines);
     });
   });
 
