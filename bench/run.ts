@@ -1,6 +1,6 @@
 // `npm run bench`: our echo server core (event stream, counters, batched log sink into memory) against the plainest
-// Node dgram echo, on loopback, plus the drop-simulation accuracy, a 1,000,000-datagram flood, bundle size and
-// activation cost. Prints every figure with its target, and writes bench-results/latest.json.
+// Node dgram echo, on loopback, plus the drop-simulation accuracy, a 1,000,000-datagram flood, parsing large `.udp`
+// files and hostile `@expect matches` patterns, bundle size and activation cost. Prints every figure with its target, and writes bench-results/latest.json.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
