@@ -6,7 +6,7 @@ import { quoteCharAt, quoteInput } from './errors';
  * and with an `out` of that size it writes them. Neither throws nor builds an Error: a mistake is returned.
  */
 
-export type DecodedEncoding = 'escaped' | 'hex' | 'base64';
+type DecodedEncoding = 'escaped' | 'hex' | 'base64';
 
 export interface DecodingMistake {
   readonly code: 'BAD_ESCAPE' | 'BAD_HEX' | 'BAD_BASE64';

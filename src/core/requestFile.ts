@@ -278,12 +278,11 @@ function checkPayload(
   let readable = true;
   // In escaped text the line ends between payload lines are bytes; hex and base64 skip them.
   let size = encoding === 'escaped' ? Math.max(0, payloadLines.length - 1) : 0;
-  const measure = (text: string, line: number, columnOffset = 0): number => {
+  const measure = (text: string, line: number): number => {
     const measured = measurePayload(text, encoding);
     if (typeof measured === 'number') return measured;
     readable = false;
-    const column = columnOffset + measured.offset;
-    report(line, column, column + 1, mistakeText(measured));
+    report(line, measured.offset, measured.offset + 1, mistakeText(measured));
     return 0;
   };
   for (const line of payloadLines) {
