@@ -1,6 +1,7 @@
 import { isWorkbenchError, quoteInput } from './errors';
 import { escapeText } from './escapeText';
 import { encodePayload, hexDump, previewText } from './payload';
+import { compileReplyPattern, replyPatternProblem } from './replyPattern';
 
 /**
  * What a `.udp` block expects back: `@expect contains "…"`, `equals "…"`, `matches /…/flags`, `hex "…"`,
@@ -117,9 +118,11 @@ function matches(expectation: Exclude<Expectation, { kind: 'none' }>, reply: Buf
     case 'equals':
     case 'hex':
       return reply.equals(expectation.bytes);
-    case 'matches':
-      // A fresh RegExp each time: a /g or /y one carries lastIndex from one reply to the next.
-      return new RegExp(expectation.source, expectation.flags).test(reply.toString('utf8'));
+    case 'matches': {
+      // Compiled for each reply: its cache of states is dropped with it.
+      const compiled = compileReplyPattern(expectation.source, expectation.flags);
+      return 'pattern' in compiled && compiled.pattern.test(reply.toString('utf8'));
+    }
     case 'size':
       return reply.length === expectation.size;
   }
@@ -159,7 +162,7 @@ function encodeString(content: string, encoding: 'escaped' | 'hex', contentStart
   }
 }
 
-/** A /source/flags literal, checked by building it. */
+/** A /source/flags literal, checked by building it with the engine that will run it. */
 function readRegex(text: string, slash: number): ParsedExpectation {
   let inClass = false;
   for (let at = slash + 1; at < text.length; at++) {
@@ -174,11 +177,8 @@ function readRegex(text: string, slash: number): ParsedExpectation {
       const flags = flagPattern.exec(text)?.[0] ?? '';
       const end = at + 1 + flags.length;
       if (source === '') return { message: 'Empty regular expression: write /…/ with something between the slashes.', start: slash, end };
-      try {
-        new RegExp(source, flags);
-      } catch (err) {
-        return { message: `Bad regular expression: ${escapeText((err as Error).message, 'source')}.`, start: slash, end };
-      }
+      const problem = replyPatternProblem(source, flags);
+      if (problem !== undefined) return { message: escapeText(problem, 'source'), start: slash, end };
       return { expectation: { kind: 'matches', source, flags }, end };
     }
   }

@@ -1,27 +1,36 @@
 import { isUtf8 } from 'node:buffer';
 import { MAX_DATAGRAM_BYTES } from './endpoint';
-import { quoteCharAt, quoteInput, WorkbenchError } from './errors';
+import { WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
+import { countOf, DECODERS, type Scan } from './payloadDecoding';
 
 /** How typed text becomes the bytes of a datagram. */
 export type PayloadEncoding = 'utf8' | 'escaped' | 'hex' | 'base64';
 export const PAYLOAD_ENCODINGS: readonly PayloadEncoding[] = ['utf8', 'escaped', 'hex', 'base64'];
 
-const ESCAPE_HINT = String.raw`Use \n, \r, \t, \0, \\, \", \' or \xHH (two hex digits); write \\ for a backslash.`;
-const HEX_HINT = 'Use pairs of 0-9 a-f, optionally separated by spaces, colons or commas, e.g. "de ad be ef".';
-const BASE64_HINT = 'Use A-Z, a-z, 0-9, + and / (or - and _), with optional = padding at the end, e.g. "aGVsbG8=".';
-
 export function encodePayload(text: string, encoding: PayloadEncoding): Buffer {
   switch (encoding) {
     case 'utf8':
       return Buffer.from(text, 'utf8');
-    case 'escaped':
-      return decodeEscapes(text);
-    case 'hex':
-      return decodeHex(text);
-    case 'base64':
-      return decodeBase64(text);
+    default:
+      return decode(text, DECODERS[encoding]);
   }
+}
+
+/**
+ * How many bytes `text` makes in `encoding`, or the first mistake in it, found by scanning: nothing is encoded, so
+ * checking a payload costs no memory whatever its size.
+ */
+export function measurePayload(text: string, encoding: PayloadEncoding): Scan {
+  return encoding === 'utf8' ? Buffer.byteLength(text, 'utf8') : DECODERS[encoding](text);
+}
+
+function decode(text: string, scan: (text: string, out?: Buffer) => Scan): Buffer {
+  const size = scan(text);
+  if (typeof size !== 'number') throw new WorkbenchError(size.code, size.message, size.hint, { offset: size.offset });
+  const bytes = Buffer.alloc(size);
+  scan(text, bytes);
+  return bytes;
 }
 
 /** Throws DATAGRAM_TOO_LARGE when `size` bytes do not fit in one UDP datagram. */
@@ -91,117 +100,6 @@ function hexDumpLine(row: Buffer, offset: string): string {
   return `${offset} ${hex}  |${ascii}|`;
 }
 
-function decodeEscapes(text: string): Buffer {
-  const parts: Buffer[] = [];
-  let literalStart = 0;
-  for (let at = text.indexOf('\\'); at !== -1; at = text.indexOf('\\', literalStart)) {
-    parts.push(Buffer.from(text.slice(literalStart, at), 'utf8'));
-    const { bytes, length } = readEscape(text, at);
-    parts.push(bytes);
-    literalStart = at + length;
-  }
-  parts.push(Buffer.from(text.slice(literalStart), 'utf8'));
-  return Buffer.concat(parts);
-}
-
-const SIMPLE_ESCAPES: ReadonlyMap<string, number> = new Map([
-  ['n', 0x0a],
-  ['r', 0x0d],
-  ['t', 0x09],
-  ['0', 0x00],
-  ['\\', 0x5c],
-  ['"', 0x22],
-  ["'", 0x27],
-]);
-
-/** The bytes of the escape at the backslash at `at`, and how many characters it spans. */
-function readEscape(text: string, at: number): { bytes: Buffer; length: number } {
-  const fail = (problem: string) => new WorkbenchError('BAD_ESCAPE', `Malformed escape at column ${at + 1}: ${problem}.`, ESCAPE_HINT, { offset: at });
-  if (at + 1 === text.length) throw fail('the text ends with a lone backslash');
-  const kind = text[at + 1];
-  const simple = SIMPLE_ESCAPES.get(kind);
-  if (simple !== undefined) return { bytes: Buffer.of(simple), length: 2 };
-  if (kind !== 'x') throw fail(`a backslash followed by ${quoteCharAt(text, at + 1)} is not an escape`);
-  const digits = text.slice(at + 2, at + 4);
-  if (!/^[0-9a-f]{2}$/i.test(digits)) throw fail(`\\x needs two hex digits, as in \\x0a`);
-  return { bytes: Buffer.of(parseInt(digits, 16)), length: 4 };
-}
-
-/** Hex digits in pairs; whitespace, ":", ",", "-" and a "0x" at the start of a group are ignored. */
-function decodeHex(text: string): Buffer {
-  const bytes = Buffer.alloc(text.length >> 1);
-  let count = 0;
-  let groupStart = -1;
-  for (let at = 0; at < text.length; at++) {
-    const char = text[at];
-    if (isHexSeparator(char)) {
-      checkEvenGroup(text, groupStart, at);
-      groupStart = -1;
-    } else if (groupStart === -1 && char === '0' && (text[at + 1] === 'x' || text[at + 1] === 'X')) {
-      groupStart = ++at + 1;
-    } else if (!isHexDigit(char)) {
-      throw badHex(`${quoteCharAt(text, at)} at column ${at + 1} is not a hex digit`, at);
-    } else {
-      if (groupStart === -1) groupStart = at;
-      if ((at - groupStart) % 2 === 1) bytes[count++] = parseInt(text.slice(at - 1, at + 1), 16);
-    }
-  }
-  checkEvenGroup(text, groupStart, text.length);
-  return bytes.subarray(0, count);
-}
-
-function checkEvenGroup(text: string, groupStart: number, groupEnd: number): void {
-  if (groupStart === -1 || (groupEnd - groupStart) % 2 === 0) return;
-  const group = text.slice(groupStart, groupEnd);
-  throw badHex(`${quoteInput(group)} at column ${groupStart + 1} has an odd number of digits; each byte needs two`, groupStart);
-}
-
-function badHex(problem: string, offset: number): WorkbenchError {
-  return new WorkbenchError('BAD_HEX', `Malformed hex: ${problem}.`, HEX_HINT, { offset });
-}
-
-function isHexSeparator(char: string): boolean {
-  return char === ':' || char === ',' || char === '-' || /\s/.test(char);
-}
-
-function isHexDigit(char: string): boolean {
-  return /[0-9a-f]/i.test(char);
-}
-
-/** Standard or URL-safe base64; whitespace is ignored and the "=" padding is optional. */
-function decodeBase64(text: string): Buffer {
-  let symbols = '';
-  let lastSymbol = -1;
-  let padding = 0;
-  let firstPad = -1;
-  for (let at = 0; at < text.length; at++) {
-    const char = text[at];
-    if (/\s/.test(char)) continue;
-    if (char === '=') {
-      if (firstPad === -1) firstPad = at;
-      if (++padding > 2) throw badBase64('there are more than two "=" at the end', at);
-    } else if (!/[A-Za-z0-9+/_-]/.test(char)) {
-      throw badBase64(`${quoteCharAt(text, at)} at column ${at + 1} is not a base64 character`, at);
-    } else if (padding > 0) {
-      throw badBase64(`${quoteCharAt(text, at)} at column ${at + 1} comes after the "=" padding, which must be last`, at);
-    } else {
-      symbols += char;
-      lastSymbol = at;
-    }
-  }
-  checkBase64Length(symbols.length, lastSymbol, padding, firstPad);
-  return Buffer.from(symbols, 'base64');
-}
-
-function checkBase64Length(symbols: number, lastSymbol: number, padding: number, firstPad: number): void {
-  if (symbols % 4 === 1) throw badBase64(`${countOf(symbols, 'character')} cannot be base64; one is missing or one too many`, lastSymbol);
-  if (padding > 0 && (symbols + padding) % 4 !== 0) throw badBase64('the "=" padding does not fit the length', firstPad);
-}
-
-function badBase64(problem: string, offset: number): WorkbenchError {
-  return new WorkbenchError('BAD_BASE64', `Malformed base64: ${problem}.`, BASE64_HINT, { offset });
-}
-
 /** Index after the longest run of whole UTF-8 characters from `at` that ends by `limit`. */
 function endOfUtf8Text(buf: Buffer, at: number, limit: number): number {
   let end = at;
@@ -237,8 +135,4 @@ const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).pad
 
 function hexByte(byte: number): string {
   return HEX_BYTES[byte];
-}
-
-function countOf(count: number, unit: string): string {
-  return `${count.toLocaleString('en-US')} ${unit}${count === 1 ? '' : 's'}`;
 }

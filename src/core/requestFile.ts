@@ -1,10 +1,11 @@
-import type { Endpoint } from './endpoint';
-import { isWorkbenchError } from './errors';
+import { MAX_DATAGRAM_BYTES, type Endpoint } from './endpoint';
 import { escapeText } from './escapeText';
 import type { Expectation } from './expectation';
-import { encodePayload, type PayloadEncoding } from './payload';
+import { measurePayload, type PayloadEncoding } from './payload';
+import { mistakeText } from './payloadDecoding';
 import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
 import { expandFileVariables, scanTemplate, type TemplatePart } from './requestVariables';
+import { TextLines } from './textLines';
 
 /**
  * Reads a `.udp` file: `@name = value` file variables, and datagram blocks separated by `###` lines, each
@@ -90,7 +91,7 @@ interface BlockDraft {
 }
 
 export function parseRequestFile(text: string): RequestFile {
-  const lines = text.split(/\r\n|\r|\n/);
+  const lines = new TextLines(text);
   const problems: Problem[] = [];
   const report = (line: number, column: number, endColumn: number, message: string, severity: Problem['severity'] = 'error'): void => {
     problems.push({ line, column, endColumn: Math.max(endColumn, column + 1), message, severity });
@@ -107,15 +108,27 @@ export function blockAt(file: RequestFile, line: number): RequestBlock | undefin
   return file.blocks.find((block) => block.range.start <= line && line <= block.range.end);
 }
 
-/** The errors inside a block: a block with any is not sent. */
+/** The errors inside a block: a block with any is not sent. Problems are sorted: Run All looks for each block's. */
 export function errorsIn(file: RequestFile, block: RequestBlock): Problem[] {
-  return file.problems.filter((p) => p.severity === 'error' && block.range.start <= p.line && p.line <= block.range.end);
+  const { problems } = file;
+  let low = 0;
+  let high = problems.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (problems[middle].line < block.range.start) low = middle + 1;
+    else high = middle;
+  }
+  const errors: Problem[] = [];
+  for (let i = low; i < problems.length && problems[i].line <= block.range.end; i++) {
+    if (problems[i].severity === 'error') errors.push(problems[i]);
+  }
+  return errors;
 }
 
 type Report = (line: number, column: number, endColumn: number, message: string, severity?: Problem['severity']) => void;
 
 /** The shape of the file: which lines are separators, headers, variables and payload. */
-function splitLines(lines: readonly string[], report: Report): { drafts: BlockDraft[]; definitions: AtLine[] } {
+function splitLines(lines: TextLines, report: Report): { drafts: BlockDraft[]; definitions: AtLine[] } {
   const drafts: BlockDraft[] = [];
   const definitions: AtLine[] = [];
   // Before the first ###, the file holds variables; a header or payload line there starts an unnamed block.
@@ -123,20 +136,21 @@ function splitLines(lines: readonly string[], report: Report): { drafts: BlockDr
   let inPayload = false;
   const startBlock = (name: string, line: number): BlockDraft => {
     if (current) current.end = line - 1;
-    current = { name, start: line, end: lines.length - 1, headers: [], payloadLines: [] };
+    current = { name, start: line, end: lines.count - 1, headers: [], payloadLines: [] };
     drafts.push(current);
     inPayload = false;
     return current;
   };
 
-  lines.forEach((text, line) => {
+  for (let line = 0; line < lines.count; line++) {
+    const text = lines.at(line);
     if (SEPARATOR.test(text)) {
       startBlock(text.replace(/^\s*#+/, '').trim(), line);
-      return;
+      continue;
     }
-    if (COMMENT.test(text)) return;
+    if (COMMENT.test(text)) continue;
     if (!inPayload) {
-      if (BLANK.test(text)) return;
+      if (BLANK.test(text)) continue;
       const at = AT_NAME.exec(text);
       if (at) {
         const [whole, indent, name = ''] = at;
@@ -144,16 +158,16 @@ function splitLines(lines: readonly string[], report: Report): { drafts: BlockDr
         if (name === '') report(line, found.column, found.column + 1, `Write a header (${HEADER_LIST}) or a variable (@name = value) after @.`);
         else if (/^\s*=/.test(text.slice(whole.length))) definitions.push(found);
         else (current ?? startBlock('', line)).headers.push(found);
-        return;
+        continue;
       }
       inPayload = true;
     }
     (current ?? startBlock('', line)).payloadLines.push(line);
-  });
+  }
   return { drafts, definitions };
 }
 
-function defineVariables(lines: readonly string[], definitions: readonly AtLine[], report: Report): Map<string, FileVariable> {
+function defineVariables(lines: TextLines, definitions: readonly AtLine[], report: Report): Map<string, FileVariable> {
   const variables = new Map<string, FileVariable>();
   for (const { line, name, column, valueColumn: nameEnd } of definitions) {
     const earlier = variables.get(name);
@@ -165,7 +179,7 @@ function defineVariables(lines: readonly string[], definitions: readonly AtLine[
       report(line, column, nameEnd, `@${name} is a header, not a variable: write @${name} value, without "=".`);
       continue;
     }
-    const text = lines[line];
+    const text = lines.at(line);
     const valueStart = text.indexOf('=', nameEnd) + 1;
     // A value runs to the end of the line or to a " #" comment.
     const commentAt = text.slice(valueStart).search(/\s#/);
@@ -182,7 +196,7 @@ function defineVariables(lines: readonly string[], definitions: readonly AtLine[
 }
 
 function readBlock(
-  lines: readonly string[],
+  lines: TextLines,
   draft: BlockDraft,
   index: number,
   variables: ReadonlyMap<string, FileVariable>,
@@ -207,17 +221,17 @@ function readBlock(
       continue;
     }
     seen.set(name, line);
-    const value = readHeaderLine(lines[line], header, name, variables, report);
+    const value = readHeaderLine(lines.at(line), header, name, variables, report);
     if (value !== undefined) Object.assign(block, { [FIELDS[name]]: { value, line } });
   }
 
   // Payload lines continue to the end of the block; blank lines after the last one separate blocks.
   let last = draft.payloadLines.length;
-  while (last > 0 && BLANK.test(lines[draft.payloadLines[last - 1]])) last--;
+  while (last > 0 && BLANK.test(lines.at(draft.payloadLines[last - 1]))) last--;
   const payloadLines = draft.payloadLines.slice(0, last);
-  block.payload = payloadLines.map((line) => lines[line]).join('\n');
+  block.payload = lines.join(payloadLines);
   if (payloadLines.length === 0) {
-    report(draft.start, 0, lines[draft.start].length, `${escapeText(block.name)} has no payload: write the datagram's text below its headers.`);
+    report(draft.start, 0, lines.length(draft.start), `${escapeText(block.name)} has no payload: write the datagram's text below its headers.`);
   }
   checkPayload(lines, payloadLines, block, variables, report);
   checkHeadersTogether(lines, block, report);
@@ -249,9 +263,12 @@ function readHeaderLine(
   return undefined;
 }
 
-/** The payload's references, and whether its encoding can read it, with the position of the first mistake. */
+/**
+ * The payload's references, whether its encoding can read it (the first mistake's position), and whether what is
+ * written is already more than a datagram carries. All by scanning: nothing is encoded, whatever the payload's size.
+ */
 function checkPayload(
-  lines: readonly string[],
+  lines: TextLines,
   payloadLines: readonly number[],
   block: RequestBlock,
   variables: ReadonlyMap<string, FileVariable>,
@@ -259,37 +276,71 @@ function checkPayload(
 ): void {
   const encoding = block.encoding?.value ?? 'escaped';
   let hasBraces = false;
+  let readable = true;
+  // In escaped text the line ends between payload lines are bytes; hex and base64 skip them.
+  let size = encoding === 'escaped' ? Math.max(0, payloadLines.length - 1) : 0;
+  const measure = (text: string, line: number): number => {
+    const measured = measurePayload(text, encoding);
+    if (typeof measured === 'number') return measured;
+    readable = false;
+    report(line, measured.offset, measured.offset + 1, mistakeText(measured));
+    return 0;
+  };
   for (const line of payloadLines) {
-    const scanned = scanTemplate(lines[line], (name) => variables.has(name));
-    const lineHasBraces = scanned.hasReferences || scanned.problems.length > 0;
+    const text = lines.at(line);
+    // Every {{ is a reference or a reported mistake; most lines have none, and are not scanned for them.
+    const lineHasBraces = text.includes('{{');
     hasBraces ||= lineHasBraces;
-    for (const problem of scanned.problems) report(line, problem.start, problem.end, problem.message);
+    const scanned = lineHasBraces ? scanTemplate(text, (name) => variables.has(name)) : undefined;
+    for (const problem of scanned?.problems ?? []) report(line, problem.start, problem.end, problem.message);
     // An escape never spans a {{…}}, and hex digits never span a line; base64 can do both, and is checked below.
-    // A whole line is checked so that the column in the encoder's message is the column in the editor.
-    if (encoding === 'escaped') checkEncoding(withReferencesBlanked(scanned.parts), encoding, line, report);
-    if (encoding === 'hex' && !lineHasBraces) checkEncoding(lines[line], encoding, line, report);
-  }
-  if (encoding === 'base64' && !hasBraces && payloadLines.length > 0) {
-    try {
-      encodePayload(block.payload, encoding);
-    } catch (err) {
-      if (!isWorkbenchError(err)) throw err;
-      const [line, column] = positionInPayload(lines, payloadLines, err.offset ?? 0);
-      report(line, column, column + 1, err.text);
+    // A whole line is checked so that the column in the encoder's message is the column in the editor; what is
+    // written around the references counts towards the size.
+    if (encoding === 'escaped' && scanned) {
+      const blanked = withReferencesBlanked(scanned.parts);
+      const spaces = scanned.parts.reduce((sum, part) => sum - (part.kind === 'text' ? part.text.length : 0), blanked.length);
+      size += measure(blanked, line) - spaces;
+    } else if (encoding === 'escaped' || (encoding === 'hex' && !lineHasBraces)) {
+      size += measure(text, line);
     }
   }
+  if (encoding === 'base64' && !hasBraces && payloadLines.length > 0) {
+    const measured = measurePayload(block.payload, encoding);
+    if (typeof measured === 'number') size = measured;
+    else {
+      readable = false;
+      const [line, column] = positionInPayload(lines, payloadLines, measured.offset);
+      report(line, column, column + 1, mistakeText(measured));
+    }
+  }
+  if (readable) checkSize(lines, block, size, hasBraces, report);
+}
+
+/** A payload larger than a datagram is an error here, not only once it is sent. */
+function checkSize(lines: TextLines, block: RequestBlock, size: number, hasBraces: boolean, report: Report): void {
+  // Without @target the family is only known at send time: the larger IPv6 limit then, so nothing sendable is marked.
+  const family = block.target?.value.family ?? 6;
+  const max = MAX_DATAGRAM_BYTES[family];
+  if (size <= max) return;
+  const what = hasBraces ? 'Without its {{…}} filled in, the payload is already' : 'The payload is';
+  report(
+    block.payloadLine,
+    0,
+    lines.length(block.payloadLine),
+    `${what} ${size.toLocaleString('en-US')} bytes; UDP over IPv${family} carries at most ${max.toLocaleString('en-US')}. Split it into several blocks.`,
+  );
 }
 
 /** Line and column of an offset into the payload (its lines joined with \n). */
-function positionInPayload(lines: readonly string[], payloadLines: readonly number[], offset: number): [number, number] {
+function positionInPayload(lines: TextLines, payloadLines: readonly number[], offset: number): [number, number] {
   let start = 0;
   for (const line of payloadLines) {
-    const end = start + lines[line].length + 1;
+    const end = start + lines.length(line) + 1;
     if (offset < end) return [line, offset - start];
     start = end;
   }
   const last = payloadLines[payloadLines.length - 1];
-  return [last, lines[last].length];
+  return [last, lines.length(last)];
 }
 
 /** The line with each {{…}} (and each broken one) turned into spaces, so columns stay where they were. */
@@ -306,20 +357,10 @@ function isBuiltin(part: TemplatePart): part is Exclude<TemplatePart, { kind: 't
   return part.kind !== 'text' && part.kind !== 'variable';
 }
 
-function checkEncoding(text: string, encoding: PayloadEncoding, line: number, report: Report): void {
-  try {
-    encodePayload(text, encoding);
-  } catch (err) {
-    if (!isWorkbenchError(err)) throw err;
-    const column = err.offset ?? 0;
-    report(line, column, column + 1, err.text);
-  }
-}
-
 /** Headers that make no sense together, and the ones that another makes pointless. */
-function checkHeadersTogether(lines: readonly string[], block: RequestBlock, report: Report): void {
+function checkHeadersTogether(lines: TextLines, block: RequestBlock, report: Report): void {
   const mark = (header: Located<unknown> | undefined, message: string, severity: Problem['severity']): void => {
-    if (header) report(header.line, 0, lines[header.line].length, message, severity);
+    if (header) report(header.line, 0, lines.length(header.line), message, severity);
   };
   if (block.repeat) {
     mark(block.expect, '@expect checks a single reply; a burst (@repeat) reports loss and round-trip times instead. Remove one of them.', 'error');

@@ -211,6 +211,21 @@ describe('.udp request files', () => {
     assert.ok(lines.every((line) => !/[\u202e\u2066]/u.test(line)), lines.join('\n'));
   });
 
+  it('checks a reply against a nested quantifier without freezing the host, and marks what RE2 cannot run', async () => {
+    const server = await templateServer();
+    const document = await open('patterns.udp');
+    const marks = await waitFor('diagnostics for patterns.udp', () => {
+      const found = vscode.languages.getDiagnostics(document.uri);
+      return found.length >= 1 && found;
+    });
+    assert.deepEqual(marks.map((d) => `${d.range.start.line}:${d.range.start.character}`), ['6:16']);
+    assert.match(marks[0].message, /RE2 has no lookbehind/);
+    // A backtracking engine would try 2^30 ways to split the a's before failing at "!": minutes with the host frozen.
+    const result = await withSettings({ 'send.target': at(server) }, () => sendBlock(document.uri, 1));
+    assert.equal(result?.outcome, 'failed', result?.detail);
+    assert.match(result?.detail ?? '', /^expected a reply that matches \/\^\(Data received: \)\?\(a\+\)\+\$\/, got 46 B/);
+  });
+
   it('reports a block nothing answers as not sent, with the reason', async () => {
     const server = await templateServer();
     await vscode.commands.executeCommand('udpWorkbench.stopAllServers');

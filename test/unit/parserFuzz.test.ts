@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { formatEndpoint, parseEndpoint, parsePort, type EndpointOptions } from '../../src/core/endpoint';
 import { WorkbenchError } from '../../src/core/errors';
-import { encodePayload, hexDump, PAYLOAD_ENCODINGS, previewText } from '../../src/core/payload';
+import { encodePayload, hexDump, measurePayload, PAYLOAD_ENCODINGS, previewText } from '../../src/core/payload';
+import { compileReplyPattern } from '../../src/core/replyPattern';
 import { renderTemplate, validateTemplate } from '../../src/core/template';
 import { createRandom } from '../../src/core/random';
 
@@ -123,6 +124,36 @@ describe('parsers under random and hostile input', () => {
       });
     });
   }
+
+  for (const encoding of PAYLOAD_ENCODINGS) {
+    it(`measurePayload(${encoding}) agrees with encodePayload: the same size, or the same mistake at the same place`, () => {
+      fuzz(15, (input) => {
+        const encoded = returnsOrExplains(input, () => encodePayload(input, encoding));
+        const measured = measurePayload(input, encoding);
+        if (encoded instanceof WorkbenchError) {
+          assert.ok(typeof measured !== 'number', `${JSON.stringify(input.slice(0, 80))}: measured ${String(measured)} bytes`);
+          assert.deepEqual([measured.code, `${measured.message} ${measured.hint}`, measured.offset], [encoded.code, encoded.text, encoded.offset]);
+        } else {
+          assert.equal(measured, encoded.length, JSON.stringify(input.slice(0, 80)));
+        }
+      });
+    });
+  }
+
+  it('compileReplyPattern builds a pattern that tests any text, or explains in one short line', () => {
+    const pieces = ['(', ')', '(?:', '(?<=', '(?=', '(?<n>', '\\1', '\\k<n>', '\\u', '\\x', '\\p{L}', '\\', '[', ']', '^', '$', '|', '*', '+', '?', '{', '}', '{2}', '{1000}', ',', 'a', '.', '\\d', '\\b', '😀', '\ud800'];
+    const random = createRandom(50);
+    for (let run = 0; run < RUNS / 4; run++) {
+      const source = Array.from({ length: Math.floor(random() * 12) }, () => pick(random, pieces)).join('');
+      const flags = Array.from({ length: Math.floor(random() * 3) }, () => pick(random, ['i', 'm', 's', 'u', 'g', 'y', 'd', 'v', 'q'])).join('');
+      const compiled = compileReplyPattern(source, flags);
+      if ('message' in compiled) {
+        assert.ok(!/[\n\r]/.test(compiled.message) && compiled.message.length < 400, compiled.message);
+      } else {
+        assert.equal(typeof compiled.pattern.test(randomString(random)), 'boolean', `/${source}/${flags}`);
+      }
+    }
+  });
 
   it('validateTemplate and renderTemplate agree, and return bytes or a WorkbenchError', () => {
     const context = { payload: Buffer.from('hi'), peer: { address: '::1', port: 9, family: 'IPv6' as const }, seq: 1 };

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createRandom } from '../../src/core/random';
 import { blockAt, errorsIn, parseRequestFile, type Problem, type RequestFile } from '../../src/core/requestFile';
+import { TextLines } from '../../src/core/textLines';
 
 const file = (...lines: string[]): RequestFile => parseRequestFile(lines.join('\n'));
 
@@ -137,6 +138,11 @@ describe('parseRequestFile', () => {
       assert.equal(blockAt(parsed, 5)?.name, 'two');
       assert.deepEqual(errorsIn(parsed, parsed.blocks[0]), []);
       assert.equal(errorsIn(parsed, parsed.blocks[1]).length, 1);
+      const many = file('@v = {{x}}', ...Array.from({ length: 50 }, (_, i) => `### b${i}\n${i % 2 ? '@repeat 2\n' : ''}@rate 1/s\n${i % 3 === 0 ? '\\q \\q' : 'ok'}\n\n`));
+      for (const block of many.blocks) {
+        const inside = many.problems.filter((p) => p.severity === 'error' && block.range.start <= p.line && p.line <= block.range.end);
+        assert.deepEqual(errorsIn(many, block), inside, block.name);
+      }
     });
   });
 
@@ -263,6 +269,98 @@ describe('parseRequestFile', () => {
       ]);
       assert.match(parsed.problems[1].message, /@expect checks a single reply; a burst \(@repeat\) reports loss/);
       assert.match(parsed.problems[2].message, /@rate only applies to a burst: add @repeat N/);
+    });
+  });
+
+  describe('payloads larger than a datagram', () => {
+    /** Runs `parse`, noting the largest Buffer made meanwhile (every way Node makes one goes through these). */
+    function largestBufferDuring<T>(parse: () => T): { result: T; largest: number } {
+      const makers = ['alloc', 'allocUnsafe', 'allocUnsafeSlow', 'from', 'concat'] as const;
+      const originals = makers.map((name) => Buffer[name]);
+      let largest = 0;
+      makers.forEach((name, index) => {
+        const original = originals[index] as (...args: unknown[]) => Buffer;
+        (Buffer as unknown as Record<string, unknown>)[name] = (...args: unknown[]): Buffer => {
+          const made = original.apply(Buffer, args);
+          largest = Math.max(largest, made.length);
+          return made;
+        };
+      });
+      try {
+        return { result: parse(), largest };
+      } finally {
+        makers.forEach((name, index) => ((Buffer as unknown as Record<string, unknown>)[name] = originals[index]));
+      }
+    }
+
+    it('are an error on the payload line, found without encoding them, in every encoding', () => {
+      const cases = [
+        { header: '', payload: 'a\\x41'.repeat(40_000), size: '80,000' },
+        { header: '@encoding hex', payload: 'de ad '.repeat(40_000), size: '80,000' },
+        { header: '@encoding base64', payload: 'QUJD\n'.repeat(30_000), size: '90,000' },
+      ];
+      for (const { header, payload, size } of cases) {
+        const { result, largest } = largestBufferDuring(() => file('### big', '@target [::1]:9000', header, payload));
+        const problem = onlyProblem(result);
+        assert.equal(at(problem), `3:0-${payload.split('\n')[0].length}`, header);
+        assert.equal(problem.message, `The payload is ${size} bytes; UDP over IPv6 carries at most 65,527. Split it into several blocks.`);
+        assert.ok(largest < 1_000, `${header || 'escaped'}: a Buffer of ${largest} bytes was made`);
+      }
+    });
+
+    it('use the target\'s limit, the larger one without a target, and count only what is written around {{…}}', () => {
+      const ipv4 = onlyProblem(file('@target 127.0.0.1:9', 'x'.repeat(65_508)));
+      assert.match(ipv4.message, /^The payload is 65,508 bytes; UDP over IPv4 carries at most 65,507\./);
+      assert.deepEqual(file('x'.repeat(65_508)).problems, [], 'the default target may be IPv6');
+      assert.deepEqual(file('@target 127.0.0.1:9', 'x'.repeat(65_507)).problems, []);
+      assert.deepEqual(file('@target 127.0.0.1:9', `${'x'.repeat(65_000)}{{$uuid}}`).problems, []);
+      const around = onlyProblem(file('@target 127.0.0.1:9', `{{$seq}}${'x'.repeat(60_000)}`, 'y'.repeat(5_507)));
+      assert.equal(at(around), '1:0-60008');
+      assert.match(around.message, /^Without its \{\{…\}\} filled in, the payload is already 65,508 bytes; UDP over IPv4/);
+    });
+
+    it('parses without making a Buffer for any payload, so a file ten times larger makes none either', () => {
+      const blocks = (count: number): string =>
+        Array.from({ length: count }, (_, i) => `### b${i}\n${['', '@encoding hex\n', '@encoding base64\n'][i % 3]}${['ping \\x00 {{$seq}}\\n', 'de ad be ef', 'aGVsbG8='][i % 3]}`).join('\n');
+      for (const count of [100, 1_000]) {
+        const { result, largest } = largestBufferDuring(() => parseRequestFile(blocks(count)));
+        assert.equal(result.blocks.length, count);
+        assert.deepEqual(result.problems, []);
+        assert.equal(largest, 0, `${count} blocks`);
+      }
+    });
+  });
+
+  describe('work in proportion to the file', () => {
+    /** How many times the parser reads a line's text, however many lines the file has. */
+    function lineReads(text: string): { reads: number; lines: number } {
+      const original = Object.getOwnPropertyDescriptor(TextLines.prototype, 'at')!;
+      let reads = 0;
+      Object.defineProperty(TextLines.prototype, 'at', {
+        ...original,
+        value(this: TextLines, line: number): string {
+          reads++;
+          return (original.value as (line: number) => string).call(this, line);
+        },
+      });
+      try {
+        parseRequestFile(text);
+      } finally {
+        Object.defineProperty(TextLines.prototype, 'at', original);
+      }
+      return { reads, lines: text.split(/\r\n|\r|\n/).length };
+    }
+
+    const blocks = (count: number): string =>
+      Array.from({ length: count }, (_, i) =>
+        [`### block ${i}`, '@target 127.0.0.1:9', ['@encoding utf8', '@encoding hex', '@encoding base64'][i % 3], '@expect matches /^pong \\d+$/i', '# a comment', ['ping {{$seq}} \\x00', 'de ad be ef', 'aGVs'][i % 3], ['second \\q line', '01 02', 'bG8='][i % 3], ''].join(i % 2 ? '\r\n' : '\n'),
+      ).join('\n');
+
+    it('reads each line a fixed number of times: ten times the blocks, ten times the reads', () => {
+      const small = lineReads(blocks(100));
+      const large = lineReads(blocks(1_000));
+      assert.ok(small.reads <= 2 * small.lines, `${small.reads} reads of ${small.lines} lines`);
+      assert.equal(large.reads / large.lines, small.reads / small.lines);
     });
   });
 
