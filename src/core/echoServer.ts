@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parsePort, resolveHost } from './endpoint';
-import { WorkbenchError } from './errors';
+import { badSetting, WorkbenchError } from './errors';
 import type { DropReason, EventSink, Peer } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
@@ -20,6 +20,9 @@ export interface EchoServerOptions {
   rateLimit?: RateLimitSettings | false;
   /** Let replies to other machines be larger than their request. */
   allowAmplification?: boolean;
+  /** Socket buffer sizes to ask the system for, in bytes; 0 or absent keeps the system's default. */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
   emit?: EventSink;
   id?: string;
 }
@@ -52,14 +55,23 @@ export interface ServerCounters {
 
 const REPLY_MODES: readonly ReplyMode[] = ['mirror', 'template', 'none'];
 
+/** Socket buffer sizes in bytes as the system reports them (Linux reports twice what was asked, capped by its limit). */
+export interface BufferSizes {
+  readonly receive: number;
+  readonly send: number;
+}
+
 let serversStarted = 0;
+
+/** Half of the largest int: Linux doubles the size it is given. */
+const MAX_BUFFER_BYTES = 1_073_741_823;
 
 /** One datagram's reply on its way out, until each of its copies is sent, failed or cancelled. */
 class OutgoingReply {
   delivered = false;
   failed = false;
   constructor(
-    readonly requestSize: number,
+    readonly request: Buffer,
     readonly payload: Buffer,
     readonly peer: Peer,
     readonly seq: number,
@@ -88,6 +100,8 @@ export class EchoServer {
   readonly local: Peer;
   /** Bound to an address other machines can reach. */
   readonly exposed: boolean;
+  /** As granted when the server started. */
+  readonly buffers: BufferSizes;
   private readonly emit: EventSink | undefined;
   private mode: ReplyMode;
   private replyTemplate: string | undefined;
@@ -113,6 +127,12 @@ export class EchoServer {
       socket.close();
       throw bindError(error as NodeJS.ErrnoException, address, options.port);
     }
+    try {
+      applyBufferSizes(socket, options);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
     return new EchoServer(socket, options, { fillTemplate, impairment, limiter });
   }
 
@@ -124,6 +144,7 @@ export class EchoServer {
     const bound = socket.address();
     this.local = { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     this.exposed = !isLoopback(this.local.address);
+    this.buffers = { receive: socket.getRecvBufferSize(), send: socket.getSendBufferSize() };
     this.id = options.id ?? `udp-${++serversStarted}`;
     this.emit = options.emit;
     this.mode = options.replyMode ?? 'mirror';
@@ -211,10 +232,10 @@ export class EchoServer {
     this.emit?.({ kind: 'received', at, serverId: this.id, peer, payload: request, seq });
 
     if (this.limiter !== undefined && !this.limiter.allow(peer.address, at)) {
-      return this.drop(peer, request.length, seq, 'rate-limited', at);
+      return this.drop(peer, request, seq, 'rate-limited', at);
     }
     const impairment = this.impairment;
-    if (impairment.dropsInbound()) return this.drop(peer, request.length, seq, 'simulated-loss-inbound', at);
+    if (impairment.dropsInbound()) return this.drop(peer, request, seq, 'simulated-loss-inbound', at);
     if (this.mode === 'none') {
       count.listened++;
       return;
@@ -223,8 +244,8 @@ export class EchoServer {
     const payload = this.guardAmplification ? guardedReply(reply, request.length, peer.address) : reply;
     const truncated = payload !== reply;
     const plan = impairment.planReply();
-    if (plan.dropped) return this.drop(peer, request.length, seq, 'simulated-loss-outbound', at);
-    this.reply(new OutgoingReply(request.length, payload, peer, seq, at, truncated, plan.copies.length), plan);
+    if (plan.dropped) return this.drop(peer, request, seq, 'simulated-loss-outbound', at);
+    this.reply(new OutgoingReply(request, payload, peer, seq, at, truncated, plan.copies.length), plan);
   };
 
   private reply(outgoing: OutgoingReply, plan: ReplyPlan): void {
@@ -275,17 +296,17 @@ export class EchoServer {
     const count = this.count;
     count.pending--;
     if (outgoing.delivered) count.answered++;
-    else if (outgoing.failed) this.drop(outgoing.peer, outgoing.requestSize, outgoing.seq, 'send-failed', Date.now());
+    else if (outgoing.failed) this.drop(outgoing.peer, outgoing.request, outgoing.seq, 'send-failed', Date.now());
     else count.cancelled++;
     if (count.pending === 0) this.drained?.();
   }
 
-  private drop(peer: Peer, size: number, seq: number, reason: DropReason, at: number): void {
+  private drop(peer: Peer, request: Buffer, seq: number, reason: DropReason, at: number): void {
     const count = this.count;
     if (reason === 'rate-limited') count.rateLimited++;
     else count.dropped++;
     count.droppedBy[reason]++;
-    this.emit?.({ kind: 'dropped', at, serverId: this.id, peer, size, seq, reason });
+    this.emit?.({ kind: 'dropped', at, serverId: this.id, peer, size: request.length, payload: request, seq, reason });
   }
 
   private readonly onSocketError = (error: NodeJS.ErrnoException): void => {
@@ -315,6 +336,28 @@ function bind(socket: dgram.Socket, address: string, port: number): Promise<void
       resolve();
     });
   });
+}
+
+/** Applied after bind: Node sets a socket's buffers only once it is bound. */
+function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): void {
+  const sizes = [
+    ['receive', options.recvBufferSize, (bytes: number) => socket.setRecvBufferSize(bytes)],
+    ['send', options.sendBufferSize, (bytes: number) => socket.setSendBufferSize(bytes)],
+  ] as const;
+  for (const [which, bytes, apply] of sizes) {
+    if (bytes === undefined || bytes === 0) continue;
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_BUFFER_BYTES) {
+      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${MAX_BUFFER_BYTES.toLocaleString('en-US')}`, '0 keeps the system default.', 'open-settings');
+    }
+    try {
+      apply(bytes);
+    } catch (error) {
+      throw new WorkbenchError('BAD_SETTING', `The system refused a ${which} buffer of ${bytes.toLocaleString('en-US')} bytes.`, 'Ask for a smaller buffer; 0 keeps the system default.', {
+        fix: 'open-settings',
+        cause: error,
+      });
+    }
+  }
 }
 
 function bindError(error: NodeJS.ErrnoException, address: string, port: number): WorkbenchError {

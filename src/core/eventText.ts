@@ -55,8 +55,18 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
     case 'dropped':
       return {
         level: 'warn',
-        text: `[${event.serverId}] dropped #${event.seq} from ${at(event.peer)}, ${plural(event.size, 'byte')}: ${describeDropReason(event.reason)}`,
+        text: `[${event.serverId}] dropped #${event.seq} from ${at(event.peer)} (${describeDropReason(event.reason)}), ${plural(event.size, 'byte')}: ${previewText(event.payload, options.previewBytes)}`,
       };
+    case 'kernel-dropped':
+      return {
+        level: 'warn',
+        text:
+          `[${event.serverId}] the system dropped ${plural(event.dropped, 'datagram')} for ${event.serverId}: its receive buffer was full ` +
+          `(${plural(event.total, 'datagram')} since it started; the buffer is ${plural(event.receiveBufferBytes, 'byte')} as the system reports it). ` +
+          'Give the server a larger receive buffer (the Recv Buffer Size setting), or send more slowly.',
+      };
+    case 'kernel-drops-unavailable':
+      return { level: 'info', text: `[${event.serverId}] datagrams the system drops before a server reads them: not available on this system` };
     case 'sent':
       return info(`sent to ${at(event.target)} from ${at(event.local)}${tryText(event.attempt)}`, event.payload, options);
     case 'reply':

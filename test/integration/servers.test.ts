@@ -87,7 +87,7 @@ describe('Echo server commands', () => {
     assert.deepEqual(simulation, { ...server.simulation, dropInbound: 1, seed: 9 });
     assert.equal(await roundTrip('127.0.0.1', server.port, 'lost', 200), undefined);
     const lines = await waitFor('the drop in the log', () => logSince(api, mark).some((l) => l.includes('dropped #1')) && logSince(api, mark));
-    assert.ok(lines.some((l) => /dropped #1 from 127\.0\.0\.1:\d+, 4 bytes: simulated loss on the way in/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /dropped #1 from 127\.0\.0\.1:\d+ \(simulated loss on the way in\), 4 bytes: "lost"/.test(l)), lines.join('\n'));
     assert.equal(api.statusBar().totals.dropped, droppedBefore + 1);
     assert.match(api.statusBar().text, new RegExp(`✗${droppedBefore + 1}$`));
 
