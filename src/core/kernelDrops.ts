@@ -37,7 +37,7 @@ export const readProcNetUdp: SocketTableReader = async (family) => {
  * system gives no count, says so once (per workbench), instead of ever showing 0.
  */
 export class KernelDropSampler {
-  private readonly watched = new Map<string, { server: WatchedServer; reported: number }>();
+  private readonly watched = new Map<string, { server: WatchedServer; reported: number; unavailable: boolean }>();
   private readonly intervalMs: number;
   private readonly read: SocketTableReader;
   private timer: NodeJS.Timeout | undefined;
@@ -51,7 +51,7 @@ export class KernelDropSampler {
 
   /** Drops of the socket before this call count too: it is the server's own, new socket. */
   watch(server: WatchedServer): void {
-    this.watched.set(server.id, { server, reported: 0 });
+    this.watched.set(server.id, { server, reported: 0, unavailable: false });
     this.schedule();
   }
 
@@ -68,6 +68,12 @@ export class KernelDropSampler {
     while (this.sampling) await this.sampling;
     this.sampling = this.takeSample().finally(() => (this.sampling = undefined));
     await this.sampling;
+  }
+
+  /** What the system dropped for a watched server so far; undefined where the system does not say. */
+  droppedFor(id: string): number | undefined {
+    const entry = this.watched.get(id);
+    return entry && !entry.unavailable ? entry.reported : undefined;
   }
 
   dispose(): void {
@@ -100,6 +106,7 @@ export class KernelDropSampler {
       const table = tables.get(server.local.family);
       const total = table && dropsFor(table, server.local.address, server.local.port);
       if (total === undefined) {
+        entry.unavailable = true;
         this.sayUnavailable(server.id);
         continue;
       }

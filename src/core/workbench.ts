@@ -88,6 +88,11 @@ export class Workbench {
     return [...this.servers.values()];
   }
 
+  /** What the system dropped for a running server before it could read them; undefined where the system does not say. */
+  kernelDroppedBy(id: string): number | undefined {
+    return this.kernelDrops.droppedFor(id);
+  }
+
   server(id: string): EchoServer | undefined {
     return this.servers.get(id);
   }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, parseEndpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { WorkbenchError } from '../core/errors';
+import { plural } from '../core/eventText';
 import type { SimulationSettings } from '../core/impairment';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
 import type { Workbench } from '../core/workbench';
@@ -38,10 +39,17 @@ export interface ConfigureSimulationArgs extends Partial<SimulationSettings> {
 }
 
 const CONFIRMED_ADDRESSES_KEY = 'udpWorkbench.confirmedExposedAddresses';
+const LAST_REPLY_MODE_KEY = 'udpWorkbench.lastReplyMode';
 
 export function describeServer(server: EchoServer): ServerInfo {
   const { address, port, family } = server.local;
   return { id: server.id, address, port, family, exposed: server.exposed, replyMode: server.replyMode, simulation: server.simulation };
+}
+
+/** The buffer sizes the system granted, next to what the settings asked for. */
+function describeBuffers(server: EchoServer, asked: { recvBufferSize: number; sendBufferSize: number }): string {
+  const size = (granted: number, wanted: number): string => `${plural(granted, 'byte')}${wanted > 0 ? ` (asked for ${plural(wanted, 'byte')})` : ' (system default)'}`;
+  return `receive buffer ${size(server.buffers.receive, asked.recvBufferSize)}, send buffer ${size(server.buffers.send, asked.sendBufferSize)}, as the system reports them`;
 }
 
 /** Start, stop and reconfigure echo servers. Every command reports its errors itself and never throws. */
@@ -56,7 +64,9 @@ export class ServerCommands {
     const settings = readSettings().server;
     if (args.host === undefined && args.port === undefined) {
       const typed = await this.askForBindAddress(formatEndpoint({ host: settings.bindAddress, port: settings.port }));
-      return typed && this.bind({ ...args, ...typed });
+      if (!typed) return undefined;
+      const replyMode = args.replyMode ?? (await this.askForReplyMode(args.template ?? settings.template));
+      return replyMode && this.bind({ ...args, ...typed, replyMode });
     }
     return this.bind({ ...args, host: args.host ?? settings.bindAddress, port: args.port ?? settings.port });
   }
@@ -73,8 +83,11 @@ export class ServerCommands {
         simulation: { ...settings.simulation, ...args.simulation },
         rateLimit: settings.server.rateLimit,
         allowAmplification: settings.server.allowAmplification,
+        recvBufferSize: settings.server.recvBufferSize,
+        sendBufferSize: settings.server.sendBufferSize,
       });
       this.log.info(`[${server.id}] replies: ${server.replyMode}; simulation: ${describeSimulation(server.simulation)}`);
+      this.log.info(`[${server.id}] ${describeBuffers(server, settings.server)}`);
       return describeServer(server);
     } catch (error) {
       void presentError(error, this.log, {
@@ -157,6 +170,20 @@ export class ServerCommands {
       validateInput: validateWith((text) => parseEndpoint(text, { allowPortZero: true })),
     });
     return typed === undefined ? undefined : parseEndpoint(typed, { allowPortZero: true });
+  }
+
+  /** Mirror, the template, or listen only; the last choice is offered first. */
+  private async askForReplyMode(template: string): Promise<ReplyMode | undefined> {
+    const last = this.state.get<ReplyMode>(LAST_REPLY_MODE_KEY);
+    const modes: Array<vscode.QuickPickItem & { mode: ReplyMode }> = [
+      { label: 'Mirror', detail: 'Send each datagram back as it came.', mode: 'mirror' },
+      { label: 'Template', description: template, detail: 'Send the reply template back, filled in (the udpWorkbench.server.template setting).', mode: 'template' },
+      { label: 'Listen only', detail: 'Reply nothing: log what arrives from other programs.', mode: 'none' },
+    ];
+    const ordered = [...modes.filter((item) => item.mode === last).map((item) => ({ ...item, description: `last used${item.description ? ` · ${item.description}` : ''}` })), ...modes.filter((item) => item.mode !== last)];
+    const picked = await vscode.window.showQuickPick(ordered, { title: 'Start Echo Server: Reply Mode', placeHolder: 'How should the echo server answer each datagram?', ignoreFocusOut: true });
+    if (picked) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
+    return picked?.mode;
   }
 
   private async confirmExposed(host: string): Promise<boolean> {

@@ -163,7 +163,7 @@ describe('Under a flood', () => {
 
     // The status bar shows those totals.
     const status = api.statusBar();
-    const shownCounts = /↓(\d+) ↑(\d+) ✗(\d+)$/.exec(status.text);
+    const shownCounts = /↓(\d+) ↑(\d+) ✗(\d+)(?: · |$)/.exec(status.text);
     assert.ok(shownCounts, status.text);
     assert.deepEqual(shownCounts.slice(1).map(Number), [
       totals.server.received + totals.client.replies,
