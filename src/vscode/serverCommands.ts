@@ -65,7 +65,7 @@ export class ServerCommands {
     if (args.host === undefined && args.port === undefined) {
       const typed = await this.askForBindAddress(formatEndpoint({ host: settings.bindAddress, port: settings.port }));
       if (!typed) return undefined;
-      const replyMode = args.replyMode ?? (await this.askForReplyMode(args.template ?? settings.template));
+      const replyMode = args.replyMode ?? (await this.askForReplyMode(settings.replyMode, args.template ?? settings.template));
       return replyMode && this.bind({ ...args, ...typed, replyMode });
     }
     return this.bind({ ...args, host: args.host ?? settings.bindAddress, port: args.port ?? settings.port });
@@ -172,15 +172,20 @@ export class ServerCommands {
     return typed === undefined ? undefined : parseEndpoint(typed, { allowPortZero: true });
   }
 
-  /** Mirror, the template, or listen only; the last choice is offered first. */
-  private async askForReplyMode(template: string): Promise<ReplyMode | undefined> {
-    const last = this.state.get<ReplyMode>(LAST_REPLY_MODE_KEY);
+  /** Mirror, the template, or listen only; the last choice (before the first, the setting's) is offered first. */
+  private async askForReplyMode(setting: ReplyMode, template: string): Promise<ReplyMode | undefined> {
+    const remembered = this.state.get<ReplyMode>(LAST_REPLY_MODE_KEY);
+    const first = remembered ?? setting;
+    const why = remembered ? 'last used' : 'the reply mode setting';
     const modes: Array<vscode.QuickPickItem & { mode: ReplyMode }> = [
       { label: 'Mirror', detail: 'Send each datagram back as it came.', mode: 'mirror' },
       { label: 'Template', description: template, detail: 'Send the reply template back, filled in (the udpWorkbench.server.template setting).', mode: 'template' },
       { label: 'Listen only', detail: 'Reply nothing: log what arrives from other programs.', mode: 'none' },
     ];
-    const ordered = [...modes.filter((item) => item.mode === last).map((item) => ({ ...item, description: `last used${item.description ? ` · ${item.description}` : ''}` })), ...modes.filter((item) => item.mode !== last)];
+    const ordered = [
+      ...modes.filter((item) => item.mode === first).map((item) => ({ ...item, description: `${why}${item.description ? ` · ${item.description}` : ''}` })),
+      ...modes.filter((item) => item.mode !== first),
+    ];
     const picked = await vscode.window.showQuickPick(ordered, { title: 'Start Echo Server: Reply Mode', placeHolder: 'How should the echo server answer each datagram?', ignoreFocusOut: true });
     if (picked) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
     return picked?.mode;

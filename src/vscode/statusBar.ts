@@ -108,7 +108,7 @@ export class StatusBar implements vscode.Disposable {
     if (count > 0 && p50 !== undefined && p99 !== undefined && min !== undefined && max !== undefined) {
       lines.push(`Round trip over ${count}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`);
     }
-    lines.push('', `Send Selection (Ctrl+Alt+U) sends to \`${this.sendTarget()}\`; Send Selection To… picks another.`);
+    lines.push('', `Send Selection sends to \`${this.sendTarget()}\`; Send Selection To… picks another.`);
     if (exposed) lines.push('', '$(warning) A server is bound to an address other machines can reach.');
     lines.push('', 'Click for the UDP menu.');
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
