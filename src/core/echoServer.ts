@@ -4,6 +4,7 @@ import { badSetting, WorkbenchError } from './errors';
 import type { DropReason, EventSink, Peer } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
+import { formatCount } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';
 
 /** mirror: the same bytes back; template: the filled-in template; none: listen only. */
@@ -347,12 +348,12 @@ function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): voi
   for (const [which, bytes, apply] of sizes) {
     if (bytes === undefined || bytes === 0) continue;
     if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_BUFFER_BYTES) {
-      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${MAX_BUFFER_BYTES.toLocaleString('en-US')}`, '0 keeps the system default.', 'open-settings');
+      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${formatCount(MAX_BUFFER_BYTES)}`, '0 keeps the system default.', 'open-settings');
     }
     try {
       apply(bytes);
     } catch (error) {
-      throw new WorkbenchError('BAD_SETTING', `The system refused a ${which} buffer of ${bytes.toLocaleString('en-US')} bytes.`, 'Ask for a smaller buffer; 0 keeps the system default.', {
+      throw new WorkbenchError('BAD_SETTING', `The system refused a ${which} buffer of ${formatCount(bytes)} bytes.`, 'Ask for a smaller buffer; 0 keeps the system default.', {
         fix: 'open-settings',
         cause: error,
       });
@@ -397,8 +398,8 @@ function sendError(error: NodeJS.ErrnoException, peer: Peer, size: number): Work
     case 'EMSGSIZE':
       return new WorkbenchError(
         'DATAGRAM_TOO_LARGE',
-        `A reply of ${size} bytes to ${to} is too large for one datagram.`,
-        `Shorten the reply template: a datagram carries at most ${MAX_DATAGRAM_BYTES[peer.family === 'IPv6' ? 6 : 4]} bytes. The server keeps listening.`,
+        `A reply of ${formatCount(size)} bytes to ${to} is too large for one datagram.`,
+        `Shorten the reply template: a datagram carries at most ${formatCount(MAX_DATAGRAM_BYTES[peer.family === 'IPv6' ? 6 : 4])} bytes. The server keeps listening.`,
         { fix: 'open-settings', cause },
       );
     case 'ENETUNREACH':

@@ -1,7 +1,7 @@
 import { formatEndpoint } from './endpoint';
 import type { DropReason, Peer, WorkbenchEvent } from './events';
 import { hexDump, isPrintable, previewText } from './payload';
-import { formatMs } from './stats';
+import { formatCount, formatMs } from './stats';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -95,5 +95,5 @@ function tryText(attempt: number): string {
 }
 
 export function plural(count: number, noun: string): string {
-  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -1,5 +1,6 @@
 import { isWorkbenchError, quoteInput } from './errors';
 import { encodePayload, hexDump, previewText } from './payload';
+import { formatCount } from './stats';
 
 /**
  * What a `.udp` block expects back: `@expect contains "…"`, `equals "…"`, `matches /…/flags`, `hex "…"`,
@@ -103,7 +104,7 @@ function describeExpectation(expectation: Expectation): string {
     case 'matches':
       return `matches /${expectation.source}/${expectation.flags}`;
     case 'size':
-      return `is ${expectation.size} bytes`;
+      return `is ${formatCount(expectation.size)} bytes`;
     case 'none':
       return 'does not come';
   }
@@ -125,7 +126,7 @@ function matches(expectation: Exclude<Expectation, { kind: 'none' }>, reply: Buf
 }
 
 function describeBytes(bytes: Buffer): string {
-  return `${bytes.length} B: ${previewText(bytes, PREVIEW_BYTES)}`;
+  return `${formatCount(bytes.length)} B: ${previewText(bytes, PREVIEW_BYTES)}`;
 }
 
 function hexBytes(bytes: Buffer): string {

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { MAX_DATAGRAM_BYTES } from './endpoint';
 import { quoteCharAt, quoteInput, WorkbenchError } from './errors';
+import { formatCount } from './stats';
 
 /** How typed text becomes the bytes of a datagram. */
 export type PayloadEncoding = 'utf8' | 'escaped' | 'hex' | 'base64';
@@ -29,7 +30,7 @@ export function checkDatagramSize(size: number, family: 4 | 6): void {
   if (size <= max) return;
   throw new WorkbenchError(
     'DATAGRAM_TOO_LARGE',
-    `The datagram is ${countOf(size, 'byte')}; UDP over IPv${family} carries at most ${max.toLocaleString('en-US')}.`,
+    `The datagram is ${countOf(size, 'byte')}; UDP over IPv${family} carries at most ${formatCount(max)}.`,
     'Send less: split the data into several datagrams.',
   );
 }
@@ -263,5 +264,5 @@ function hexByte(byte: number): string {
 }
 
 function countOf(count: number, unit: string): string {
-  return `${count.toLocaleString('en-US')} ${unit}${count === 1 ? '' : 's'}`;
+  return `${formatCount(count)} ${unit}${count === 1 ? '' : 's'}`;
 }

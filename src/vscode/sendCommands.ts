@@ -3,7 +3,7 @@ import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parseEndpoint, type End
 import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
 import { plural } from '../core/eventText';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
-import { formatMs } from '../core/stats';
+import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';
@@ -119,7 +119,7 @@ export class SendCommands {
   /** A send that gave up says so where it cannot be missed, with what to do next. */
   private async offerAfterGivingUp(target: Endpoint, unanswered: readonly Datagram[], attempts: number): Promise<void> {
     const where = formatEndpoint(target);
-    const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : `${unanswered.length} datagrams`;
+    const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : plural(unanswered.length, 'datagram');
     const tries = attempts === 1 ? '1 try' : `${attempts} tries`;
     const ours = this.workbench.runningServers.some((server) => server.local.port === target.port);
     const retry = 'Retry';
@@ -168,10 +168,10 @@ export class SendCommands {
     const max = MAX_DATAGRAM_BYTES[target.family ?? (target.host.includes(':') ? 6 : 4)];
     const count = Math.ceil(payload.length / max);
     return {
-      title: `Send as ${count} Datagrams`,
+      title: `Send as ${formatCount(count)} Datagrams`,
       run: () => {
         const parts = Array.from({ length: count }, (_, i) => payload.subarray(i * max, (i + 1) * max));
-        return this.sendEach(target, parts.map((part, i) => ({ text: `part ${i + 1} of ${count}`, payload: part })));
+        return this.sendEach(target, parts.map((part, i) => ({ text: `part ${formatCount(i + 1)} of ${formatCount(count)}`, payload: part })));
       },
     };
   }

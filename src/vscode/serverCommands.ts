@@ -5,6 +5,7 @@ import { WorkbenchError } from '../core/errors';
 import { plural } from '../core/eventText';
 import type { SimulationSettings } from '../core/impairment';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
+import { formatCount } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
 import { validateWith } from './inputValidation';
@@ -153,7 +154,7 @@ export class ServerCommands {
       this.workbench.runningServers.map((server) => ({
         label: formatEndpoint(server.local),
         description: server.id,
-        detail: `${server.counters.received} received · ${server.replyMode} · ${describeSimulation(server.simulation)}`,
+        detail: `${formatCount(server.counters.received)} received · ${server.replyMode} · ${describeSimulation(server.simulation)}`,
         server,
       })),
       { placeHolder },

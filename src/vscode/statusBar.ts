@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
-import { formatMs } from '../core/stats';
+import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 
 /** Redraws at most this often, so a flood costs a few status bar updates a second. */
@@ -74,7 +74,7 @@ export class StatusBar implements vscode.Disposable {
     const exposed = servers.some((server) => server.exposed);
     const state =
       servers.length === 0 ? '$(circle-slash) UDP' : servers.length === 1 ? `$(radio-tower) ${formatEndpoint(servers[0].local)}` : `$(radio-tower) ${servers.length} servers`;
-    this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${received} ↑${sent} ✗${dropped}${describeLoss(totals)}`;
+    this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = this.describe(exposed);
   }
@@ -97,16 +97,16 @@ export class StatusBar implements vscode.Disposable {
       const c = server.counters;
       lines.push(
         `- \`${formatEndpoint(server.local)}\` (${server.id}, ${server.replyMode}${server.exposed ? ', **reachable from other machines**' : ''}): ` +
-          `${c.received} received, ${c.replies} replies sent, ${c.dropped} dropped by simulation, ${c.rateLimited} rate-limited, ` +
+          `${formatCount(c.received)} received, ${formatCount(c.replies)} replies sent, ${formatCount(c.dropped)} dropped by simulation, ${formatCount(c.rateLimited)} rate-limited, ` +
           describeKernelDrops(this.workbench.kernelDroppedBy(server.id)),
       );
     }
     const { client } = this.workbench.totals;
     const rtt = this.workbench.roundTrips;
-    lines.push('', `Sent ${client.sent}, replies ${client.replies}, timeouts ${client.timeouts} (${client.gaveUp} gave up after their last try), failures ${client.failures}`);
+    lines.push('', `Sent ${formatCount(client.sent)}, replies ${formatCount(client.replies)}, timeouts ${formatCount(client.timeouts)} (${formatCount(client.gaveUp)} gave up after their last try), failures ${formatCount(client.failures)}`);
     const { count, p50, p99, min, max } = rtt.summary();
     if (count > 0 && p50 !== undefined && p99 !== undefined && min !== undefined && max !== undefined) {
-      lines.push(`Round trip over ${count}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`);
+      lines.push(`Round trip over ${formatCount(count)}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`);
     }
     lines.push('', `Send Selection sends to \`${this.sendTarget()}\`; Send Selection To… picks another.`);
     if (exposed) lines.push('', '$(warning) A server is bound to an address other machines can reach.');
@@ -119,12 +119,12 @@ export class StatusBar implements vscode.Disposable {
 /** ` · 120 dropped by the system · ⏱2 timed out, 1 gave up`, each part only once it is not 0. */
 function describeLoss({ kernelDropped, timeouts, gaveUp }: StatusTotals): string {
   const parts = [
-    kernelDropped ? `${kernelDropped} dropped by the system` : '',
-    timeouts > 0 ? `⏱${timeouts} timed out${gaveUp > 0 ? `, ${gaveUp} gave up` : ''}` : '',
+    kernelDropped ? `${formatCount(kernelDropped)} dropped by the system` : '',
+    timeouts > 0 ? `⏱${formatCount(timeouts)} timed out${gaveUp > 0 ? `, ${formatCount(gaveUp)} gave up` : ''}` : '',
   ].filter(Boolean);
   return parts.map((part) => ` · ${part}`).join('');
 }
 
 function describeKernelDrops(count: number | undefined): string {
-  return count === undefined ? 'drops by the system not available on this system' : `${count} dropped by the system (receive buffer full)`;
+  return count === undefined ? 'drops by the system not available on this system' : `${formatCount(count)} dropped by the system (receive buffer full)`;
 }
