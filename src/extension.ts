@@ -7,7 +7,7 @@ import { registerRequestFiles } from './vscode/requestFiles';
 import { showQuickMenu } from './vscode/quickMenu';
 import { SendCommands } from './vscode/sendCommands';
 import { ServerCommands } from './vscode/serverCommands';
-import { readSettings } from './vscode/settings';
+import { onDidChangeSettings, readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
 import { trackRunningServers } from './vscode/serverContext';
 
@@ -17,9 +17,9 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const bench = (workbench = new Workbench());
   const settings = readSettings();
   const log = new OutputLog(bench, settings);
-  const statusBar = new StatusBar(bench);
   const servers = new ServerCommands(bench, log, context.globalState);
   const sends = new SendCommands(bench, log, context.globalState, servers);
+  const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
 
   context.subscriptions.push(
     log,
@@ -27,6 +27,9 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     trackRunningServers(bench),
     registerRequestFiles({ workbench: bench, log, servers }),
     applySettingsLive(bench, log),
+    onDidChangeSettings((_, changed) => {
+      if (changed('send.target')) void sends.forgetLastTarget();
+    }),
     vscode.commands.registerCommand('udpWorkbench.startServer', (args) => servers.start(args)),
     vscode.commands.registerCommand('udpWorkbench.stopServer', (idOrAddress) => servers.stop(typeof idOrAddress === 'string' ? idOrAddress : undefined)),
     vscode.commands.registerCommand('udpWorkbench.stopAllServers', () => servers.stopAll()),

@@ -4,7 +4,7 @@ import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { EventSink, Peer } from './events';
 import { checkDatagramSize } from './payload';
-import { RoundTripStats, type RoundTripSummary } from './stats';
+import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
 
 export interface SendOptions {
   target: Endpoint;
@@ -229,7 +229,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
 /** The error that making datagram `index` raised, saying which datagram it was and how many went out before it. */
 function burstStopped(err: unknown, index: number, count: number): unknown {
   if (!(err instanceof WorkbenchError)) return err;
-  const where = `Burst stopped at datagram ${index + 1} of ${count}, ${index} sent`;
+  const where = `Burst stopped at datagram ${formatCount(index + 1)} of ${formatCount(count)}, ${formatCount(index)} sent`;
   return new WorkbenchError(err.code, `${where}: ${err.message}`, err.hint, { ...err.options, cause: err });
 }
 
@@ -353,7 +353,7 @@ function cancelled(where: string): WorkbenchError {
 
 function checkRange(name: string, value: number, min: number, max: number, whole = false): void {
   if (value >= min && value <= max && (!whole || Number.isInteger(value))) return;
-  throw badSetting(name, value, `${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`, 'Correct it in the settings.', 'open-settings');
+  throw badSetting(name, value, `${whole ? 'a whole number' : 'a number'} from ${formatCount(min)} to ${formatCount(max)}`, 'Correct it in the settings.', 'open-settings');
 }
 
 function isLocalhostName(host: string): boolean {

@@ -4,6 +4,7 @@ import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { DropReason, EventSink, Peer, ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
+import { formatCount } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';
 
 /** mirror: the same bytes back; template: the filled-in template; none: listen only. */
@@ -29,6 +30,9 @@ export interface EchoServerOptions {
   allowAmplification?: boolean;
   /** Bounds the replies waiting for their simulated delay. */
   delayQueue?: DelayQueueLimits;
+  /** Socket buffer sizes to ask the system for, in bytes; 0 or absent keeps the system's default. */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
   emit?: EventSink;
   id?: string;
 }
@@ -74,7 +78,16 @@ export interface ServerCounters {
 
 const REPLY_MODES: readonly ReplyMode[] = ['mirror', 'template', 'none'];
 
+/** Socket buffer sizes in bytes as the system reports them (Linux reports twice what was asked, capped by its limit). */
+export interface BufferSizes {
+  readonly receive: number;
+  readonly send: number;
+}
+
 let serversStarted = 0;
+
+/** Half of the largest int: Linux doubles the size it is given. */
+const MAX_BUFFER_BYTES = 1_073_741_823;
 
 /** One datagram's reply on its way out, until each of its copies is sent, failed or cancelled. */
 class OutgoingReply {
@@ -84,7 +97,7 @@ class OutgoingReply {
     /** The socket the request came in on: the reply leaves from the address the peer sent to. */
     readonly socket: dgram.Socket,
     readonly plan: ReplyPlan,
-    readonly requestSize: number,
+    readonly request: Buffer,
     readonly payload: Buffer,
     readonly peer: Peer,
     readonly seq: number,
@@ -126,6 +139,10 @@ export class EchoServer {
   readonly local: Peer;
   /** Bound to an address other machines can reach. */
   readonly exposed: boolean;
+  /** Every bound socket's address: `local`, and for `::` the IPv4 socket beside it. */
+  readonly listeningOn: readonly Peer[];
+  /** As granted when the server started. */
+  readonly buffers: BufferSizes;
   private readonly emit: EventSink | undefined;
   private mode: ReplyMode;
   private replyTemplate: string | undefined;
@@ -152,6 +169,12 @@ export class EchoServer {
     // ::ffff:a.b.c.d only ever hears IPv4: bind the IPv4 address itself, so every IPv6 socket can be IPv6-only.
     const mapped = isIPv4Mapped(resolved.address);
     const sockets = await bindSockets(mapped ? unmapIPv4(resolved.address) : resolved.address, mapped ? 4 : resolved.family, options.port);
+    try {
+      for (const socket of sockets) applyBufferSizes(socket, options);
+    } catch (error) {
+      await Promise.all(sockets.map(closeSocket));
+      throw error;
+    }
     return new EchoServer(sockets, options, { fillTemplate, impairment, limiter, delayQueue });
   }
 
@@ -161,9 +184,13 @@ export class EchoServer {
     options: EchoServerOptions,
     checked: { fillTemplate: CompiledTemplate | undefined; impairment: Impairment; limiter: PeerRateLimiter | undefined; delayQueue: DelayQueueLimits },
   ) {
-    const bound = sockets[0].address();
-    this.local = { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.listeningOn = sockets.map((socket) => {
+      const bound = socket.address();
+      return { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' } as const;
+    });
+    this.local = this.listeningOn[0];
     this.exposed = !isLoopback(this.local.address);
+    this.buffers = { receive: sockets[0].getRecvBufferSize(), send: sockets[0].getSendBufferSize() };
     this.id = options.id ?? `udp-${++serversStarted}`;
     this.emit = options.emit;
     this.mode = options.replyMode ?? 'mirror';
@@ -270,7 +297,7 @@ export class EchoServer {
     const outcome = this.classify(socket, request, peer, seq, at);
     this.emit?.({ kind: 'received', at, serverId: this.id, peer, payload: request, seq });
     if (outcome instanceof OutgoingReply) this.reply(outcome);
-    else if (outcome !== 'listened') this.emitDrop(peer, request.length, seq, outcome, at);
+    else if (outcome !== 'listened') this.emitDrop(peer, request, seq, outcome, at);
   }
 
   /** Decides what becomes of a datagram and counts it; the events follow in onMessage. */
@@ -297,7 +324,7 @@ export class EchoServer {
     const delayed = plan.copies.some((copy) => copy.delayMs > 0);
     if (delayed && !this.holdDelayed(payload.length)) return this.countDrop('delay-queue-full');
     count.pending++;
-    return new OutgoingReply(socket, plan, request.length, payload, peer, seq, at, payload !== reply, plan.copies.length, delayed);
+    return new OutgoingReply(socket, plan, request, payload, peer, seq, at, payload !== reply, plan.copies.length, delayed);
   }
 
   /** Makes room for one more delayed reply, or says there is none. */
@@ -360,7 +387,7 @@ export class EchoServer {
       this.delayed.bytes -= outgoing.payload.length;
     }
     if (outgoing.delivered) count.answered++;
-    else if (outgoing.failed) this.emitDrop(outgoing.peer, outgoing.requestSize, outgoing.seq, this.countDrop('send-failed'), Date.now());
+    else if (outgoing.failed) this.emitDrop(outgoing.peer, outgoing.request, outgoing.seq, this.countDrop('send-failed'), Date.now());
     else count.cancelled++;
     if (count.pending === 0) this.drained?.();
   }
@@ -373,8 +400,8 @@ export class EchoServer {
     return reason;
   }
 
-  private emitDrop(peer: Peer, size: number, seq: number, reason: DropReason, at: number): void {
-    this.emit?.({ kind: 'dropped', at, serverId: this.id, peer, size, seq, reason });
+  private emitDrop(peer: Peer, request: Buffer, seq: number, reason: DropReason, at: number): void {
+    this.emit?.({ kind: 'dropped', at, serverId: this.id, peer, size: request.length, payload: request, seq, reason });
   }
 
   private readonly onSocketError = (error: NodeJS.ErrnoException): void => {
@@ -459,6 +486,28 @@ function bind(socket: dgram.Socket, address: string, port: number): Promise<void
   });
 }
 
+/** Applied after bind: Node sets a socket's buffers only once it is bound. */
+function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): void {
+  const sizes = [
+    ['receive', options.recvBufferSize, (bytes: number) => socket.setRecvBufferSize(bytes)],
+    ['send', options.sendBufferSize, (bytes: number) => socket.setSendBufferSize(bytes)],
+  ] as const;
+  for (const [which, bytes, apply] of sizes) {
+    if (bytes === undefined || bytes === 0) continue;
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_BUFFER_BYTES) {
+      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${formatCount(MAX_BUFFER_BYTES)}`, '0 keeps the system default.', 'open-settings');
+    }
+    try {
+      apply(bytes);
+    } catch (error) {
+      throw new WorkbenchError('BAD_SETTING', `The system refused a ${which} buffer of ${formatCount(bytes)} bytes.`, 'Ask for a smaller buffer; 0 keeps the system default.', {
+        fix: 'open-settings',
+        cause: error,
+      });
+    }
+  }
+}
+
 function bindError(error: NodeJS.ErrnoException, address: string, port: number): WorkbenchError {
   const cause = error;
   switch (error.code) {
@@ -499,8 +548,8 @@ function sendError(error: NodeJS.ErrnoException, peer: Peer, size: number): Work
     case 'EMSGSIZE':
       return new WorkbenchError(
         'DATAGRAM_TOO_LARGE',
-        `A reply of ${size} bytes to ${to} is too large for one datagram.`,
-        `Shorten the reply template: a datagram carries at most ${MAX_DATAGRAM_BYTES[peer.family === 'IPv6' ? 6 : 4]} bytes. The server keeps listening.`,
+        `A reply of ${formatCount(size)} bytes to ${to} is too large for one datagram.`,
+        `Shorten the reply template: a datagram carries at most ${formatCount(MAX_DATAGRAM_BYTES[peer.family === 'IPv6' ? 6 : 4])} bytes. The server keeps listening.`,
         { fix: 'open-settings', cause },
       );
     case 'ENETUNREACH':

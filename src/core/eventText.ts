@@ -2,7 +2,7 @@ import { formatEndpoint } from './endpoint';
 import type { DropReason, Peer, WorkbenchEvent } from './events';
 import { hexDump, isPrintable, previewText } from './payload';
 import { describeConfiguration } from './serverConfigText';
-import { formatMs } from './stats';
+import { formatCount, formatMs } from './stats';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -68,8 +68,18 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
     case 'dropped':
       return {
         level: 'warn',
-        text: `[${event.serverId}] dropped #${event.seq} from ${at(event.peer)}, ${plural(event.size, 'byte')}: ${describeDropReason(event.reason)}`,
+        text: `[${event.serverId}] dropped #${event.seq} from ${at(event.peer)} (${describeDropReason(event.reason)}), ${plural(event.size, 'byte')}: ${previewText(event.payload, options.previewBytes)}`,
       };
+    case 'kernel-dropped':
+      return {
+        level: 'warn',
+        text:
+          `[${event.serverId}] the system dropped ${plural(event.dropped, 'datagram')} for ${event.serverId}: its receive buffer was full ` +
+          `(${plural(event.total, 'datagram')} since it started; the buffer is ${plural(event.receiveBufferBytes, 'byte')} as the system reports it). ` +
+          'Give the server a larger receive buffer (the Recv Buffer Size setting), or send more slowly.',
+      };
+    case 'kernel-drops-unavailable':
+      return { level: 'info', text: `[${event.serverId}] datagrams the system drops before a server reads them: not available on this system` };
     case 'sent':
       return info(`sent to ${at(event.target)} from ${at(event.local)}${tryText(event.attempt)}`, event.payload, options);
     case 'reply':
@@ -98,5 +108,5 @@ function tryText(attempt: number): string {
 }
 
 export function plural(count: number, noun: string): string {
-  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -79,8 +79,24 @@ export interface DatagramDroppedEvent extends ServerBase {
   readonly kind: 'dropped';
   readonly peer: Peer;
   readonly size: number;
+  /** The datagram as it was received, so the log can name it. */
+  readonly payload: Buffer;
   readonly seq: number;
   readonly reason: DropReason;
+}
+/** The system dropped datagrams for this server before it could read them: its receive buffer was full. */
+export interface KernelDropsEvent extends ServerBase {
+  readonly kind: 'kernel-dropped';
+  /** New since the last report. */
+  readonly dropped: number;
+  /** Since the server started. */
+  readonly total: number;
+  /** The receive buffer as the system reports it, in bytes. */
+  readonly receiveBufferBytes: number;
+}
+/** The system gives no drop count for this server's socket; said once, instead of showing 0. */
+export interface KernelDropsUnavailableEvent extends ServerBase {
+  readonly kind: 'kernel-drops-unavailable';
 }
 
 interface ClientBase extends Base {
@@ -121,7 +137,9 @@ export type ServerEvent =
   | ServerConfiguredEvent
   | DatagramReceivedEvent
   | ReplySentEvent
-  | DatagramDroppedEvent;
+  | DatagramDroppedEvent
+  | KernelDropsEvent
+  | KernelDropsUnavailableEvent;
 export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | SendFailedEvent;
 export type WorkbenchEvent = ServerEvent | ClientEvent;
 

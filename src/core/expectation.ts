@@ -2,6 +2,7 @@ import { isWorkbenchError, quoteInput } from './errors';
 import { escapeText } from './escapeText';
 import { encodePayload, hexDump, previewText } from './payload';
 import { compileReplyPattern, replyPatternProblem } from './replyPattern';
+import { formatCount } from './stats';
 
 /**
  * What a `.udp` block expects back: `@expect contains "…"`, `equals "…"`, `matches /…/flags`, `hex "…"`,
@@ -105,7 +106,7 @@ function describeExpectation(expectation: Expectation): string {
     case 'matches':
       return `matches /${escapeText(expectation.source, 'source')}/${expectation.flags}`;
     case 'size':
-      return `is ${expectation.size} bytes`;
+      return `is ${formatCount(expectation.size)} bytes`;
     case 'none':
       return 'does not come';
   }
@@ -129,7 +130,7 @@ function matches(expectation: Exclude<Expectation, { kind: 'none' }>, reply: Buf
 }
 
 function describeBytes(bytes: Buffer): string {
-  return `${bytes.length} B: ${previewText(bytes, PREVIEW_BYTES)}`;
+  return `${formatCount(bytes.length)} B: ${previewText(bytes, PREVIEW_BYTES)}`;
 }
 
 function hexBytes(bytes: Buffer): string {

@@ -147,8 +147,14 @@ export class LogBatcher {
   }
 }
 
-/** Events that come one at a time, always shown: a server starting, stopping or reconfigured, and what a single send did. */
-type AlwaysShownEvent = Extract<WorkbenchEvent, { kind: 'server-started' | 'server-stopped' | 'server-configured' | 'sent' | 'reply' | 'timeout' }>;
+/**
+ * Events that come one at a time, always shown: a server starting, stopping or reconfigured, the system's drops
+ * (sampled a few times a second), and what a single send did.
+ */
+type AlwaysShownEvent = Extract<
+  WorkbenchEvent,
+  { kind: 'server-started' | 'server-stopped' | 'server-configured' | 'kernel-dropped' | 'kernel-drops-unavailable' | 'sent' | 'reply' | 'timeout' }
+>;
 /** What a flood is made of (datagrams, drops, errors, and any kind of event added later): shown up to the budget, then counted. */
 type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent>;
 
@@ -157,6 +163,8 @@ function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
     case 'server-started':
     case 'server-stopped':
     case 'server-configured':
+    case 'kernel-dropped':
+    case 'kernel-drops-unavailable':
     case 'sent':
     case 'reply':
     case 'timeout':

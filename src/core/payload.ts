@@ -3,6 +3,7 @@ import { MAX_DATAGRAM_BYTES } from './endpoint';
 import { WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
 import { countOf, DECODERS, type Scan } from './payloadDecoding';
+import { formatCount } from './stats';
 
 /** How typed text becomes the bytes of a datagram. */
 export type PayloadEncoding = 'utf8' | 'escaped' | 'hex' | 'base64';
@@ -39,7 +40,7 @@ export function checkDatagramSize(size: number, family: 4 | 6): void {
   if (size <= max) return;
   throw new WorkbenchError(
     'DATAGRAM_TOO_LARGE',
-    `The datagram is ${countOf(size, 'byte')}; UDP over IPv${family} carries at most ${max.toLocaleString('en-US')}.`,
+    `The datagram is ${countOf(size, 'byte')}; UDP over IPv${family} carries at most ${formatCount(max)}.`,
     'Send less: split the data into several datagrams.',
   );
 }

@@ -1,4 +1,5 @@
 import { quoteCharAt, quoteInput } from './errors';
+import { formatCount } from './stats';
 
 /**
  * Escaped text, hex and base64 read into bytes. One scan per encoding does three jobs: with no `out` it only counts
@@ -199,5 +200,5 @@ function isLowSurrogate(code: number): boolean {
 }
 
 export function countOf(count: number, unit: string): string {
-  return `${count.toLocaleString('en-US')} ${unit}${count === 1 ? '' : 's'}`;
+  return `${formatCount(count)} ${unit}${count === 1 ? '' : 's'}`;
 }

@@ -2,6 +2,7 @@ import { parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput } from './errors';
 import { parseExpectation, type Expectation } from './expectation';
 import type { PayloadEncoding } from './payload';
+import { formatCount } from './stats';
 
 /**
  * The values of a `.udp` block's header lines (`@target 127.0.0.1:12345`): one reader per header, each
@@ -122,6 +123,6 @@ function wholeNumber(header: string, meaning: string, min: number, max: number):
     const digits = text.slice(start, end);
     const value = /^\d{1,7}$/.test(digits) ? Number(digits) : NaN;
     if (value >= min && value <= max) return { value, end };
-    return { message: `Bad ${header} ${quoteInput(text.slice(start, end))}: write ${meaning}, a whole number from ${min} to ${max}.`, start, end };
+    return { message: `Bad ${header} ${quoteInput(text.slice(start, end))}: write ${meaning}, a whole number from ${formatCount(min)} to ${formatCount(max)}.`, start, end };
   });
 }

@@ -6,7 +6,7 @@ import { checkReply } from './expectation';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
 import { renderTemplate, scanTemplate } from './requestVariables';
-import { formatMs, RoundTripStats, type RoundTripSummary } from './stats';
+import { formatCount, formatMs, RoundTripStats, type RoundTripSummary } from './stats';
 import type { Workbench } from './workbench';
 
 /**
@@ -64,7 +64,7 @@ export async function sendRequestBlock(
   const problems = errorsIn(file, block);
   if (problems.length > 0) {
     const [first] = problems;
-    const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
+    const count = problems.length === 1 ? 'a problem' : `${formatCount(problems.length)} problems`;
     return {
       ...base,
       outcome: 'not-sent',
@@ -145,15 +145,15 @@ function judgeBurst(burst: BurstResult): Pick<BlockResult, 'outcome' | 'summary'
   const times = stats.count > 0 ? `p50 ${formatMs(stats.p50 ?? 0)} · p99 ${formatMs(stats.p99 ?? 0)}` : 'no round trips';
   const roundTrips = stats.count > 0 ? `round trip p50 ${formatMs(stats.p50 ?? 0)}, p99 ${formatMs(stats.p99 ?? 0)}, max ${formatMs(stats.max ?? 0)}` : 'no replies';
   const oddities = [
-    duplicates > 0 ? `${duplicates} duplicated` : '',
-    reordered > 0 ? `${reordered} reordered` : '',
+    duplicates > 0 ? `${formatCount(duplicates)} duplicated` : '',
+    reordered > 0 ? `${formatCount(reordered)} reordered` : '',
     // The burst tags each datagram; a server that changes the bytes (a template) loses the tag, and its replies cannot be matched.
-    unmatched > 0 ? `${unmatched} replies without the burst's tag (the server changed the bytes)` : '',
+    unmatched > 0 ? `${formatCount(unmatched)} replies without the burst's tag (the server changed the bytes)` : '',
   ].filter(Boolean);
   return {
     outcome,
-    summary: `${mark} ${sent} sent · ${loss} · ${times}`,
-    detail: `burst: ${sent} sent, ${received} answered, ${lost} lost (${loss})${oddities.map((text) => `, ${text}`).join('')}; ${roundTrips}; took ${formatMs(durationMs)}`,
+    summary: `${mark} ${formatCount(sent)} sent · ${loss} · ${times}`,
+    detail: `burst: ${formatCount(sent)} sent, ${formatCount(received)} answered, ${formatCount(lost)} lost (${loss})${oddities.map((text) => `, ${text}`).join('')}; ${roundTrips}; took ${formatMs(durationMs)}`,
   };
 }
 
@@ -193,13 +193,13 @@ export function summarizeRun(results: readonly BlockResult[]): RunSummary {
 /** "5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 0.42 ms, p99 1.10 ms, max 1.20 ms". */
 export function describeRun(summary: RunSummary): string {
   const { total, passed, failed, timedOut, notSent, measured, roundTrip } = summary;
-  const counts = [`${passed} passed`, `${failed} failed`, `${timedOut} timed out`];
-  if (notSent > 0) counts.push(`${notSent} not sent`);
-  if (measured > 0) counts.push(`${measured} ${measured === 1 ? 'burst' : 'bursts'} with loss`);
-  const blocks = `${total} ${total === 1 ? 'block' : 'blocks'}: ${counts.join(', ')}`;
+  const counts = [`${formatCount(passed)} passed`, `${formatCount(failed)} failed`, `${formatCount(timedOut)} timed out`];
+  if (notSent > 0) counts.push(`${formatCount(notSent)} not sent`);
+  if (measured > 0) counts.push(`${formatCount(measured)} ${measured === 1 ? 'burst' : 'bursts'} with loss`);
+  const blocks = `${formatCount(total)} ${total === 1 ? 'block' : 'blocks'}: ${counts.join(', ')}`;
   if (roundTrip.count === 0) return blocks;
   const { count, p50 = 0, p99 = 0, max = 0 } = roundTrip;
-  return `${blocks}; round trip over ${count} ${count === 1 ? 'reply' : 'replies'}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, max ${formatMs(max)}`;
+  return `${blocks}; round trip over ${formatCount(count)} ${count === 1 ? 'reply' : 'replies'}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, max ${formatMs(max)}`;
 }
 
 /**

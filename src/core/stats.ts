@@ -80,6 +80,11 @@ export class RoundTripStats {
   }
 }
 
+/** Every count in a message, written one way: `65,507`, `1,000,000`. */
+export function formatCount(count: number): string {
+  return count.toLocaleString('en-US');
+}
+
 /** About three significant digits: `0.42 ms`, `12.3 ms`, `250 ms`, `1.20 s`, `95.0 s`. */
 export function formatMs(ms: number): string {
   const inMs = roundToThreeDigits(ms);

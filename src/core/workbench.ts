@@ -1,12 +1,26 @@
 import { sendBurst, sendDatagram, type BurstOptions, type BurstResult, type SendOptions, type SendResult } from './client';
 import { EchoServer, type EchoServerOptions } from './echoServer';
 import { EventStream, type WorkbenchEvent } from './events';
+import { KernelDropSampler, type SocketTableReader } from './kernelDrops';
 import { RoundTripStats } from './stats';
 
 /** Everything counted since the workbench started, including servers stopped since. */
 export interface WorkbenchTotals {
-  readonly server: { received: number; replies: number; dropped: number };
-  readonly client: { sent: number; replies: number; timeouts: number; failures: number };
+  readonly server: {
+    received: number;
+    replies: number;
+    /** Simulated and protective drops. */
+    dropped: number;
+    /** Dropped by the system before a server could read them; undefined where the system does not say. */
+    kernelDropped: number | undefined;
+  };
+  /** `timeouts` counts every attempt that went unanswered, `gaveUp` the sends that ran out of retries. */
+  readonly client: { sent: number; replies: number; timeouts: number; gaveUp: number; failures: number };
+}
+
+export interface WorkbenchOptions {
+  /** How often the system's drop counts are sampled, and where from; for tests. */
+  readonly kernelDrops?: { readonly intervalMs?: number; readonly read?: SocketTableReader };
 }
 
 /**
@@ -17,9 +31,10 @@ export class Workbench {
   readonly events = new EventStream<WorkbenchEvent>();
   readonly roundTrips = new RoundTripStats();
   private readonly counts: WorkbenchTotals = {
-    server: { received: 0, replies: 0, dropped: 0 },
-    client: { sent: 0, replies: 0, timeouts: 0, failures: 0 },
+    server: { received: 0, replies: 0, dropped: 0, kernelDropped: 0 },
+    client: { sent: 0, replies: 0, timeouts: 0, gaveUp: 0, failures: 0 },
   };
+  private readonly kernelDrops: KernelDropSampler;
   private readonly servers = new Map<string, EchoServer>();
   private readonly pendingSends = new Set<AbortController>();
   private disposed = false;
@@ -49,6 +64,13 @@ export class Workbench {
         break;
       case 'timeout':
         client.timeouts++;
+        if (!event.willRetry) client.gaveUp++;
+        break;
+      case 'kernel-dropped':
+        if (server.kernelDropped !== undefined) server.kernelDropped += event.dropped;
+        break;
+      case 'kernel-drops-unavailable':
+        server.kernelDropped = undefined;
         break;
       case 'send-failed':
         client.failures++;
@@ -57,6 +79,10 @@ export class Workbench {
     this.events.emit(event);
   };
 
+  constructor(options: WorkbenchOptions = {}) {
+    this.kernelDrops = new KernelDropSampler({ ...options.kernelDrops, emit: this.emit });
+  }
+
   get totals(): WorkbenchTotals {
     return this.counts;
   }
@@ -64,6 +90,11 @@ export class Workbench {
   /** Running servers, oldest first. */
   get runningServers(): readonly EchoServer[] {
     return [...this.servers.values()];
+  }
+
+  /** What the system dropped for a running server before it could read them; undefined where the system does not say. */
+  kernelDroppedBy(id: string): number | undefined {
+    return this.kernelDrops.droppedFor(id);
   }
 
   server(id: string): EchoServer | undefined {
@@ -79,6 +110,7 @@ export class Workbench {
       this.assertOpen();
     }
     this.servers.set(server.id, server);
+    this.kernelDrops.watch(server);
     return server;
   }
 
@@ -87,6 +119,7 @@ export class Workbench {
     const server = this.servers.get(id);
     if (!server) return false;
     this.servers.delete(id);
+    await this.kernelDrops.unwatch(id);
     await server.stop();
     return true;
   }
@@ -112,6 +145,7 @@ export class Workbench {
     this.disposed = true;
     for (const controller of this.pendingSends) controller.abort();
     await this.stopAllServers();
+    this.kernelDrops.dispose();
     this.events.dispose();
   }
 

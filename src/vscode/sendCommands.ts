@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint';
-import { WorkbenchError } from '../core/errors';
+import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parseEndpoint, type Endpoint } from '../core/endpoint';
+import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
 import { plural } from '../core/eventText';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
-import { formatMs } from '../core/stats';
+import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
-import { presentError } from './errorMessages';
+import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
 import { openSettings, readSettings } from './settings';
@@ -13,7 +13,7 @@ import type { ServerCommands } from './serverCommands';
 
 /** Arguments for the send commands from keybindings, other extensions and tests. */
 export interface SendSelectionArgs {
-  /** `host:port`; the `udpWorkbench.send.target` setting when absent. */
+  /** `host:port`; when absent, the last target used, or else the `udpWorkbench.send.target` setting. */
   readonly target?: string;
   readonly encoding?: PayloadEncoding;
 }
@@ -41,9 +41,20 @@ interface SelectedText {
 
 const RECENT_TARGETS_KEY = 'udpWorkbench.recentTargets';
 const MAX_RECENT_TARGETS = 10;
+const ENCODING_ERRORS: ReadonlySet<string> = new Set(['BAD_HEX', 'BAD_BASE64', 'BAD_ESCAPE']);
+/** Forgotten when the target setting changes, so a new setting takes effect at once. */
+const LAST_TARGET_KEY = 'udpWorkbench.lastTarget';
+
+interface Datagram {
+  readonly text: string;
+  readonly payload: Buffer;
+}
 
 /** Send the editor's selections (or current lines) and report what came back. Never throws. */
 export class SendCommands {
+  /** The latest send's result in the status bar, replaced (or cleared) by the next send. */
+  private resultMessage: vscode.Disposable | undefined;
+
   constructor(
     private readonly workbench: Workbench,
     private readonly log: OutputLog,
@@ -59,7 +70,7 @@ export class SendCommands {
       return undefined;
     }
     const settings = readSettings().send;
-    const targetText = args.target ?? settings.target;
+    const targetText = args.target ?? this.lastTarget ?? settings.target;
     let target: Endpoint;
     try {
       target = parseEndpoint(targetText);
@@ -72,11 +83,7 @@ export class SendCommands {
     await this.rememberTarget(formatEndpoint(target));
     const datagrams: SentDatagram[] = [];
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: sending to ${formatEndpoint(target)}` }, async () => {
-      for (const { text, payload } of payloads) {
-        const sent = await this.sendOne(target, payload, text);
-        if (!sent) break;
-        datagrams.push(sent);
-      }
+      datagrams.push(...(await this.sendEach(target, payloads)));
     });
     return datagrams.length > 0 ? { target: formatEndpoint(target), datagrams } : undefined;
   }
@@ -86,18 +93,65 @@ export class SendCommands {
     return target === undefined ? undefined : this.sendSelection({ ...args, target });
   }
 
+  /** Where Send Selection sends without being told: the last target used, until the target setting changes. */
+  get lastTarget(): string | undefined {
+    return this.state.get<string>(LAST_TARGET_KEY);
+  }
+
+  forgetLastTarget(): Thenable<void> {
+    return this.state.update(LAST_TARGET_KEY, undefined);
+  }
+
+  /** Sends one after another until one cannot be sent; offers to retry the ones that got no reply. */
+  private async sendEach(target: Endpoint, payloads: readonly Datagram[]): Promise<SentDatagram[]> {
+    const datagrams: SentDatagram[] = [];
+    const unanswered: Datagram[] = [];
+    for (const datagram of payloads) {
+      const sent = await this.sendOne(target, datagram.payload, datagram.text);
+      if (!sent) break;
+      datagrams.push(sent);
+      if (sent.outcome === 'timeout') unanswered.push(datagram);
+    }
+    if (unanswered.length > 0) void this.offerAfterGivingUp(target, unanswered, datagrams.find((d) => d.outcome === 'timeout')?.attempts ?? 1);
+    return datagrams;
+  }
+
+  /** A send that gave up says so where it cannot be missed, with what to do next. */
+  private async offerAfterGivingUp(target: Endpoint, unanswered: readonly Datagram[], attempts: number): Promise<void> {
+    const where = formatEndpoint(target);
+    const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : plural(unanswered.length, 'datagram');
+    const tries = attempts === 1 ? '1 try' : `${attempts} tries`;
+    const ours = this.workbench.runningServers.some((server) => server.local.port === target.port);
+    const retry = 'Retry';
+    const startThere = 'Start Echo Server There';
+    const buttons = isLoopback(target.host) && !ours ? [retry, startThere] : [retry];
+    const choice = await vscode.window.showWarningMessage(
+      `No reply from ${where} to ${what} after ${tries}. Something is listening there but did not answer in time, or the reply was lost.`,
+      ...buttons,
+    );
+    if (choice === startThere && (await this.servers.start({ host: target.host, port: target.port })) === undefined) return;
+    if (choice === retry || choice === startThere) await this.sendEach(target, unanswered);
+  }
+
+  private showResult(text: string | undefined): void {
+    this.resultMessage?.dispose();
+    this.resultMessage = text === undefined ? undefined : vscode.window.setStatusBarMessage(text, 5000);
+  }
+
   private async sendOne(target: Endpoint, payload: Buffer, text: string): Promise<SentDatagram | undefined> {
     const settings = readSettings().send;
     try {
       const result = await this.workbench.send({ target, payload, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff });
       const where = formatEndpoint(result.target);
-      if (result.outcome === 'reply' && result.reply) {
-        vscode.window.setStatusBarMessage(`$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}`, 5000);
-      } else {
-        vscode.window.setStatusBarMessage(`$(warning) ${where}: no reply after ${result.attempts === 1 ? '1 try' : `${result.attempts} tries`}`, 5000);
-      }
+      // A timeout clears an earlier success; the notification that follows says what happened.
+      this.showResult(result.outcome === 'reply' && result.reply ? `$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}` : undefined);
       return { text, outcome: result.outcome, attempts: result.attempts, rttMs: result.rttMs, reply: result.reply?.toString('utf8'), replyBytes: result.reply?.length };
     } catch (error) {
+      this.showResult(undefined);
+      if (isWorkbenchError(error) && error.code === 'DATAGRAM_TOO_LARGE') {
+        void presentError(error, this.log, {}, [this.splitAction(target, payload)]);
+        return undefined;
+      }
       void presentError(error, this.log, {
         'start-server': () => this.servers.startThenResend(target, () => this.sendOne(target, payload, text)),
         'use-ipv4': () => this.sendOne({ host: '127.0.0.1', port: target.port, family: 4 }, payload, text),
@@ -105,6 +159,19 @@ export class SendCommands {
       });
       return undefined;
     }
+  }
+
+  /** Sends a datagram too large for UDP as consecutive datagrams of the largest size the target's family carries. */
+  private splitAction(target: Endpoint, payload: Buffer): ExtraAction {
+    const max = MAX_DATAGRAM_BYTES[target.family ?? (target.host.includes(':') ? 6 : 4)];
+    const count = Math.ceil(payload.length / max);
+    return {
+      title: `Send as ${formatCount(count)} Datagrams`,
+      run: () => {
+        const parts = Array.from({ length: count }, (_, i) => payload.subarray(i * max, (i + 1) * max));
+        return this.sendEach(target, parts.map((part, i) => ({ text: `part ${formatCount(i + 1)} of ${formatCount(count)}`, payload: part })));
+      },
+    };
   }
 
   /** Encodes every selection, or the current line where nothing is selected; on bad input, says where and sends nothing. */
@@ -130,8 +197,11 @@ export class SendCommands {
 
   private reportBadText(editor: vscode.TextEditor, selected: SelectedText, error: unknown, encoding: PayloadEncoding): void {
     const offset = error instanceof WorkbenchError ? error.offset : undefined;
-    const more = [
-      {
+    // Only text the encoding could not read may read under another one; an empty line stays empty.
+    const encodingMayHelp = isWorkbenchError(error) && ENCODING_ERRORS.has(error.code);
+    const more: ExtraAction[] = [];
+    if (encodingMayHelp) {
+      more.push({
         title: 'Change Encoding…',
         run: async () => {
           const picked = await vscode.window.showQuickPick(
@@ -140,8 +210,8 @@ export class SendCommands {
           );
           if (picked) await this.sendSelection({ encoding: picked.encoding });
         },
-      },
-    ];
+      });
+    }
     if (offset !== undefined) {
       more.unshift({
         title: 'Show Me',
@@ -174,6 +244,7 @@ export class SendCommands {
   }
 
   private async rememberTarget(target: string): Promise<void> {
+    await this.state.update(LAST_TARGET_KEY, target);
     const recent = this.state.get<string[]>(RECENT_TARGETS_KEY, []).filter((t) => t !== target);
     await this.state.update(RECENT_TARGETS_KEY, [target, ...recent].slice(0, MAX_RECENT_TARGETS));
   }

@@ -2,9 +2,11 @@ import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { quoteInput, WorkbenchError } from '../core/errors';
+import { plural } from '../core/eventText';
 import type { SimulationSettings } from '../core/impairment';
 import { describeReply } from '../core/serverConfigText';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
+import { formatCount } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
 import { validateWith } from './inputValidation';
@@ -39,10 +41,17 @@ export interface ConfigureSimulationArgs extends Partial<SimulationSettings> {
 }
 
 const CONFIRMED_ADDRESSES_KEY = 'udpWorkbench.confirmedExposedAddresses';
+const LAST_REPLY_MODE_KEY = 'udpWorkbench.lastReplyMode';
 
 export function describeServer(server: EchoServer): ServerInfo {
   const { address, port, family } = server.local;
   return { id: server.id, address, port, family, exposed: server.exposed, replyMode: server.replyMode, simulation: server.simulation };
+}
+
+/** The buffer sizes the system granted, next to what the settings asked for. */
+function describeBuffers(server: EchoServer, asked: { recvBufferSize: number; sendBufferSize: number }): string {
+  const size = (granted: number, wanted: number): string => `${plural(granted, 'byte')}${wanted > 0 ? ` (asked for ${plural(wanted, 'byte')})` : ' (system default)'}`;
+  return `receive buffer ${size(server.buffers.receive, asked.recvBufferSize)}, send buffer ${size(server.buffers.send, asked.sendBufferSize)}, as the system reports them`;
 }
 
 /** Start, stop and reconfigure echo servers. Every command reports its errors itself and never throws. */
@@ -60,7 +69,9 @@ export class ServerCommands {
     const settings = readSettings().server;
     if (args.host === undefined && args.port === undefined) {
       const typed = await this.askForBindAddress(formatEndpoint({ host: settings.bindAddress, port: settings.port }));
-      return typed && this.bind({ ...args, ...typed });
+      if (!typed) return undefined;
+      const replyMode = args.replyMode ?? (await this.askForReplyMode(settings.replyMode, args.template ?? settings.template));
+      return replyMode && this.bind({ ...args, ...typed, replyMode });
     }
     return this.bind({ ...args, host: args.host ?? settings.bindAddress, port: args.port ?? settings.port });
   }
@@ -76,11 +87,14 @@ export class ServerCommands {
       simulation: { ...settings.simulation, ...args.simulation },
       rateLimit: settings.server.rateLimit,
       allowAmplification: settings.server.allowAmplification,
+      recvBufferSize: settings.server.recvBufferSize,
+      sendBufferSize: settings.server.sendBufferSize,
     });
     this.binding.add(binding);
     try {
       const server = await binding;
       this.log.info(`[${server.id}] replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}`);
+      this.log.info(`[${server.id}] ${describeBuffers(server, settings.server)}`);
       return describeServer(server);
     } catch (error) {
       void presentError(error, this.log, {
@@ -176,7 +190,7 @@ export class ServerCommands {
       this.workbench.runningServers.map((server) => ({
         label: formatEndpoint(server.local),
         description: server.id,
-        detail: `${server.counters.received} received · ${server.replyMode} · ${describeSimulation(server.simulation)}`,
+        detail: `${formatCount(server.counters.received)} received · ${server.replyMode} · ${describeSimulation(server.simulation)}`,
         server,
       })),
       { placeHolder },
@@ -193,6 +207,25 @@ export class ServerCommands {
       validateInput: validateWith((text) => parseEndpoint(text, { allowPortZero: true })),
     });
     return typed === undefined ? undefined : parseEndpoint(typed, { allowPortZero: true });
+  }
+
+  /** Mirror, the template, or listen only; the last choice (before the first, the setting's) is offered first. */
+  private async askForReplyMode(setting: ReplyMode, template: string): Promise<ReplyMode | undefined> {
+    const remembered = this.state.get<ReplyMode>(LAST_REPLY_MODE_KEY);
+    const first = remembered ?? setting;
+    const why = remembered ? 'last used' : 'the reply mode setting';
+    const modes: Array<vscode.QuickPickItem & { mode: ReplyMode }> = [
+      { label: 'Mirror', detail: 'Send each datagram back as it came.', mode: 'mirror' },
+      { label: 'Template', description: template, detail: 'Send the reply template back, filled in (the udpWorkbench.server.template setting).', mode: 'template' },
+      { label: 'Listen only', detail: 'Reply nothing: log what arrives from other programs.', mode: 'none' },
+    ];
+    const ordered = [
+      ...modes.filter((item) => item.mode === first).map((item) => ({ ...item, description: `${why}${item.description ? ` · ${item.description}` : ''}` })),
+      ...modes.filter((item) => item.mode !== first),
+    ];
+    const picked = await vscode.window.showQuickPick(ordered, { title: 'Start Echo Server: Reply Mode', placeHolder: 'How should the echo server answer each datagram?', ignoreFocusOut: true });
+    if (picked) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
+    return picked?.mode;
   }
 
   private async confirmExposed(host: string): Promise<boolean> {

@@ -18,6 +18,9 @@ export interface WorkbenchSettings {
     /** False when the per-peer limit is off. */
     readonly rateLimit: RateLimitSettings | false;
     readonly allowAmplification: boolean;
+    /** Bytes; 0 keeps the system's default. */
+    readonly recvBufferSize: number;
+    readonly sendBufferSize: number;
   };
   readonly simulation: SimulationSettings;
   readonly send: {
@@ -51,6 +54,8 @@ export function readSettings(): WorkbenchSettings {
       autoStart: get('server.autoStart'),
       rateLimit: rateLimit(get('server.rateLimitPerSecond'), get('server.rateLimitBurst')),
       allowAmplification: get('server.allowAmplification'),
+      recvBufferSize: get('server.recvBufferSize'),
+      sendBufferSize: get('server.sendBufferSize'),
     },
     simulation: {
       seed: get('simulation.seed'),

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
 import { describeProtection, describeReply } from '../core/serverConfigText';
 import { describeSimulation } from '../core/simulationSpec';
-import { formatMs } from '../core/stats';
+import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 
 /** Redraws at most this often, so a flood costs a few status bar updates a second. */
@@ -12,19 +12,30 @@ export interface StatusTotals {
   readonly servers: number;
   readonly received: number;
   readonly sent: number;
+  /** Simulated and protective drops by the servers. */
   readonly dropped: number;
+  /** Dropped by the system before a server read them; undefined where the system does not say. */
+  readonly kernelDropped: number | undefined;
+  /** Sends' attempts that got no reply in time, and sends that gave up after their last retry. */
+  readonly timeouts: number;
+  readonly gaveUp: number;
 }
 
 /**
  * Server state and live counts: ↓ received, ↑ sent, ✗ dropped — summed over the servers and the
- * sending side. A click opens the quick menu.
+ * sending side — then, once there are any, what the system dropped and the sends that timed out.
+ * A click opens the quick menu.
  */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('udpWorkbench.status', vscode.StatusBarAlignment.Left, 50);
   private readonly subscription: vscode.Disposable;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly workbench: Workbench) {
+  /** `sendTarget` says where Send Selection goes without being told. */
+  constructor(
+    private readonly workbench: Workbench,
+    private readonly sendTarget: () => string,
+  ) {
     this.item.name = 'UDP Workbench';
     this.item.command = 'udpWorkbench.showMenu';
     // A server's new settings are shown at once; datagrams are counted a few times a second.
@@ -50,6 +61,9 @@ export class StatusBar implements vscode.Disposable {
       received: server.received + client.replies,
       sent: server.replies + client.sent,
       dropped: server.dropped,
+      kernelDropped: server.kernelDropped,
+      timeouts: client.timeouts,
+      gaveUp: client.gaveUp,
     };
   }
 
@@ -58,11 +72,12 @@ export class StatusBar implements vscode.Disposable {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const servers = this.workbench.runningServers;
-    const { received, sent, dropped } = this.totals();
+    const totals = this.totals();
+    const { received, sent, dropped } = totals;
     const exposed = servers.some((server) => server.exposed);
     const state =
       servers.length === 0 ? '$(circle-slash) UDP' : servers.length === 1 ? `$(radio-tower) ${formatEndpoint(servers[0].local)}` : `$(radio-tower) ${servers.length} servers`;
-    this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${received} ↑${sent} ✗${dropped}`;
+    this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = this.describe(exposed);
   }
@@ -85,17 +100,19 @@ export class StatusBar implements vscode.Disposable {
       const c = server.counters;
       lines.push(
         `- \`${formatEndpoint(server.local)}\` (${server.id}, ${server.replyMode}${server.exposed ? ', **reachable from other machines**' : ''}): ` +
-          `${c.received} received, ${c.replies} replies sent, ${c.dropped} dropped, ${c.rateLimited} rate-limited`,
+          `${formatCount(c.received)} received, ${formatCount(c.replies)} replies sent, ${formatCount(c.dropped)} dropped, ${formatCount(c.rateLimited)} rate-limited, ` +
+          describeKernelDrops(this.workbench.kernelDroppedBy(server.id)),
         `  ${codeSpan(`replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}; ${describeProtection(server.protection)}`)}`,
       );
     }
     const { client } = this.workbench.totals;
     const rtt = this.workbench.roundTrips;
-    lines.push('', `Sent ${client.sent}, replies ${client.replies}, timeouts ${client.timeouts}, failures ${client.failures}`);
+    lines.push('', `Sent ${formatCount(client.sent)}, replies ${formatCount(client.replies)}, timeouts ${formatCount(client.timeouts)} (${formatCount(client.gaveUp)} gave up after their last try), failures ${formatCount(client.failures)}`);
     const { count, p50, p99, min, max } = rtt.summary();
     if (count > 0 && p50 !== undefined && p99 !== undefined && min !== undefined && max !== undefined) {
-      lines.push(`Round trip over ${count}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`);
+      lines.push(`Round trip over ${formatCount(count)}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`);
     }
+    lines.push('', `Send Selection sends to \`${this.sendTarget()}\`; Send Selection To… picks another.`);
     if (exposed) lines.push('', '$(warning) A server is bound to an address other machines can reach.');
     lines.push('', 'Click for the UDP menu.');
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
@@ -107,4 +124,17 @@ export class StatusBar implements vscode.Disposable {
 function codeSpan(text: string): string {
   const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length)) + 1);
   return `${fence} ${text} ${fence}`;
+}
+
+/** ` · 120 dropped by the system · ⏱2 timed out, 1 gave up`, each part only once it is not 0. */
+function describeLoss({ kernelDropped, timeouts, gaveUp }: StatusTotals): string {
+  const parts = [
+    kernelDropped ? `${formatCount(kernelDropped)} dropped by the system` : '',
+    timeouts > 0 ? `⏱${formatCount(timeouts)} timed out${gaveUp > 0 ? `, ${formatCount(gaveUp)} gave up` : ''}` : '',
+  ].filter(Boolean);
+  return parts.map((part) => ` · ${part}`).join('');
+}
+
+function describeKernelDrops(count: number | undefined): string {
+  return count === undefined ? 'drops by the system not available on this system' : `${formatCount(count)} dropped by the system (receive buffer full)`;
 }

@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, openFile, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, openFile, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 
-export const options = { settings: { 'udpWorkbench.server.replyMode': 'template' } };
 
 const LENS = '.part.editor .monaco-editor .codelens-decoration a';
 
@@ -45,6 +44,7 @@ export async function run({ page, workspace, log, screenshot }) {
   fs.writeFileSync(path.join(workspace, 'heartbeat.udp'), requestFile(port));
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, `127.0.0.1:${port}`, { title: 'Start Echo Server' });
+  await answerReplyMode(page, 'Template');
   await readStatusBar(page, `127.0.0.1:${port}`);
   await openFile(page, 'heartbeat.udp');
   // As a person would: CodeLenses are only drawn once the editor has really had focus.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, clickNotificationButton, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, clickNotificationButton, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 
 export async function run({ page, log, workspace }) {
@@ -16,6 +16,7 @@ export async function run({ page, log, workspace }) {
   try {
     await runCommand(page, 'UDP: Start Echo Server');
     await answerInput(page, `127.0.0.1:${busyPort}`, { title: 'Start Echo Server' });
+    await answerReplyMode(page);
     const message = await clickNotificationButton(page, 'already in use', 'Use Any Free Port');
     log('error:', message);
     assert.match(message, new RegExp(`${busyPort}.*already in use`));

@@ -2,7 +2,7 @@
 // remembered, and while the server runs the status bar warns and the log says it is reachable from
 // other machines. Nothing is sent anywhere.
 import assert from 'node:assert/strict';
-import { answerInput, readOutputPanel, readStatusBar, readStatusBarTooltip, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, readOutputPanel, readStatusBar, readStatusBarTooltip, runCommand, waitFor } from './workbench.mjs';
 
 const DIALOG = '.monaco-dialog-box';
 const EXPOSED_ITEM = /0\.0\.0\.0:\d+\s+↓\d+ ↑\d+ ✗\d+/;
@@ -10,6 +10,7 @@ const EXPOSED_ITEM = /0\.0\.0\.0:\d+\s+↓\d+ ↑\d+ ✗\d+/;
 async function startFromPalette(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
+  await answerReplyMode(page);
 }
 
 async function readDialog(page) {

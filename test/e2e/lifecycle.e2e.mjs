@@ -1,12 +1,13 @@
 // Stop, start again, and reload the window (which deactivates the extension and ends its extension
 // host): after each, this process binds the server's port on 127.0.0.1, and it must succeed at once.
 import assert from 'node:assert/strict';
-import { answerInput, readStatusBar, runCommand, waitFor, waitForWorkbench } from './workbench.mjs';
+import { answerInput, answerReplyMode, readStatusBar, runCommand, waitFor, waitForWorkbench } from './workbench.mjs';
 import { canBind, echo, freeUdpPort } from './udp.mjs';
 
 async function startFromPalette(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
+  await answerReplyMode(page);
   return readStatusBar(page, server);
 }
 

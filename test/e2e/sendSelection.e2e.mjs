@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 
 // With seed 18 and 50 % inbound loss the first datagram is dropped and the next ones pass,
 // so one send shows a drop, a timeout, a retry and a reply.
 export const options = {
   settings: {
-    'udpWorkbench.server.replyMode': 'template',
     'udpWorkbench.simulation.dropInboundPercent': 50,
     'udpWorkbench.simulation.seed': 18,
     'udpWorkbench.send.timeoutMs': 400,
@@ -25,6 +24,8 @@ export async function run({ page, log, screenshot, workspace }) {
 
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
+  // The tutorial's reply, chosen in the palette: no trip to Settings.
+  await answerReplyMode(page, 'Template');
   const idle = await readStatusBar(page, server);
   assert.match(idle, new RegExp(`${server.replace(/\./g, '\\.')}\\s+↓0 ↑0 ✗0`), `status bar after start: ${idle}`);
   log('status bar after start:', idle);
@@ -39,7 +40,7 @@ export async function run({ page, log, screenshot, workspace }) {
   const shown = await readOutputPanel(page, 'UDP Workbench', { waitForText: /Data received: hello from the\s+editor/ });
   log('output panel:\n' + shown);
   const text = shown.replace(/\s+/g, ' ');
-  assert.match(text, /dropped #1 from 127\.0\.0\.1:\d+, 21 bytes: simulated loss on the way in/);
+  assert.match(text, /dropped #1 from 127\.0\.0\.1:\d+ \(simulated loss on the way in\), 21 bytes: "hello from the editor"/);
   assert.match(text, new RegExp(`no reply from ${server.replace(/\./g, '\\.')} within 400 ms, sending again`));
   assert.match(text, new RegExp(`reply from ${server.replace(/\./g, '\\.')} in [\\d.]+ (ms|µs) \\(try 2\\), 36 bytes: "Data received: hello from the editor"`));
 

@@ -1,13 +1,14 @@
 // The simulation as a person sets it: the status bar item's menu, a preset, then a custom line that
 // is checked as it is typed; the log says what each server now simulates.
 import assert from 'node:assert/strict';
-import { answerInput, inputMessage, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, inputMessage, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 
 export async function run({ page, log }) {
   const server = `127.0.0.1:${await freeUdpPort()}`;
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
+  await answerReplyMode(page);
   await readStatusBar(page, server);
 
   // A click on the status bar item opens the menu, which offers the simulation while a server runs.

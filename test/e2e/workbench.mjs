@@ -110,6 +110,11 @@ export async function answerInput(page, text, { pick, title } = {}) {
   }
 }
 
+/** Answers Start Echo Server's second question, how to reply: 'Mirror', 'Template' or 'Listen only'. */
+export async function answerReplyMode(page, label = 'Mirror') {
+  await answerInput(page, label, { pick: label, title: 'Reply Mode' });
+}
+
 /** The validation message under an open input box, or '' when there is none. */
 export async function inputMessage(page) {
   const message = page.locator(`${QUICK_INPUT} .quick-input-message`);
@@ -200,6 +205,14 @@ export async function readEditor(page) {
 /** The messages of the notifications on screen (toasts). */
 export async function readNotifications(page) {
   return (await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map(clean);
+}
+
+/** The button labels of the notification whose message contains `messagePart` (waits for it); and its message. */
+export async function notificationButtons(page, messagePart) {
+  const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: messagePart }).first();
+  await waitFor(`a notification saying "${messagePart}"`, async () => (await toast.count()) > 0 && toast.isVisible());
+  const message = clean(await toast.locator('.notification-list-item-message').innerText());
+  return { message, buttons: (await toast.locator('.monaco-button').allInnerTexts()).map(clean).filter(Boolean) };
 }
 
 /** Clicks the button `label` of the notification whose message contains `messagePart`; returns the message. */

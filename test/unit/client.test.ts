@@ -248,6 +248,8 @@ describe('sendDatagram', () => {
       const error = await rejection(sendDatagram(options(9, bad)));
       assert.equal(error.code, 'BAD_SETTING', JSON.stringify(bad));
     }
+    // Numbers in messages carry thousands separators, like every other count the user reads.
+    assert.match((await rejection(sendDatagram(options(9, { timeoutMs: 0 })))).message, /from 1 to 600,000\.$/);
   });
 
   it('leaves no socket or timer behind on any path, bursts included', async () => {

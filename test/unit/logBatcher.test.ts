@@ -73,7 +73,7 @@ describe('LogBatcher', () => {
     const other: Peer = { address: '::1', port: 40000, family: 'IPv6' };
     for (let seq = 1; seq <= 5000; seq++) batcher.add(received(seq));
     for (let seq = 1; seq <= 7; seq++) batcher.add(received(seq, other));
-    batcher.add({ kind: 'dropped', at: 0, serverId: 'udp-1', peer: PEER, size: 5, seq: 5001, reason: 'simulated-loss-inbound' });
+    batcher.add({ kind: 'dropped', at: 0, serverId: 'udp-1', peer: PEER, size: 5, payload: Buffer.from('hello'), seq: 5001, reason: 'simulated-loss-inbound' });
     batcher.flush();
     const texts = writer.lines.map((l) => l.text);
     assert.equal(texts.filter((t) => t.startsWith('[udp-1] received')).length, 10);

@@ -170,7 +170,7 @@ describe('parseRequestFile', () => {
       assert.match(rate.message, /Bad @rate "200\/min": write datagrams per second like 200\/s/);
       assert.match(onlyProblem(file('@encoding latin1', 'x')).message, /Unknown @encoding "latin1": write utf8 .*, hex or base64/);
       assert.match(onlyProblem(file('@retries 21', 'x')).message, /Bad @retries "21": .*from 0 to 20/);
-      assert.match(onlyProblem(file('@repeat 0', 'x')).message, /Bad @repeat "0": .*from 1 to 1000000/);
+      assert.match(onlyProblem(file('@repeat 0', 'x')).message, /Bad @repeat "0": .*from 1 to 1,000,000/);
       assert.match(onlyProblem(file('@timeout 0', 'x')).message, /Bad @timeout/);
       assert.match(onlyProblem(file('@timeout', 'x')).message, /@timeout needs a value: @timeout 500 \(ms\) or @timeout 2s/);
       assert.match(onlyProblem(file('@timeout   # soon', 'x')).message, /@timeout needs a value/);

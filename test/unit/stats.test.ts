@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { formatMs, RoundTripStats } from '../../src/core/stats';
+import { formatCount, formatMs, RoundTripStats } from '../../src/core/stats';
 
 function statsOf(samples: number[]): RoundTripStats {
   const stats = new RoundTripStats();
@@ -72,6 +72,12 @@ describe('RoundTripStats', () => {
     const p50 = stats.p50 ?? Number.NaN;
     assert.ok(Math.abs(p50 - total / 2) < total * 0.01, `p50 ${p50}`);
     assert.equal(run().p50, p50);
+  });
+});
+
+describe('formatCount', () => {
+  it('writes every count with the same thousands separators', () => {
+    assert.deepEqual([0, 7, 999, 1000, 65_507, 1_000_000].map(formatCount), ['0', '7', '999', '1,000', '65,507', '1,000,000']);
   });
 });
 

@@ -24,7 +24,7 @@ describe('Workbench', () => {
     assert.equal(result.outcome, 'reply');
     assert.equal(await workbench.stopServer(a.id), true);
     assert.equal(await workbench.stopServer(a.id), false);
-    assert.deepEqual(workbench.totals, { server: { received: 1, replies: 1, dropped: 0 }, client: { sent: 1, replies: 1, timeouts: 0, failures: 0 } });
+    assert.deepEqual(workbench.totals, { server: { received: 1, replies: 1, dropped: 0, kernelDropped: 0 }, client: { sent: 1, replies: 1, timeouts: 0, gaveUp: 0, failures: 0 } });
     assert.equal(workbench.roundTrips.count, 1);
     assert.deepEqual(kinds, ['server-started', 'server-started', 'sent', 'received', 'replied', 'reply', 'server-stopped']);
     await workbench.dispose();

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatEndpoint } from '../../core/endpoint';
 import { escapeText } from '../../core/escapeText';
 import type { RequestBlock } from '../../core/requestFile';
+import { formatCount } from '../../core/stats';
 import { parseDocument } from './parsedDocuments';
 import type { RequestRunner } from './runner';
 
@@ -44,6 +45,6 @@ export class RequestCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
 function sendTooltip(block: RequestBlock): string {
   const where = block.target ? ` to ${formatEndpoint(block.target.value)}` : ' to the target in the settings';
   if (!block.repeat) return `Send ${escapeText(block.name)}${where}`;
-  const rate = block.ratePerSecond ? ` at ${block.ratePerSecond.value}/s` : '';
-  return `Send a burst of ${block.repeat.value}${where}${rate}, and measure loss and round trips`;
+  const rate = block.ratePerSecond ? ` at ${formatCount(block.ratePerSecond.value)}/s` : '';
+  return `Send a burst of ${formatCount(block.repeat.value)}${where}${rate}, and measure loss and round trips`;
 }

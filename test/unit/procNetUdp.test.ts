@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import { canonicalAddress, dropsFor, parseProcNetUdp } from '../../src/core/procNetUdp';
+
+// Rows as Linux 6.x writes them; the header of /proc/net/udp ends in trailing spaces.
+const UDP = [
+  '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            ',
+  '  120: 0100007F:1F90 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 1234',
+  '  300: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   101        0 4243 2 0000000000000000 0',
+  '  301: 0A00A8C0:C350 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4244 2 0000000000000000 7',
+  '',
+].join('\n');
+
+const UDP6 = [
+  '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+  '   50: 00000000000000000000000001000000:2328 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5151 2 0000000000000000 99',
+  '   51: 00000000000000000000000000000000:2329 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5152 2 0000000000000000 3',
+  '   52: 0000000000000000FFFF00000100007F:232A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5153 2 0000000000000000 5',
+  '   53: 000080FE00000000FF005002FE0D0E0C:232B 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5154 2 0000000000000000 8',
+].join('\n');
+
+describe('parseProcNetUdp', () => {
+  it('reads IPv4 addresses as one little-endian word, ports as hex, and the drops column', () => {
+    assert.deepEqual(parseProcNetUdp(UDP), [
+      { address: '127.0.0.1', port: 8080, drops: 1234 },
+      { address: '0.0.0.0', port: 53, drops: 0 },
+      { address: '192.168.0.10', port: 50000, drops: 7 },
+    ]);
+  });
+
+  it('reads IPv6 addresses as four little-endian words and writes them the canonical way', () => {
+    assert.deepEqual(parseProcNetUdp(UDP6), [
+      { address: '::1', port: 9000, drops: 99 },
+      { address: '::', port: 9001, drops: 3 },
+      { address: '::ffff:7f00:1', port: 9002, drops: 5 },
+      { address: 'fe80::250:ff:c0e:dfe', port: 9003, drops: 8 },
+    ]);
+  });
+
+  it('gives undefined for text without a drops column, so callers can say the figure is not available', () => {
+    assert.equal(parseProcNetUdp(''), undefined);
+    assert.equal(parseProcNetUdp('sl local_address rem_address st\n 0: 0100007F:1F90 00000000:0000 07'), undefined);
+    assert.equal(parseProcNetUdp('Inter-|   Receive\n face |bytes    packets'), undefined);
+  });
+
+  it('skips rows it cannot read instead of guessing', () => {
+    const broken = `${UDP.split('\n')[0]}\n  1: nothex:1F90 00000000:0000 07 x x x 0 0 1 2 0 12\n  2: 0100007F:1F90 00000000:0000 07 x x x 0 0 1 2 0 notanumber`;
+    assert.deepEqual(parseProcNetUdp(broken), []);
+  });
+});
+
+describe('dropsFor', () => {
+  it('matches the socket by local address and port, whatever spelling of the address Node reports', () => {
+    const v4 = parseProcNetUdp(UDP) ?? [];
+    const v6 = parseProcNetUdp(UDP6) ?? [];
+    assert.equal(dropsFor(v4, '127.0.0.1', 8080), 1234);
+    assert.equal(dropsFor(v4, '0.0.0.0', 53), 0);
+    assert.equal(dropsFor(v4, '127.0.0.1', 53), undefined, 'same port, other address');
+    assert.equal(dropsFor(v6, '::1', 9000), 99);
+    assert.equal(dropsFor(v6, '0:0:0:0:0:0:0:1', 9000), 99);
+    assert.equal(dropsFor(v6, '::', 9001), 3);
+    assert.equal(dropsFor(v6, '::ffff:127.0.0.1', 9002), 5);
+    assert.equal(dropsFor(v6, 'FE80::250:FF:C0E:DFE%eth0', 9003), 8);
+    assert.equal(dropsFor(v6, '::1', 9001), undefined);
+  });
+
+  it('leaves IPv4 addresses as they are and writes IPv6 ones one way', () => {
+    assert.equal(canonicalAddress('10.0.0.1'), '10.0.0.1');
+    assert.equal(canonicalAddress('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
+  });
+});
