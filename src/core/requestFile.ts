@@ -41,6 +41,8 @@ export interface RequestBlock {
   /** Send a burst of this many datagrams. */
   readonly repeat?: Located<number>;
   readonly ratePerSecond?: Located<number>;
+  /** False (`@tag off`): a burst's datagrams carry no tag, and its replies are counted by order. */
+  readonly tag?: Located<boolean>;
   /** The payload as written: its lines joined with \n, comment lines left out, `{{…}}` not filled in yet. */
   readonly payload: string;
   /** Where the payload starts; the block's first line when it has none. */
@@ -63,6 +65,7 @@ const FIELDS = {
   expect: 'expect',
   repeat: 'repeat',
   rate: 'ratePerSecond',
+  tag: 'tag',
 } as const satisfies Record<HeaderName, keyof RequestBlock>;
 
 const SEPARATOR = /^\s*###/;
@@ -325,6 +328,7 @@ function checkHeadersTogether(lines: readonly string[], block: RequestBlock, rep
     mark(block.retries, '@retries does not apply to a burst: each of its datagrams is sent once.', 'warning');
   } else {
     mark(block.ratePerSecond, '@rate only applies to a burst: add @repeat N to send N datagrams at this rate.', 'warning');
+    mark(block.tag, '@tag only applies to a burst: add @repeat N to send N datagrams.', 'warning');
   }
   if (block.expect?.value.kind === 'none') {
     mark(block.retries, '@retries does not apply with @expect none: the datagram is sent once and the reply awaited once.', 'warning');

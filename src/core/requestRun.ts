@@ -1,4 +1,4 @@
-import type { BurstResult } from './client';
+import { BURST_TAG_BYTES, type BurstResult } from './client';
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from './errors';
 import { checkReply } from './expectation';
@@ -22,8 +22,8 @@ export interface SendDefaults {
   readonly backoff: number;
 }
 
-/** `measured`: a burst that lost some datagrams, which is what it is there to measure. */
-export type BlockOutcome = 'passed' | 'failed' | 'timeout' | 'measured' | 'not-sent';
+/** `measured`: a burst that lost some datagrams, which is what it is there to measure. `cancelled`: stopped by the user. */
+export type BlockOutcome = 'passed' | 'failed' | 'timeout' | 'measured' | 'not-sent' | 'cancelled';
 
 export interface BlockResult {
   readonly name: string;
@@ -50,7 +50,8 @@ export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
 
 /**
  * `seq` is the `{{$seq}}` of the block's datagram; datagram k (0-based) of a burst has `seq + k`, so a caller
- * that numbers every datagram it sends moves on by the burst's count.
+ * that numbers every datagram it sends moves on by the burst's count. `signal` cancels the send: a burst then
+ * reports what it counted so far.
  */
 export async function sendRequestBlock(
   sender: BlockSender,
@@ -58,6 +59,7 @@ export async function sendRequestBlock(
   block: RequestBlock,
   defaults: SendDefaults,
   seq: number,
+  signal?: AbortSignal,
 ): Promise<BlockResult> {
   const base = { name: block.name, line: block.range.start };
   const problems = errorsIn(file, block);
@@ -90,13 +92,13 @@ export async function sendRequestBlock(
       // Built-ins change per datagram: each datagram is filled in as it goes out, its {{$seq}} counting on from `seq`.
       const changes = parts.some((part) => part.kind !== 'text' && part.kind !== 'variable');
       const datagrams = changes ? (index: number) => encodeFilledIn(fillIn(seq + index), encoding) : payload;
-      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value });
+      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value, tag: block.tag?.value, signal });
       return { ...base, ...judgeBurst(burst), target: formatEndpoint(target), burst };
     }
     const expectation = block.expect?.value;
     // Waiting for silence once is the test; sending again would only wait longer for the same answer.
     const retries = expectation?.kind === 'none' ? 0 : (block.retries?.value ?? defaults.retries);
-    const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff });
+    const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff, signal });
     const judged = checkReply(expectation, sent.reply);
     const outcome: BlockOutcome = judged.passed ? 'passed' : sent.reply === undefined ? 'timeout' : 'failed';
     return {
@@ -111,6 +113,9 @@ export async function sendRequestBlock(
       replyBytes: sent.reply?.length,
     };
   } catch (error) {
+    if (isWorkbenchError(error) && error.code === 'CANCELLED') {
+      return { ...base, outcome: 'cancelled', summary: '⊘ cancelled', detail: 'cancelled before a reply came', target: formatEndpoint(target) };
+    }
     return { ...notSent(base, error), target: formatEndpoint(target) };
   }
 }
@@ -135,25 +140,51 @@ function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: numb
   return `✓ ${reply.length} B in ${formatMs(rttMs ?? 0)}`;
 }
 
-/** A burst with no loss passes; one with some loss is a measurement; one with every reply lost timed out. */
+const BURST_MARKS: Readonly<Record<BlockOutcome, string>> = { passed: '✓', failed: '✗', timeout: '✗', measured: '⚠', 'not-sent': '✗', cancelled: '⊘' };
+
+/**
+ * A burst with no loss passes; one with some loss is a measurement; one with every reply lost timed out; one the
+ * user stopped says how far it got. A rate it could not keep is said beside the loss.
+ */
 function judgeBurst(burst: BurstResult): Pick<BlockResult, 'outcome' | 'summary' | 'detail'> {
-  const { sent, received, lost, lossPercent, duplicates, reordered, unmatched, stats, durationMs } = burst;
+  const { count, sent, received, lost, lossPercent, duplicates, reordered, unmatched, stats, durationMs, cancelled } = burst;
   const loss = `${lossPercent.toFixed(1)}% lost`;
-  const outcome: BlockOutcome = lost === 0 ? 'passed' : received === 0 ? 'timeout' : 'measured';
-  const mark = outcome === 'passed' ? '✓' : outcome === 'timeout' ? '✗' : '⚠';
+  const outcome: BlockOutcome = cancelled ? 'cancelled' : lost === 0 ? 'passed' : received === 0 ? 'timeout' : 'measured';
+  const mark = BURST_MARKS[outcome];
   const times = stats.count > 0 ? `p50 ${formatMs(stats.p50 ?? 0)} · p99 ${formatMs(stats.p99 ?? 0)}` : 'no round trips';
   const roundTrips = stats.count > 0 ? `round trip p50 ${formatMs(stats.p50 ?? 0)}, p99 ${formatMs(stats.p99 ?? 0)}, max ${formatMs(stats.max ?? 0)}` : 'no replies';
   const oddities = [
     duplicates > 0 ? `${duplicates} duplicated` : '',
     reordered > 0 ? `${reordered} reordered` : '',
     // The burst tags each datagram; a server that changes the bytes (a template) loses the tag, and its replies cannot be matched.
-    unmatched > 0 ? `${unmatched} replies without the burst's tag (the server changed the bytes)` : '',
+    unmatched > 0 ? `${unmatched} ${burst.tagged ? "replies without the burst's tag (the server changed the bytes)" : 'replies more than datagrams sent'}` : '',
   ].filter(Boolean);
+  const sentText = cancelled ? `cancelled after ${sent.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} sent` : `${sent.toLocaleString('en-US')} sent`;
+  const rate = describeRate(burst);
   return {
     outcome,
-    summary: `${mark} ${sent} sent · ${loss} · ${times}`,
-    detail: `burst: ${sent} sent, ${received} answered, ${lost} lost (${loss})${oddities.map((text) => `, ${text}`).join('')}; ${roundTrips}; took ${formatMs(durationMs)}`,
+    summary: `${mark} ${sentText} · ${loss}${burst.keptRate ? '' : ` · ${rate.short}`} · ${times}`,
+    detail:
+      `burst: ${sentText}, ${received.toLocaleString('en-US')} answered, ${lost.toLocaleString('en-US')} lost (${loss})${oddities.map((text) => `, ${text}`).join('')}; ` +
+      `${roundTrips}; ${rate.long}; took ${formatMs(durationMs)}; ${describeTag(burst.tagged)}`,
   };
+}
+
+/** "rate 48,210/s of 1,000,000/s asked": the asked rate, and the achieved one when it fell short. */
+function describeRate({ askedRate, achievedRate, keptRate }: BurstResult): { short: string; long: string } {
+  const perSecond = (rate: number): string => `${Math.round(rate).toLocaleString('en-US')}/s`;
+  const achieved = achievedRate === undefined ? 'one datagram' : perSecond(achievedRate);
+  if (askedRate === undefined) return { short: achieved, long: `sent at ${achieved}, as fast as the window allowed` };
+  if (keptRate) return { short: perSecond(askedRate), long: `sent at ${perSecond(askedRate)} as asked` };
+  const short = `rate ${achieved} of ${perSecond(askedRate)} asked`;
+  return { short, long: `${short}: this machine, or the replies the window waited for, could not keep up` };
+}
+
+/** Said once per burst, in its log line: the bytes a server sees are not only the payload. */
+function describeTag(tagged: boolean): string {
+  return tagged
+    ? `each datagram carried an ${BURST_TAG_BYTES}-byte tag after the payload to match its reply (@tag off sends the payload alone)`
+    : 'sent without the tag (@tag off): replies were counted by order';
 }
 
 function notSent(base: Pick<BlockResult, 'name' | 'line'>, error: unknown): BlockResult {
@@ -170,6 +201,8 @@ export interface RunSummary {
   readonly notSent: number;
   /** Bursts that lost some of their datagrams. */
   readonly measured: number;
+  /** Stopped by the user; Run All stops at the first. */
+  readonly cancelled: number;
   /** Round trips of the blocks sent once (a burst reports its own). */
   readonly roundTrip: RoundTripSummary;
 }
@@ -185,16 +218,18 @@ export function summarizeRun(results: readonly BlockResult[]): RunSummary {
     timedOut: count('timeout'),
     notSent: count('not-sent'),
     measured: count('measured'),
+    cancelled: count('cancelled'),
     roundTrip: roundTrips.summary(),
   };
 }
 
 /** "5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 0.42 ms, p99 1.10 ms, max 1.20 ms". */
 export function describeRun(summary: RunSummary): string {
-  const { total, passed, failed, timedOut, notSent, measured, roundTrip } = summary;
+  const { total, passed, failed, timedOut, notSent, measured, cancelled, roundTrip } = summary;
   const counts = [`${passed} passed`, `${failed} failed`, `${timedOut} timed out`];
   if (notSent > 0) counts.push(`${notSent} not sent`);
   if (measured > 0) counts.push(`${measured} ${measured === 1 ? 'burst' : 'bursts'} with loss`);
+  if (cancelled > 0) counts.push(`${cancelled} cancelled`);
   const blocks = `${total} ${total === 1 ? 'block' : 'blocks'}: ${counts.join(', ')}`;
   if (roundTrip.count === 0) return blocks;
   const { count, p50 = 0, p99 = 0, max = 0 } = roundTrip;
