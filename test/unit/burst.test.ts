@@ -256,7 +256,7 @@ describe('sendBurst', () => {
     this.timeout(60_000);
     // A sink that never answers, and a window as large as the burst: only the pacing can make it yield.
     const sink = await startServer({}, { replyMode: 'none' });
-    const count = 100_000;
+    const count = 200_000;
     const ticks: number[] = [];
     const interval = setInterval(() => ticks.push(performance.now()), 5);
     const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -273,7 +273,7 @@ describe('sendBurst', () => {
     const largestGapMs = Math.max(...duringBurst.slice(1).map((at, i) => at - duringBurst[i]));
     const maxDelayMs = delay.max / 1e6;
     assert.equal(result.sent, count);
-    // Generous bounds for a loaded 2-core machine: sent in one go, 100,000 datagrams block the loop for most of a second or more.
+    // Generous bounds for a loaded 2-core machine: sent in one go, 200,000 datagrams block the loop for most of a second or more.
     // The bench holds the real target (50 ms).
     assert.ok(largestGapMs < 300, `the 5 ms timer waited ${largestGapMs.toFixed(0)} ms at most`);
     assert.ok(maxDelayMs < 300, `event loop delay max ${maxDelayMs.toFixed(0)} ms`);
