@@ -51,6 +51,13 @@ export interface BurstOptions extends Omit<SendOptions, 'payload' | 'retries' | 
    * round trips, and duplicates and reordering are not told apart.
    */
   tag?: boolean;
+  /** Told how far the burst has got, a few times a second while it runs. */
+  onProgress?: (progress: BurstProgress) => void;
+}
+
+export interface BurstProgress {
+  readonly sent: number;
+  readonly received: number;
 }
 
 export interface BurstResult {
@@ -93,6 +100,8 @@ const DEFAULT_RATED_BURST_WINDOW = 1024;
 const BURST_SLICE_MS = 4;
 /** Sends the socket has not finished yet: beyond this the burst waits, rather than queue datagrams in memory. */
 const MAX_QUEUED_SENDS = 64;
+/** How often onProgress hears of a running burst. */
+const BURST_PROGRESS_MS = 250;
 /** An achieved rate this far below the asked one is reported as not kept. */
 const RATE_TOLERANCE = 0.95;
 /** Node turns longer timer delays into 1 ms; a long backoff waits this long instead. */
@@ -204,6 +213,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
       let blocked: 'window' | 'queue' | undefined;
       let timer: NodeJS.Timeout | undefined;
       let immediate: NodeJS.Immediate | undefined;
+      let progressAtMs = 0;
 
       const result = (cancelled: boolean): BurstResult => {
         const { sent, received } = tally;
@@ -283,6 +293,10 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
         }
         const lastSendMs = sentAtMs[tally.sent - 1];
         if (tally.sent === count && now >= lastSendMs + timeoutMs) return talk.resolve(result(false));
+        if (options.onProgress && now - progressAtMs >= BURST_PROGRESS_MS) {
+          progressAtMs = now;
+          options.onProgress({ sent: tally.sent, received: tally.received });
+        }
         const wakeAtMs =
           tally.sent === count ? lastSendMs + timeoutMs : blocked === 'window' ? sentAtMs[oldestWaiting] + timeoutMs : tally.sent * gapMs;
         timer = setTimeout(pump, wakeAtMs - now);

@@ -1,4 +1,4 @@
-import { BURST_TAG_BYTES, type BurstResult } from './client';
+import { BURST_TAG_BYTES, type BurstProgress, type BurstResult } from './client';
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from './errors';
 import { checkReply } from './expectation';
@@ -48,10 +48,16 @@ export interface BlockResult {
 
 export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
 
+export interface SendControl {
+  /** Cancels the send: a burst then reports what it counted so far. */
+  readonly signal?: AbortSignal;
+  /** How far a burst has got, a few times a second: "12,345 of 1,000,000 sent · 12,001 answered". */
+  readonly report?: (message: string) => void;
+}
+
 /**
  * `seq` is the `{{$seq}}` of the block's datagram; datagram k (0-based) of a burst has `seq + k`, so a caller
- * that numbers every datagram it sends moves on by the burst's count. `signal` cancels the send: a burst then
- * reports what it counted so far.
+ * that numbers every datagram it sends moves on by the burst's count.
  */
 export async function sendRequestBlock(
   sender: BlockSender,
@@ -59,7 +65,7 @@ export async function sendRequestBlock(
   block: RequestBlock,
   defaults: SendDefaults,
   seq: number,
-  signal?: AbortSignal,
+  { signal, report }: SendControl = {},
 ): Promise<BlockResult> {
   const base = { name: block.name, line: block.range.start };
   const problems = errorsIn(file, block);
@@ -92,7 +98,8 @@ export async function sendRequestBlock(
       // Built-ins change per datagram: each datagram is filled in as it goes out, its {{$seq}} counting on from `seq`.
       const changes = parts.some((part) => part.kind !== 'text' && part.kind !== 'variable');
       const datagrams = changes ? (index: number) => encodeFilledIn(fillIn(seq + index), encoding) : payload;
-      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value, tag: block.tag?.value, signal });
+      const onProgress = report && (({ sent, received }: BurstProgress): void => report(`${sent.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} sent · ${received.toLocaleString('en-US')} answered`));
+      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value, tag: block.tag?.value, signal, onProgress });
       return { ...base, ...judgeBurst(burst), target: formatEndpoint(target), burst };
     }
     const expectation = block.expect?.value;

@@ -8,6 +8,7 @@ import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
+import { withSendProgress } from './sendProgress';
 import { openSettings, readSettings } from './settings';
 import type { ServerCommands } from './serverCommands';
 
@@ -16,6 +17,8 @@ export interface SendSelectionArgs {
   /** `host:port`; the `udpWorkbench.send.target` setting when absent. */
   readonly target?: string;
   readonly encoding?: PayloadEncoding;
+  /** Cancels the send, as the Cancel button of its progress notification does (tests, other extensions). */
+  readonly cancellation?: vscode.CancellationToken;
 }
 
 export interface SentDatagram {
@@ -30,7 +33,9 @@ export interface SentDatagram {
 
 export interface SendSelectionResult {
   readonly target: string;
+  /** Those sent before a cancel, if any. */
   readonly datagrams: readonly SentDatagram[];
+  readonly cancelled?: boolean;
 }
 
 interface SelectedText {
@@ -71,14 +76,22 @@ export class SendCommands {
     if (!payloads) return undefined;
     await this.rememberTarget(formatEndpoint(target));
     const datagrams: SentDatagram[] = [];
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: sending to ${formatEndpoint(target)}` }, async () => {
+    const where = formatEndpoint(target);
+    let cancelled = false;
+    await withSendProgress(`UDP: sending to ${where}`, args.cancellation, async ({ signal }) => {
       for (const { text, payload } of payloads) {
-        const sent = await this.sendOne(target, payload, text);
-        if (!sent) break;
+        const sent = await this.sendOne(target, payload, text, signal);
+        cancelled = signal.aborted;
+        if (!sent || cancelled) break;
         datagrams.push(sent);
       }
     });
-    return datagrams.length > 0 ? { target: formatEndpoint(target), datagrams } : undefined;
+    if (cancelled) {
+      this.log.info(`Sending to ${where} was cancelled after ${plural(datagrams.length, 'datagram')}.`);
+      vscode.window.setStatusBarMessage(`$(circle-slash) ${where}: cancelled`, 5000);
+      return { target: where, datagrams, cancelled };
+    }
+    return datagrams.length > 0 ? { target: where, datagrams } : undefined;
   }
 
   async sendSelectionTo(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
@@ -86,10 +99,10 @@ export class SendCommands {
     return target === undefined ? undefined : this.sendSelection({ ...args, target });
   }
 
-  private async sendOne(target: Endpoint, payload: Buffer, text: string): Promise<SentDatagram | undefined> {
+  private async sendOne(target: Endpoint, payload: Buffer, text: string, signal?: AbortSignal): Promise<SentDatagram | undefined> {
     const settings = readSettings().send;
     try {
-      const result = await this.workbench.send({ target, payload, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff });
+      const result = await this.workbench.send({ target, payload, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff, signal });
       const where = formatEndpoint(result.target);
       if (result.outcome === 'reply' && result.reply) {
         vscode.window.setStatusBarMessage(`$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}`, 5000);
@@ -98,6 +111,7 @@ export class SendCommands {
       }
       return { text, outcome: result.outcome, attempts: result.attempts, rttMs: result.rttMs, reply: result.reply?.toString('utf8'), replyBytes: result.reply?.length };
     } catch (error) {
+      if (signal?.aborted) return undefined;
       void presentError(error, this.log, {
         'start-server': async () => {
           if ((await this.servers.start({ host: target.host, port: target.port })) !== undefined) await this.sendOne(target, payload, text);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { sendBurst, type BurstOptions, type BurstResult } from '../../src/core/client';
+import { sendBurst, type BurstOptions, type BurstProgress, type BurstResult } from '../../src/core/client';
 import { EchoServer, type EchoServerOptions } from '../../src/core/echoServer';
 import { WorkbenchError } from '../../src/core/errors';
 import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
@@ -204,11 +204,14 @@ describe('sendBurst', () => {
   it('resolves with what went out and came back so far when its signal aborts', async () => {
     const server = await startServer();
     const started = performance.now();
-    const result = await sendBurst(burst(server, { count: 1000, ratePerSecond: 100, signal: AbortSignal.timeout(300) }));
+    const progress: BurstProgress[] = [];
+    const result = await sendBurst(burst(server, { count: 1000, ratePerSecond: 100, signal: AbortSignal.timeout(600), onProgress: (p) => progress.push(p) }));
     assert.ok(performance.now() - started < 2000);
+    assert.ok(progress.length >= 1 && progress.length <= 4, `told of its progress ${progress.length} times in 0.6 s`);
+    assert.ok(progress.every((p, i) => p.sent <= result.sent && p.received <= p.sent && (i === 0 || p.sent >= progress[i - 1].sent)), JSON.stringify(progress));
     assert.equal(result.cancelled, true);
     assert.equal(result.count, 1000);
-    // 100/s for 0.3 s: about 30 went out, not the thousand.
+    // 100/s for 0.6 s: about 60 went out, not the thousand.
     assert.ok(result.sent >= 5 && result.sent < 200, `sent ${result.sent}`);
     assert.equal(await receivedCount(server, result.sent), result.sent, 'the server got exactly those');
     assert.ok(result.received <= result.sent && result.received >= result.sent - 3, `received ${result.received} of ${result.sent}`);

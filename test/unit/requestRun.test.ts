@@ -21,7 +21,7 @@ describe('sendRequestBlock', () => {
   /** Sends the one block of `text` (or the block named `name`). */
   async function run(text: string, seq = 1, more: Partial<SendDefaults> = {}, signal?: AbortSignal): Promise<BlockResult> {
     const file = parseRequestFile(text);
-    return sendRequestBlock(workbench, file, file.blocks[0], { ...defaults, ...more }, seq, signal);
+    return sendRequestBlock(workbench, file, file.blocks[0], { ...defaults, ...more }, seq, { signal });
   }
 
   it('sends the payload with its variables filled in, and passes on the expected reply', async () => {
