@@ -43,6 +43,7 @@ export class RestrictedSendGuard {
     const offMachine = !isLoopback(plan.target.host);
     const large = plan.count > CONFIRM_BURSTS_OVER;
     if (!large && (!offMachine || this.confirmed.has(key))) return true;
+    if (signal.aborted) return false;
     const send = 'Send';
     const why = [
       offMachine ? `${formatEndpoint(plan.target)} is not this machine.` : '',
@@ -55,11 +56,12 @@ export class RestrictedSendGuard {
         detail: `"${block.name}" in ${document.uri.path.split('/').pop() ?? 'this file'} asks for it, in a folder VS Code does not trust. ${why.join(' ')}`,
       },
       send,
+    ).then(
+      (choice) => choice,
+      // A window that cannot show the question (a test host refuses modals) has not said yes.
+      () => undefined,
     );
-    const cancelled = new Promise<undefined>((resolve) => {
-      if (signal.aborted) resolve(undefined);
-      signal.addEventListener('abort', () => resolve(undefined), { once: true });
-    });
+    const cancelled = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     if ((await Promise.race([answer, cancelled])) !== send) return false;
     if (offMachine) this.confirmed.add(key);
     return true;
