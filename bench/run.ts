@@ -4,6 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { burstStall, type BurstStall } from './burstStall';
 import { buildProductionBundle, timeActivation, type Bundle } from './footprint';
 import { compare, dropAccuracy, flood, measure, medianOf, type Flood, type Run, type Scenario, type ScenarioResult } from './phases';
 import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
@@ -18,6 +19,7 @@ const SCENARIOS: readonly Scenario[] = [
 ];
 const DROP = { count: 100_000, percent: 10, tolerance: 1 };
 const FLOOD = { count: 1_000_000, deadlineMs: 60_000 };
+const BURST = { count: 1_000_000, ratePerSecond: 1_000_000, deadlineMs: 60_000 };
 const ACTIVATION_RUNS = 5;
 /** A load generator this busy may be what limits the round trips, rather than the server. */
 const GENERATOR_BOUND_PERCENT = 90;
@@ -32,6 +34,7 @@ const TARGET = {
   rssOutsideHeapGrowthBytes: 8 * 1024 * 1024,
   bundleBytes: 100 * 1024,
   activationMs: 30,
+  burstStallMs: 50,
 };
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -73,13 +76,17 @@ async function main(): Promise<void> {
   const floods = { ours: await flood('ours', FLOOD.count, FLOOD.deadlineMs), baseline: await flood('baseline', FLOOD.count, FLOOD.deadlineMs) };
   printFloods(floods);
 
+  heading(`Event-loop stall: a burst of ${fmt.int(BURST.count)} at ${fmt.int(BURST.ratePerSecond)}/s from this process to ours (at most ${BURST.deadlineMs / 1000} s)`);
+  const stall = await burstStall(BURST.count, BURST.ratePerSecond, BURST.deadlineMs);
+  printBurstStall(stall);
+
   heading('Footprint');
   const footprint = await measureFootprint();
 
   const totalSeconds = (performance.now() - started) / 1000;
   heading('Targets');
   console.log(checksTable(checks));
-  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, footprint, checks };
+  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, burstStall: stall, footprint, checks };
   const file = writeJson(repoRoot, results);
   const missed = checks.filter((c) => !c.pass).length;
   console.log(`\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`);
@@ -168,6 +175,19 @@ function printFloods(floods: Record<ServerKind, Flood>): void {
   check('log sink flushes during the flood', `${ours.flushesPerSecond.toFixed(2)}/s`, `≤ ${TARGET.flushesPerSecond}/s`, ours.flushesPerSecond <= TARGET.flushesPerSecond);
   check('kept heap growth over the flood (ours)', fmt.signedMb(growth), `≤ ${fmt.mb(TARGET.heapGrowthBytes)}`, growth <= TARGET.heapGrowthBytes);
   check('RSS growth outside V8 heap (ours)', fmt.signedMb(outsideHeap), `≤ ${fmt.mb(TARGET.rssOutsideHeapGrowthBytes)}`, outsideHeap <= TARGET.rssOutsideHeapGrowthBytes);
+}
+
+function printBurstStall({ idle, during, burst, wallMs }: BurstStall): void {
+  const achieved = burst.achievedRate === undefined ? 'n/a' : `${fmt.int(burst.achievedRate)}/s`;
+  log(`sent ${fmt.int(burst.sent)} of ${fmt.int(burst.count)}${burst.cancelled ? ' (deadline)' : ''} in ${(wallMs / 1000).toFixed(1)} s, at ${achieved}; answered ${fmt.int(burst.received)}, lost ${fmt.pct(burst.lossPercent, 1)}`);
+  const rows = [['while', 'event loop delay max', 'largest 5 ms timer gap', 'timer ticks']];
+  for (const [name, figures] of [['idle (1 s)', idle], ['the burst', during]] as const) {
+    rows.push([name, fmt.ms(figures.maxDelayMs), fmt.ms(figures.largestTimerGapMs), fmt.int(figures.ticks)]);
+  }
+  console.log(table(rows));
+  console.log('  idle: the same process doing nothing, just before: what a busy machine alone costs. The burst yields every 4 ms.');
+  const worst = Math.max(during.maxDelayMs, during.largestTimerGapMs);
+  check(`largest event-loop stall, ${fmt.int(BURST.count)}-datagram burst at max rate`, fmt.ms(worst), `< ${TARGET.burstStallMs} ms`, worst < TARGET.burstStallMs);
 }
 
 async function measureFootprint(): Promise<unknown> {
