@@ -22,10 +22,12 @@ export async function withSendProgress<T>(title: string, token: vscode.Cancellat
   if (token) listeners.push(token.onCancellationRequested(cancel));
   let message: string | undefined;
   let notification: vscode.Progress<{ message?: string }> | undefined;
+  let done = false;
   let finish = (): void => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const notifyLater = setTimeout(() => {
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, notificationToken) => {
+      if (done) return finished;
       listeners.push(notificationToken.onCancellationRequested(cancel));
       notification = progress;
       if (message !== undefined) progress.report({ message });
@@ -44,6 +46,7 @@ export async function withSendProgress<T>(title: string, token: vscode.Cancellat
       }),
     );
   } finally {
+    done = true;
     clearTimeout(notifyLater);
     finish();
     for (const listener of listeners) listener.dispose();
