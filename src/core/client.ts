@@ -99,6 +99,8 @@ const DEFAULT_BURST_WINDOW = 64;
 const DEFAULT_RATED_BURST_WINDOW = 256;
 /** A burst sends for at most this long before it lets the event loop run (replies, timers, the editor). */
 const BURST_SLICE_MS = 4;
+/** The most a paced burst that fell behind sends at once to catch up, in ms of its rate. */
+const MAX_BACKLOG_MS = 50;
 /** Sends the socket has not finished yet: beyond this the burst waits, rather than queue datagrams in memory. */
 const MAX_QUEUED_SENDS = 64;
 /** How often onProgress hears of a running burst. */
@@ -196,6 +198,9 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
     return await talkTo<BurstResult>(target, options.signal, (socket, talk) => {
       const burstId = randomInt(2 ** 32);
       const gapMs = ratePerSecond === undefined ? 0 : 1000 / ratePerSecond;
+      /** Datagram `paceFrom.seq` is due at `paceFrom.ms`, each later one `gapMs` after the one before. */
+      const paceFrom = { seq: 0, ms: 0 };
+      const dueMs = (seq: number): number => paceFrom.ms + (seq - paceFrom.seq) * gapMs;
       const start = process.hrtime.bigint();
       const elapsedMs = (): number => Number(process.hrtime.bigint() - start) / 1e6;
       const sentAtMs = new Float64Array(count);
@@ -268,7 +273,13 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
           if (!answered[oldestWaiting]) waiting--;
           oldestWaiting++;
         }
-        while (tally.sent < count && tally.sent * gapMs <= now) {
+        // Fallen behind (a busy machine, a full window), it sends what it owes as fast as it can, but never more
+        // than MAX_BACKLOG_MS worth at once: the rest is given up, and shows in the achieved rate.
+        if (now - dueMs(tally.sent) > MAX_BACKLOG_MS) {
+          paceFrom.seq = tally.sent;
+          paceFrom.ms = now - MAX_BACKLOG_MS;
+        }
+        while (tally.sent < count && dueMs(tally.sent) <= now) {
           if (waiting >= window) {
             blocked = 'window';
             break;
@@ -299,7 +310,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
           options.onProgress({ sent: tally.sent, received: tally.received });
         }
         const wakeAtMs =
-          tally.sent === count ? lastSendMs + timeoutMs : blocked === 'window' ? sentAtMs[oldestWaiting] + timeoutMs : tally.sent * gapMs;
+          tally.sent === count ? lastSendMs + timeoutMs : blocked === 'window' ? sentAtMs[oldestWaiting] + timeoutMs : dueMs(tally.sent);
         timer = setTimeout(pump, wakeAtMs - now);
       };
 

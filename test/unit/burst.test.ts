@@ -241,8 +241,9 @@ describe('sendBurst', () => {
     const server = await startServer();
     const kept = await sendBurst(burst(server, { count: 200, ratePerSecond: 1000, timeoutMs: 300 }));
     assert.equal(kept.askedRate, 1000);
-    assert.ok(kept.achievedRate !== undefined && kept.achievedRate > 900 && kept.achievedRate < 1100, `achieved ${kept.achievedRate}/s`);
-    assert.equal(kept.keptRate, true);
+    // Never faster than asked; slower only as far as a loaded machine holds it back, and then it says so.
+    assert.ok(kept.achievedRate !== undefined && kept.achievedRate > 500 && kept.achievedRate < 1050, `achieved ${kept.achievedRate}/s`);
+    assert.equal(kept.keptRate, kept.achievedRate >= 950, `achieved ${kept.achievedRate}/s`);
 
     // One datagram at a time, each waiting out 25 ms of silence: about 40/s, whatever the 1,000/s asked.
     const silent = await startServer({}, { replyMode: 'none' });
@@ -253,6 +254,23 @@ describe('sendBurst', () => {
 
     const unpaced = await sendBurst(burst(server, { count: 1, timeoutMs: 100 }));
     assert.deepEqual([unpaced.askedRate, unpaced.achievedRate, unpaced.keptRate], [undefined, undefined, true]);
+  });
+
+  it('catches up after the event loop was blocked with at most 50 ms worth at once, and says it fell behind', async () => {
+    const arrivals: number[] = [];
+    const server = await startServer({}, { emit: (e) => void (e.kind === 'received' && arrivals.push(performance.now())) });
+    const sending = sendBurst(burst(server, { count: 300, ratePerSecond: 1000, timeoutMs: 200 }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Something else holds the event loop for 400 ms: 400 datagrams fall due meanwhile.
+    const blockedUntil = performance.now() + 400;
+    while (performance.now() < blockedUntil);
+    const result = await sending;
+    assert.equal(result.sent, 300);
+    assert.equal(result.keptRate, false, `achieved ${result.achievedRate}/s`);
+    assert.ok(result.achievedRate !== undefined && result.achievedRate < 900, `achieved ${result.achievedRate}/s`);
+    // At 1,000/s, 50 ms is 50 datagrams; give a slow machine room, but far from the 250 it owed.
+    const mostWithin5Ms = Math.max(...arrivals.map((at) => arrivals.filter((other) => other >= at && other < at + 5).length));
+    assert.ok(mostWithin5Ms <= 90, `${mostWithin5Ms} datagrams arrived within 5 ms`);
   });
 
   it('lets the event loop run while it sends at the maximum rate: a 5 ms timer keeps firing', async function () {

@@ -101,7 +101,8 @@ describe('sendRequestBlock', () => {
     assert.ok(result.burst);
     assert.equal(result.burst.sent, 200);
     assert.ok(result.burst.lossPercent > 15 && result.burst.lossPercent < 45, `loss ${result.burst.lossPercent}%`);
-    assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · p50 \S+ ms · p99 \S+ ms$/);
+    // A loaded machine may not keep the 2,000/s, and then says so.
+    assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · (?:rate [\d,]+\/s of 2,000\/s asked · )?p50 \S+ ms · p99 \S+ ms$/);
     assert.match(result.detail, /^burst: 200 sent, \d+ answered, \d+ lost/);
     const clean = await run('@repeat 20\nping');
     assert.equal(clean.outcome, 'passed');
