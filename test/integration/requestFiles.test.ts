@@ -140,7 +140,7 @@ describe('.udp request files', () => {
     assert.equal(run.results[2].detail, 'expected a reply that equals "pong", got 19 B: "Data received: ping"');
     assert.equal(run.results[3].summary, '✗ timed out after 1 try');
     assert.equal(run.results[4].reply, 'Data received: hi');
-    assert.deepEqual({ ...run.summary, roundTrip: run.summary.roundTrip.count }, { total: 5, passed: 3, failed: 1, timedOut: 1, notSent: 0, measured: 0, roundTrip: 4 });
+    assert.deepEqual({ ...run.summary, roundTrip: run.summary.roundTrip.count }, { total: 5, passed: 3, failed: 1, timedOut: 1, notSent: 0, measured: 0, cancelled: 0, roundTrip: 4 });
     assert.ok((run.summary.roundTrip.min ?? 0) >= 140, `the server waits 150 ms before each reply; min ${run.summary.roundTrip.min}`);
     assert.match(run.text, /^5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 \S+ ms, p99 \S+ ms, max \S+ ms$/);
     assert.ok(logSince(api, mark).includes(`Run All runAll.udp: ${run.text}`), logSince(api, mark).join('\n'));
