@@ -269,6 +269,10 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
         blocked = undefined;
         let now = elapsedMs();
         const sliceEndMs = now + BURST_SLICE_MS;
+        if (options.onProgress && now - progressAtMs >= BURST_PROGRESS_MS) {
+          progressAtMs = now;
+          options.onProgress({ sent: tally.sent, received: tally.received });
+        }
         while (oldestWaiting < tally.sent && (answered[oldestWaiting] || sentAtMs[oldestWaiting] <= now - timeoutMs)) {
           if (!answered[oldestWaiting]) waiting--;
           oldestWaiting++;
@@ -305,10 +309,6 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
         }
         const lastSendMs = sentAtMs[tally.sent - 1];
         if (tally.sent === count && now >= lastSendMs + timeoutMs) return talk.resolve(result(false));
-        if (options.onProgress && now - progressAtMs >= BURST_PROGRESS_MS) {
-          progressAtMs = now;
-          options.onProgress({ sent: tally.sent, received: tally.received });
-        }
         const wakeAtMs =
           tally.sent === count ? lastSendMs + timeoutMs : blocked === 'window' ? sentAtMs[oldestWaiting] + timeoutMs : dueMs(tally.sent);
         timer = setTimeout(pump, wakeAtMs - now);
