@@ -7,6 +7,13 @@ export interface LoopStall {
   readonly maxDelayMs: number;
   /** The largest gap between two ticks of a 5 ms interval timer, ms. */
   readonly largestTimerGapMs: number;
+  /**
+   * CPU time this process used during that gap, ms: near the gap when our code held the loop, far below it when
+   * the process was waiting for a core (a machine with more runnable processes than cores).
+   */
+  readonly cpuInLargestGapMs: number;
+  /** The most CPU time this process used between two ticks: how long its own work held the loop, whatever the machine's load. */
+  readonly mostCpuBetweenTicksMs: number;
   readonly ticks: number;
 }
 
@@ -50,13 +57,29 @@ export async function burstStall(count: number, ratePerSecond: number, deadlineM
 
 async function watchLoop(run: () => Promise<unknown>): Promise<LoopStall> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
+  const cpuMs = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
   let last = performance.now();
+  let lastCpu = cpuMs();
   let largestTimerGapMs = 0;
+  let cpuInLargestGapMs = 0;
+  let mostCpuBetweenTicksMs = 0;
   let ticks = 0;
-  const interval = setInterval(() => {
+  const tick = (): void => {
     const now = performance.now();
-    largestTimerGapMs = Math.max(largestTimerGapMs, now - last);
+    const cpu = cpuMs();
+    mostCpuBetweenTicksMs = Math.max(mostCpuBetweenTicksMs, cpu - lastCpu);
+    if (now - last > largestTimerGapMs) {
+      largestTimerGapMs = now - last;
+      cpuInLargestGapMs = cpu - lastCpu;
+    }
     last = now;
+    lastCpu = cpu;
+  };
+  const interval = setInterval(() => {
+    tick();
     ticks++;
   }, TICK_MS);
   delay.enable();
@@ -67,6 +90,6 @@ async function watchLoop(run: () => Promise<unknown>): Promise<LoopStall> {
     clearInterval(interval);
   }
   // The wait from the last tick to the end counts too: a burst that blocked until it ended shows up here.
-  largestTimerGapMs = Math.max(largestTimerGapMs, performance.now() - last);
-  return { maxDelayMs: delay.max / 1e6, largestTimerGapMs, ticks };
+  tick();
+  return { maxDelayMs: delay.max / 1e6, largestTimerGapMs, cpuInLargestGapMs, mostCpuBetweenTicksMs, ticks };
 }
