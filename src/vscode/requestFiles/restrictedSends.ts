@@ -4,10 +4,10 @@ import type { RequestBlock } from '../../core/requestFile';
 import { readSettings } from '../settings';
 
 /** In Restricted Mode, a burst of more datagrams than this asks before it goes out, wherever it goes. */
-export const CONFIRM_BURSTS_OVER = 1000;
+const CONFIRM_BURSTS_OVER = 1000;
 
 /** Where a block's datagrams go and how many: what a user must see before a click floods someone. */
-export interface PlannedSend {
+interface PlannedSend {
   readonly target: Endpoint;
   readonly count: number;
 }
