@@ -311,7 +311,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
         if (tally.sent === count && now >= lastSendMs + timeoutMs) return talk.resolve(result(false));
         const wakeAtMs =
           tally.sent === count ? lastSendMs + timeoutMs : blocked === 'window' ? sentAtMs[oldestWaiting] + timeoutMs : dueMs(tally.sent);
-        timer = setTimeout(pump, wakeAtMs - now);
+        timer = setTimeout(pump, Math.max(0, wakeAtMs - now));
       };
 
       const answer = (seq: number): void => {
