@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { capFor, delayFlood, type DelayFlood, type DelayFloodOptions } from './delayFlood';
+import { burstStall, type BurstStall } from './burstStall';
 import { buildProductionBundle, timeActivation, type Bundle } from './footprint';
 import { measureParse, timeBacktracking, timeHostilePatterns } from './parsing';
 import { EXTREME_SHAPES, type ExtremeShape } from './requestFileText';
@@ -43,6 +44,7 @@ const DELAY_FLOODS: readonly DelayFloodOptions[] = [
 const DELAYED_REPLY_OVERHEAD_BYTES = 1536;
 /** The rest of the server process under a flood: log batching between flushes holds payloads, V8 frees lazily. */
 const DELAY_FLOOD_SLACK_BYTES = 16 * 1024 * 1024;
+const BURST = { count: 1_000_000, ratePerSecond: 1_000_000, deadlineMs: 60_000 };
 const ACTIVATION_RUNS = 5;
 /** A load generator this busy may be what limits the round trips, rather than the server. */
 const GENERATOR_BOUND_PERCENT = 90;
@@ -75,6 +77,7 @@ const TARGET = {
   parseExtremeMs: 1000,
   /** The longest `@expect matches` check, on the largest datagram: what a user would feel as a stall. */
   patternMs: 50,
+  burstStallMs: 50,
 };
 const PARSE_SIZES_MB = [1, 10];
 
@@ -130,6 +133,9 @@ async function main(): Promise<void> {
   printDelayFloods(delayFloods);
   heading('Request files: parsing 1 MB and 10 MB, and @expect matches on hostile patterns');
   const parsing = await measureParsing();
+  heading(`Event-loop stall: a burst of ${fmt.int(BURST.count)} at ${fmt.int(BURST.ratePerSecond)}/s from this process to ours (at most ${BURST.deadlineMs / 1000} s)`);
+  const stall = await burstStall(BURST.count, BURST.ratePerSecond, BURST.deadlineMs);
+  printBurstStall(stall);
 
   heading('Footprint');
   const footprint = await measureFootprint();
@@ -137,7 +143,7 @@ async function main(): Promise<void> {
   const totalSeconds = (performance.now() - started) / 1000;
   heading('Targets');
   console.log(checksTable(checks));
-  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, sourceFloods, delayFloods, parsing, footprint, checks };
+  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, sourceFloods, delayFloods, parsing, burstStall: stall, footprint, checks };
   const file = writeJson(repoRoot, results);
   const missed = checks.filter((c) => !c.pass).length;
   console.log(`\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`);
@@ -363,6 +369,24 @@ async function measureParsing(): Promise<unknown> {
   const slowest = Math.max(...patterns.map((t) => t.cpuMs));
   check('slowest @expect matches check, CPU (hostile patterns, 64 KB reply)', fmt.ms(slowest), `≤ ${TARGET.patternMs} ms`, slowest <= TARGET.patternMs);
   return { parses, linearity, extremes, patterns, backtracking };
+}
+
+function printBurstStall({ idle, during, burst, wallMs }: BurstStall): void {
+  const achieved = burst.achievedRate === undefined ? 'n/a' : `${fmt.int(burst.achievedRate)}/s`;
+  log(`sent ${fmt.int(burst.sent)} of ${fmt.int(burst.count)}${burst.cancelled ? ' (deadline)' : ''} in ${(wallMs / 1000).toFixed(1)} s, at ${achieved}; answered ${fmt.int(burst.received)}, lost ${fmt.pct(burst.lossPercent, 1)}`);
+  const rows = [['while', 'event loop delay max', 'largest 5 ms timer gap', 'CPU in that gap', 'most CPU between ticks', 'timer ticks']];
+  for (const [name, figures] of [['idle (1 s)', idle], ['the burst', during]] as const) {
+    const { maxDelayMs, largestTimerGapMs, cpuInLargestGapMs, mostCpuBetweenTicksMs, ticks } = figures;
+    rows.push([name, fmt.ms(maxDelayMs), fmt.ms(largestTimerGapMs), fmt.ms(cpuInLargestGapMs), fmt.ms(mostCpuBetweenTicksMs), fmt.int(ticks)]);
+  }
+  console.log(table(rows));
+  console.log('  idle: the same process doing nothing, just before: what a busy machine alone costs. The burst yields every 4 ms.');
+  console.log('  CPU in that gap: this process\'s CPU time during the largest gap; far below the gap, the process waited for a core.');
+  console.log('  most CPU between ticks: the longest its own work (the burst, replies, garbage collection; all its threads, so an upper');
+  console.log('  bound) kept the timer waiting.');
+  const worst = Math.max(during.maxDelayMs, during.largestTimerGapMs);
+  check(`largest event-loop stall, ${fmt.int(BURST.count)}-datagram burst at max rate`, fmt.ms(worst), `< ${TARGET.burstStallMs} ms`, worst < TARGET.burstStallMs);
+  check('most CPU of the bursting process between two 5 ms ticks', fmt.ms(during.mostCpuBetweenTicksMs), `< ${TARGET.burstStallMs} ms`, during.mostCpuBetweenTicksMs < TARGET.burstStallMs);
 }
 
 async function measureFootprint(): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
+import { BURST_LIMITS } from './burstLimits';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { EventSink, Peer } from './events';
 import { checkDatagramSize } from './payload';
@@ -38,36 +39,74 @@ export interface BurstOptions extends Omit<SendOptions, 'payload' | 'retries' | 
    * datagram's number added to its message, anything else as it is.
    */
   payload: Buffer | ((index: number) => Buffer);
-  /** How many datagrams, 1 to 1,000,000. `timeoutMs` is how long each one waits for its reply. */
+  /** How many datagrams, within BURST_LIMITS. `timeoutMs` is how long each one waits for its reply. */
   count: number;
-  /** Datagrams per second, from 0.001 to 1,000,000; undefined sends as fast as the window allows. */
+  /** Datagrams per second, within BURST_LIMITS; undefined sends as fast as the window allows. */
   ratePerSecond?: number;
-  /** Most datagrams awaiting a reply at once: default 64 without a rate, unlimited with one. */
+  /** Most datagrams awaiting a reply at once: default 64 without a rate, 256 with one. */
   window?: number;
+  /**
+   * Default true: each datagram ends in an 8-byte tag that matches its reply to it. False sends the payload as it
+   * is and takes each reply for the oldest datagram still waiting (by order), so losses and reordering blur the
+   * round trips, and duplicates and reordering are not told apart.
+   */
+  tag?: boolean;
+  /** Told how far the burst has got, a few times a second while it runs. */
+  onProgress?: (progress: BurstProgress) => void;
+}
+
+export interface BurstProgress {
+  readonly sent: number;
+  readonly received: number;
 }
 
 export interface BurstResult {
+  /** How many datagrams were asked for. */
+  count: number;
   sent: number;
   /** Datagrams answered before the burst ended. */
   received: number;
+  /** Sent and not answered. */
   lost: number;
+  /** Of those sent. */
   lossPercent: number;
-  /** Extra replies to a datagram already answered. */
+  /** Extra replies to a datagram already answered (always 0 without the tag). */
   duplicates: number;
-  /** Datagrams answered after a later one was. */
+  /** Datagrams answered after a later one was (always 0 without the tag). */
   reordered: number;
-  /** Replies without this burst's tag: the server does not send the bytes back as they came. */
+  /** Replies without this burst's tag (the server does not send the bytes back as they came), or beyond the sends. */
   unmatched: number;
   /** Round trips of the datagrams answered, each timed from its own send. */
   stats: RoundTripSummary;
   /** From the first send to the last send or reply, whichever came later. */
   durationMs: number;
+  /** The rate asked for, if any. */
+  askedRate?: number;
+  /** Datagrams per second from the first send to the last; undefined with fewer than two sent. */
+  achievedRate?: number;
+  /** False when the sends fell more than 5 % behind the asked rate: this machine or the window could not keep it. */
+  keptRate: boolean;
+  /** Whether each datagram carried the 8-byte tag. */
+  tagged: boolean;
+  /** Stopped by its signal: the counts are what went out and came back until then. */
+  cancelled: boolean;
 }
 
-const MAX_BURST_COUNT = 1_000_000;
-const MAX_BURST_RATE = 1_000_000;
+/** How many bytes the tag adds to each datagram of a burst. */
+export const BURST_TAG_BYTES = 8;
 const DEFAULT_BURST_WINDOW = 64;
-const TAG_BYTES = 8;
+/** More in flight overflows the receive buffer of an echo server in the same process (about 270 small datagrams) and gains no speed. */
+const DEFAULT_RATED_BURST_WINDOW = 256;
+/** A burst sends for at most this long before it lets the event loop run (replies, timers, the editor). */
+const BURST_SLICE_MS = 4;
+/** The most a paced burst that fell behind sends at once to catch up, in ms of its rate. */
+const MAX_BACKLOG_MS = 50;
+/** Sends the socket has not finished yet: beyond this the burst waits, rather than queue datagrams in memory. */
+const MAX_QUEUED_SENDS = 64;
+/** How often onProgress hears of a running burst. */
+const BURST_PROGRESS_MS = 250;
+/** An achieved rate this far below the asked one is reported as not kept. */
+const RATE_TOLERANCE = 0.95;
 /** Node turns longer timer delays into 1 ms; a long backoff waits this long instead. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -120,7 +159,7 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
         talk.resolve({ requestId, target, local, attempts: attempt, outcome: 'reply', reply, from, rttMs });
       });
       sendAttempt();
-      return () => clearTimeout(timer);
+      return { stop: () => clearTimeout(timer) };
     });
   } catch (err) {
     const error = toWorkbenchError(err, options.target.host, target);
@@ -134,24 +173,34 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
  * Each datagram is the payload followed by an 8-byte tag (burst id, sequence number; both uint32 big-endian),
  * so a reply that mirrors it is matched to its own send even after a loss: identical bytes could only be
  * matched by order, and one lost datagram would then skew every later round trip. The size limit counts the tag,
- * and applies to each datagram a payload function makes.
+ * and applies to each datagram a payload function makes. `tag: false` leaves it out and matches by order.
+ *
+ * The sends keep to the rate, and never more than `window` await a reply: the burst sends for a few
+ * milliseconds at a time and then lets the event loop run, so replies are counted as they come and the
+ * editor stays responsive; a machine that cannot keep the rate sends as fast as it can, and says so
+ * (`achievedRate`, `keptRate`). Cancelled once it has started, it resolves with what it counted so far.
  */
 export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
   const { payload, timeoutMs, count, ratePerSecond } = options;
+  const tagged = options.tag ?? true;
+  const tagBytes = tagged ? BURST_TAG_BYTES : 0;
   checkRange('timeoutMs', timeoutMs, 1, 600_000);
-  checkRange('count', count, 1, MAX_BURST_COUNT, true);
-  if (ratePerSecond !== undefined) checkRange('ratePerSecond', ratePerSecond, 0.001, MAX_BURST_RATE);
-  const window = options.window ?? (ratePerSecond === undefined ? DEFAULT_BURST_WINDOW : Infinity);
-  if (options.window !== undefined) checkRange('window', window, 1, MAX_BURST_COUNT, true);
+  checkRange('count', count, BURST_LIMITS.minCount, BURST_LIMITS.maxCount, true);
+  if (ratePerSecond !== undefined) checkRange('ratePerSecond', ratePerSecond, BURST_LIMITS.minRate, BURST_LIMITS.maxRate);
+  const window = options.window ?? (ratePerSecond === undefined ? DEFAULT_BURST_WINDOW : DEFAULT_RATED_BURST_WINDOW);
+  if (options.window !== undefined) checkRange('window', window, 1, BURST_LIMITS.maxCount, true);
   const target = await resolveTarget(options.target, options.signal);
   const family = familyNumber(target);
   /** What the payload function threw: not a socket's error, so not translated as one. */
   let payloadFailure: { error: unknown } | undefined;
   try {
-    if (typeof payload !== 'function') checkDatagramSize(payload.length + TAG_BYTES, family);
+    if (typeof payload !== 'function') checkDatagramSize(payload.length + tagBytes, family);
     return await talkTo<BurstResult>(target, options.signal, (socket, talk) => {
       const burstId = randomInt(2 ** 32);
       const gapMs = ratePerSecond === undefined ? 0 : 1000 / ratePerSecond;
+      /** Datagram `paceFrom.seq` is due at `paceFrom.ms`, each later one `gapMs` after the one before. */
+      const paceFrom = { seq: 0, ms: 0 };
+      const dueMs = (seq: number): number => paceFrom.ms + (seq - paceFrom.seq) * gapMs;
       const start = process.hrtime.bigint();
       const elapsedMs = (): number => Number(process.hrtime.bigint() - start) / 1e6;
       const sentAtMs = new Float64Array(count);
@@ -162,64 +211,140 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
       let waiting = 0;
       /** Every datagram before this one is answered or past its wait. */
       let oldestWaiting = 0;
+      /** Without the tag: the datagram the next reply is taken for. */
+      let nextInOrder = 0;
       let latestAnswered = -1;
       let lastReplyMs = 0;
+      /** Why the last pump stopped sending before it was due to: a full window or a full socket queue wakes it early. */
+      let blocked: 'window' | 'queue' | undefined;
       let timer: NodeJS.Timeout | undefined;
+      let immediate: NodeJS.Immediate | undefined;
+      let progressAtMs = 0;
+
+      const result = (cancelled: boolean): BurstResult => {
+        const { sent, received } = tally;
+        const lastSendMs = sent > 0 ? sentAtMs[sent - 1] : 0;
+        const spanMs = sent > 1 ? lastSendMs - sentAtMs[0] : 0;
+        const achievedRate = spanMs > 0 ? ((sent - 1) * 1000) / spanMs : undefined;
+        const keptRate = ratePerSecond === undefined || achievedRate === undefined || achievedRate >= ratePerSecond * RATE_TOLERANCE;
+        const lost = sent - received;
+        const durationMs = cancelled ? elapsedMs() : Math.max(lastSendMs, lastReplyMs);
+        return {
+          count,
+          ...tally,
+          lost,
+          lossPercent: sent > 0 ? (lost / sent) * 100 : 0,
+          stats: stats.summary(),
+          durationMs,
+          askedRate: ratePerSecond,
+          achievedRate,
+          keptRate,
+          tagged,
+          cancelled,
+        };
+      };
+
+      /** Pumps again on the next turn of the event loop, after pending I/O and timers. */
+      const soon = (): void => {
+        if (immediate !== undefined) return;
+        clearTimeout(timer);
+        immediate = setImmediate(() => {
+          immediate = undefined;
+          pump();
+        });
+      };
+
+      const send = (seq: number, bytes: Buffer): void => {
+        tally.sent++;
+        sentAtMs[seq] = elapsedMs();
+        waiting++;
+        socket.send(tagged ? [bytes, burstTag(burstId, seq)] : bytes, (err) => {
+          if (err) talk.reject(err);
+          else if (blocked === 'queue') soon();
+        });
+      };
 
       const pump = (): void => {
         clearTimeout(timer);
-        const now = elapsedMs();
+        blocked = undefined;
+        let now = elapsedMs();
+        const sliceEndMs = now + BURST_SLICE_MS;
+        if (options.onProgress && now - progressAtMs >= BURST_PROGRESS_MS) {
+          progressAtMs = now;
+          options.onProgress({ sent: tally.sent, received: tally.received });
+        }
         while (oldestWaiting < tally.sent && (answered[oldestWaiting] || sentAtMs[oldestWaiting] <= now - timeoutMs)) {
           if (!answered[oldestWaiting]) waiting--;
           oldestWaiting++;
         }
-        while (tally.sent < count && waiting < window && tally.sent * gapMs <= now) {
+        // Fallen behind (a busy machine, a full window), it sends what it owes as fast as it can, but never more
+        // than MAX_BACKLOG_MS worth at once: the rest is given up, and shows in the achieved rate.
+        if (now - dueMs(tally.sent) > MAX_BACKLOG_MS) {
+          paceFrom.seq = tally.sent;
+          paceFrom.ms = now - MAX_BACKLOG_MS;
+        }
+        while (tally.sent < count && dueMs(tally.sent) <= now) {
+          if (waiting >= window) {
+            blocked = 'window';
+            break;
+          }
+          if (socket.getSendQueueCount() >= MAX_QUEUED_SENDS) {
+            blocked = 'queue';
+            return;
+          }
           const seq = tally.sent;
           let bytes = payload;
           if (typeof bytes === 'function') {
             try {
               bytes = bytes(seq);
-              checkDatagramSize(bytes.length + TAG_BYTES, family);
+              checkDatagramSize(bytes.length + tagBytes, family);
             } catch (err) {
               payloadFailure = { error: burstStopped(err, seq, count) };
               return talk.reject(payloadFailure.error);
             }
           }
-          tally.sent++;
-          sentAtMs[seq] = elapsedMs();
-          waiting++;
-          socket.send([bytes, burstTag(burstId, seq)], (err) => err && talk.reject(err));
+          send(seq, bytes);
+          now = elapsedMs();
+          if (now >= sliceEndMs) return soon();
         }
         const lastSendMs = sentAtMs[tally.sent - 1];
-        if (tally.sent === count && now >= lastSendMs + timeoutMs) {
-          const lost = count - tally.received;
-          const durationMs = Math.max(lastSendMs, lastReplyMs);
-          return talk.resolve({ ...tally, lost, lossPercent: (lost / count) * 100, stats: stats.summary(), durationMs });
-        }
+        if (tally.sent === count && now >= lastSendMs + timeoutMs) return talk.resolve(result(false));
         const wakeAtMs =
-          tally.sent === count ? lastSendMs + timeoutMs : waiting < window ? tally.sent * gapMs : sentAtMs[oldestWaiting] + timeoutMs;
-        timer = setTimeout(pump, wakeAtMs - now);
+          tally.sent === count ? lastSendMs + timeoutMs : blocked === 'window' ? sentAtMs[oldestWaiting] + timeoutMs : dueMs(tally.sent);
+        timer = setTimeout(pump, Math.max(0, wakeAtMs - now));
+      };
+
+      const answer = (seq: number): void => {
+        answered[seq] = 1;
+        tally.received++;
+        stats.add(lastReplyMs - sentAtMs[seq]);
+        if (seq < latestAnswered) tally.reordered++;
+        latestAnswered = Math.max(latestAnswered, seq);
+        if (seq >= oldestWaiting) waiting--;
+        if (blocked === 'window') soon();
       };
 
       socket.on('message', (reply) => {
         lastReplyMs = elapsedMs();
-        const seq = burstSeqOf(reply, burstId);
-        if (seq === undefined || seq >= tally.sent) {
-          tally.unmatched++;
-        } else if (answered[seq]) {
-          tally.duplicates++;
-        } else {
-          answered[seq] = 1;
-          tally.received++;
-          stats.add(lastReplyMs - sentAtMs[seq]);
-          if (seq < latestAnswered) tally.reordered++;
-          latestAnswered = Math.max(latestAnswered, seq);
-          if (seq >= oldestWaiting) waiting--;
-          if (tally.sent < count) pump();
+        if (!tagged) {
+          nextInOrder = Math.max(nextInOrder, oldestWaiting);
+          if (nextInOrder < tally.sent) answer(nextInOrder++);
+          else tally.unmatched++;
+          return;
         }
+        const seq = burstSeqOf(reply, burstId);
+        if (seq === undefined || seq >= tally.sent) tally.unmatched++;
+        else if (answered[seq]) tally.duplicates++;
+        else answer(seq);
       });
       pump();
-      return () => clearTimeout(timer);
+      return {
+        stop: () => {
+          clearTimeout(timer);
+          clearImmediate(immediate);
+        },
+        cancelled: () => result(true),
+      };
     });
   } catch (err) {
     throw payloadFailure !== undefined && err === payloadFailure.error ? err : toWorkbenchError(err, options.target.host, target);
@@ -234,7 +359,7 @@ function burstStopped(err: unknown, index: number, count: number): unknown {
 }
 
 function burstTag(burstId: number, seq: number): Buffer {
-  const tag = Buffer.allocUnsafe(TAG_BYTES);
+  const tag = Buffer.allocUnsafe(BURST_TAG_BYTES);
   tag.writeUInt32BE(burstId, 0);
   tag.writeUInt32BE(seq, 4);
   return tag;
@@ -242,7 +367,7 @@ function burstTag(burstId: number, seq: number): Buffer {
 
 /** The sequence number in a reply that ends with this burst's tag. */
 function burstSeqOf(reply: Buffer, burstId: number): number | undefined {
-  if (reply.length < TAG_BYTES || reply.readUInt32BE(reply.length - TAG_BYTES) !== burstId) return undefined;
+  if (reply.length < BURST_TAG_BYTES || reply.readUInt32BE(reply.length - BURST_TAG_BYTES) !== burstId) return undefined;
   return reply.readUInt32BE(reply.length - 4);
 }
 
@@ -251,23 +376,30 @@ interface Talk<T> {
   reject(reason: unknown): void;
 }
 
+/** What a conversation leaves to clear when it ends, and what it resolves with if cancelled once started. */
+interface Conversation<T> {
+  stop(): void;
+  /** Without it, cancelling rejects with CANCELLED. */
+  cancelled?(): T;
+}
+
 /**
- * Connects a fresh socket to `target` and hands it to `start`, which returns what to clear when done.
+ * Connects a fresh socket to `target` and hands it to `start`.
  * Settles once, on the first of: `talk`, a socket error, or cancellation; always closes the socket first.
  */
 function talkTo<T>(
   target: Peer,
   signal: AbortSignal | undefined,
-  start: (socket: dgram.Socket, talk: Talk<T>) => () => void,
+  start: (socket: dgram.Socket, talk: Talk<T>) => Conversation<T>,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const socket = dgram.createSocket(target.family === 'IPv4' ? 'udp4' : 'udp6');
-    let stop: (() => void) | undefined;
+    let conversation: Conversation<T> | undefined;
     let settled = false;
     const settle = (finish: () => void): void => {
       if (settled) return;
       settled = true;
-      stop?.();
+      conversation?.stop();
       signal?.removeEventListener('abort', onAbort);
       socket.close(finish);
     };
@@ -275,7 +407,10 @@ function talkTo<T>(
       resolve: (value) => settle(() => resolve(value)),
       reject: (reason) => settle(() => reject(reason)),
     };
-    const onAbort = (): void => talk.reject(cancelled(formatEndpoint(target)));
+    const onAbort = (): void => {
+      if (conversation?.cancelled) talk.resolve(conversation.cancelled());
+      else talk.reject(cancelled(formatEndpoint(target)));
+    };
 
     socket.on('error', talk.reject);
     if (signal?.aborted) return onAbort();
@@ -283,8 +418,8 @@ function talkTo<T>(
     socket.connect(target.port, target.address, (err?: Error) => {
       if (err) return talk.reject(err);
       if (settled) return;
-      stop = start(socket, talk);
-      if (settled) stop();
+      conversation = start(socket, talk);
+      if (settled) conversation.stop();
     });
   });
 }

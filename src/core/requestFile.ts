@@ -5,6 +5,7 @@ import { measurePayload, type PayloadEncoding } from './payload';
 import { mistakeText } from './payloadDecoding';
 import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
 import { expandFileVariables, scanTemplate, type TemplatePart } from './requestVariables';
+import { formatCount } from './stats';
 import { TextLines } from './textLines';
 
 /**
@@ -43,6 +44,8 @@ export interface RequestBlock {
   /** Send a burst of this many datagrams. */
   readonly repeat?: Located<number>;
   readonly ratePerSecond?: Located<number>;
+  /** False (`@tag off`): a burst's datagrams carry no tag, and its replies are counted by order. */
+  readonly tag?: Located<boolean>;
   /** The payload as written: its lines joined with \n, comment lines left out, `{{…}}` not filled in yet. */
   readonly payload: string;
   /** Where the payload starts; the block's first line when it has none. */
@@ -65,6 +68,7 @@ const FIELDS = {
   expect: 'expect',
   repeat: 'repeat',
   rate: 'ratePerSecond',
+  tag: 'tag',
 } as const satisfies Record<HeaderName, keyof RequestBlock>;
 
 const SEPARATOR = /^\s*###/;
@@ -327,7 +331,7 @@ function checkSize(lines: TextLines, block: RequestBlock, size: number, hasBrace
     block.payloadLine,
     0,
     lines.length(block.payloadLine),
-    `${what} ${size.toLocaleString('en-US')} bytes; UDP over IPv${family} carries at most ${max.toLocaleString('en-US')}. Split it into several blocks.`,
+    `${what} ${formatCount(size)} bytes; UDP over IPv${family} carries at most ${formatCount(max)}. Split it into several blocks.`,
   );
 }
 
@@ -367,6 +371,7 @@ function checkHeadersTogether(lines: TextLines, block: RequestBlock, report: Rep
     mark(block.retries, '@retries does not apply to a burst: each of its datagrams is sent once.', 'warning');
   } else {
     mark(block.ratePerSecond, '@rate only applies to a burst: add @repeat N to send N datagrams at this rate.', 'warning');
+    mark(block.tag, '@tag only applies to a burst: add @repeat N to send N datagrams.', 'warning');
   }
   if (block.expect?.value.kind === 'none') {
     mark(block.retries, '@retries does not apply with @expect none: the datagram is sent once and the reply awaited once.', 'warning');

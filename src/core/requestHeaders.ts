@@ -1,3 +1,4 @@
+import { BURST_LIMITS } from './burstLimits';
 import { parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput } from './errors';
 import { parseExpectation, type Expectation } from './expectation';
@@ -18,6 +19,8 @@ export interface HeaderValues {
   expect: Expectation;
   repeat: number;
   rate: number;
+  /** `@tag off`: a burst's datagrams go without their 8-byte tag, and replies are counted by order. */
+  tag: boolean;
 }
 
 export type HeaderName = keyof HeaderValues;
@@ -34,9 +37,6 @@ type Reader<T> = (text: string, start: number) => HeaderReading<T>;
 
 const MAX_TIMEOUT_MS = 600_000;
 const MAX_RETRIES = 20;
-/** The limits of a burst in core/client. */
-const MAX_REPEAT = 1_000_000;
-const MAX_RATE = 1_000_000;
 
 const ENCODINGS: Record<string, PayloadEncoding> = { utf8: 'escaped', hex: 'hex', base64: 'base64' };
 
@@ -66,12 +66,17 @@ const READERS: { readonly [Name in HeaderName]: Reader<HeaderValues[Name]> } = {
     const parsed = parseExpectation(text, start);
     return 'expectation' in parsed ? { value: parsed.expectation, end: parsed.end } : parsed;
   },
-  repeat: wholeNumber('@repeat', 'how many datagrams to send', 1, MAX_REPEAT),
+  repeat: wholeNumber('@repeat', 'how many datagrams to send', BURST_LIMITS.minCount, BURST_LIMITS.maxCount),
   rate: word<number>('a rate', (text, start, end) => {
     const match = /^(\d+(?:\.\d+)?)\/s$/.exec(text.slice(start, end));
     const perSecond = match ? Number(match[1]) : NaN;
-    if (perSecond > 0 && perSecond <= MAX_RATE) return { value: perSecond, end };
-    return { message: `Bad @rate ${quoteInput(text.slice(start, end))}: write datagrams per second like 200/s (more than 0, up to ${MAX_RATE}/s).`, start, end };
+    if (perSecond >= BURST_LIMITS.minRate && perSecond <= BURST_LIMITS.maxRate) return { value: perSecond, end };
+    return { message: `Bad @rate ${quoteInput(text.slice(start, end))}: write datagrams per second like 200/s (from ${BURST_LIMITS.minRate}/s to ${BURST_LIMITS.maxRate}/s).`, start, end };
+  }),
+  tag: word<boolean>('on or off', (text, start, end) => {
+    const value = text.slice(start, end);
+    if (value === 'on' || value === 'off') return { value: value === 'on', end };
+    return { message: `Bad @tag ${quoteInput(value)}: write off to send a burst's datagrams without their 8-byte tag (replies are then counted by order), or on.`, start, end };
   }),
 };
 
@@ -107,6 +112,7 @@ const EXAMPLES: Record<HeaderName, string> = {
   expect: '@expect contains "…", equals "…", matches /…/, hex "…", size N or none',
   repeat: '@repeat 1000',
   rate: '@rate 200/s',
+  tag: '@tag off (a burst counts replies by order) or @tag on',
 };
 
 /** A value without spaces: the reader gets its bounds. */

@@ -1,4 +1,4 @@
-import type { BurstResult } from './client';
+import { BURST_TAG_BYTES, type BurstProgress, type BurstResult } from './client';
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
@@ -23,8 +23,8 @@ export interface SendDefaults {
   readonly backoff: number;
 }
 
-/** `measured`: a burst that lost some datagrams, which is what it is there to measure. */
-export type BlockOutcome = 'passed' | 'failed' | 'timeout' | 'measured' | 'not-sent';
+/** `measured`: a burst that lost some datagrams, which is what it is there to measure. `cancelled`: stopped by the user. */
+export type BlockOutcome = 'passed' | 'failed' | 'timeout' | 'measured' | 'not-sent' | 'cancelled';
 
 export interface BlockResult {
   readonly name: string;
@@ -49,6 +49,13 @@ export interface BlockResult {
 
 export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
 
+export interface SendControl {
+  /** Cancels the send: a burst then reports what it counted so far. */
+  readonly signal?: AbortSignal;
+  /** How far a burst has got, a few times a second: "12,345 of 1,000,000 sent · 12,001 answered". */
+  readonly report?: (message: string) => void;
+}
+
 /**
  * `seq` is the `{{$seq}}` of the block's datagram; datagram k (0-based) of a burst has `seq + k`, so a caller
  * that numbers every datagram it sends moves on by the burst's count.
@@ -59,6 +66,7 @@ export async function sendRequestBlock(
   block: RequestBlock,
   defaults: SendDefaults,
   seq: number,
+  { signal, report }: SendControl = {},
 ): Promise<BlockResult> {
   const base = { name: block.name, line: block.range.start };
   const problems = errorsIn(file, block);
@@ -91,13 +99,14 @@ export async function sendRequestBlock(
       // Built-ins change per datagram: each datagram is filled in as it goes out, its {{$seq}} counting on from `seq`.
       const changes = parts.some((part) => part.kind !== 'text' && part.kind !== 'variable');
       const datagrams = changes ? (index: number) => encodeFilledIn(fillIn(seq + index), encoding) : payload;
-      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value });
+      const onProgress = report && (({ sent, received }: BurstProgress): void => report(`${formatCount(sent)} of ${formatCount(count)} sent · ${formatCount(received)} answered`));
+      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value, tag: block.tag?.value, signal, onProgress });
       return { ...base, ...judgeBurst(burst), target: formatEndpoint(target), burst };
     }
     const expectation = block.expect?.value;
     // Waiting for silence once is the test; sending again would only wait longer for the same answer.
     const retries = expectation?.kind === 'none' ? 0 : (block.retries?.value ?? defaults.retries);
-    const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff });
+    const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff, signal });
     const judged = checkReply(expectation, sent.reply);
     const outcome: BlockOutcome = judged.passed ? 'passed' : sent.reply === undefined ? 'timeout' : 'failed';
     return {
@@ -112,6 +121,9 @@ export async function sendRequestBlock(
       replyBytes: sent.reply?.length,
     };
   } catch (error) {
+    if (isWorkbenchError(error) && error.code === 'CANCELLED') {
+      return { ...base, outcome: 'cancelled', summary: '⊘ cancelled', detail: 'cancelled before a reply came', target: formatEndpoint(target) };
+    }
     return { ...notSent(base, error), target: formatEndpoint(target) };
   }
 }
@@ -136,25 +148,51 @@ function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: numb
   return `✓ ${reply.length} B in ${formatMs(rttMs ?? 0)}`;
 }
 
-/** A burst with no loss passes; one with some loss is a measurement; one with every reply lost timed out. */
+const BURST_MARKS: Readonly<Record<BlockOutcome, string>> = { passed: '✓', failed: '✗', timeout: '✗', measured: '⚠', 'not-sent': '✗', cancelled: '⊘' };
+
+/**
+ * A burst with no loss passes; one with some loss is a measurement; one with every reply lost timed out; one the
+ * user stopped says how far it got. A rate it could not keep is said beside the loss.
+ */
 function judgeBurst(burst: BurstResult): Pick<BlockResult, 'outcome' | 'summary' | 'detail'> {
-  const { sent, received, lost, lossPercent, duplicates, reordered, unmatched, stats, durationMs } = burst;
+  const { count, sent, received, lost, lossPercent, duplicates, reordered, unmatched, stats, durationMs, cancelled } = burst;
   const loss = `${lossPercent.toFixed(1)}% lost`;
-  const outcome: BlockOutcome = lost === 0 ? 'passed' : received === 0 ? 'timeout' : 'measured';
-  const mark = outcome === 'passed' ? '✓' : outcome === 'timeout' ? '✗' : '⚠';
+  const outcome: BlockOutcome = cancelled ? 'cancelled' : lost === 0 ? 'passed' : received === 0 ? 'timeout' : 'measured';
+  const mark = BURST_MARKS[outcome];
   const times = stats.count > 0 ? `p50 ${formatMs(stats.p50 ?? 0)} · p99 ${formatMs(stats.p99 ?? 0)}` : 'no round trips';
   const roundTrips = stats.count > 0 ? `round trip p50 ${formatMs(stats.p50 ?? 0)}, p99 ${formatMs(stats.p99 ?? 0)}, max ${formatMs(stats.max ?? 0)}` : 'no replies';
   const oddities = [
     duplicates > 0 ? `${formatCount(duplicates)} duplicated` : '',
     reordered > 0 ? `${formatCount(reordered)} reordered` : '',
     // The burst tags each datagram; a server that changes the bytes (a template) loses the tag, and its replies cannot be matched.
-    unmatched > 0 ? `${formatCount(unmatched)} replies without the burst's tag (the server changed the bytes)` : '',
+    unmatched > 0 ? `${formatCount(unmatched)} ${burst.tagged ? "replies without the burst's tag (the server changed the bytes)" : 'replies more than datagrams sent'}` : '',
   ].filter(Boolean);
+  const sentText = cancelled ? `cancelled after ${formatCount(sent)} of ${formatCount(count)} sent` : `${formatCount(sent)} sent`;
+  const rate = describeRate(burst);
   return {
     outcome,
-    summary: `${mark} ${formatCount(sent)} sent · ${loss} · ${times}`,
-    detail: `burst: ${formatCount(sent)} sent, ${formatCount(received)} answered, ${formatCount(lost)} lost (${loss})${oddities.map((text) => `, ${text}`).join('')}; ${roundTrips}; took ${formatMs(durationMs)}`,
+    summary: `${mark} ${sentText} · ${loss}${burst.keptRate ? '' : ` · ${rate.short}`} · ${times}`,
+    detail:
+      `burst: ${sentText}, ${formatCount(received)} answered, ${formatCount(lost)} lost (${loss})${oddities.map((text) => `, ${text}`).join('')}; ` +
+      `${roundTrips}; ${rate.long}; took ${formatMs(durationMs)}; ${describeTag(burst.tagged)}`,
   };
+}
+
+/** "rate 48,210/s of 1,000,000/s asked": the asked rate, and the achieved one when it fell short. */
+function describeRate({ askedRate, achievedRate, keptRate }: BurstResult): { short: string; long: string } {
+  const perSecond = (rate: number): string => `${formatCount(Math.round(rate))}/s`;
+  const achieved = achievedRate === undefined ? 'one datagram' : perSecond(achievedRate);
+  if (askedRate === undefined) return { short: achieved, long: `sent at ${achieved}, as fast as the window allowed` };
+  if (keptRate) return { short: perSecond(askedRate), long: `sent at ${perSecond(askedRate)} as asked` };
+  const short = `rate ${achieved} of ${perSecond(askedRate)} asked`;
+  return { short, long: `${short}: this machine, or the replies the window waited for, could not keep up` };
+}
+
+/** Said once per burst, in its log line: the bytes a server sees are not only the payload. */
+function describeTag(tagged: boolean): string {
+  return tagged
+    ? `each datagram carried an ${BURST_TAG_BYTES}-byte tag after the payload to match its reply (@tag off sends the payload alone)`
+    : 'sent without the tag (@tag off): replies were counted by order';
 }
 
 function notSent(base: Pick<BlockResult, 'name' | 'line'>, error: unknown): BlockResult {
@@ -171,6 +209,8 @@ export interface RunSummary {
   readonly notSent: number;
   /** Bursts that lost some of their datagrams. */
   readonly measured: number;
+  /** Stopped by the user; Run All stops at the first. */
+  readonly cancelled: number;
   /** Round trips of the blocks sent once (a burst reports its own). */
   readonly roundTrip: RoundTripSummary;
 }
@@ -186,16 +226,18 @@ export function summarizeRun(results: readonly BlockResult[]): RunSummary {
     timedOut: count('timeout'),
     notSent: count('not-sent'),
     measured: count('measured'),
+    cancelled: count('cancelled'),
     roundTrip: roundTrips.summary(),
   };
 }
 
 /** "5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 0.42 ms, p99 1.10 ms, max 1.20 ms". */
 export function describeRun(summary: RunSummary): string {
-  const { total, passed, failed, timedOut, notSent, measured, roundTrip } = summary;
+  const { total, passed, failed, timedOut, notSent, measured, cancelled, roundTrip } = summary;
   const counts = [`${formatCount(passed)} passed`, `${formatCount(failed)} failed`, `${formatCount(timedOut)} timed out`];
   if (notSent > 0) counts.push(`${formatCount(notSent)} not sent`);
   if (measured > 0) counts.push(`${formatCount(measured)} ${measured === 1 ? 'burst' : 'bursts'} with loss`);
+  if (cancelled > 0) counts.push(`${formatCount(cancelled)} cancelled`);
   const blocks = `${formatCount(total)} ${total === 1 ? 'block' : 'blocks'}: ${counts.join(', ')}`;
   if (roundTrip.count === 0) return blocks;
   const { count, p50 = 0, p99 = 0, max = 0 } = roundTrip;

@@ -130,14 +130,14 @@ export class Workbench {
     return ids.length;
   }
 
-  /** Sends one datagram and waits for its reply; `dispose` cancels it. */
-  send(options: Omit<SendOptions, 'emit' | 'signal'>): Promise<SendResult> {
-    return this.withCancellation((signal) => sendDatagram({ ...options, emit: this.emit, signal }));
+  /** Sends one datagram and waits for its reply; `dispose` or the caller's signal cancels it. */
+  send(options: Omit<SendOptions, 'emit'>): Promise<SendResult> {
+    return this.withCancellation(options.signal, (signal) => sendDatagram({ ...options, emit: this.emit, signal }));
   }
 
-  /** Sends a burst; per-datagram events are not emitted, the caller reports the result. */
-  burst(options: Omit<BurstOptions, 'emit' | 'signal'>): Promise<BurstResult> {
-    return this.withCancellation((signal) => sendBurst({ ...options, signal }));
+  /** Sends a burst; per-datagram events are not emitted, the caller reports the result. Cancelled, it resolves with what it counted. */
+  burst(options: BurstOptions): Promise<BurstResult> {
+    return this.withCancellation(options.signal, (signal) => sendBurst({ ...options, signal }));
   }
 
   /** Stops every server and cancels every send in flight; safe to call twice. */
@@ -149,12 +149,12 @@ export class Workbench {
     this.events.dispose();
   }
 
-  private async withCancellation<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async withCancellation<T>(caller: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     this.assertOpen();
     const controller = new AbortController();
     this.pendingSends.add(controller);
     try {
-      return await run(controller.signal);
+      return await run(caller ? AbortSignal.any([controller.signal, caller]) : controller.signal);
     } finally {
       this.pendingSends.delete(controller);
     }

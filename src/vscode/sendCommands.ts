@@ -8,6 +8,7 @@ import type { Workbench } from '../core/workbench';
 import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
+import { withSendProgress } from './sendProgress';
 import { openSettings, readSettings } from './settings';
 import type { ServerCommands } from './serverCommands';
 
@@ -16,6 +17,8 @@ export interface SendSelectionArgs {
   /** `host:port`; when absent, the last target used, or else the `udpWorkbench.send.target` setting. */
   readonly target?: string;
   readonly encoding?: PayloadEncoding;
+  /** Cancels the send, as the Cancel button of its progress notification does (tests, other extensions). */
+  readonly cancellation?: vscode.CancellationToken;
 }
 
 export interface SentDatagram {
@@ -30,7 +33,9 @@ export interface SentDatagram {
 
 export interface SendSelectionResult {
   readonly target: string;
+  /** Those sent before a cancel, if any. */
   readonly datagrams: readonly SentDatagram[];
+  readonly cancelled?: boolean;
 }
 
 interface SelectedText {
@@ -82,10 +87,18 @@ export class SendCommands {
     if (!payloads) return undefined;
     await this.rememberTarget(formatEndpoint(target));
     const datagrams: SentDatagram[] = [];
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: sending to ${formatEndpoint(target)}` }, async () => {
-      datagrams.push(...(await this.sendEach(target, payloads)));
+    const where = formatEndpoint(target);
+    let cancelled = false;
+    await withSendProgress(`UDP: sending to ${where}`, args.cancellation, async ({ signal }) => {
+      datagrams.push(...(await this.sendEach(target, payloads, signal)));
+      cancelled = signal.aborted;
     });
-    return datagrams.length > 0 ? { target: formatEndpoint(target), datagrams } : undefined;
+    if (cancelled) {
+      this.log.info(`Sending to ${where} was cancelled after ${plural(datagrams.length, 'datagram')}.`);
+      vscode.window.setStatusBarMessage(`$(circle-slash) ${where}: cancelled`, 5000);
+      return { target: where, datagrams, cancelled };
+    }
+    return datagrams.length > 0 ? { target: where, datagrams } : undefined;
   }
 
   async sendSelectionTo(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
@@ -103,16 +116,16 @@ export class SendCommands {
   }
 
   /** Sends one after another until one cannot be sent; offers to retry the ones that got no reply. */
-  private async sendEach(target: Endpoint, payloads: readonly Datagram[]): Promise<SentDatagram[]> {
+  private async sendEach(target: Endpoint, payloads: readonly Datagram[], signal?: AbortSignal): Promise<SentDatagram[]> {
     const datagrams: SentDatagram[] = [];
     const unanswered: Datagram[] = [];
     for (const datagram of payloads) {
-      const sent = await this.sendOne(target, datagram.payload, datagram.text);
-      if (!sent) break;
+      const sent = await this.sendOne(target, datagram.payload, datagram.text, signal);
+      if (!sent || signal?.aborted) break;
       datagrams.push(sent);
       if (sent.outcome === 'timeout') unanswered.push(datagram);
     }
-    if (unanswered.length > 0) void this.offerAfterGivingUp(target, unanswered, datagrams.find((d) => d.outcome === 'timeout')?.attempts ?? 1);
+    if (unanswered.length > 0 && !signal?.aborted) void this.offerAfterGivingUp(target, unanswered, datagrams.find((d) => d.outcome === 'timeout')?.attempts ?? 1);
     return datagrams;
   }
 
@@ -138,16 +151,17 @@ export class SendCommands {
     this.resultMessage = text === undefined ? undefined : vscode.window.setStatusBarMessage(text, 5000);
   }
 
-  private async sendOne(target: Endpoint, payload: Buffer, text: string): Promise<SentDatagram | undefined> {
+  private async sendOne(target: Endpoint, payload: Buffer, text: string, signal?: AbortSignal): Promise<SentDatagram | undefined> {
     const settings = readSettings().send;
     try {
-      const result = await this.workbench.send({ target, payload, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff });
+      const result = await this.workbench.send({ target, payload, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff, signal });
       const where = formatEndpoint(result.target);
       // A timeout clears an earlier success; the notification that follows says what happened.
       this.showResult(result.outcome === 'reply' && result.reply ? `$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}` : undefined);
       return { text, outcome: result.outcome, attempts: result.attempts, rttMs: result.rttMs, reply: result.reply?.toString('utf8'), replyBytes: result.reply?.length };
     } catch (error) {
       this.showResult(undefined);
+      if (signal?.aborted) return undefined;
       if (isWorkbenchError(error) && error.code === 'DATAGRAM_TOO_LARGE') {
         void presentError(error, this.log, {}, [this.splitAction(target, payload)]);
         return undefined;

@@ -66,7 +66,8 @@ export async function run({ page, workspace, log, screenshot }) {
   }, { timeoutMs: 30_000 });
   log(`Run All: ${all.join(' | ')}`);
   assert.match(all[1], /^✓ 17 B in \S+ m?s$/);
-  assert.match(all[2], /^✓ 200 sent · 0\.0% lost · p50 \S+ m?s · p99 \S+ m?s$/);
+  // A loaded machine may not keep the 400/s, and then says so.
+  assert.match(all[2], /^✓ 200 sent · 0\.0% lost · (?:rate [\d,]+\/s of 400\/s asked · )?p50 \S+ m?s · p99 \S+ m?s$/);
 
   // The panel wraps long lines.
   const summary = /Run\s+All\s+heartbeat\.udp:\s+3\s+blocks:\s+3\s+passed,\s+0\s+failed,\s+0\s+timed\s+out;\s+round\s+trip\s+over\s+2\s+replies:\s+p50/;

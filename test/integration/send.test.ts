@@ -107,6 +107,28 @@ describe('Send Selection', () => {
     }
   });
 
+  it('cancels a send waiting for its retries, without an error, and says so', async () => {
+    const api = await getApi();
+    const silent = await startServer({ replyMode: 'none' });
+    await editorWith('anyone there?', [[0, 0, 0, 0]]);
+    const cancellation = new vscode.CancellationTokenSource();
+    const mark = logMark(api);
+    try {
+      const started = Date.now();
+      const sending = withSettings({ 'send.timeoutMs': 5000, 'send.retries': 3 }, () => send(`127.0.0.1:${silent.port}`, { cancellation: cancellation.token }));
+      await waitFor('the datagram at the server', () => (api.workbench.server(silent.id)?.counters.received ?? 0) >= 1);
+      cancellation.cancel();
+      const result = await sending;
+      assert.ok(Date.now() - started < 5000, 'cancelled before its first timeout');
+      assert.deepEqual(result, { target: `127.0.0.1:${silent.port}`, datagrams: [], cancelled: true });
+      const lines = logSince(api, mark);
+      assert.ok(lines.includes(`Sending to 127.0.0.1:${silent.port} was cancelled after 0 datagrams.`), lines.join('\n'));
+      assert.ok(!lines.some((line) => /error|timed out/i.test(line)), lines.join('\n'));
+    } finally {
+      cancellation.dispose();
+    }
+  });
+
   it('retries and counts the drops when the server simulates loss', async () => {
     const api = await getApi();
     // With seed 3, a 50 % inbound loss drops some of the first tries; the retries get through.

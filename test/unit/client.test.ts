@@ -268,7 +268,9 @@ describe('sendDatagram', () => {
     await sendBurst(burst);
     await sendBurst({ ...burst, target: { host: '127.0.0.1', port: silent.port }, window: 4 });
     await rejection(sendBurst({ ...burst, target: { host: '127.0.0.1', port: refused }, ratePerSecond: 1000 }));
-    await rejection(sendBurst({ ...burst, target: { host: '127.0.0.1', port: silent.port }, ratePerSecond: 100, signal: AbortSignal.timeout(30) }));
+    const cancelled = await sendBurst({ ...burst, target: { host: '127.0.0.1', port: silent.port }, ratePerSecond: 100, signal: AbortSignal.timeout(30) });
+    assert.equal(cancelled.cancelled, true);
+    await sendBurst({ ...burst, count: 5000, ratePerSecond: 1_000_000, tag: false });
 
     assert.deepEqual(await openHandles(), before);
   });

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { EchoServer } from '../../src/core/echoServer';
 import { NO_SIMULATION } from '../../src/core/impairment';
 import { parseRequestFile } from '../../src/core/requestFile';
+import type { BurstResult } from '../../src/core/client';
 import { describeBlockResult, describeRun, sendRequestBlock, summarizeRun, type BlockResult, type SendDefaults } from '../../src/core/requestRun';
 import { Workbench } from '../../src/core/workbench';
 
@@ -18,9 +19,9 @@ describe('sendRequestBlock', () => {
   afterEach(() => workbench.dispose());
 
   /** Sends the one block of `text` (or the block named `name`). */
-  async function run(text: string, seq = 1, more: Partial<SendDefaults> = {}): Promise<BlockResult> {
+  async function run(text: string, seq = 1, more: Partial<SendDefaults> = {}, signal?: AbortSignal): Promise<BlockResult> {
     const file = parseRequestFile(text);
-    return sendRequestBlock(workbench, file, file.blocks[0], { ...defaults, ...more }, seq);
+    return sendRequestBlock(workbench, file, file.blocks[0], { ...defaults, ...more }, seq, { signal });
   }
 
   it('sends the payload with its variables filled in, and passes on the expected reply', async () => {
@@ -100,11 +101,47 @@ describe('sendRequestBlock', () => {
     assert.ok(result.burst);
     assert.equal(result.burst.sent, 200);
     assert.ok(result.burst.lossPercent > 15 && result.burst.lossPercent < 45, `loss ${result.burst.lossPercent}%`);
-    assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · p50 \S+ ms · p99 \S+ ms$/);
+    // A loaded machine may not keep the 2,000/s, and then says so.
+    assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · (?:rate [\d,]+\/s of 2,000\/s asked · )?p50 \S+ ms · p99 \S+ ms$/);
     assert.match(result.detail, /^burst: 200 sent, \d+ answered, \d+ lost/);
     const clean = await run('@repeat 20\nping');
     assert.equal(clean.outcome, 'passed');
     assert.match(clean.summary, /^✓ 20 sent · 0\.0% lost/);
+  });
+
+  it('says in a burst\'s result that its datagrams carry a tag, and with @tag off counts replies by order', async () => {
+    const mirror = await mirrorServer();
+    const tagged = await run(`@target ${mirror.target}\n@repeat 3\n@timeout 200\nping`);
+    assert.match(tagged.detail, /; each datagram carried an 8-byte tag after the payload to match its reply \(@tag off sends the payload alone\)$/);
+    // The template server answers in its own words: no tag comes back, but by order every reply counts.
+    const byOrder = await run('@repeat 5\n@tag off\n@timeout 200\nping');
+    assert.equal(byOrder.outcome, 'passed', byOrder.detail);
+    assert.deepEqual(byOrder.burst && [byOrder.burst.tagged, byOrder.burst.received], [false, 5]);
+    assert.match(byOrder.detail, /; sent without the tag \(@tag off\): replies were counted by order$/);
+  });
+
+  it('reports a cancelled burst with how many went out and came back, and a cancelled single send', async () => {
+    const burst = await run('@repeat 1000\n@rate 100/s\nping', 1, {}, AbortSignal.timeout(300));
+    assert.equal(burst.outcome, 'cancelled');
+    assert.ok(burst.burst?.cancelled);
+    assert.match(burst.summary, /^⊘ cancelled after \d+ of 1,000 sent · \d+\.\d% lost · /);
+    assert.match(burst.detail, /^burst: cancelled after \d+ of 1,000 sent, \d+ answered, \d+ lost/);
+
+    const silent = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'none', rateLimit: false });
+    const single = await run(`@target 127.0.0.1:${silent.local.port}\n@timeout 5s\n@retries 3\nping`, 1, {}, AbortSignal.timeout(200));
+    assert.deepEqual([single.outcome, single.summary], ['cancelled', '⊘ cancelled']);
+  });
+
+  it('says when a burst could not keep its rate, and the rate it achieved', async () => {
+    const file = parseRequestFile('@target 127.0.0.1:9\n@repeat 1000\n@rate 1000000/s\nx');
+    const slow: BurstResult = {
+      count: 1000, sent: 1000, received: 1000, lost: 0, lossPercent: 0, duplicates: 0, reordered: 0, unmatched: 0,
+      stats: { count: 0, min: undefined, mean: undefined, p50: undefined, p99: undefined, max: undefined }, durationMs: 20, askedRate: 1_000_000, achievedRate: 48_210.4, keptRate: false, tagged: true, cancelled: false,
+    };
+    const sender = { send: () => Promise.reject(new Error('not a single send')), burst: () => Promise.resolve(slow) };
+    const result = await sendRequestBlock(sender, file, file.blocks[0], defaults, 1);
+    assert.match(result.summary, /^✓ 1,000 sent · 0\.0% lost · rate 48,210\/s of 1,000,000\/s asked · /);
+    assert.match(result.detail, /; rate 48,210\/s of 1,000,000\/s asked: this machine, or the replies the window waited for, could not keep up;/);
   });
 
   /** A mirror server, and the payloads it receives, without the burst's 8-byte tag. */
@@ -170,7 +207,7 @@ describe('summarizeRun', () => {
 
   it('counts each outcome and the round trips of single sends', () => {
     const summary = summarizeRun([result('passed', 1), result('passed', 3), result('failed', 2), result('timeout'), result('not-sent'), result('measured')]);
-    assert.deepEqual({ ...summary, roundTrip: undefined }, { total: 6, passed: 2, failed: 1, timedOut: 1, notSent: 1, measured: 1, roundTrip: undefined });
+    assert.deepEqual({ ...summary, roundTrip: undefined }, { total: 6, passed: 2, failed: 1, timedOut: 1, notSent: 1, measured: 1, cancelled: 0, roundTrip: undefined });
     assert.equal(summary.roundTrip.count, 3);
     assert.equal(
       describeRun(summary),

@@ -12,6 +12,8 @@ import type { RequestRunner, RunAllResult } from './runner';
 export interface BlockArgs {
   readonly uri?: string;
   readonly line?: number;
+  /** Cancels the send, as the Cancel button of its progress notification does (tests, other extensions). */
+  readonly cancellation?: vscode.CancellationToken;
 }
 
 /** Send Block at Cursor, Run All Blocks, Rerun Last and New Datagram File. Each returns what it did, for tests and other extensions. */
@@ -37,12 +39,12 @@ async function sendBlock(runner: RequestRunner, args: BlockArgs = {}): Promise<B
     void vscode.window.showInformationMessage('Put the cursor inside a datagram block (blocks start with a ### line), then send it.');
     return undefined;
   }
-  return runner.runBlock(document, block);
+  return runner.runBlock(document, block, args.cancellation);
 }
 
 async function runAll(runner: RequestRunner, args: BlockArgs = {}): Promise<RunAllResult | undefined> {
   const document = await requestDocument(args.uri, 'UDP: Run All Blocks');
-  return document && runner.runAll(document);
+  return document && runner.runAll(document, args.cancellation);
 }
 
 /** The `.udp` document a command was given, or the active one; tells the user when there is none. */

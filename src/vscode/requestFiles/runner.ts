@@ -7,8 +7,10 @@ import type { Workbench } from '../../core/workbench';
 import { presentError, type FixActions } from '../errorMessages';
 import type { OutputLog } from '../outputLog';
 import type { ServerCommands } from '../serverCommands';
+import { withSendProgress, type SendProgress } from '../sendProgress';
 import { openSettings, readSettings } from '../settings';
 import { parseDocument } from './parsedDocuments';
+import { describePlannedSend, plannedSend, RestrictedSendGuard } from './restrictedSends';
 
 export interface RunAllResult {
   readonly uri: string;
@@ -34,6 +36,7 @@ export class RequestRunner implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   private readonly closing: vscode.Disposable;
   private last: LastRun | undefined;
+  private readonly guard = new RestrictedSendGuard();
   /** {{$seq}}: one number per datagram sent from a request file in this window. */
   private seq = 0;
 
@@ -61,17 +64,19 @@ export class RequestRunner implements vscode.Disposable {
     return found;
   }
 
-  async runBlock(document: vscode.TextDocument, block: RequestBlock): Promise<BlockResult> {
+  /** `cancellation` stops it as the progress notification's Cancel button does: a burst then reports how far it got. */
+  async runBlock(document: vscode.TextDocument, block: RequestBlock, cancellation?: vscode.CancellationToken): Promise<BlockResult> {
     const file = parseDocument(document);
     this.last = { uri: document.uri, blockKey: blockKeys(file).get(block) };
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: sending ${escapeText(block.name)}` }, () =>
-      this.send(document, file, block, true),
-    );
+    const plan = plannedSend(block);
+    const title = `UDP: sending ${escapeText(block.name)}${plan ? ` ${describePlannedSend(plan)}` : ''}`;
+    const result = await withSendProgress(title, cancellation, (progress) => this.send(document, file, block, true, progress));
     if (result.outcome === 'not-sent') this.explain(document, block, result);
     return result;
   }
 
-  async runAll(document: vscode.TextDocument): Promise<RunAllResult> {
+  /** Stops at the block being sent when cancelled, which reports how far it got. */
+  async runAll(document: vscode.TextDocument, cancellation?: vscode.CancellationToken): Promise<RunAllResult> {
     const file = parseDocument(document);
     this.last = { uri: document.uri };
     const name = documentName(document);
@@ -79,10 +84,11 @@ export class RequestRunner implements vscode.Disposable {
       void vscode.window.showInformationMessage(`${name} has no datagram blocks: start one with a ### line, or run UDP: New Datagram File for an example.`);
     }
     const results: BlockResult[] = [];
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `UDP: running ${name}` }, async (progress) => {
+    await withSendProgress(`UDP: running ${name}`, cancellation, async ({ signal, report }) => {
       for (const block of file.blocks) {
-        progress.report({ message: escapeText(block.name) });
-        results.push(await this.send(document, file, block, false));
+        if (signal.aborted) break;
+        report(escapeText(block.name));
+        results.push(await this.send(document, file, block, false, { signal, report: (message) => report(`${escapeText(block.name)}: ${message}`) }));
       }
     });
     const summary = summarizeRun(results);
@@ -122,11 +128,8 @@ export class RequestRunner implements vscode.Disposable {
     this.changed.dispose();
   }
 
-  private async send(document: vscode.TextDocument, file: RequestFile, block: RequestBlock, interactive: boolean): Promise<BlockResult> {
-    // A burst numbers each of its datagrams, so the next send goes on after the last of them.
-    const seq = this.seq + 1;
-    this.seq += block.repeat?.value ?? 1;
-    const result = await sendRequestBlock(this.workbench, file, block, readSettings().send, seq);
+  private async send(document: vscode.TextDocument, file: RequestFile, block: RequestBlock, interactive: boolean, progress: SendProgress): Promise<BlockResult> {
+    const result = (await this.guard.allows(document, block, progress.signal)) ? await this.sendNow(file, block, progress) : notConfirmed(block);
     const uri = document.uri.toString();
     const stored = this.results.get(uri) ?? new Map<string, BlockResult>();
     this.results.set(uri, stored);
@@ -140,6 +143,13 @@ export class RequestRunner implements vscode.Disposable {
       else this.log.warn(line);
     }
     return result;
+  }
+
+  private sendNow(file: RequestFile, block: RequestBlock, progress: SendProgress): Promise<BlockResult> {
+    // A burst numbers each of its datagrams, so the next send goes on after the last of them.
+    const seq = this.seq + 1;
+    this.seq += block.repeat?.value ?? 1;
+    return sendRequestBlock(this.workbench, file, block, readSettings().send, seq, progress);
   }
 
   /** Says why a block was not sent, with what fixes it. */
@@ -174,6 +184,17 @@ function blockKeys(file: RequestFile): Map<RequestBlock, string> {
     keys.set(block, `${block.name}\0${nth}`);
   }
   return keys;
+}
+
+function notConfirmed(block: RequestBlock): BlockResult {
+  const plan = plannedSend(block);
+  return {
+    name: block.name,
+    line: block.range.start,
+    outcome: 'cancelled',
+    summary: '⊘ not sent: not confirmed',
+    detail: `not sent: in Restricted Mode, sending ${plan ? describePlannedSend(plan) : 'it'} asks first, and it was not confirmed`,
+  };
 }
 
 /** The file's name for messages and the log; a file name can hold any character, so it is escaped. */

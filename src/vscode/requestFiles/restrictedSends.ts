@@ -1,0 +1,70 @@
+import * as vscode from 'vscode';
+import { formatEndpoint, isLoopback, parseEndpoint, type Endpoint } from '../../core/endpoint';
+import type { RequestBlock } from '../../core/requestFile';
+import { formatCount } from '../../core/stats';
+import { readSettings } from '../settings';
+
+/** In Restricted Mode, a burst of more datagrams than this asks before it goes out, wherever it goes. */
+const CONFIRM_BURSTS_OVER = 1000;
+
+/** Where a block's datagrams go and how many: what a user must see before a click floods someone. */
+interface PlannedSend {
+  readonly target: Endpoint;
+  readonly count: number;
+}
+
+/** The block's target (its own, or the setting's) and count; undefined when the target is unreadable (nothing will be sent). */
+export function plannedSend(block: RequestBlock): PlannedSend | undefined {
+  try {
+    return { target: block.target?.value ?? parseEndpoint(readSettings().send.target), count: block.repeat?.value ?? 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** "1,000,000 × to 10.0.0.5:53", or "to 10.0.0.5:53" for one datagram. */
+export function describePlannedSend({ target, count }: PlannedSend): string {
+  const where = `to ${formatEndpoint(target)}`;
+  return count === 1 ? where : `${formatCount(count)} × ${where}`;
+}
+
+/**
+ * In a folder VS Code does not trust, a `.udp` file the folder brought could send a flood anywhere with one click.
+ * There, a file's first send to a target off this machine, and every burst over CONFIRM_BURSTS_OVER, asks first.
+ */
+export class RestrictedSendGuard {
+  /** File and target pairs the user confirmed in this window. */
+  private readonly confirmed = new Set<string>();
+
+  /** True when the block may be sent: trusted, harmless, confirmed before, or confirmed now. `signal` stops the asking. */
+  async allows(document: vscode.TextDocument, block: RequestBlock, signal: AbortSignal): Promise<boolean> {
+    const plan = plannedSend(block);
+    if (vscode.workspace.isTrusted || plan === undefined) return true;
+    const key = `${document.uri.toString()}\0${formatEndpoint(plan.target)}`;
+    const offMachine = !isLoopback(plan.target.host);
+    const large = plan.count > CONFIRM_BURSTS_OVER;
+    if (!large && (!offMachine || this.confirmed.has(key))) return true;
+    if (signal.aborted) return false;
+    const send = 'Send';
+    const why = [
+      offMachine ? `${formatEndpoint(plan.target)} is not this machine.` : '',
+      large ? `A burst of ${formatCount(plan.count)} datagrams can flood what it reaches.` : '',
+    ].filter(Boolean);
+    const answer = vscode.window.showWarningMessage(
+      `Send ${describePlannedSend(plan)}?`,
+      {
+        modal: true,
+        detail: `"${block.name}" in ${document.uri.path.split('/').pop() ?? 'this file'} asks for it, in a folder VS Code does not trust. ${why.join(' ')}`,
+      },
+      send,
+    ).then(
+      (choice) => choice,
+      // A window that cannot show the question (a test host refuses modals) has not said yes.
+      () => undefined,
+    );
+    const cancelled = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+    if ((await Promise.race([answer, cancelled])) !== send) return false;
+    if (offMachine) this.confirmed.add(key);
+    return true;
+  }
+}
