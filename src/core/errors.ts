@@ -23,7 +23,8 @@ export type WorkbenchErrorCode =
   | 'CONNECTION_REFUSED'
   | 'NETWORK_UNREACHABLE'
   | 'SOCKET_ERROR'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'FILE_NOT_WRITABLE';
 
 /** Actions the VS Code layer knows how to offer next to a message. */
 export type WorkbenchFix = 'use-another-port' | 'use-any-port' | 'open-settings' | 'start-server' | 'use-ipv4' | 'use-ipv6';
