@@ -33,6 +33,8 @@ export class CaptureFile {
   private writing: Promise<void> | undefined;
   private closing: Promise<CaptureFileStats> | undefined;
   private failure: WorkbenchError | undefined;
+  /** The handle closing after a failed write. */
+  private closingHandle: Promise<void> | undefined;
   private missedInARow = 0;
   private readonly count: CaptureFileStats = { written: 0, notWritten: 0 };
   private readonly settings: { flushIntervalMs: number; flushBytes: number; maxPendingBytes: number };
@@ -107,6 +109,7 @@ export class CaptureFile {
         this.failure ??= fileError(error as NodeJS.ErrnoException, this.path);
       }
     }
+    await this.closingHandle;
     if (this.failure !== undefined) throw this.failure;
     return this.stats;
   }
@@ -128,7 +131,7 @@ export class CaptureFile {
     this.pending = [];
     this.pendingBytes = 0;
     try {
-      await this.handle.writev(batch);
+      await writeAll(this.handle, batch);
     } catch (error) {
       this.fail(fileError(error as NodeJS.ErrnoException, this.path), batch.length);
     }
@@ -138,8 +141,21 @@ export class CaptureFile {
     this.failure = error;
     this.count.written -= lost;
     this.count.notWritten += lost;
-    void this.handle.close().catch(() => undefined);
+    this.closingHandle = this.handle.close().catch(() => undefined);
     this.options.onError?.(error);
+  }
+}
+
+/** writev may write less than asked (a disk filling up): the rest is written until done or the disk says why not. */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  let { bytesWritten } = await handle.writev(buffers);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat(buffers, total);
+  while (bytesWritten < total) {
+    const written = (await handle.write(rest, bytesWritten)).bytesWritten;
+    if (written === 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'ENOSPC' });
+    bytesWritten += written;
   }
 }
 
@@ -181,11 +197,11 @@ export async function saveCapture(path: string, datagrams: readonly CapturedData
       batch.push(block);
       batchBytes += block.length;
       if (batchBytes < DEFAULTS.flushBytes) continue;
-      await handle.writev(batch);
+      await writeAll(handle, batch);
       batch = [];
       batchBytes = 0;
     }
-    await handle.writev(batch);
+    await writeAll(handle, batch);
     await handle.close();
   } catch (error) {
     await handle?.close().catch(() => undefined);

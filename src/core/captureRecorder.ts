@@ -9,6 +9,8 @@ export type MicrosecondClock = () => number;
 
 export const systemMicros: MicrosecondClock = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
+const REMEMBERED_SENDERS = 4096;
+
 /** Keyed by string: reasons added to DropReason later still get a comment, the generic one. */
 const DROP_COMMENTS: ReadonlyMap<string, string> = new Map([
   ['simulated-loss-inbound', 'dropped by simulation (loss on the way in)'],
@@ -25,6 +27,8 @@ const DROP_COMMENTS: ReadonlyMap<string, string> = new Map([
  */
 export class CaptureRecorder {
   private readonly servers = new Map<string, Peer>();
+  /** Where each recent request was sent from: its reply goes there. Oldest forgotten first, beyond a bound. */
+  private readonly senders = new Map<number, Peer>();
   private held: { serverId: string; seq: number; datagram: CapturedDatagram } | undefined;
   private flushQueued = false;
 
@@ -67,12 +71,13 @@ export class CaptureRecorder {
         break;
       }
       case 'sent':
+        this.rememberSender(event.requestId, event.local);
         if (!this.isOwnServer(event.target)) {
           this.emit(event.local, event.target, event.payload, event.attempt > 1 ? `attempt ${event.attempt}: sent again after no reply in time` : undefined);
         }
         break;
       case 'reply':
-        if (!this.isOwnServer(event.from)) this.emit(event.from, event.target, event.payload, `reply after ${formatMs(event.rttMs)}`);
+        if (!this.isOwnServer(event.from)) this.emit(event.from, this.senders.get(event.requestId) ?? unknownSender(event.from), event.payload, `reply after ${formatMs(event.rttMs)}`);
         break;
       // A later drop (a reply that could not be sent) leaves nothing on the wire: its request is recorded already.
       case 'dropped':
@@ -95,12 +100,23 @@ export class CaptureRecorder {
     this.record({ atMicros: this.now(), source, destination, payload, ...(comment === undefined ? {} : { comment }) });
   }
 
+  private rememberSender(requestId: number, local: Peer): void {
+    this.senders.delete(requestId);
+    this.senders.set(requestId, local);
+    if (this.senders.size > REMEMBERED_SENDERS) this.senders.delete(this.senders.keys().next().value!);
+  }
+
   private isOwnServer(address: CaptureAddress): boolean {
     for (const local of this.servers.values()) {
       if (local.port === address.port && (local.address === address.address || isWildcard(local.address))) return true;
     }
     return false;
   }
+}
+
+/** A reply to a request forgotten long ago: its socket's address is unknown. */
+function unknownSender(from: Peer): CaptureAddress {
+  return { address: from.family === 'IPv6' ? '::' : '0.0.0.0', port: 0 };
 }
 
 function dropComment(event: DatagramDroppedEvent): string {

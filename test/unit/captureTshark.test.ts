@@ -31,6 +31,7 @@ function expectedPackets(events: readonly WorkbenchEvent[], ownServerPorts: Read
   const servers = new Map<string, { address: string; port: number }>();
   const packets: Expected[] = [];
   const byServerSeq = new Map<string, Expected>();
+  const senders = new Map<number, { address: string; port: number }>();
   for (const event of events) {
     if (event.kind === 'server-started') servers.set(event.serverId, event.local);
     if (event.kind === 'received') {
@@ -45,11 +46,13 @@ function expectedPackets(events: readonly WorkbenchEvent[], ownServerPorts: Read
       const comment = event.duplicate ? 'duplicate' : '';
       packets.push({ source: local.address, destination: event.peer.address, sourcePort: local.port, destinationPort: event.peer.port, payload: event.payload.toString('hex'), comment });
     }
+    if (event.kind === 'sent') senders.set(event.requestId, event.local);
     if (event.kind === 'sent' && !ownServerPorts.has(event.target.port)) {
       packets.push({ source: event.local.address, destination: event.target.address, sourcePort: event.local.port, destinationPort: event.target.port, payload: event.payload.toString('hex'), comment: '' });
     }
     if (event.kind === 'reply' && !ownServerPorts.has(event.from.port)) {
-      packets.push({ source: event.from.address, destination: event.target.address, sourcePort: event.from.port, destinationPort: event.target.port, payload: event.payload.toString('hex'), comment: `reply after ` });
+      const sender = senders.get(event.requestId)!;
+      packets.push({ source: event.from.address, destination: sender.address, sourcePort: event.from.port, destinationPort: sender.port, payload: event.payload.toString('hex'), comment: `reply after ` });
     }
   }
   return packets;
