@@ -31,6 +31,9 @@ export interface WorkbenchSettings {
     readonly previewBytes: number;
     readonly hexDump: HexDumpMode;
   };
+  readonly capture: {
+    readonly bufferSize: number;
+  };
 }
 
 /**
@@ -71,6 +74,9 @@ export function readSettings(): WorkbenchSettings {
     log: {
       previewBytes: get('log.previewBytes'),
       hexDump: get('log.hexDump'),
+    },
+    capture: {
+      bufferSize: get('capture.bufferSize'),
     },
   };
 }
