@@ -1,26 +1,31 @@
 import type { CapturedDatagram } from './pcapng';
 
-/** The most recent datagrams, up to a capacity, and a count of those it let go: memory stays bounded under a flood. */
+/** Payload bytes the buffer holds at most, whatever its capacity: 10,000 datagrams of 64 KiB would be 640 MiB. */
+export const MAX_BUFFERED_BYTES = 64 << 20;
+
+/**
+ * The most recent datagrams, up to a count and a byte budget, and a count of those it let go: memory stays
+ * bounded under a flood of any size of datagram.
+ */
 export class CaptureBuffer {
   private slots: Array<CapturedDatagram | undefined>;
   /** Index of the oldest datagram kept. */
   private start = 0;
   private kept = 0;
+  private bytes = 0;
   private dropped = 0;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly maxBytes = MAX_BUFFERED_BYTES,
+  ) {
     this.slots = new Array<CapturedDatagram | undefined>(checkCapacity(capacity));
   }
 
   readonly add = (datagram: CapturedDatagram): void => {
-    const capacity = this.slots.length;
-    if (this.kept < capacity) {
-      this.slots[(this.start + this.kept++) % capacity] = datagram;
-      return;
-    }
-    this.slots[this.start] = datagram;
-    this.start = (this.start + 1) % capacity;
-    this.dropped++;
+    while (this.kept > 0 && (this.kept === this.slots.length || this.bytes + datagram.payload.length > this.maxBytes)) this.dropOldest();
+    this.slots[(this.start + this.kept++) % this.slots.length] = datagram;
+    this.bytes += datagram.payload.length;
   };
 
   /** Oldest first. */
@@ -51,13 +56,23 @@ export class CaptureBuffer {
     fitting.forEach((datagram, i) => (this.slots[i] = datagram));
     this.start = 0;
     this.kept = fitting.length;
+    this.bytes = fitting.reduce((sum, datagram) => sum + datagram.payload.length, 0);
   }
 
   clear(): void {
     this.slots.fill(undefined);
     this.start = 0;
     this.kept = 0;
+    this.bytes = 0;
     this.dropped = 0;
+  }
+
+  private dropOldest(): void {
+    this.bytes -= this.slots[this.start]!.payload.length;
+    this.slots[this.start] = undefined;
+    this.start = (this.start + 1) % this.slots.length;
+    this.kept--;
+    this.dropped++;
   }
 }
 

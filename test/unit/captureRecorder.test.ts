@@ -145,6 +145,20 @@ describe('CaptureBuffer', () => {
     assert.deepEqual([buffer.size, buffer.notKept], [0, 0]);
     assert.throws(() => new CaptureBuffer(0), /at least 1 datagram, not 0/);
   });
+
+  it('keeps within its byte budget too, whatever its capacity', () => {
+    const buffer = new CaptureBuffer(100, 250);
+    const sized = (n: number, size: number): CapturedDatagram => ({ ...datagram(n), payload: Buffer.alloc(size) });
+    buffer.add(sized(1, 100));
+    buffer.add(sized(2, 100));
+    buffer.add(sized(3, 100));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [2, 3]);
+    buffer.add(sized(4, 1000));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [4], 'a datagram larger than the budget is still kept, alone');
+    buffer.add(sized(5, 0));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [5]);
+    assert.equal(buffer.notKept, 4);
+  });
 });
 
 describe('CaptureFile', () => {
