@@ -1,7 +1,9 @@
+import { isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureBuffer } from '../core/captureBuffer';
 import { CaptureFile, saveCapture, type CaptureFileStats } from '../core/captureFile';
 import { CaptureRecorder } from '../core/captureRecorder';
+import { WorkbenchError } from '../core/errors';
 import { quoteText } from '../core/escapeText';
 import { plural } from '../core/eventText';
 import type { Workbench } from '../core/workbench';
@@ -140,7 +142,12 @@ export class CaptureCommands implements vscode.Disposable {
    * folder could set up chooses where the extension writes.
    */
   private async pickFile(args: CaptureArgs, title: string): Promise<vscode.Uri | undefined> {
-    if (typeof args.path === 'string' && args.path !== '' && vscode.workspace.isTrusted) return vscode.Uri.file(args.path);
+    if (typeof args.path === 'string' && args.path !== '' && vscode.workspace.isTrusted) {
+      if (isAbsolute(args.path)) return vscode.Uri.file(args.path);
+      const error = new WorkbenchError('FILE_NOT_WRITABLE', `The capture path ${quoteText(args.path)} is not a full path.`, 'Pass a full path, such as /tmp/capture.pcapng.');
+      void presentError(error, this.log);
+      return undefined;
+    }
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = `udp-capture-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.pcapng`;
     return vscode.window.showSaveDialog({

@@ -57,6 +57,8 @@ describe('Capture to pcapng in the extension host', function () {
     assert.equal(result, undefined);
     const lines = logSince(api, mark);
     assert.ok(lines.some((line) => /^The folder for ".*no-such-folder\/x\.pcapng" does not exist\. Pick a folder that exists\.$/.test(line)), lines.join('\n'));
+    assert.equal(await vscode.commands.executeCommand('udpWorkbench.saveCapture', { path: 'relative.pcapng' }), undefined);
+    assert.ok(logSince(api, mark).includes('The capture path "relative.pcapng" is not a full path. Pass a full path, such as /tmp/capture.pcapng.'));
     const again = await vscode.commands.executeCommand<CaptureResult | undefined>('udpWorkbench.startCapture', { path: join(dir, 'ok.pcapng') });
     assert.equal(again?.path, join(dir, 'ok.pcapng'));
     const stopped = await vscode.commands.executeCommand<CaptureResult | undefined>('udpWorkbench.stopCapture');

@@ -124,6 +124,22 @@ describe('pcapng writer', () => {
     assert.equal(onesComplementSum(Buffer.concat([pseudo, udp])), 0xffff);
   });
 
+  it('reads every spelling of an IPv6 address (checked against Python’s ipaddress)', () => {
+    const spellings: Array<[string, string]> = [
+      ['::', '00000000000000000000000000000000'],
+      ['1::', '00010000000000000000000000000000'],
+      ['1:2:3:4:5:6:7:8', '00010002000300040005000600070008'],
+      ['1:2:3:4:5:6:7::', '00010002000300040005000600070000'],
+      ['::2:3:4:5:6:7:8', '00000002000300040005000600070008'],
+      ['64:ff9b::192.0.2.33', '0064ff9b0000000000000000c0000221'],
+      ['2001:DB8:0:0:1::1', '20010db8000000000001000000000001'],
+    ];
+    for (const [address, hex] of spellings) {
+      assert.equal(ipPacket({ address, port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)).subarray(8, 24).toString('hex'), hex, address);
+    }
+    assert.throws(() => ipPacket({ address: 'localhost', port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)), /"localhost" is not an IP address/);
+  });
+
   it('writes an IPv4 peer of a dual-stack socket IPv4-mapped', () => {
     const packet = ipPacket({ address: '127.0.0.1', port: 1 }, { address: '::', port: 2 }, Buffer.alloc(0));
     assert.equal(packet[0] >> 4, 6);
