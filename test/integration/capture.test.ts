@@ -24,9 +24,9 @@ describe('Capture to pcapng in the extension host', function () {
     const started = await vscode.commands.executeCommand<CaptureResult>('udpWorkbench.startCapture', { path });
     assert.equal(started?.path, path);
     assert.ok(existsSync(path), 'the file is created at once');
-    // Every datagram is dropped on the way in, or answered twice: the seed cannot make this test vacuous.
+    // Every datagram is dropped on the way in, or answered twice after 30 ms: the seed cannot make this test vacuous.
     const lossy = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, simulation: { dropInbound: 1 } });
-    const twice = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '::1', port: 0, simulation: { duplicate: 1 } });
+    const twice = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '::1', port: 0, simulation: { duplicate: 1, delayMs: 30 } });
     assert.ok(lossy && twice);
     assert.equal(await roundTrip('127.0.0.1', lossy.port, 'lost on the way in', 300), undefined);
     assert.equal(await roundTrip('::1', twice.port, 'said twice'), 'said twice');
@@ -35,19 +35,21 @@ describe('Capture to pcapng in the extension host', function () {
 
     const stopped = await vscode.commands.executeCommand<CaptureResult>('udpWorkbench.stopCapture');
     assert.deepEqual(stopped, { path, written: 4, notWritten: 0 });
-    const packets = readCapture(path).map((p) => [p.source, p.sourcePort === lossy.port || p.sourcePort === twice.port ? 'server' : 'client', p.destination, Buffer.from(p.payload, 'hex').toString(), p.comment]);
+    const decoded = readCapture(path);
+    assert.ok(decoded[2].time - decoded[1].time >= 0.029, `the delayed reply left ${decoded[2].time - decoded[1].time} s after its request`);
+    const packets = decoded.map((p) => [p.source, p.sourcePort === lossy.port || p.sourcePort === twice.port ? 'server' : 'client', p.destination, Buffer.from(p.payload, 'hex').toString(), p.comment]);
     assert.deepEqual(packets, [
       ['127.0.0.1', 'client', '127.0.0.1', 'lost on the way in', 'dropped by simulation (loss on the way in)'],
       ['::1', 'client', '::1', 'said twice', ''],
-      ['::1', 'server', '::1', 'said twice', ''],
-      ['::1', 'server', '::1', 'said twice', 'duplicate'],
+      ['::1', 'server', '::1', 'said twice', 'delayed 30 ms'],
+      ['::1', 'server', '::1', 'said twice', 'duplicate; delayed 30 ms'],
     ]);
     assert.deepEqual(expertProblems(path), []);
 
     const saved = await vscode.commands.executeCommand<CaptureResult>('udpWorkbench.saveCapture', { path: join(dir, 'saved.pcapng') });
     assert.ok(saved && saved.written >= 4);
     const recent = readCapture(saved.path).slice(-4);
-    assert.deepEqual(recent.map((p) => p.comment), ['dropped by simulation (loss on the way in)', '', '', 'duplicate']);
+    assert.deepEqual(recent.map((p) => p.comment), ['dropped by simulation (loss on the way in)', '', 'delayed 30 ms', 'duplicate; delayed 30 ms']);
   });
 
   it('says clearly when the capture file cannot be written, and is not left capturing', async () => {

@@ -13,6 +13,8 @@ export interface DecodedPacket {
   /** Wireshark's own checksum verdicts: "1" is good; the IPv4 one is empty for IPv6. */
   ipChecksum: string;
   udpChecksum: string;
+  /** Seconds since the Unix epoch, as Wireshark reads the timestamp. */
+  time: number;
 }
 
 /** Validating both checksums, so a wrong one is an error in the expert info and a bad status below. */
@@ -35,13 +37,13 @@ export function tshark(args: readonly string[]): string {
  * port it knows (or guesses) to that protocol's dissector, and `data.data` is then empty.
  */
 export function readCapture(file: string): DecodedPacket[] {
-  const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'udp.srcport', 'udp.dstport', 'udp.payload', 'frame.comment', 'ip.checksum.status', 'udp.checksum.status'];
+  const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'udp.srcport', 'udp.dstport', 'udp.payload', 'frame.comment', 'ip.checksum.status', 'udp.checksum.status', 'frame.time_epoch'];
   const out = tshark(['-r', file, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f', ...fields.flatMap((field) => ['-e', field])]);
   return out
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
-      const [ip4src, ip6src, ip4dst, ip6dst, sourcePort, destinationPort, payload, comment, ipChecksum, udpChecksum] = line.split('\t');
+      const [ip4src, ip6src, ip4dst, ip6dst, sourcePort, destinationPort, payload, comment, ipChecksum, udpChecksum, time] = line.split('\t');
       return {
         source: ip4src || ip6src,
         destination: ip4dst || ip6dst,
@@ -51,6 +53,7 @@ export function readCapture(file: string): DecodedPacket[] {
         comment,
         ipChecksum,
         udpChecksum,
+        time: Number(time),
       };
     });
 }
