@@ -216,7 +216,11 @@ describe('CaptureFile', () => {
     // A real full disk: a 64 KiB tmpfs of the test's own, mounted as root (as the tests run), removed at the end.
     const mount = join(dir, 'small-disk');
     mkdirSync(mount);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { stdio: 'pipe' });
+    } catch (error) {
+      assert.fail(`This test fills a disk of its own, a 64 KiB tmpfs, and mounting one needs root (CI runs as root): ${String(error)}`);
+    }
     const errors: string[] = [];
     const file = await CaptureFile.create(join(mount, 'full.pcapng'), { flushIntervalMs: 5, onError: (error) => errors.push(error.text) });
     try {
