@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { Workbench } from './core/workbench';
 import type { UdpWorkbenchApi } from './vscode/api';
+import { CaptureCommands } from './vscode/captureCommands';
 import { applySettingsLive } from './vscode/liveSettings';
 import { OutputLog } from './vscode/outputLog';
 import { registerRequestFiles } from './vscode/requestFiles';
@@ -12,6 +13,7 @@ import { StatusBar } from './vscode/statusBar';
 import { trackRunningServers } from './vscode/serverContext';
 
 let workbench: Workbench | undefined;
+let capture: CaptureCommands | undefined;
 
 export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const bench = (workbench = new Workbench());
@@ -19,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const log = new OutputLog(bench, settings);
   const servers = new ServerCommands(bench, log, context.globalState);
   const sends = new SendCommands(bench, log, context.globalState, servers);
+  const captures = (capture = new CaptureCommands(bench, log));
   const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
 
   context.subscriptions.push(
@@ -37,7 +40,11 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     vscode.commands.registerCommand('udpWorkbench.sendSelection', (args) => sends.sendSelection(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.sendSelectionTo', (args) => sends.sendSelectionTo(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.showLog', () => log.show()),
-    vscode.commands.registerCommand('udpWorkbench.showMenu', () => showQuickMenu(bench)),
+    vscode.commands.registerCommand('udpWorkbench.showMenu', () => showQuickMenu(bench, captures.capturing)),
+    captures,
+    vscode.commands.registerCommand('udpWorkbench.saveCapture', (args) => captures.save(isArgs(args) ? args : undefined)),
+    vscode.commands.registerCommand('udpWorkbench.startCapture', (args) => captures.start(isArgs(args) ? args : undefined)),
+    vscode.commands.registerCommand('udpWorkbench.stopCapture', () => captures.stop()),
   );
 
   if (settings.server.autoStart && vscode.workspace.isTrusted) {
@@ -60,6 +67,8 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
 export async function deactivate(): Promise<void> {
   await workbench?.dispose();
   workbench = undefined;
+  await capture?.close();
+  capture = undefined;
 }
 
 /** Editor context menus pass the document's URI as the first argument; only plain objects are our arguments. */

@@ -25,7 +25,8 @@ export type WorkbenchErrorCode =
   | 'SOCKET_ERROR'
   | 'SOCKET_CLOSED'
   | 'TOO_MANY_OPEN_FILES'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'FILE_NOT_WRITABLE';
 
 /** Actions the VS Code layer knows how to offer next to a message. */
 export type WorkbenchFix = 'use-another-port' | 'use-any-port' | 'open-settings' | 'start-server' | 'use-ipv4' | 'use-ipv6';

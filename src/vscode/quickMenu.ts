@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Workbench } from '../core/workbench';
 
 /** The status bar item's click: the few things users want next, depending on whether servers run. */
-export async function showQuickMenu(workbench: Workbench): Promise<void> {
+export async function showQuickMenu(workbench: Workbench, capturing = false): Promise<void> {
   const running = workbench.runningServers.length > 0;
   const items: Array<vscode.QuickPickItem & { command: string }> = [
     { label: '$(output) Show Log', command: 'udpWorkbench.showLog' },
@@ -17,6 +17,12 @@ export async function showQuickMenu(workbench: Workbench): Promise<void> {
       { label: '$(close-all) Stop All Servers', command: 'udpWorkbench.stopAllServers' },
     );
   }
+  items.push(
+    capturing
+      ? { label: '$(debug-stop) Stop Capture', description: 'close the capture file', command: 'udpWorkbench.stopCapture' }
+      : { label: '$(record) Start Capture to File', description: 'every datagram, for Wireshark', command: 'udpWorkbench.startCapture' },
+    { label: '$(save) Save Capture…', description: 'recent datagrams as .pcapng', command: 'udpWorkbench.saveCapture' },
+  );
   const picked = await vscode.window.showQuickPick(items, { placeHolder: 'UDP Workbench' });
   if (picked) await vscode.commands.executeCommand(picked.command);
 }

@@ -34,6 +34,9 @@ export interface WorkbenchSettings {
     readonly previewBytes: number;
     readonly hexDump: HexDumpMode;
   };
+  readonly capture: {
+    readonly bufferSize: number;
+  };
 }
 
 /**
@@ -76,6 +79,9 @@ export function readSettings(): WorkbenchSettings {
     log: {
       previewBytes: get('log.previewBytes'),
       hexDump: get('log.hexDump'),
+    },
+    capture: {
+      bufferSize: get('capture.bufferSize'),
     },
   };
 }

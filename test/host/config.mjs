@@ -12,8 +12,11 @@ export const PINS = {
 };
 
 // Debian packages: chromium is the browser the workbench runs in; the rest build code-server's
-// native modules (kerberos needs libkrb5-dev); fonts keep screenshots legible.
-export const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'build-essential', 'python3', 'pkg-config', 'fonts-dejavu-core', 'iproute2'];
+// native modules (kerberos needs libkrb5-dev); fonts keep screenshots legible; iproute2 makes the network
+// namespaces of the cross-host tests; tshark (Wireshark's command line) reads our pcapng captures back in the
+// tests. Its debconf question (may non-root users capture?) is answered with its default, no, under
+// DEBIAN_FRONTEND=noninteractive.
+export const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'build-essential', 'python3', 'pkg-config', 'fonts-dejavu-core', 'iproute2', 'tshark'];
 
 // npm 11 only runs a dependency's install scripts when a policy lets it. code-server's own
 // postinstall runs a second `npm install` in lib/vscode, so that folder needs its own policy.

@@ -1,0 +1,178 @@
+import { isAbsolute } from 'node:path';
+import * as vscode from 'vscode';
+import { CaptureBuffer } from '../core/captureBuffer';
+import { CaptureFile, saveCapture, type CaptureFileStats } from '../core/captureFile';
+import { CaptureRecorder } from '../core/captureRecorder';
+import { WorkbenchError } from '../core/errors';
+import { quoteText } from '../core/escapeText';
+import { plural } from '../core/eventText';
+import type { Workbench } from '../core/workbench';
+import { presentError } from './errorMessages';
+import type { OutputLog } from './outputLog';
+import { onDidChangeSettings, readSettings } from './settings';
+
+/** Arguments for the capture commands from other extensions and tests: a path skips the save dialog (trusted folders only). */
+export interface CaptureArgs {
+  readonly path?: string;
+}
+
+export interface CaptureResult extends CaptureFileStats {
+  readonly path: string;
+}
+
+const CAPTURING_KEY = 'udpWorkbench.capturing';
+/** The setting's range in package.json; a value outside it (typed into settings.json) is brought inside. */
+const BUFFER_RANGE = { min: 1, max: 1_000_000 } as const;
+
+/**
+ * Every datagram the workbench sees, kept in a ring buffer for `Save Capture…` and, while a capture runs,
+ * streamed to a pcapng file that Wireshark opens.
+ */
+export class CaptureCommands implements vscode.Disposable {
+  private readonly buffer = new CaptureBuffer(bufferCapacity(readSettings().capture.bufferSize));
+  private readonly recorder = new CaptureRecorder((datagram) => {
+    this.buffer.add(datagram);
+    this.file?.add(datagram);
+  });
+  private file: CaptureFile | undefined;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    workbench: Workbench,
+    private readonly log: OutputLog,
+  ) {
+    this.subscriptions = [
+      workbench.events.subscribe(this.recorder.add),
+      onDidChangeSettings((settings, changed) => {
+        if (changed('capture.bufferSize')) this.buffer.resize(bufferCapacity(settings.capture.bufferSize));
+      }),
+    ];
+    void setCapturing(false);
+  }
+
+  get capturing(): boolean {
+    return this.file !== undefined;
+  }
+
+  /** Writes the datagrams the buffer holds to a file the user picks. */
+  async save(args: CaptureArgs = {}): Promise<CaptureResult | undefined> {
+    this.recorder.flush();
+    const datagrams = this.buffer.datagrams();
+    const notKept = this.buffer.notKept;
+    const uri = await this.pickFile(args, 'Save Capture');
+    if (uri === undefined) return undefined;
+    try {
+      await saveCapture(uri.fsPath, datagrams);
+    } catch (error) {
+      void presentError(error, this.log);
+      return undefined;
+    }
+    const left = notKept > 0 ? ` (${plural(notKept, 'older datagram')} did not fit in the buffer: raise udpWorkbench.capture.bufferSize to keep more)` : '';
+    this.offerToOpen(uri, `Saved ${plural(datagrams.length, 'datagram')} to ${quoteText(uri.fsPath)}${left}.`);
+    return { path: uri.fsPath, written: datagrams.length, notWritten: notKept };
+  }
+
+  /** Streams every datagram from now on to a file the user picks, until Stop Capture. */
+  async start(args: CaptureArgs = {}): Promise<CaptureResult | undefined> {
+    if (this.file !== undefined) {
+      void vscode.window.showInformationMessage(`Already capturing to ${quoteText(this.file.path)}.`, 'Stop Capture').then((choice) => {
+        if (choice) void this.stop();
+      });
+      return undefined;
+    }
+    const uri = await this.pickFile(args, 'Start Capture');
+    if (uri === undefined || this.file !== undefined) return undefined;
+    try {
+      const file = await CaptureFile.create(uri.fsPath, { onError: (error) => void this.failed(file, error) });
+      this.file = file;
+    } catch (error) {
+      void presentError(error, this.log);
+      return undefined;
+    }
+    this.recorder.flush();
+    void setCapturing(true);
+    this.log.info(`capture: writing every datagram to ${quoteText(uri.fsPath)} until UDP: Stop Capture`);
+    return { path: uri.fsPath, written: 0, notWritten: 0 };
+  }
+
+  /** Writes what waits, closes the file, and offers to open it. */
+  async stop(): Promise<CaptureResult | undefined> {
+    const file = this.file;
+    if (file === undefined) {
+      void vscode.window.showInformationMessage('No capture is running: UDP: Start Capture to File starts one.');
+      return undefined;
+    }
+    const stats = await this.close();
+    if (stats === undefined) return undefined;
+    const left = stats.notWritten > 0 ? ` Left out, as the disk could not keep up: ${plural(stats.notWritten, 'datagram')} (the comment of the next one written says where).` : '';
+    this.offerToOpen(vscode.Uri.file(file.path), `Captured ${plural(stats.written, 'datagram')} to ${quoteText(file.path)}.${left}`);
+    return { path: file.path, ...stats };
+  }
+
+  /** Closes the capture file, if one is open; resolves once its handle is closed. Reports a failure to write. */
+  async close(): Promise<CaptureFileStats | undefined> {
+    const file = this.file;
+    if (file === undefined) return undefined;
+    this.recorder.flush();
+    this.file = undefined;
+    void setCapturing(false);
+    try {
+      return await file.close();
+    } catch (error) {
+      void presentError(error, this.log);
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    for (const subscription of this.subscriptions) subscription.dispose();
+    void this.close();
+  }
+
+  private async failed(file: CaptureFile, error: unknown): Promise<void> {
+    if (this.file !== file) return;
+    this.file = undefined;
+    void setCapturing(false);
+    await file.close().catch(() => undefined);
+    void presentError(error, this.log);
+  }
+
+  /**
+   * The path from the arguments, or the save dialog's. In an untrusted folder only the dialog counts: nothing the
+   * folder could set up chooses where the extension writes.
+   */
+  private async pickFile(args: CaptureArgs, title: string): Promise<vscode.Uri | undefined> {
+    if (typeof args.path === 'string' && args.path !== '' && vscode.workspace.isTrusted) {
+      if (isAbsolute(args.path)) return vscode.Uri.file(args.path);
+      const error = new WorkbenchError('FILE_NOT_WRITABLE', `The capture path ${quoteText(args.path)} is not a full path.`, 'Pass a full path, such as /tmp/capture.pcapng.');
+      void presentError(error, this.log);
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `udp-capture-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.pcapng`;
+    return vscode.window.showSaveDialog({
+      title,
+      saveLabel: title,
+      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      filters: { 'pcapng capture': ['pcapng'] },
+    });
+  }
+
+  private offerToOpen(uri: vscode.Uri, message: string): void {
+    this.log.info(`capture: ${message}`);
+    void vscode.window.showInformationMessage(message, 'Open', 'Reveal in File Explorer').then((choice) => {
+      // A capture viewer extension, if one is installed, opens .pcapng files; otherwise VS Code says it is binary.
+      if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', uri);
+      else if (choice) void vscode.commands.executeCommand('revealFileInOS', uri);
+    });
+  }
+}
+
+function bufferCapacity(setting: unknown): number {
+  const size = typeof setting === 'number' && Number.isFinite(setting) ? Math.floor(setting) : BUFFER_RANGE.max;
+  return Math.min(BUFFER_RANGE.max, Math.max(BUFFER_RANGE.min, size));
+}
+
+function setCapturing(capturing: boolean): Thenable<unknown> {
+  return vscode.commands.executeCommand('setContext', CAPTURING_KEY, capturing);
+}

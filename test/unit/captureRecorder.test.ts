@@ -1,0 +1,240 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CaptureBuffer } from '../../src/core/captureBuffer';
+import { CaptureFile, saveCapture } from '../../src/core/captureFile';
+import { CaptureRecorder } from '../../src/core/captureRecorder';
+import type { DropReason, Peer, WorkbenchEvent } from '../../src/core/events';
+import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/pcapng';
+import type { WorkbenchError } from '../../src/core/errors';
+import { rejection } from './assertions';
+
+const server: Peer = { address: '127.0.0.1', port: 12345, family: 'IPv4' };
+const client: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
+const started: WorkbenchEvent = { kind: 'server-started', at: 0, serverId: 's', local: server, exposed: false };
+const received = (seq: number, text = `d${seq}`): WorkbenchEvent => ({ kind: 'received', at: 0, serverId: 's', peer: client, payload: Buffer.from(text), seq });
+const dropped = (seq: number, reason: DropReason | string): WorkbenchEvent =>
+  ({ kind: 'dropped', at: 0, serverId: 's', peer: client, size: 2, seq, reason }) as WorkbenchEvent;
+const replied = (seq: number, copy: { delayMs?: number; duplicate?: boolean; reordered?: boolean; truncated?: boolean } = {}): WorkbenchEvent => ({
+  kind: 'replied',
+  at: 0,
+  serverId: 's',
+  peer: client,
+  payload: Buffer.from(`r${seq}`),
+  seq,
+  delayMs: copy.delayMs ?? 0,
+  duplicate: copy.duplicate ?? false,
+  reordered: copy.reordered ?? false,
+  truncated: copy.truncated ?? false,
+});
+
+function recorder(): { add: (event: WorkbenchEvent) => void; flush: () => void; seen: CapturedDatagram[] } {
+  const seen: CapturedDatagram[] = [];
+  let clock = 1_000_000;
+  const r = new CaptureRecorder((datagram) => seen.push(datagram), () => clock++);
+  r.add(started);
+  return { add: r.add, flush: () => r.flush(), seen };
+}
+
+const summary = (seen: readonly CapturedDatagram[]): string[] =>
+  seen.map((d) => `${d.source.port}>${d.destination.port} ${d.payload.toString()}${d.comment === undefined ? '' : ` [${d.comment}]`}`);
+
+describe('CaptureRecorder', () => {
+  it('marks a datagram the server dropped on arrival, and one whose reply it dropped, on the datagram itself', () => {
+    const r = recorder();
+    r.add(received(1));
+    r.add(dropped(1, 'simulated-loss-inbound'));
+    r.add(received(2));
+    r.add(dropped(2, 'simulated-loss-outbound'));
+    r.add(received(3));
+    r.add(dropped(3, 'rate-limited'));
+    assert.deepEqual(summary(r.seen), [
+      '50000>12345 d1 [dropped by simulation (loss on the way in)]',
+      '50000>12345 d2 [reply dropped by simulation (loss on the way out)]',
+      '50000>12345 d3 [rate-limited: dropped (this peer sent faster than the rate limit)]',
+    ]);
+  });
+
+  it('says what the simulation did to each reply copy', () => {
+    const r = recorder();
+    r.add(received(1));
+    r.add(replied(1));
+    r.add(replied(1, { duplicate: true, delayMs: 48.2 }));
+    r.add(received(2));
+    r.add(replied(2, { reordered: true, truncated: true }));
+    assert.deepEqual(summary(r.seen), [
+      '50000>12345 d1',
+      '12345>50000 r1',
+      '12345>50000 r1 [duplicate; delayed 48 ms]',
+      '50000>12345 d2',
+      "12345>50000 r2 [reordered (held back so later replies overtook it); cut to the request's size (amplification guard)]",
+    ]);
+  });
+
+  it('comments a drop reason it does not know generically, escaped', () => {
+    const r = recorder();
+    r.add(received(1));
+    r.add(dropped(1, 'blocked\nby-\u202epolicy'));
+    assert.deepEqual(summary(r.seen), ['50000>12345 d1 [dropped: blocked\\nby-\\u202epolicy]']);
+  });
+
+  it('records a datagram nobody drops at the end of the turn it arrived in, and a late drop adds no packet', async () => {
+    const r = recorder();
+    r.add(received(1));
+    assert.equal(r.seen.length, 0, 'held for the server to decide');
+    await Promise.resolve();
+    assert.deepEqual(summary(r.seen), ['50000>12345 d1']);
+    r.add(dropped(1, 'send-failed'));
+    assert.equal(r.seen.length, 1);
+  });
+
+  it('records a send to one of its own servers once, by the server, and a send elsewhere from the client side', () => {
+    const r = recorder();
+    const target: Peer = { ...server };
+    r.add({ kind: 'sent', at: 0, requestId: 1, target, payload: Buffer.from('d1'), attempt: 1, local: client });
+    r.add(received(1));
+    r.add(replied(1));
+    r.add({ kind: 'reply', at: 0, requestId: 1, target, payload: Buffer.from('r1'), attempt: 1, rttMs: 0.5, from: server });
+    const elsewhere: Peer = { address: '127.0.0.1', port: 9, family: 'IPv4' };
+    r.add({ kind: 'sent', at: 0, requestId: 2, target: elsewhere, payload: Buffer.from('x'), attempt: 1, local: client });
+    r.add({ kind: 'timeout', at: 0, requestId: 2, target: elsewhere, attempt: 1, timeoutMs: 100, willRetry: true });
+    r.add({ kind: 'sent', at: 0, requestId: 2, target: elsewhere, payload: Buffer.from('x'), attempt: 2, local: client });
+    r.add({ kind: 'reply', at: 0, requestId: 2, target: elsewhere, payload: Buffer.from('y'), attempt: 2, rttMs: 1.234, from: elsewhere });
+    assert.deepEqual(summary(r.seen), [
+      '50000>12345 d1',
+      '12345>50000 r1',
+      '50000>9 x',
+      '50000>9 x [attempt 2: sent again after no reply in time]',
+      '9>50000 y [reply after 1.23 ms]',
+    ]);
+  });
+
+  it('treats a server bound to every interface as the target of a send to its port', () => {
+    const seen: CapturedDatagram[] = [];
+    const r = new CaptureRecorder((datagram) => seen.push(datagram));
+    r.add({ ...started, local: { address: '0.0.0.0', port: 12345, family: 'IPv4' } } as WorkbenchEvent);
+    r.add({ kind: 'sent', at: 0, requestId: 1, target: server, payload: Buffer.from('d1'), attempt: 1, local: client });
+    assert.equal(seen.length, 0);
+  });
+
+  it('stamps each datagram with its clock, in microseconds', () => {
+    const r = recorder();
+    r.add(received(1));
+    r.add(replied(1));
+    assert.deepEqual(r.seen.map((d) => d.atMicros), [1_000_000, 1_000_001]);
+  });
+});
+
+describe('CaptureBuffer', () => {
+  const datagram = (n: number): CapturedDatagram => ({ atMicros: n, source: client, destination: server, payload: Buffer.alloc(0) });
+
+  it('keeps the newest datagrams up to its capacity, oldest first, and counts those it let go', () => {
+    const buffer = new CaptureBuffer(3);
+    for (let n = 1; n <= 5; n++) buffer.add(datagram(n));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [3, 4, 5]);
+    assert.equal(buffer.notKept, 2);
+    buffer.resize(2);
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [4, 5]);
+    assert.equal(buffer.notKept, 3);
+    buffer.resize(4);
+    buffer.add(datagram(6));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [4, 5, 6]);
+    buffer.clear();
+    assert.deepEqual([buffer.size, buffer.notKept], [0, 0]);
+    assert.throws(() => new CaptureBuffer(0), /at least 1 datagram, not 0/);
+  });
+
+  it('keeps within its byte budget too, whatever its capacity', () => {
+    const buffer = new CaptureBuffer(100, 250);
+    const sized = (n: number, size: number): CapturedDatagram => ({ ...datagram(n), payload: Buffer.alloc(size) });
+    buffer.add(sized(1, 100));
+    buffer.add(sized(2, 100));
+    buffer.add(sized(3, 100));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [2, 3]);
+    buffer.add(sized(4, 1000));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [4], 'a datagram larger than the budget is still kept, alone');
+    buffer.add(sized(5, 0));
+    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [5]);
+    assert.equal(buffer.notKept, 4);
+  });
+});
+
+describe('CaptureFile', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'udpw-capture-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const datagram = (n: number, size = 100): CapturedDatagram => ({ atMicros: n, source: client, destination: server, payload: Buffer.alloc(size, n) });
+
+  it('writes the header and every datagram, the same bytes as the writer makes, and closes once', async () => {
+    const path = join(dir, 'a.pcapng');
+    const file = await CaptureFile.create(path);
+    const datagrams = [datagram(1), datagram(2, 0), datagram(3, 65_507)];
+    datagrams.forEach(file.add);
+    assert.deepEqual(await file.close(), { written: 3, notWritten: 0 });
+    assert.deepEqual(await file.close(), { written: 3, notWritten: 0 });
+    file.add(datagram(4));
+    assert.deepEqual(file.stats, { written: 3, notWritten: 1 });
+    const expected = Buffer.concat([captureHeader('UDP Workbench'), ...datagrams.map(packetBlock)]);
+    assert.ok(readFileSync(path).equals(expected));
+    const saved = join(dir, 'b.pcapng');
+    await saveCapture(saved, datagrams);
+    assert.ok(readFileSync(saved).equals(expected));
+  });
+
+  it('keeps memory bounded under a flood: beyond its limit it counts datagrams, and says so in the next one written', async () => {
+    const path = join(dir, 'flood.pcapng');
+    const file = await CaptureFile.create(path, { maxPendingBytes: 10_000, flushBytes: Infinity, flushIntervalMs: 60_000 });
+    for (let n = 0; n < 1000; n++) file.add(datagram(n));
+    const { written, notWritten } = file.stats;
+    assert.ok(written > 0 && written < 100, `kept ${written} of 1000 within 10,000 bytes`);
+    assert.equal(written + notWritten, 1000);
+    const stats = await file.close();
+    assert.deepEqual(stats, { written, notWritten });
+    const lateFile = await CaptureFile.create(join(dir, 'gap.pcapng'), { maxPendingBytes: 1 });
+    lateFile.add(datagram(1));
+    lateFile.add(datagram(2));
+    lateFile.add(datagram(3));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    lateFile.add(datagram(4));
+    await lateFile.close();
+    const bytes = readFileSync(join(dir, 'gap.pcapng'));
+    assert.ok(bytes.includes(Buffer.from('2 datagrams before this one are not in this file: the disk could not keep up')));
+  });
+
+  it('says clearly why a file cannot be written: no such folder, a folder, a full disk', async () => {
+    const missing = await rejection(CaptureFile.create(join(dir, 'nope', 'a.pcapng')));
+    assert.equal(missing.code, 'FILE_NOT_WRITABLE');
+    assert.match(missing.text, /The folder for ".*nope\/a\.pcapng" does not exist\. Pick a folder that exists\./);
+    assert.match((await rejection(saveCapture(dir, []))).text, /is a folder\. Pick a file name/);
+    assert.match((await rejection(CaptureFile.create('/dev/full'))).text, /The disk is full: could not write the capture to "\/dev\/full"\./);
+    assert.match((await rejection(saveCapture('/dev/full', [datagram(1)]))).text, /The disk is full/);
+  });
+
+  it('reports a write that fails later (the disk filled up while capturing) once, counts what it lost, and takes no more', async function () {
+    // A real full disk: a 64 KiB tmpfs of the test's own, mounted as root (as the tests run), removed at the end.
+    const mount = join(dir, 'small-disk');
+    mkdirSync(mount);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { stdio: 'pipe' });
+    } catch (error) {
+      assert.fail(`This test fills a disk of its own, a 64 KiB tmpfs, and mounting one needs root (CI runs as root): ${String(error)}`);
+    }
+    const errors: string[] = [];
+    const file = await CaptureFile.create(join(mount, 'full.pcapng'), { flushIntervalMs: 5, onError: (error) => errors.push(error.text) });
+    try {
+      for (let n = 0; n < 3; n++) file.add(datagram(n, 60_000));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      file.add(datagram(9));
+      assert.equal(file.open, false);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], /^The disk is full: could not write the capture to ".*full\.pcapng"\. Free some space/);
+      assert.deepEqual(file.stats, { written: 0, notWritten: 4 });
+    } finally {
+      const closed = await file.close().catch((error: unknown) => error);
+      execFileSync('umount', [mount]);
+      assert.equal((closed as WorkbenchError).code, 'FILE_NOT_WRITABLE');
+    }
+  });
+});
