@@ -28,7 +28,7 @@ const { values: opts, positionals: filters } = parseArgs({
   options: { vsix: { type: 'string', default: path.join(REPO, 'dist-vsix', 'udp-workbench.vsix') } },
 });
 const vsix = path.resolve(opts.vsix);
-const timeoutMs = Number(process.env.UDPW_E2E_TIMEOUT_MS || 120_000);
+const timeoutMs = Number(process.env.UDPW_E2E_TIMEOUT_MS || 240_000);
 
 if (!fs.existsSync(vsix)) {
   console.error(`[e2e] ${path.relative(REPO, vsix)} is missing: run \`npm run package\` first.`);

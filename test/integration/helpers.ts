@@ -52,13 +52,17 @@ export async function withSettings<T>(values: Record<string, unknown>, run: () =
 export async function editorWith(text: string, selections: Array<[number, number, number, number]>): Promise<vscode.TextEditor> {
   const document = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
   const editor = await vscode.window.showTextDocument(document);
+  // The extension host hears which editor is active from the window a moment later: until then a command would
+  // still see the previous test's editor.
+  await waitFor('the new editor to be the active one', () => vscode.window.activeTextEditor?.document === document);
   editor.selections = selections.map(([l1, c1, l2, c2]) => new vscode.Selection(l1, c1, l2, c2));
   return editor;
 }
 
 /** Closes every editor without a save prompt (the test documents are untitled). */
 export async function closeEditors(): Promise<void> {
-  for (let i = 0; i < 20 && vscode.window.activeTextEditor; i++) {
+  // The tabs are the window's own state; activeTextEditor can still name an editor the window already closed.
+  for (let i = 0; i < 20 && vscode.window.tabGroups.all.some((group) => group.tabs.length > 0); i++) {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   }
 }
