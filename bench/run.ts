@@ -14,7 +14,7 @@ import { DEFAULT_BATCHING } from '../src/core/logBatcher';
 import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
 import { ServerUnderTest, type ServerKind } from './servers';
 import { floodFromSources, type SourceFlood } from './sourceFlood';
-import { MAX_DELAY_MS } from '../src/core/impairment';
+import { SIMULATION_LIMITS } from '../src/core/limits';
 
 const ROUNDS = 9;
 const SCENARIOS: readonly Scenario[] = [
@@ -81,7 +81,7 @@ const TARGET = {
 };
 const PARSE_SIZES_MB = [1, 10];
 
-const MAX_DELAY_S = MAX_DELAY_MS / 1000;
+const MAX_DELAY_S = SIMULATION_LIMITS.maxDelayMs / 1000;
 const repoRoot = path.resolve(__dirname, '..', '..');
 const checks: Check[] = [];
 const check = (name: string, value: string, target: string, pass: boolean): void => void checks.push({ name, value, target, pass });

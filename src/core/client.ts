@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
-import { BURST_LIMITS } from './burstLimits';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { EventSink, Peer } from './events';
+import { BURST_LIMITS, SEND_LIMITS } from './limits';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
 
@@ -118,9 +118,9 @@ let lastRequestId = 0;
  */
 export async function sendDatagram(options: SendOptions): Promise<SendResult> {
   const { payload, timeoutMs, retries, backoff, emit } = options;
-  checkRange('timeoutMs', timeoutMs, 1, 600_000);
-  checkRange('retries', retries, 0, 20, true);
-  checkRange('backoff', backoff, 1, 10);
+  checkRange('timeoutMs', timeoutMs, SEND_LIMITS.minTimeoutMs, SEND_LIMITS.maxTimeoutMs);
+  checkRange('retries', retries, SEND_LIMITS.minRetries, SEND_LIMITS.maxRetries, true);
+  checkRange('backoff', backoff, SEND_LIMITS.minBackoff, SEND_LIMITS.maxBackoff);
   const target = await resolveTarget(options.target, options.signal);
   const requestId = ++lastRequestId;
   const expectReply = options.expectReply ?? true;
@@ -184,7 +184,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
   const { payload, timeoutMs, count, ratePerSecond } = options;
   const tagged = options.tag ?? true;
   const tagBytes = tagged ? BURST_TAG_BYTES : 0;
-  checkRange('timeoutMs', timeoutMs, 1, 600_000);
+  checkRange('timeoutMs', timeoutMs, SEND_LIMITS.minTimeoutMs, SEND_LIMITS.maxTimeoutMs);
   checkRange('count', count, BURST_LIMITS.minCount, BURST_LIMITS.maxCount, true);
   if (ratePerSecond !== undefined) checkRange('ratePerSecond', ratePerSecond, BURST_LIMITS.minRate, BURST_LIMITS.maxRate);
   const window = options.window ?? (ratePerSecond === undefined ? DEFAULT_BURST_WINDOW : DEFAULT_RATED_BURST_WINDOW);

@@ -3,6 +3,7 @@ import { formatEndpoint, isIPv4Mapped, isLoopback, isWildcard, MAX_DATAGRAM_BYTE
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { DropReason, EventSink, Peer, ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
+import { SERVER_LIMITS } from './limits';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { formatCount } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';
@@ -85,9 +86,6 @@ export interface BufferSizes {
 }
 
 let serversStarted = 0;
-
-/** Half of the largest int: Linux doubles the size it is given. */
-const MAX_BUFFER_BYTES = 1_073_741_823;
 
 /** One datagram's reply on its way out, until each of its copies is sent, failed or cancelled. */
 class OutgoingReply {
@@ -494,8 +492,8 @@ function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): voi
   ] as const;
   for (const [which, bytes, apply] of sizes) {
     if (bytes === undefined || bytes === 0) continue;
-    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_BUFFER_BYTES) {
-      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${formatCount(MAX_BUFFER_BYTES)}`, '0 keeps the system default.', 'open-settings');
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > SERVER_LIMITS.maxBufferBytes) {
+      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${formatCount(SERVER_LIMITS.maxBufferBytes)}`, '0 keeps the system default.', 'open-settings');
     }
     try {
       apply(bytes);
