@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
-import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import type { EventSink, Peer } from './events';
+import { badSetting, messageOf, tooManyOpenFiles, WorkbenchError } from './errors';
+import { peerOf, type EventSink, type Peer } from './events';
 import { BURST_LIMITS, SEND_LIMITS } from './limits';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
@@ -429,7 +429,7 @@ async function resolveTarget(endpoint: Endpoint, signal: AbortSignal | undefined
   if (signal?.aborted) throw cancelled(whereTyped);
   const { address, family } = await resolveHost(endpoint.host, endpoint.family);
   if (signal?.aborted) throw cancelled(whereTyped);
-  return { address, port: endpoint.port, family: family === 4 ? 'IPv4' : 'IPv6' };
+  return peerOf({ address, port: endpoint.port, family });
 }
 
 function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchError {
@@ -478,7 +478,7 @@ function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchEr
     case 'ENFILE':
       return tooManyOpenFiles(`Could not open a socket to send to ${where}`, err);
     default:
-      return new WorkbenchError('SOCKET_ERROR', `Sending to ${where} failed: ${errorMessage(err)}.`, '', cause);
+      return new WorkbenchError('SOCKET_ERROR', `Sending to ${where} failed: ${messageOf(err)}.`, '', cause);
   }
 }
 
@@ -497,12 +497,4 @@ function isLocalhostName(host: string): boolean {
 
 function familyNumber(peer: Peer): 4 | 6 {
   return peer.family === 'IPv4' ? 4 : 6;
-}
-
-function peerOf(address: { address: string; port: number; family: string }): Peer {
-  return { address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isIPv4Mapped, isLoopback, isWildcard, MAX_DATAGRAM_BYTES, parsePort, resolveHost, unmapIPv4 } from './endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import type { DropReason, EventSink, Peer, ServerConfiguration } from './events';
+import { peerOf, type DropReason, type EventSink, type Peer, type ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { SERVER_LIMITS } from './limits';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
@@ -158,7 +158,7 @@ export class EchoServer {
 
   /** Binds its socket(s) and starts answering. Throws WorkbenchError; nothing is left open when it does. */
   static async start(options: EchoServerOptions): Promise<EchoServer> {
-    const fillTemplate = checkReply(options.replyMode ?? 'mirror', options.template);
+    const fillTemplate = checkReplySettings(options.replyMode ?? 'mirror', options.template);
     const impairment = new Impairment(options.simulation ?? NO_SIMULATION);
     const limiter = createLimiter(options.rateLimit);
     const delayQueue = checkDelayQueue(options.delayQueue ?? DEFAULT_DELAY_QUEUE);
@@ -182,10 +182,7 @@ export class EchoServer {
     options: EchoServerOptions,
     checked: { fillTemplate: CompiledTemplate | undefined; impairment: Impairment; limiter: PeerRateLimiter | undefined; delayQueue: DelayQueueLimits },
   ) {
-    this.listeningOn = sockets.map((socket) => {
-      const bound = socket.address();
-      return { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' } as const;
-    });
+    this.listeningOn = sockets.map((socket) => peerOf(socket.address()));
     this.local = this.listeningOn[0];
     this.exposed = !isLoopback(this.local.address);
     this.buffers = { receive: sockets[0].getRecvBufferSize(), send: sockets[0].getSendBufferSize() };
@@ -240,7 +237,7 @@ export class EchoServer {
 
   /** Applies at once; without a template, the current one is kept. */
   setReply(mode: ReplyMode, template = this.replyTemplate): void {
-    this.fillTemplate = checkReply(mode, template);
+    this.fillTemplate = checkReplySettings(mode, template);
     this.mode = mode;
     this.replyTemplate = template;
     this.configured({ change: 'reply', replyMode: mode, template });
@@ -417,7 +414,7 @@ export class EchoServer {
 }
 
 /** Throws BAD_SETTING or BAD_TEMPLATE; in template mode, returns the template ready to fill in. */
-function checkReply(mode: ReplyMode, template: string | undefined): CompiledTemplate | undefined {
+function checkReplySettings(mode: ReplyMode, template: string | undefined): CompiledTemplate | undefined {
   if (!REPLY_MODES.includes(mode)) {
     throw new WorkbenchError('BAD_SETTING', `Reply mode ${JSON.stringify(mode)} is unknown; it must be one of ${REPLY_MODES.join(', ')}.`, 'Pick a reply mode in the settings.', {
       fix: 'open-settings',

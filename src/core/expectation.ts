@@ -79,7 +79,7 @@ export function parseExpectation(text: string, from = 0): ParsedExpectation {
 }
 
 /** Judges a reply (undefined: none came within the timeout). Without an expectation, any reply passes. */
-export function checkReply(expectation: Expectation | undefined, reply: Buffer | undefined): ExpectationResult {
+export function judgeReply(expectation: Expectation | undefined, reply: Buffer | undefined): ExpectationResult {
   if (expectation?.kind === 'none') {
     return reply === undefined
       ? { passed: true, detail: 'no reply, as expected' }

@@ -1,6 +1,7 @@
 import { formatEndpoint } from './endpoint';
 import type { WorkbenchEvent } from './events';
-import { describeDropReason, describeEvent, plural, type DescribeOptions } from './eventText';
+import { describeDropReason, describeEvent, type DescribeOptions } from './eventText';
+import { plural } from './stats';
 
 /** Where batched lines go: a VS Code LogOutputChannel, or memory in the benchmark. */
 export interface LogWriter {

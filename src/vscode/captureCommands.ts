@@ -6,7 +6,7 @@ import { CaptureRecorder } from '../core/captureRecorder';
 import { WorkbenchError } from '../core/errors';
 import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
-import { plural } from '../core/eventText';
+import { plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
 import type { OutputLog } from './outputLog';
