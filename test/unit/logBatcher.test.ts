@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { WorkbenchError } from '../../src/core/errors';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
-import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../../src/core/logBatcher';
+import { DEFAULT_BATCHING, LogBatcher, type LogBatcherOptions, type LogWriter } from '../../src/core/logBatcher';
 import { FakeClock } from './fakeClock';
 
 const PEER: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
@@ -33,6 +33,13 @@ function sendFailed(port: number): WorkbenchEvent {
   return { kind: 'send-failed', at: 0, requestId: 1, target, error };
 }
 
+/** A batcher whose flush timer moves only with `clock.tick`. */
+function withFakeClock(batching: LogBatcherOptions): { clock: FakeClock; writer: ReturnType<typeof memoryWriter>; batcher: LogBatcher } {
+  const clock = new FakeClock();
+  const writer = memoryWriter();
+  return { clock, writer, batcher: new LogBatcher(writer, batching, clock) };
+}
+
 /** Lines as the Output panel shows them: an entry with a hex dump is several. */
 function shownLines(writer: ReturnType<typeof memoryWriter>): string[] {
   return writer.lines.flatMap((line) => line.text.split('\n'));
@@ -59,9 +66,7 @@ describe('LogBatcher', () => {
   });
 
   it('flushes by itself after the interval', () => {
-    const clock = new FakeClock();
-    const writer = memoryWriter();
-    const batcher = new LogBatcher(writer, { ...options, flushIntervalMs: 20 }, clock);
+    const { clock, writer, batcher } = withFakeClock({ ...options, flushIntervalMs: 20 });
     batcher.add(received(1));
     clock.tick(19);
     assert.equal(writer.lines.length, 0);
@@ -73,9 +78,7 @@ describe('LogBatcher', () => {
   });
 
   it('flushes at most once per interval, however many events come, and takes a new interval from configure', () => {
-    const clock = new FakeClock();
-    const writer = memoryWriter();
-    const batcher = new LogBatcher(writer, options, clock);
+    const { clock, writer, batcher } = withFakeClock(options);
     for (let seq = 1; seq <= 50; seq++) {
       batcher.add(received(seq));
       clock.tick(10);
@@ -93,9 +96,7 @@ describe('LogBatcher', () => {
   });
 
   it('does not leak timers past disposal', () => {
-    const clock = new FakeClock();
-    const writer = memoryWriter();
-    const batcher = new LogBatcher(writer, options, clock);
+    const { clock, writer, batcher } = withFakeClock(options);
     batcher.add(received(1));
     assert.equal(clock.pending, 1);
     batcher.dispose();
