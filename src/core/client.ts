@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
 import { badSetting, messageOf, tooManyOpenFiles, WorkbenchError } from './errors';
-import { peerOf, type EventSink, type Peer } from './events';
+import { familyNumber, peerOf, type EventSink, type Peer } from './events';
 import { BURST_LIMITS, SEND_LIMITS } from './limits';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
@@ -493,8 +493,4 @@ function checkRange(name: string, value: number, min: number, max: number, whole
 
 function isLocalhostName(host: string): boolean {
   return /^localhost\.?$/i.test(host);
-}
-
-function familyNumber(peer: Peer): 4 | 6 {
-  return peer.family === 'IPv4' ? 4 : 6;
 }

@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isIPv4Mapped, isLoopback, isWildcard, MAX_DATAGRAM_BYTES, parsePort, resolveHost, unmapIPv4 } from './endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import { peerOf, type DropReason, type EventSink, type Peer, type ServerConfiguration } from './events';
+import { familyNumber, peerOf, type DropReason, type EventSink, type Peer, type ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { SERVER_LIMITS } from './limits';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
@@ -544,7 +544,7 @@ function sendError(error: NodeJS.ErrnoException, peer: Peer, size: number): Work
       return new WorkbenchError(
         'DATAGRAM_TOO_LARGE',
         `A reply of ${formatCount(size)} bytes to ${to} is too large for one datagram.`,
-        `Shorten the reply template: a datagram carries at most ${formatCount(MAX_DATAGRAM_BYTES[peer.family === 'IPv6' ? 6 : 4])} bytes. The server keeps listening.`,
+        `Shorten the reply template: a datagram carries at most ${formatCount(MAX_DATAGRAM_BYTES[familyNumber(peer)])} bytes. The server keeps listening.`,
         { fix: 'open-settings', cause },
       );
     case 'ENETUNREACH':

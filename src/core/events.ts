@@ -15,6 +15,11 @@ export function peerOf(address: { readonly address: string; readonly port: numbe
   return { address: address.address, port: address.port, family: family === 'IPv6' || family === 6 ? 'IPv6' : 'IPv4' };
 }
 
+/** The family as MAX_DATAGRAM_BYTES and dns number it. */
+export function familyNumber(peer: Peer): 4 | 6 {
+  return peer.family === 'IPv4' ? 4 : 6;
+}
+
 /** Why a datagram was not delivered: simulation, protection or a socket failure. Never silent. */
 export type DropReason =
   | 'simulated-loss-inbound'

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { EventStream, peerOf } from '../../src/core/events';
+import { EventStream, familyNumber, peerOf } from '../../src/core/events';
 
 describe('EventStream', () => {
   it("tells its owner what a listener threw, and still calls the other listeners", () => {
@@ -36,5 +36,10 @@ describe('peerOf', () => {
     assert.deepEqual(peerOf({ address: '::1', port: 9, family: 6 }), { address: '::1', port: 9, family: 'IPv6' });
     assert.deepEqual(peerOf({ address: '127.0.0.1', port: 9, family: 'IPv4' }), { address: '127.0.0.1', port: 9, family: 'IPv4' });
     assert.deepEqual(peerOf({ address: '127.0.0.1', port: 9, family: 4 }), { address: '127.0.0.1', port: 9, family: 'IPv4' });
+  });
+
+  it('numbers the family back: familyNumber(peerOf(x)) is what dns said', () => {
+    assert.equal(familyNumber(peerOf({ address: '::1', port: 9, family: 6 })), 6);
+    assert.equal(familyNumber(peerOf({ address: '127.0.0.1', port: 9, family: 4 })), 4);
   });
 });
