@@ -1,7 +1,8 @@
 import * as dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_DELAY_QUEUE } from '../src/core/echoServer';
-import { MAX_DELAY_MS, NO_SIMULATION } from '../src/core/impairment';
+import { NO_SIMULATION } from '../src/core/impairment';
+import { SIMULATION_LIMITS } from '../src/core/limits';
 import { ServerUnderTest, type ServerSample } from './servers';
 
 export interface DelayFloodOptions {
@@ -40,7 +41,7 @@ const TICK_MS = 10;
  * and time; the server process ends afterwards, its timers with it.
  */
 export async function delayFlood(options: DelayFloodOptions): Promise<DelayFlood> {
-  const server = await ServerUnderTest.start({ kind: 'ours', simulation: { ...NO_SIMULATION, delayMs: MAX_DELAY_MS } });
+  const server = await ServerUnderTest.start({ kind: 'ours', simulation: { ...NO_SIMULATION, delayMs: SIMULATION_LIMITS.maxDelayMs } });
   const socket = dgram.createSocket('udp4');
   try {
     await new Promise<void>((resolve) => socket.connect(server.port, '127.0.0.1', resolve));

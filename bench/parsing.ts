@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkReply, parseExpectation } from '../src/core/expectation';
+import { judgeReply, parseExpectation } from '../src/core/expectation';
 import type { ParseFigures, ParseMessage } from './parseProcess';
 import { EXTREME_SHAPES, generateRequestFile, type ExtremeShape } from './requestFileText';
 
@@ -65,7 +65,7 @@ export function timeHostilePatterns(): PatternTiming[] {
       for (let round = 0; round < PATTERN_ROUNDS; round++) {
         const started = performance.now();
         const cpuBefore = process.cpuUsage();
-        passed = checkReply(parsed.expectation, reply).passed;
+        passed = judgeReply(parsed.expectation, reply).passed;
         const used = process.cpuUsage(cpuBefore);
         times.push(performance.now() - started);
         cpuTimes.push((used.user + used.system) / 1000);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { messageOf } from './core/errors';
 import { Workbench } from './core/workbench';
 import type { UdpWorkbenchApi } from './vscode/api';
 import { CaptureCommands } from './vscode/captureCommands';
@@ -19,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const bench = (workbench = new Workbench());
   const settings = readSettings();
   const log = new OutputLog(bench, settings);
+  bench.events.onListenerError = (error) => log.error(`an event listener threw: ${messageOf(error)}`);
   const servers = new ServerCommands(bench, log, context.globalState);
   const sends = new SendCommands(bench, log, context.globalState, servers);
   const captures = (capture = new CaptureCommands(bench, log));

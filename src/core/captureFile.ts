@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { quoteText } from './escapeText';
 import { WorkbenchError } from './errors';
 import { captureHeader, packetBlock, type CapturedDatagram } from './pcapng';
+import { plural } from './stats';
 
 export const CAPTURE_APPLICATION = 'UDP Workbench';
 
@@ -160,7 +161,7 @@ async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
 }
 
 function gapComment(missed: number, comment: string | undefined): string {
-  const gap = `${missed} datagram${missed === 1 ? '' : 's'} before this one ${missed === 1 ? 'is' : 'are'} not in this file: the disk could not keep up`;
+  const gap = `${plural(missed, 'datagram')} before this one ${missed === 1 ? 'is' : 'are'} not in this file: the disk could not keep up`;
   return comment === undefined ? gap : `${gap}; ${comment}`;
 }
 

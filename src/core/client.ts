@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
-import { BURST_LIMITS } from './burstLimits';
-import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import type { EventSink, Peer } from './events';
+import { badSetting, messageOf, tooManyOpenFiles, WorkbenchError } from './errors';
+import { familyNumber, peerOf, type EventSink, type Peer } from './events';
+import { BURST_LIMITS, SEND_LIMITS } from './limits';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
 
@@ -118,9 +118,9 @@ let lastRequestId = 0;
  */
 export async function sendDatagram(options: SendOptions): Promise<SendResult> {
   const { payload, timeoutMs, retries, backoff, emit } = options;
-  checkRange('timeoutMs', timeoutMs, 1, 600_000);
-  checkRange('retries', retries, 0, 20, true);
-  checkRange('backoff', backoff, 1, 10);
+  checkRange('timeoutMs', timeoutMs, SEND_LIMITS.minTimeoutMs, SEND_LIMITS.maxTimeoutMs);
+  checkRange('retries', retries, SEND_LIMITS.minRetries, SEND_LIMITS.maxRetries, true);
+  checkRange('backoff', backoff, SEND_LIMITS.minBackoff, SEND_LIMITS.maxBackoff);
   const target = await resolveTarget(options.target, options.signal);
   const requestId = ++lastRequestId;
   const expectReply = options.expectReply ?? true;
@@ -184,7 +184,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
   const { payload, timeoutMs, count, ratePerSecond } = options;
   const tagged = options.tag ?? true;
   const tagBytes = tagged ? BURST_TAG_BYTES : 0;
-  checkRange('timeoutMs', timeoutMs, 1, 600_000);
+  checkRange('timeoutMs', timeoutMs, SEND_LIMITS.minTimeoutMs, SEND_LIMITS.maxTimeoutMs);
   checkRange('count', count, BURST_LIMITS.minCount, BURST_LIMITS.maxCount, true);
   if (ratePerSecond !== undefined) checkRange('ratePerSecond', ratePerSecond, BURST_LIMITS.minRate, BURST_LIMITS.maxRate);
   const window = options.window ?? (ratePerSecond === undefined ? DEFAULT_BURST_WINDOW : DEFAULT_RATED_BURST_WINDOW);
@@ -429,7 +429,7 @@ async function resolveTarget(endpoint: Endpoint, signal: AbortSignal | undefined
   if (signal?.aborted) throw cancelled(whereTyped);
   const { address, family } = await resolveHost(endpoint.host, endpoint.family);
   if (signal?.aborted) throw cancelled(whereTyped);
-  return { address, port: endpoint.port, family: family === 4 ? 'IPv4' : 'IPv6' };
+  return peerOf({ address, port: endpoint.port, family });
 }
 
 function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchError {
@@ -478,7 +478,7 @@ function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchEr
     case 'ENFILE':
       return tooManyOpenFiles(`Could not open a socket to send to ${where}`, err);
     default:
-      return new WorkbenchError('SOCKET_ERROR', `Sending to ${where} failed: ${errorMessage(err)}.`, '', cause);
+      return new WorkbenchError('SOCKET_ERROR', `Sending to ${where} failed: ${messageOf(err)}.`, '', cause);
   }
 }
 
@@ -493,16 +493,4 @@ function checkRange(name: string, value: number, min: number, max: number, whole
 
 function isLocalhostName(host: string): boolean {
   return /^localhost\.?$/i.test(host);
-}
-
-function familyNumber(peer: Peer): 4 | 6 {
-  return peer.family === 'IPv4' ? 4 : 6;
-}
-
-function peerOf(address: { address: string; port: number; family: string }): Peer {
-  return { address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,8 +1,9 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isIPv4Mapped, isLoopback, isWildcard, MAX_DATAGRAM_BYTES, parsePort, resolveHost, unmapIPv4 } from './endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import type { DropReason, EventSink, Peer, ServerConfiguration } from './events';
+import { familyNumber, peerOf, type DropReason, type EventSink, type Peer, type ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
+import { SERVER_LIMITS } from './limits';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { formatCount } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';
@@ -86,9 +87,6 @@ export interface BufferSizes {
 
 let serversStarted = 0;
 
-/** Half of the largest int: Linux doubles the size it is given. */
-const MAX_BUFFER_BYTES = 1_073_741_823;
-
 /** One datagram's reply on its way out, until each of its copies is sent, failed or cancelled. */
 class OutgoingReply {
   delivered = false;
@@ -160,7 +158,7 @@ export class EchoServer {
 
   /** Binds its socket(s) and starts answering. Throws WorkbenchError; nothing is left open when it does. */
   static async start(options: EchoServerOptions): Promise<EchoServer> {
-    const fillTemplate = checkReply(options.replyMode ?? 'mirror', options.template);
+    const fillTemplate = checkReplySettings(options.replyMode ?? 'mirror', options.template);
     const impairment = new Impairment(options.simulation ?? NO_SIMULATION);
     const limiter = createLimiter(options.rateLimit);
     const delayQueue = checkDelayQueue(options.delayQueue ?? DEFAULT_DELAY_QUEUE);
@@ -184,10 +182,7 @@ export class EchoServer {
     options: EchoServerOptions,
     checked: { fillTemplate: CompiledTemplate | undefined; impairment: Impairment; limiter: PeerRateLimiter | undefined; delayQueue: DelayQueueLimits },
   ) {
-    this.listeningOn = sockets.map((socket) => {
-      const bound = socket.address();
-      return { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' } as const;
-    });
+    this.listeningOn = sockets.map((socket) => peerOf(socket.address()));
     this.local = this.listeningOn[0];
     this.exposed = !isLoopback(this.local.address);
     this.buffers = { receive: sockets[0].getRecvBufferSize(), send: sockets[0].getSendBufferSize() };
@@ -242,7 +237,7 @@ export class EchoServer {
 
   /** Applies at once; without a template, the current one is kept. */
   setReply(mode: ReplyMode, template = this.replyTemplate): void {
-    this.fillTemplate = checkReply(mode, template);
+    this.fillTemplate = checkReplySettings(mode, template);
     this.mode = mode;
     this.replyTemplate = template;
     this.configured({ change: 'reply', replyMode: mode, template });
@@ -419,7 +414,7 @@ export class EchoServer {
 }
 
 /** Throws BAD_SETTING or BAD_TEMPLATE; in template mode, returns the template ready to fill in. */
-function checkReply(mode: ReplyMode, template: string | undefined): CompiledTemplate | undefined {
+function checkReplySettings(mode: ReplyMode, template: string | undefined): CompiledTemplate | undefined {
   if (!REPLY_MODES.includes(mode)) {
     throw new WorkbenchError('BAD_SETTING', `Reply mode ${JSON.stringify(mode)} is unknown; it must be one of ${REPLY_MODES.join(', ')}.`, 'Pick a reply mode in the settings.', {
       fix: 'open-settings',
@@ -494,8 +489,8 @@ function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): voi
   ] as const;
   for (const [which, bytes, apply] of sizes) {
     if (bytes === undefined || bytes === 0) continue;
-    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_BUFFER_BYTES) {
-      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${formatCount(MAX_BUFFER_BYTES)}`, '0 keeps the system default.', 'open-settings');
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > SERVER_LIMITS.maxBufferBytes) {
+      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${formatCount(SERVER_LIMITS.maxBufferBytes)}`, '0 keeps the system default.', 'open-settings');
     }
     try {
       apply(bytes);
@@ -549,7 +544,7 @@ function sendError(error: NodeJS.ErrnoException, peer: Peer, size: number): Work
       return new WorkbenchError(
         'DATAGRAM_TOO_LARGE',
         `A reply of ${formatCount(size)} bytes to ${to} is too large for one datagram.`,
-        `Shorten the reply template: a datagram carries at most ${formatCount(MAX_DATAGRAM_BYTES[peer.family === 'IPv6' ? 6 : 4])} bytes. The server keeps listening.`,
+        `Shorten the reply template: a datagram carries at most ${formatCount(MAX_DATAGRAM_BYTES[familyNumber(peer)])} bytes. The server keeps listening.`,
         { fix: 'open-settings', cause },
       );
     case 'ENETUNREACH':

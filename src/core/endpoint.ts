@@ -1,6 +1,7 @@
 import { promises as dns } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { quoteCharAt, quoteInput, WorkbenchError } from './errors';
+import { SERVER_LIMITS } from './limits';
 
 /** Where to send or bind: a host name or IP literal (without brackets) and a port. */
 export interface Endpoint {
@@ -242,14 +243,14 @@ function readPort(span: Span, allowZero: boolean): number {
 }
 
 function checkPortRange(port: number, shown: string, allowZero: boolean, offset?: number): number {
-  if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
+  if (Number.isInteger(port) && port >= 1 && port <= SERVER_LIMITS.maxPort) return port;
   if (port === 0 && allowZero) return 0;
   const problem = port === 0 ? `Port 0 means "any free port", which only a server can use.` : `Port ${shown} is out of range.`;
   throw new WorkbenchError('PORT_OUT_OF_RANGE', problem, portHint(allowZero), { offset });
 }
 
 function portHint(allowZero: boolean): string {
-  return allowZero ? 'Use a port from 1 to 65535, or 0 for any free port.' : 'Use a port from 1 to 65535, e.g. 12345.';
+  return allowZero ? `Use a port from 1 to ${SERVER_LIMITS.maxPort}, or 0 for any free port.` : `Use a port from 1 to ${SERVER_LIMITS.maxPort}, e.g. 12345.`;
 }
 
 /** An IPv4 literal, or a host name for the resolver; anything else fails at its first bad character. */

@@ -72,6 +72,11 @@ export function tooManyOpenFiles(doing: string, cause: unknown): WorkbenchError 
   );
 }
 
+/** The message of anything thrown: an Error's own, or the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function isWorkbenchError(value: unknown): value is WorkbenchError {
   return value instanceof WorkbenchError;
 }

@@ -2,7 +2,7 @@ import { formatEndpoint } from './endpoint';
 import type { DropReason, Peer, WorkbenchEvent } from './events';
 import { hexDump, isPrintable, previewText } from './payload';
 import { describeConfiguration } from './serverConfigText';
-import { formatCount, formatMs } from './stats';
+import { formatMs, plural } from './stats';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -105,8 +105,4 @@ function info(headline: string, payload: Buffer, options: DescribeOptions): LogE
 
 function tryText(attempt: number): string {
   return attempt > 1 ? ` (try ${attempt})` : '';
-}
-
-export function plural(count: number, noun: string): string {
-  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -9,6 +9,17 @@ export interface Peer {
   readonly family: 'IPv4' | 'IPv6';
 }
 
+/** A socket's address, a sender's `rinfo` or a resolved host as a Peer; the family as Node or dns names it. */
+export function peerOf(address: { readonly address: string; readonly port: number; readonly family: string | number }): Peer {
+  const { family } = address;
+  return { address: address.address, port: address.port, family: family === 'IPv6' || family === 6 ? 'IPv6' : 'IPv4' };
+}
+
+/** The family as MAX_DATAGRAM_BYTES and dns number it. */
+export function familyNumber(peer: Peer): 4 | 6 {
+  return peer.family === 'IPv4' ? 4 : 6;
+}
+
 /** Why a datagram was not delivered: simulation, protection or a socket failure. Never silent. */
 export type DropReason =
   | 'simulated-loss-inbound'
@@ -154,6 +165,8 @@ export interface Subscription {
 /** Fans one stream of events out to any number of listeners; a throwing listener cannot break the others. */
 export class EventStream<T> {
   private readonly listeners = new Set<(event: T) => void>();
+  /** Told what a listener threw; the core writes nowhere itself, so its owner (the extension's log) reports it. */
+  onListenerError: ((error: unknown) => void) | undefined;
 
   readonly emit = (event: T): void => {
     for (const listener of this.listeners) {
@@ -161,7 +174,7 @@ export class EventStream<T> {
         listener(event);
       } catch (err) {
         // A broken view must not stop the server that feeds it.
-        console.error('UDP Workbench: an event listener threw', err);
+        this.onListenerError?.(err);
       }
     }
   };

@@ -1,3 +1,4 @@
+import { MAX_DATAGRAM_BYTES } from './endpoint';
 import { isWorkbenchError, quoteInput } from './errors';
 import { escapeText } from './escapeText';
 import { encodePayload, hexDump, previewText } from './payload';
@@ -27,8 +28,8 @@ export type ParsedExpectation =
   | { readonly message: string; readonly start: number; readonly end: number };
 
 const FORMS = 'contains "…", equals "…", matches /…/flags, hex "…", size N or none';
-/** The largest payload a UDP datagram can carry over IPv4. */
-const MAX_DATAGRAM = 65_507;
+/** The reply's address family is not known here, so the larger of the two: IPv6's. */
+const MAX_DATAGRAM = MAX_DATAGRAM_BYTES[6];
 const PREVIEW_BYTES = 64;
 
 /** Parses the value of an `@expect` header, starting at `from`. Never throws. */
@@ -63,10 +64,10 @@ export function parseExpectation(text: string, from = 0): ParsedExpectation {
       const digits = /\d+/y;
       digits.lastIndex = argumentStart;
       const number = argumentStart > afterWord ? digits.exec(text)?.[0] : undefined;
-      if (number === undefined) return needsArgument(`a number of bytes, 0 to ${MAX_DATAGRAM}`);
+      if (number === undefined) return needsArgument(`a number of bytes, 0 to ${formatCount(MAX_DATAGRAM)}`);
       const size = Number(number);
       const end = argumentStart + number.length;
-      if (size > MAX_DATAGRAM) return { message: `@expect size ${number} is larger than a datagram can be (${MAX_DATAGRAM} bytes).`, start: argumentStart, end };
+      if (size > MAX_DATAGRAM) return { message: `@expect size ${number} is larger than a datagram can be (${formatCount(MAX_DATAGRAM)} bytes).`, start: argumentStart, end };
       return { expectation: { kind: 'size', size }, end };
     }
     default: {
@@ -78,7 +79,7 @@ export function parseExpectation(text: string, from = 0): ParsedExpectation {
 }
 
 /** Judges a reply (undefined: none came within the timeout). Without an expectation, any reply passes. */
-export function checkReply(expectation: Expectation | undefined, reply: Buffer | undefined): ExpectationResult {
+export function judgeReply(expectation: Expectation | undefined, reply: Buffer | undefined): ExpectationResult {
   if (expectation?.kind === 'none') {
     return reply === undefined
       ? { passed: true, detail: 'no reply, as expected' }

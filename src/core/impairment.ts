@@ -1,4 +1,5 @@
 import { badSetting, WorkbenchError } from './errors';
+import { SIMULATION_LIMITS } from './limits';
 import { createRandom } from './random';
 
 /** What the echo server does to traffic on purpose. Chances are probabilities in [0, 1]; times are in ms. */
@@ -45,8 +46,6 @@ export interface ReplyPlan {
  */
 export const REORDER_HOLD_MS = 100;
 
-export const MAX_DELAY_MS = 60_000;
-
 const PROBABILITIES = ['dropInbound', 'dropOutbound', 'duplicate', 'reorder'] as const;
 const TIMES = ['delayMs', 'jitterMs'] as const;
 
@@ -59,8 +58,8 @@ export function validateSimulation(settings: SimulationSettings): SimulationSett
   }
   for (const field of TIMES) {
     const value = settings[field];
-    if (!(Number.isInteger(value) && value >= 0 && value <= MAX_DELAY_MS)) {
-      throw badSimulation(field, value, `a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`);
+    if (!(Number.isInteger(value) && value >= 0 && value <= SIMULATION_LIMITS.maxDelayMs)) {
+      throw badSimulation(field, value, `a whole number of milliseconds from 0 to ${SIMULATION_LIMITS.maxDelayMs}`);
     }
   }
   const { seed, dropInbound, dropOutbound, delayMs, jitterMs, duplicate, reorder } = settings;

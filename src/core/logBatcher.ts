@@ -1,6 +1,8 @@
 import { formatEndpoint } from './endpoint';
 import type { WorkbenchEvent } from './events';
-import { describeDropReason, describeEvent, plural, type DescribeOptions } from './eventText';
+import { describeDropReason, describeEvent, type DescribeOptions } from './eventText';
+import { plural } from './stats';
+import { Coalescer, SYSTEM_CLOCK, type Clock } from './timing';
 
 /** Where batched lines go: a VS Code LogOutputChannel, or memory in the benchmark. */
 export interface LogWriter {
@@ -45,14 +47,17 @@ export class LogBatcher {
   private summarisedQueued = 0;
   private summaries = new Map<string, Summary>();
   private lastSummary: Partial<Record<SummarisedEvent['kind'], Summary>> = {};
-  private timer: NodeJS.Timeout | undefined;
+  private readonly flushLater: Coalescer;
   private flushCount = 0;
   private notShownTotal = 0;
 
   constructor(
     private readonly writer: LogWriter,
     private options: LogBatcherOptions,
-  ) {}
+    clock: Clock = SYSTEM_CLOCK,
+  ) {
+    this.flushLater = new Coalescer(() => this.flush(), () => this.options.flushIntervalMs, clock);
+  }
 
   /** The hot path: called once per event, never formats or writes. */
   readonly add = (event: WorkbenchEvent): void => {
@@ -75,8 +80,7 @@ export class LogBatcher {
 
   /** Writes what is waiting now. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.flushLater.cancel();
     const queue = this.queue;
     if (queue.length === 0 && this.summaries.size === 0) return;
     this.queue = [];
@@ -123,7 +127,7 @@ export class LogBatcher {
   }
 
   private schedule(): void {
-    this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
+    this.flushLater.request();
   }
 
   private summarise(event: SummarisedEvent): void {

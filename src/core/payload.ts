@@ -2,8 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { MAX_DATAGRAM_BYTES } from './endpoint';
 import { WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
-import { countOf, DECODERS, type Scan } from './payloadDecoding';
-import { formatCount } from './stats';
+import { DECODERS, type Scan } from './payloadDecoding';
+import { formatCount, plural } from './stats';
 
 /** How typed text becomes the bytes of a datagram. */
 export type PayloadEncoding = 'utf8' | 'escaped' | 'hex' | 'base64';
@@ -40,7 +40,7 @@ export function checkDatagramSize(size: number, family: 4 | 6): void {
   if (size <= max) return;
   throw new WorkbenchError(
     'DATAGRAM_TOO_LARGE',
-    `The datagram is ${countOf(size, 'byte')}; UDP over IPv${family} carries at most ${formatCount(max)}.`,
+    `The datagram is ${plural(size, 'byte')}; UDP over IPv${family} carries at most ${formatCount(max)}.`,
     'Send less: split the data into several datagrams.',
   );
 }
@@ -76,7 +76,7 @@ export function previewText(buf: Buffer, maxBytes: number): string {
       at++;
     }
   }
-  return at < buf.length ? `"${shown}" … (+${countOf(buf.length - at, 'byte')})` : `"${shown}"`;
+  return at < buf.length ? `"${shown}" … (+${plural(buf.length - at, 'byte')})` : `"${shown}"`;
 }
 
 /** Classic 16-bytes-a-line dump of the first `maxBytes`: offset, hex in two groups of 8, printable ASCII. */
@@ -87,7 +87,7 @@ export function hexDump(buf: Buffer, maxBytes: number): string[] {
   for (let at = 0; at < shown; at += 16) {
     lines.push(hexDumpLine(buf.subarray(at, Math.min(at + 16, shown)), at.toString(16).padStart(offsetWidth, '0')));
   }
-  if (shown < buf.length) lines.push(`… (+${countOf(buf.length - shown, 'byte')} not shown)`);
+  if (shown < buf.length) lines.push(`… (+${plural(buf.length - shown, 'byte')} not shown)`);
   return lines;
 }
 

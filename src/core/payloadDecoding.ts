@@ -1,5 +1,5 @@
 import { quoteCharAt, quoteInput } from './errors';
-import { formatCount } from './stats';
+import { plural } from './stats';
 
 /**
  * Escaped text, hex and base64 read into bytes. One scan per encoding does three jobs: with no `out` it only counts
@@ -166,7 +166,7 @@ function scanBase64(text: string, out?: Buffer): Scan {
       }
     }
   }
-  if (symbols % 4 === 1) return badBase64(`${countOf(symbols, 'character')} cannot be base64; one is missing or one too many`, lastSymbol);
+  if (symbols % 4 === 1) return badBase64(`${plural(symbols, 'character')} cannot be base64; one is missing or one too many`, lastSymbol);
   if (padding > 0 && (symbols + padding) % 4 !== 0) return badBase64('the "=" padding does not fit the length', firstPad);
   // What Buffer.from(…, 'base64') makes of the symbols: the bits of an incomplete last byte are dropped.
   return (symbols * 6) >> 3;
@@ -197,8 +197,4 @@ function isSpace(code: number): boolean {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
-}
-
-export function countOf(count: number, unit: string): string {
-  return `${formatCount(count)} ${unit}${count === 1 ? '' : 's'}`;
 }

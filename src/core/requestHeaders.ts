@@ -1,7 +1,7 @@
-import { BURST_LIMITS } from './burstLimits';
 import { parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput } from './errors';
 import { parseExpectation, type Expectation } from './expectation';
+import { BURST_LIMITS, SEND_LIMITS } from './limits';
 import type { PayloadEncoding } from './payload';
 import { formatCount } from './stats';
 
@@ -35,9 +35,6 @@ export interface HeaderMistake {
 
 type Reader<T> = (text: string, start: number) => HeaderReading<T>;
 
-const MAX_TIMEOUT_MS = 600_000;
-const MAX_RETRIES = 20;
-
 const ENCODINGS: Record<string, PayloadEncoding> = { utf8: 'escaped', hex: 'hex', base64: 'base64' };
 
 const READERS: { readonly [Name in HeaderName]: Reader<HeaderValues[Name]> } = {
@@ -58,10 +55,10 @@ const READERS: { readonly [Name in HeaderName]: Reader<HeaderValues[Name]> } = {
   timeout: word<number>('a time', (text, start, end) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.slice(start, end));
     const ms = match ? Number(match[1]) * (match[2] === 's' ? 1000 : 1) : NaN;
-    if (ms >= 1 && ms <= MAX_TIMEOUT_MS) return { value: ms, end };
-    return { message: `Bad @timeout ${quoteInput(text.slice(start, end))}: write milliseconds like 500 or 500ms, or seconds like 2s (1 ms to ${MAX_TIMEOUT_MS / 1000} s).`, start, end };
+    if (ms >= SEND_LIMITS.minTimeoutMs && ms <= SEND_LIMITS.maxTimeoutMs) return { value: ms, end };
+    return { message: `Bad @timeout ${quoteInput(text.slice(start, end))}: write milliseconds like 500 or 500ms, or seconds like 2s (${SEND_LIMITS.minTimeoutMs} ms to ${SEND_LIMITS.maxTimeoutMs / 1000} s).`, start, end };
   }),
-  retries: wholeNumber('@retries', 'how many times to send again', 0, MAX_RETRIES),
+  retries: wholeNumber('@retries', 'how many times to send again', SEND_LIMITS.minRetries, SEND_LIMITS.maxRetries),
   expect: (text, start) => {
     const parsed = parseExpectation(text, start);
     return 'expectation' in parsed ? { value: parsed.expectation, end: parsed.end } : parsed;

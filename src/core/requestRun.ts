@@ -1,11 +1,11 @@
 import { BURST_TAG_BYTES, type BurstProgress, type BurstResult } from './client';
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
-import { isWorkbenchError, quoteInput, WorkbenchError } from './errors';
+import { isWorkbenchError, messageOf, quoteInput, WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
-import { checkReply } from './expectation';
+import { judgeReply } from './expectation';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
-import { renderTemplate, scanTemplate } from './requestVariables';
+import { renderRequestTemplate, scanTemplate } from './requestVariables';
 import { formatCount, formatMs, RoundTripStats, type RoundTripSummary } from './stats';
 import type { Workbench } from './workbench';
 
@@ -83,7 +83,7 @@ export async function sendRequestBlock(
   }
   const encoding = block.encoding?.value ?? 'escaped';
   const { parts } = scanTemplate(block.payload, (name) => file.variables.has(name));
-  const fillIn = (datagramSeq: number): string => renderTemplate(parts, file.variables, { seq: datagramSeq });
+  const fillIn = (datagramSeq: number): string => renderRequestTemplate(parts, file.variables, { seq: datagramSeq });
   let target: Endpoint;
   let payload: Buffer;
   try {
@@ -107,7 +107,7 @@ export async function sendRequestBlock(
     // Waiting for silence once is the test; sending again would only wait longer for the same answer.
     const retries = expectation?.kind === 'none' ? 0 : (block.retries?.value ?? defaults.retries);
     const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff, signal });
-    const judged = checkReply(expectation, sent.reply);
+    const judged = judgeReply(expectation, sent.reply);
     const outcome: BlockOutcome = judged.passed ? 'passed' : sent.reply === undefined ? 'timeout' : 'failed';
     return {
       ...base,
@@ -196,7 +196,7 @@ function describeTag(tagged: boolean): string {
 }
 
 function notSent(base: Pick<BlockResult, 'name' | 'line'>, error: unknown): BlockResult {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const text = isWorkbenchError(error) ? error.text : message;
   return { ...base, outcome: 'not-sent', summary: `✗ ${message}`, detail: `not sent: ${text}`, error };
 }

@@ -122,7 +122,7 @@ export interface BuiltinValues {
 }
 
 /** Fills in a scanned template. Parts that were reported as problems were dropped by `scanTemplate`. */
-export function renderTemplate(
+export function renderRequestTemplate(
   parts: readonly TemplatePart[],
   variables: ReadonlyMap<string, { readonly value: string }>,
   builtins: BuiltinValues,

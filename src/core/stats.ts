@@ -86,6 +86,11 @@ export function formatCount(count: number): string {
   return count.toLocaleString('en-US');
 }
 
+/** A count and its noun, plural unless it is one: `1 byte`, `65,507 bytes`. */
+export function plural(count: number, noun: string): string {
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** About three significant digits: `0.42 ms`, `12.3 ms`, `250 ms`, `1.20 s`, `95.0 s`. */
 export function formatMs(ms: number): string {
   const inMs = roundToThreeDigits(ms);

@@ -42,7 +42,7 @@ export function templateLiterals(template: string): Buffer[] {
   return parseTemplate(template).filter((part): part is Buffer => Buffer.isBuffer(part));
 }
 
-export function renderTemplate(template: string, context: TemplateContext): Buffer {
+export function renderReplyTemplate(template: string, context: TemplateContext): Buffer {
   return compileTemplate(template)(context);
 }
 

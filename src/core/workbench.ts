@@ -83,8 +83,10 @@ export class Workbench {
     this.kernelDrops = new KernelDropSampler({ ...options.kernelDrops, emit: this.emit });
   }
 
+  /** A snapshot: later events do not change it, and changing it changes no count. */
   get totals(): WorkbenchTotals {
-    return this.counts;
+    const { server, client } = this.counts;
+    return { server: { ...server }, client: { ...client } };
   }
 
   /** Running servers, oldest first. */

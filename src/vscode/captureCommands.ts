@@ -4,8 +4,9 @@ import { CaptureBuffer } from '../core/captureBuffer';
 import { CaptureFile, saveCapture, type CaptureFileStats } from '../core/captureFile';
 import { CaptureRecorder } from '../core/captureRecorder';
 import { WorkbenchError } from '../core/errors';
+import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
-import { plural } from '../core/eventText';
+import { plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
 import type { OutputLog } from './outputLog';
@@ -21,8 +22,6 @@ export interface CaptureResult extends CaptureFileStats {
 }
 
 const CAPTURING_KEY = 'udpWorkbench.capturing';
-/** The setting's range in package.json; a value outside it (typed into settings.json) is brought inside. */
-const BUFFER_RANGE = { min: 1, max: 1_000_000 } as const;
 
 /**
  * Every datagram the workbench sees, kept in a ring buffer for `Save Capture…` and, while a capture runs,
@@ -168,9 +167,10 @@ export class CaptureCommands implements vscode.Disposable {
   }
 }
 
+/** A value outside the setting's range (typed into settings.json) is brought inside. */
 function bufferCapacity(setting: unknown): number {
-  const size = typeof setting === 'number' && Number.isFinite(setting) ? Math.floor(setting) : BUFFER_RANGE.max;
-  return Math.min(BUFFER_RANGE.max, Math.max(BUFFER_RANGE.min, size));
+  const size = typeof setting === 'number' && Number.isFinite(setting) ? Math.floor(setting) : CAPTURE_LIMITS.maxBufferSize;
+  return Math.min(CAPTURE_LIMITS.maxBufferSize, Math.max(CAPTURE_LIMITS.minBufferSize, size));
 }
 
 function setCapturing(capturing: boolean): Thenable<unknown> {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isWorkbenchError, type WorkbenchFix } from '../core/errors';
+import { isWorkbenchError, messageOf, type WorkbenchFix } from '../core/errors';
 import type { OutputLog } from './outputLog';
 import { openSettings } from './settings';
 
@@ -28,7 +28,7 @@ export interface ExtraAction {
  */
 export async function presentError(error: unknown, log: OutputLog, actions: FixActions = {}, extra: readonly ExtraAction[] = []): Promise<void> {
   if (!isWorkbenchError(error)) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     log.error(`unexpected error: ${error instanceof Error && error.stack ? error.stack : message}`);
     const choice = await vscode.window.showErrorMessage(`UDP Workbench: ${message}`, 'Show Log');
     if (choice === 'Show Log') log.show();

@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parseEndpoint, type Endpoint } from '../core/endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
-import { plural } from '../core/eventText';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
-import { formatCount, formatMs } from '../core/stats';
+import { formatCount, formatMs, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';

@@ -4,6 +4,7 @@ import { describeProtection, describeReply } from '../core/serverConfigText';
 import { describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
+import { Coalescer } from '../core/timing';
 
 /** Redraws at most this often, so a flood costs a few status bar updates a second. */
 const REFRESH_MS = 250;
@@ -29,7 +30,7 @@ export interface StatusTotals {
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('udpWorkbench.status', vscode.StatusBarAlignment.Left, 50);
   private readonly subscription: vscode.Disposable;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly refreshLater = new Coalescer(() => this.refresh(), REFRESH_MS);
 
   /** `sendTarget` says where Send Selection goes without being told. */
   constructor(
@@ -69,8 +70,7 @@ export class StatusBar implements vscode.Disposable {
 
   /** Redraws now. */
   refresh(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.refreshLater.cancel();
     const servers = this.workbench.runningServers;
     const totals = this.totals();
     const { received, sent, dropped } = totals;
@@ -83,13 +83,13 @@ export class StatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.refreshLater.cancel();
     this.subscription.dispose();
     this.item.dispose();
   }
 
   private scheduleRefresh(): void {
-    this.timer ??= setTimeout(() => this.refresh(), REFRESH_MS);
+    this.refreshLater.request();
   }
 
   private describe(exposed: boolean): vscode.MarkdownString {

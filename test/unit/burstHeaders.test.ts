@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
-import { BURST_LIMITS } from '../../src/core/burstLimits';
+import { BURST_LIMITS } from '../../src/core/limits';
 import { sendBurst } from '../../src/core/client';
 import { isWorkbenchError } from '../../src/core/errors';
 import { parseRequestFile } from '../../src/core/requestFile';

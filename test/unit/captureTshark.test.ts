@@ -12,14 +12,8 @@ import { captureHeader, packetBlock } from '../../src/core/pcapng';
 import { Workbench } from '../../src/core/workbench';
 import { expertProblems, readCapture, tshark, type DecodedPacket } from './tshark';
 
-interface Expected {
-  source: string;
-  destination: string;
-  sourcePort: number;
-  destinationPort: number;
-  payload: string;
-  comment: string;
-}
+/** What a packet should decode to; Wireshark's checksum verdicts and the time are checked on their own. */
+type Expected = Omit<DecodedPacket, 'ipChecksum' | 'udpChecksum' | 'time'>;
 
 const DROP_COMMENTS: Record<string, string> = {
   'simulated-loss-inbound': 'dropped by simulation (loss on the way in)',

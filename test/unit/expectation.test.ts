@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { checkReply, parseExpectation, type Expectation } from '../../src/core/expectation';
+import { judgeReply, parseExpectation, type Expectation } from '../../src/core/expectation';
 
 function parsed(text: string): Expectation {
   const result = parseExpectation(text);
@@ -118,38 +118,38 @@ describe('parseExpectation', () => {
   });
 });
 
-describe('checkReply', () => {
+describe('judgeReply', () => {
   const reply = Buffer.from('Data received: ping 1');
 
   it('passes any reply without an expectation, and fails a timeout', () => {
-    assert.deepEqual(checkReply(undefined, reply), { passed: true, detail: 'reply: 21 B: "Data received: ping 1"' });
-    assert.deepEqual(checkReply(undefined, undefined), { passed: false, detail: 'no reply' });
+    assert.deepEqual(judgeReply(undefined, reply), { passed: true, detail: 'reply: 21 B: "Data received: ping 1"' });
+    assert.deepEqual(judgeReply(undefined, undefined), { passed: false, detail: 'no reply' });
   });
 
   it('checks contains, equals, matches, hex and size against the bytes', () => {
-    assert.equal(checkReply(parsed('contains "received"'), reply).passed, true);
-    assert.equal(checkReply(parsed('contains "pong"'), reply).passed, false);
-    assert.equal(checkReply(parsed('equals "Data received: ping 1"'), reply).passed, true);
-    assert.equal(checkReply(parsed('equals "Data received"'), reply).passed, false);
-    assert.equal(checkReply(parsed('matches /ping \\d+$/'), reply).passed, true);
-    assert.equal(checkReply(parsed('matches /^PING/i'), reply).passed, false);
-    assert.equal(checkReply(parsed('hex "01 02"'), Buffer.from([1, 2])).passed, true);
-    assert.equal(checkReply(parsed('hex "01 02"'), Buffer.from([1, 2, 3])).passed, false);
-    assert.equal(checkReply(parsed('size 21'), reply).passed, true);
-    assert.equal(checkReply(parsed('size 20'), reply).passed, false);
-    assert.equal(checkReply(parsed('equals "\\xff"'), Buffer.from([0xff])).passed, true, 'bytes, not text');
+    assert.equal(judgeReply(parsed('contains "received"'), reply).passed, true);
+    assert.equal(judgeReply(parsed('contains "pong"'), reply).passed, false);
+    assert.equal(judgeReply(parsed('equals "Data received: ping 1"'), reply).passed, true);
+    assert.equal(judgeReply(parsed('equals "Data received"'), reply).passed, false);
+    assert.equal(judgeReply(parsed('matches /ping \\d+$/'), reply).passed, true);
+    assert.equal(judgeReply(parsed('matches /^PING/i'), reply).passed, false);
+    assert.equal(judgeReply(parsed('hex "01 02"'), Buffer.from([1, 2])).passed, true);
+    assert.equal(judgeReply(parsed('hex "01 02"'), Buffer.from([1, 2, 3])).passed, false);
+    assert.equal(judgeReply(parsed('size 21'), reply).passed, true);
+    assert.equal(judgeReply(parsed('size 20'), reply).passed, false);
+    assert.equal(judgeReply(parsed('equals "\\xff"'), Buffer.from([0xff])).passed, true, 'bytes, not text');
   });
 
   it('checks a nested quantifier in linear time: no backtracking over the largest datagram', () => {
     // A backtracking engine tries 2^27 ways here (over 15 s, past the test's timeout); RE2 reads the reply once.
     const hostile = parsed('matches /^(a+)+$/');
-    assert.equal(checkReply(hostile, Buffer.from(`${'a'.repeat(27)}!`)).passed, false);
-    assert.equal(checkReply(hostile, Buffer.from('a'.repeat(65_507))).passed, true);
-    assert.equal(checkReply(parsed('matches /(x+x+)+y/'), Buffer.from('x'.repeat(28))).passed, false);
+    assert.equal(judgeReply(hostile, Buffer.from(`${'a'.repeat(27)}!`)).passed, false);
+    assert.equal(judgeReply(hostile, Buffer.from('a'.repeat(65_507))).passed, true);
+    assert.equal(judgeReply(parsed('matches /(x+x+)+y/'), Buffer.from('x'.repeat(28))).passed, false);
   });
 
   it('maps the flags: i ignores case, m makes ^ and $ match at lines, s lets . match a newline, y anchors at the start', () => {
-    const check = (expectation: string, text: string): boolean => checkReply(parsed(expectation), Buffer.from(text)).passed;
+    const check = (expectation: string, text: string): boolean => judgeReply(parsed(expectation), Buffer.from(text)).passed;
     assert.equal(check('matches /^PONG/', 'pong'), false);
     assert.equal(check('matches /^PONG/i', 'pong'), true);
     assert.equal(check('matches /^two$/', 'one\ntwo\nthree'), false);
@@ -165,29 +165,29 @@ describe('checkReply', () => {
 
   it('gives a /g regular expression the same answer every time', () => {
     const expectation = parsed('matches /ping/g');
-    assert.equal(checkReply(expectation, reply).passed, true);
-    assert.equal(checkReply(expectation, reply).passed, true);
+    assert.equal(judgeReply(expectation, reply).passed, true);
+    assert.equal(judgeReply(expectation, reply).passed, true);
   });
 
   it('says what was expected and what came, escaped: quotes, backslashes and bidirectional characters', () => {
     assert.equal(
-      checkReply(parsed('contains "a\\"b\u202e"'), Buffer.from('a\\nb\u2066')).detail,
+      judgeReply(parsed('contains "a\\"b\u202e"'), Buffer.from('a\\nb\u2066')).detail,
       String.raw`expected a reply that contains "a\"b\u202e", got 7 B: "a\\nb\u2066"`,
     );
-    assert.equal(checkReply(parsed('matches /^\\d\u200f/'), Buffer.from('x')).detail, String.raw`expected a reply that matches /^\d\u200f/, got 1 B: "x"`);
+    assert.equal(judgeReply(parsed('matches /^\\d\u200f/'), Buffer.from('x')).detail, String.raw`expected a reply that matches /^\d\u200f/, got 1 B: "x"`);
   });
 
   it('says what was expected and what came', () => {
-    assert.deepEqual(checkReply(parsed('contains "pong"'), Buffer.from('ping')), {
+    assert.deepEqual(judgeReply(parsed('contains "pong"'), Buffer.from('ping')), {
       passed: false,
       detail: 'expected a reply that contains "pong", got 4 B: "ping"',
     });
-    assert.deepEqual(checkReply(parsed('size 3'), undefined), { passed: false, detail: 'no reply (expected one that is 3 bytes)' });
-    assert.deepEqual(checkReply(parsed('matches /x/'), Buffer.from('x')), { passed: true, detail: 'reply matches /x/' });
+    assert.deepEqual(judgeReply(parsed('size 3'), undefined), { passed: false, detail: 'no reply (expected one that is 3 bytes)' });
+    assert.deepEqual(judgeReply(parsed('matches /x/'), Buffer.from('x')), { passed: true, detail: 'reply matches /x/' });
   });
 
   it('passes "none" on silence and fails it on a reply', () => {
-    assert.deepEqual(checkReply(parsed('none'), undefined), { passed: true, detail: 'no reply, as expected' });
-    assert.deepEqual(checkReply(parsed('none'), Buffer.from('hi')), { passed: false, detail: 'expected no reply, got 2 B: "hi"' });
+    assert.deepEqual(judgeReply(parsed('none'), undefined), { passed: true, detail: 'no reply, as expected' });
+    assert.deepEqual(judgeReply(parsed('none'), Buffer.from('hi')), { passed: false, detail: 'expected no reply, got 2 B: "hi"' });
   });
 });

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { isWorkbenchError } from '../../src/core/errors';
-import { Impairment, MAX_DELAY_MS, NO_SIMULATION, REORDER_HOLD_MS, validateSimulation, type ReplyPlan, type SimulationSettings } from '../../src/core/impairment';
+import { Impairment, NO_SIMULATION, REORDER_HOLD_MS, validateSimulation, type ReplyPlan, type SimulationSettings } from '../../src/core/impairment';
+import { SIMULATION_LIMITS } from '../../src/core/limits';
 
 function simulation(changes: Partial<SimulationSettings>): SimulationSettings {
   return { ...NO_SIMULATION, ...changes };
@@ -105,7 +106,7 @@ describe('Impairment', () => {
 
 describe('validateSimulation', () => {
   it('returns a frozen copy of valid settings', () => {
-    const settings = simulation({ seed: -5, dropInbound: 1, delayMs: MAX_DELAY_MS });
+    const settings = simulation({ seed: -5, dropInbound: 1, delayMs: SIMULATION_LIMITS.maxDelayMs });
     const valid = validateSimulation(settings);
     assert.deepEqual(valid, settings);
     assert.ok(Object.isFrozen(valid));
@@ -118,7 +119,7 @@ describe('validateSimulation', () => {
     [{ reorder: '0.5' as unknown as number }, 'reorder', '"0.5"'],
     [{ delayMs: -1 }, 'delayMs', '-1'],
     [{ jitterMs: 2.5 }, 'jitterMs', '2.5'],
-    [{ delayMs: MAX_DELAY_MS + 1 }, 'delayMs', String(MAX_DELAY_MS + 1)],
+    [{ delayMs: SIMULATION_LIMITS.maxDelayMs + 1 }, 'delayMs', String(SIMULATION_LIMITS.maxDelayMs + 1)],
     [{ seed: 0.5 }, 'seed', '0.5'],
   ];
   for (const [changes, field, shown] of bad) {

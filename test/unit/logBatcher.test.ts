@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { WorkbenchError } from '../../src/core/errors';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
-import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../../src/core/logBatcher';
+import { DEFAULT_BATCHING, LogBatcher, type LogBatcherOptions, type LogWriter } from '../../src/core/logBatcher';
+import { FakeClock } from './fakeClock';
 
 const PEER: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
 
@@ -32,6 +33,13 @@ function sendFailed(port: number): WorkbenchEvent {
   return { kind: 'send-failed', at: 0, requestId: 1, target, error };
 }
 
+/** A batcher whose flush timer moves only with `clock.tick`. */
+function withFakeClock(batching: LogBatcherOptions): { clock: FakeClock; writer: ReturnType<typeof memoryWriter>; batcher: LogBatcher } {
+  const clock = new FakeClock();
+  const writer = memoryWriter();
+  return { clock, writer, batcher: new LogBatcher(writer, batching, clock) };
+}
+
 /** Lines as the Output panel shows them: an entry with a hex dump is several. */
 function shownLines(writer: ReturnType<typeof memoryWriter>): string[] {
   return writer.lines.flatMap((line) => line.text.split('\n'));
@@ -57,14 +65,45 @@ describe('LogBatcher', () => {
     batcher.dispose();
   });
 
-  it('flushes by itself after the interval', async () => {
-    const writer = memoryWriter();
-    const batcher = new LogBatcher(writer, { ...options, flushIntervalMs: 20 });
+  it('flushes by itself after the interval', () => {
+    const { clock, writer, batcher } = withFakeClock({ ...options, flushIntervalMs: 20 });
     batcher.add(received(1));
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    assert.equal(writer.lines.length, 1);
+    clock.tick(19);
+    assert.equal(writer.lines.length, 0);
+    batcher.add(received(2));
+    clock.tick(1);
+    assert.equal(writer.lines.length, 2);
     assert.equal(batcher.stats.flushes, 1);
     batcher.dispose();
+  });
+
+  it('flushes at most once per interval, however many events come, and takes a new interval from configure', () => {
+    const { clock, writer, batcher } = withFakeClock(options);
+    for (let seq = 1; seq <= 50; seq++) {
+      batcher.add(received(seq));
+      clock.tick(10);
+    }
+    assert.equal(batcher.stats.flushes, 2);
+    assert.equal(clock.pending, 0);
+    batcher.configure({ ...options, flushIntervalMs: 1000 });
+    batcher.add(received(51));
+    clock.tick(999);
+    assert.equal(batcher.stats.flushes, 2);
+    clock.tick(1);
+    assert.equal(batcher.stats.flushes, 3);
+    assert.equal(writer.lines.length, 51);
+    batcher.dispose();
+  });
+
+  it('does not leak timers past disposal', () => {
+    const { clock, writer, batcher } = withFakeClock(options);
+    batcher.add(received(1));
+    assert.equal(clock.pending, 1);
+    batcher.dispose();
+    assert.equal(clock.pending, 0);
+    assert.equal(writer.lines.length, 1, 'dispose writes what was waiting');
+    clock.tick(10_000);
+    assert.equal(batcher.stats.flushes, 1);
   });
 
   it('shows a flood up to the budget and summarises the rest per peer, losing no count', () => {

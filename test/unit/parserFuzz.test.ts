@@ -3,7 +3,7 @@ import { formatEndpoint, parseEndpoint, parsePort, type EndpointOptions } from '
 import { WorkbenchError } from '../../src/core/errors';
 import { encodePayload, hexDump, measurePayload, PAYLOAD_ENCODINGS, previewText } from '../../src/core/payload';
 import { compileReplyPattern } from '../../src/core/replyPattern';
-import { renderTemplate, validateTemplate } from '../../src/core/template';
+import { renderReplyTemplate, validateTemplate } from '../../src/core/template';
 import { createRandom } from '../../src/core/random';
 
 const RUNS = 20_000;
@@ -155,11 +155,11 @@ describe('parsers under random and hostile input', () => {
     }
   });
 
-  it('validateTemplate and renderTemplate agree, and return bytes or a WorkbenchError', () => {
+  it('validateTemplate and renderReplyTemplate agree, and return bytes or a WorkbenchError', () => {
     const context = { payload: Buffer.from('hi'), peer: { address: '::1', port: 9, family: 'IPv6' as const }, seq: 1 };
     fuzz(20, (input) => {
       const valid = returnsOrExplains(input, () => validateTemplate(input));
-      const rendered = returnsOrExplains(input, () => renderTemplate(input, context));
+      const rendered = returnsOrExplains(input, () => renderReplyTemplate(input, context));
       if (valid instanceof WorkbenchError) assert.ok(rendered instanceof WorkbenchError && rendered.offset === valid.offset, input);
       else assert.ok(Buffer.isBuffer(rendered), input);
     });

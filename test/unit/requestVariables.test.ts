@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { expandFileVariables, renderTemplate, scanTemplate, type BuiltinValues } from '../../src/core/requestVariables';
+import { expandFileVariables, renderRequestTemplate, scanTemplate, type BuiltinValues } from '../../src/core/requestVariables';
 
 const defined = (...names: string[]) => (name: string): boolean => names.includes(name);
 const variables = (entries: Record<string, string>): Map<string, { value: string }> =>
@@ -76,27 +76,27 @@ describe('scanTemplate', () => {
   });
 });
 
-describe('renderTemplate', () => {
+describe('renderRequestTemplate', () => {
   it('fills in variables and built-ins', () => {
     const { parts } = scanTemplate('{{greeting}} #{{$seq}} at {{$timestamp}} id {{$uuid}} n={{$randomInt 3 9}}', defined('greeting'));
-    const text = renderTemplate(parts, variables({ greeting: 'hi' }), fixed);
+    const text = renderRequestTemplate(parts, variables({ greeting: 'hi' }), fixed);
     assert.equal(text, 'hi #7 at 1700000000000 id u-u-i-d n=3');
   });
 
   it('draws $randomInt from min up to, not including, max, and a fresh $uuid each time', () => {
     const { parts } = scanTemplate('{{$randomInt 1 3}}', defined());
-    const seen = new Set(Array.from({ length: 200 }, () => renderTemplate(parts, variables({}), { seq: 1 })));
+    const seen = new Set(Array.from({ length: 200 }, () => renderRequestTemplate(parts, variables({}), { seq: 1 })));
     assert.deepEqual([...seen].sort(), ['1', '2']);
     const uuid = scanTemplate('{{$uuid}}', defined()).parts;
-    const first = renderTemplate(uuid, variables({}), { seq: 1 });
+    const first = renderRequestTemplate(uuid, variables({}), { seq: 1 });
     assert.match(first, /^[0-9a-f-]{36}$/);
-    assert.notEqual(renderTemplate(uuid, variables({}), { seq: 1 }), first);
+    assert.notEqual(renderRequestTemplate(uuid, variables({}), { seq: 1 }), first);
   });
 
   it('keeps text without references as it is', () => {
     const { parts, hasReferences } = scanTemplate('plain \\n text', defined());
     assert.equal(hasReferences, false);
-    assert.equal(renderTemplate(parts, variables({}), fixed), 'plain \\n text');
+    assert.equal(renderRequestTemplate(parts, variables({}), fixed), 'plain \\n text');
   });
 });
 

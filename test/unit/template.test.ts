@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { WorkbenchError } from '../../src/core/errors';
 import type { Peer } from '../../src/core/events';
-import { compileTemplate, renderTemplate, validateTemplate, type TemplateContext } from '../../src/core/template';
+import { compileTemplate, renderReplyTemplate, validateTemplate, type TemplateContext } from '../../src/core/template';
 
 const peer: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
 const context: TemplateContext = { payload: Buffer.from('hi'), peer, seq: 7 };
-const render = (template: string, ctx: TemplateContext = context) => renderTemplate(template, ctx).toString('utf8');
+const render = (template: string, ctx: TemplateContext = context) => renderReplyTemplate(template, ctx).toString('utf8');
 
 function templateError(template: string): WorkbenchError {
   try {
@@ -27,7 +27,7 @@ describe('reply templates', () => {
 
   it('passes binary datagrams through ${text} unchanged', () => {
     const payload = Buffer.from([0xff, 0x00, 0xfe]);
-    assert.deepEqual(renderTemplate('<${text}>', { ...context, payload }), Buffer.concat([Buffer.from('<'), payload, Buffer.from('>')]));
+    assert.deepEqual(renderReplyTemplate('<${text}>', { ...context, payload }), Buffer.concat([Buffer.from('<'), payload, Buffer.from('>')]));
     assert.equal(render('${hex}', { ...context, payload }), 'ff00fe');
   });
 

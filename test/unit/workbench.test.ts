@@ -30,6 +30,19 @@ describe('Workbench', () => {
     await workbench.dispose();
   });
 
+  it('hands out totals as a snapshot: later datagrams do not change it, and changing it changes no count', async () => {
+    const workbench = new Workbench();
+    const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
+    const before = workbench.totals;
+    before.client.sent = 99;
+    await workbench.send({ target: { host: '127.0.0.1', port: server.local.port }, payload: Buffer.from('hi'), timeoutMs: 1000, retries: 0, backoff: 1 });
+    assert.equal(before.client.sent, 99);
+    assert.equal(before.server.received, 0);
+    assert.equal(workbench.totals.client.sent, 1);
+    assert.equal(workbench.totals.server.received, 1);
+    await workbench.dispose();
+  });
+
   it('no longer lists a server whose socket was closed from outside', async () => {
     const workbench = new Workbench();
     const kinds: string[] = [];

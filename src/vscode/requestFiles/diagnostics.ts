@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Problem } from '../../core/requestFile';
+import { Debouncer } from '../../core/timing';
 import { parseDocument } from './parsedDocuments';
 
 /** Typing pauses this long before the problems are checked again. */
@@ -8,7 +9,7 @@ const DEBOUNCE_MS = 250;
 /** The problems of every open `.udp` document in the Problems panel and as squiggles, kept in step with edits. */
 export class RequestDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('udp');
-  private readonly pending = new Map<vscode.TextDocument, NodeJS.Timeout>();
+  private readonly pending = new Debouncer<vscode.TextDocument>((document) => this.update(document), DEBOUNCE_MS);
   private readonly subscriptions: vscode.Disposable[];
 
   constructor() {
@@ -16,7 +17,7 @@ export class RequestDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidOpenTextDocument((document) => this.update(document)),
       vscode.workspace.onDidChangeTextDocument(({ document }) => this.schedule(document)),
       vscode.workspace.onDidCloseTextDocument((document) => {
-        this.cancel(document);
+        this.pending.cancel(document);
         this.collection.delete(document.uri);
       }),
     ];
@@ -24,26 +25,14 @@ export class RequestDiagnostics implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const document of [...this.pending.keys()]) this.cancel(document);
+    this.pending.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
     this.collection.dispose();
   }
 
   private schedule(document: vscode.TextDocument): void {
     if (document.languageId !== 'udp') return;
-    this.cancel(document);
-    this.pending.set(
-      document,
-      setTimeout(() => {
-        this.pending.delete(document);
-        this.update(document);
-      }, DEBOUNCE_MS),
-    );
-  }
-
-  private cancel(document: vscode.TextDocument): void {
-    clearTimeout(this.pending.get(document));
-    this.pending.delete(document);
+    this.pending.request(document);
   }
 
   private update(document: vscode.TextDocument): void {

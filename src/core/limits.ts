@@ -1,0 +1,76 @@
+/**
+ * Every bound a user can meet, in one place: the `.udp` parser marks a header outside them as you type, the client
+ * and the echo server refuse them, and package.json's settings schema states them (a unit test holds it equal to
+ * SETTING_LIMITS), so a value the editor accepts is never one a send or a start rejects. The largest datagram
+ * depends on the address family, so it stays beside the family in endpoint.ts (MAX_DATAGRAM_BYTES).
+ */
+
+export const BURST_LIMITS = {
+  minCount: 1,
+  maxCount: 1_000_000,
+  /** Datagrams per second. */
+  minRate: 0.001,
+  maxRate: 1_000_000,
+} as const;
+
+/** One datagram and its retries. */
+export const SEND_LIMITS = {
+  minTimeoutMs: 1,
+  maxTimeoutMs: 600_000,
+  minRetries: 0,
+  maxRetries: 20,
+  /** Each retry waits this many times longer than the one before. */
+  minBackoff: 1,
+  maxBackoff: 10,
+} as const;
+
+export const SIMULATION_LIMITS = {
+  /** For the delay and for the jitter, each. */
+  maxDelayMs: 60_000,
+  /** Chances are percentages in the settings and fractions of 1 in the core. */
+  maxPercent: 100,
+} as const;
+
+export const SERVER_LIMITS = {
+  maxPort: 65_535,
+  /** Half of the largest int: Linux doubles the size it is given. */
+  maxBufferBytes: 1_073_741_823,
+  maxRateLimitPerSecond: 1_000_000,
+  minRateLimitBurst: 1,
+  maxRateLimitBurst: 1_000_000,
+} as const;
+
+export const LOG_LIMITS = {
+  minPreviewBytes: 16,
+  maxPreviewBytes: 65_536,
+} as const;
+
+export const CAPTURE_LIMITS = {
+  minBufferSize: 1,
+  maxBufferSize: 1_000_000,
+} as const;
+
+export interface SettingRange {
+  readonly minimum: number;
+  readonly maximum: number;
+}
+
+/** The `minimum` and `maximum` of each bounded setting in package.json, by key below `udpWorkbench.`. */
+export const SETTING_LIMITS: { readonly [key: string]: SettingRange } = {
+  'server.port': { minimum: 0, maximum: SERVER_LIMITS.maxPort },
+  'server.rateLimitPerSecond': { minimum: 0, maximum: SERVER_LIMITS.maxRateLimitPerSecond },
+  'server.rateLimitBurst': { minimum: SERVER_LIMITS.minRateLimitBurst, maximum: SERVER_LIMITS.maxRateLimitBurst },
+  'server.recvBufferSize': { minimum: 0, maximum: SERVER_LIMITS.maxBufferBytes },
+  'server.sendBufferSize': { minimum: 0, maximum: SERVER_LIMITS.maxBufferBytes },
+  'simulation.dropInboundPercent': { minimum: 0, maximum: SIMULATION_LIMITS.maxPercent },
+  'simulation.dropOutboundPercent': { minimum: 0, maximum: SIMULATION_LIMITS.maxPercent },
+  'simulation.delayMs': { minimum: 0, maximum: SIMULATION_LIMITS.maxDelayMs },
+  'simulation.jitterMs': { minimum: 0, maximum: SIMULATION_LIMITS.maxDelayMs },
+  'simulation.duplicatePercent': { minimum: 0, maximum: SIMULATION_LIMITS.maxPercent },
+  'simulation.reorderPercent': { minimum: 0, maximum: SIMULATION_LIMITS.maxPercent },
+  'send.timeoutMs': { minimum: SEND_LIMITS.minTimeoutMs, maximum: SEND_LIMITS.maxTimeoutMs },
+  'send.retries': { minimum: SEND_LIMITS.minRetries, maximum: SEND_LIMITS.maxRetries },
+  'send.backoff': { minimum: SEND_LIMITS.minBackoff, maximum: SEND_LIMITS.maxBackoff },
+  'log.previewBytes': { minimum: LOG_LIMITS.minPreviewBytes, maximum: LOG_LIMITS.maxPreviewBytes },
+  'capture.bufferSize': { minimum: CAPTURE_LIMITS.minBufferSize, maximum: CAPTURE_LIMITS.maxBufferSize },
+};
