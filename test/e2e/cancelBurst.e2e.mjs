@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, clickNotificationButton, openFile, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, clickNotificationButton, openFile, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 /** @import { Page } from 'playwright-core' */
 /** @import { ScenarioContext } from './workbench.mjs' */
@@ -30,6 +30,7 @@ export async function run({ page, workspace, log }) {
   fs.writeFileSync(path.join(workspace, 'long.udp'), requestFile(port));
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, `127.0.0.1:${port}`, { title: 'Start Echo Server' });
+  await answerReplyMode(page);
   await readStatusBar(page, `127.0.0.1:${port}`);
   await openFile(page, 'long.udp');
   await page.locator('.part.editor .monaco-editor .view-lines').first().click({ position: { x: 100, y: 5 } });

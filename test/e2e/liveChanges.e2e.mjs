@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, readOutputPanel, readStatusBar, readStatusBarTooltip, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, readOutputPanel, readStatusBar, readStatusBarTooltip, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 /** @import { ScenarioContext } from './workbench.mjs' */
 
@@ -14,6 +14,7 @@ export async function run({ page, log, workspace }) {
   const server = `127.0.0.1:${port}`;
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
+  await answerReplyMode(page);
   await readStatusBar(page, server);
   const before = await readStatusBarTooltip(page, server);
   assert.match(before, /replies: mirror/);

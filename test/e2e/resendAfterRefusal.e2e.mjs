@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, clickNotificationButton, openFile, readNotifications, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, clickNotificationButton, openFile, readNotifications, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 /** @import { Page } from 'playwright-core' */
 /** @import { ScenarioContext } from './workbench.mjs' */
@@ -27,6 +27,7 @@ async function stopServer(page) {
 async function startAndStop(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
+  await answerReplyMode(page);
   await readStatusBar(page, server);
   await stopServer(page);
 }
@@ -85,6 +86,7 @@ export async function run({ page, log, workspace }) {
   await waitFor('the refusal', async () => (await readNotifications(page)).some((text) => text.includes(`Nothing is listening on ${server}`)));
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
+  await answerReplyMode(page);
   await readStatusBar(page, server);
   const beforeClick = await receivedCount(page);
   await clickNotificationButton(page, `Nothing is listening on ${server}`, 'Start Echo Server');
