@@ -1,3 +1,4 @@
+// @ts-check
 // A long burst from a .udp file in the real workbench: its progress notification appears with a Cancel button;
 // clicking it stops the burst, and the result beside the Send link says how many went out.
 import assert from 'node:assert/strict';
@@ -5,9 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, answerReplyMode, clickNotificationButton, openFile, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { Page } from 'playwright-core' */
+/** @import { ScenarioContext } from './workbench.mjs' */
 
 const LENS = '.part.editor .monaco-editor .codelens-decoration a';
 
+/** @param {number} port */
 const requestFile = (port) => `### long burst
 @target 127.0.0.1:${port}
 @repeat 100000
@@ -15,10 +19,12 @@ const requestFile = (port) => `### long burst
 ping
 `;
 
+/** @param {Page} page */
 async function lensTexts(page) {
   return (await page.locator(LENS).allInnerTexts()).map((text) => text.replace(/\u00a0/g, ' ').trim());
 }
 
+/** @param {ScenarioContext} context */
 export async function run({ page, workspace, log }) {
   const port = await freeUdpPort();
   fs.writeFileSync(path.join(workspace, 'long.udp'), requestFile(port));

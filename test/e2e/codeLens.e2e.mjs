@@ -1,3 +1,4 @@
+// @ts-check
 // A .udp request file in the real workbench: click the "Send" CodeLens above a block and read the result
 // that appears beside it, then Run All Blocks and read every block's result and the summary in the log.
 import assert from 'node:assert/strict';
@@ -5,10 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, answerReplyMode, openFile, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { Page } from 'playwright-core' */
+/** @import { ScenarioContext } from './workbench.mjs' */
 
 
 const LENS = '.part.editor .monaco-editor .codelens-decoration a';
 
+/** @param {number} port */
 const requestFile = (port) => `# Datagram blocks for the echo server on port ${port}. Click "Send" above a block.
 @server = 127.0.0.1:${port}
 
@@ -33,12 +37,15 @@ ping {{$seq}} at {{$timestamp}}
 ping
 `;
 
+/** @param {Page} page */
 async function lensTexts(page) {
   return (await page.locator(LENS).allInnerTexts()).map((text) => text.replace(/\u00a0/g, ' ').trim());
 }
 
+/** @param {Page} page */
 const results = async (page) => (await lensTexts(page)).filter((text) => text !== 'Send');
 
+/** @param {ScenarioContext} context */
 export async function run({ page, workspace, log, screenshot }) {
   const port = await freeUdpPort();
   fs.writeFileSync(path.join(workspace, 'heartbeat.udp'), requestFile(port));

@@ -1,3 +1,4 @@
+// @ts-check
 // Errors offer the action that fixes them, in the real workbench: a busy port gets "Use Any Free
 // Port", and a send to a port nothing listens on gets "Start Echo Server", after which it is sent again;
 // with two servers running, Stop Echo Server asks which one to stop.
@@ -7,11 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, answerReplyMode, clickNotificationButton, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { ScenarioContext } from './workbench.mjs' */
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log, workspace }) {
   let port;
   const busy = dgram.createSocket('udp4');
-  await new Promise((resolve) => busy.bind(0, '127.0.0.1', resolve));
+  await /** @type {Promise<void>} */ (new Promise((resolve) => busy.bind(0, '127.0.0.1', resolve)));
   const busyPort = busy.address().port;
   try {
     await runCommand(page, 'UDP: Start Echo Server');

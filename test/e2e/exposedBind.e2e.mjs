@@ -1,31 +1,43 @@
+// @ts-check
 // Binding to 0.0.0.0 from the palette: a modal asks first (Cancel binds nothing), the answer is
 // remembered, and while the server runs the status bar warns and the log says it is reachable from
 // other machines. Nothing is sent anywhere.
 import assert from 'node:assert/strict';
 import { answerInput, answerReplyMode, readOutputPanel, readStatusBar, readStatusBarTooltip, runCommand, waitFor } from './workbench.mjs';
+/** @import { Page } from 'playwright-core' */
+/** @import { ScenarioContext } from './workbench.mjs' */
 
 const DIALOG = '.monaco-dialog-box';
 const EXPOSED_ITEM = /0\.0\.0\.0:\d+\s+↓\d+ ↑\d+ ✗\d+/;
 
+/**
+ * @param {Page} page
+ * @param {string} server
+ */
 async function startFromPalette(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
   await answerReplyMode(page);
 }
 
+/** @param {Page} page */
 async function readDialog(page) {
   const dialog = page.locator(DIALOG);
   await waitFor('the confirmation dialog', () => dialog.isVisible());
+  /** @param {string} selector */
   const text = async (selector) => (await dialog.locator(selector).innerText()).replace(/\u00a0/g, ' ').trim();
   return {
     message: await text('.dialog-message-text'),
     detail: await text('.dialog-message-detail'),
     buttons: (await dialog.locator('.dialog-buttons .monaco-button').allInnerTexts()).map((b) => b.trim()),
-    click: (label) => dialog.locator('.dialog-buttons .monaco-button', { hasText: label }).click(),
+    click: (/** @type {string} */ label) => dialog.locator('.dialog-buttons .monaco-button', { hasText: label }).click(),
   };
 }
 
-/** The UDP status bar item: its text, whether it shows the warning icon, and whether it has the warning background. */
+/**
+ * The UDP status bar item: its text, whether it shows the warning icon, and whether it has the warning background.
+ * @param {Page} page
+ */
 async function udpStatusItem(page) {
   const item = page.locator('.part.statusbar .statusbar-item', { hasText: /↓\d+ ↑\d+ ✗\d+/ }).first();
   return {
@@ -35,6 +47,7 @@ async function udpStatusItem(page) {
   };
 }
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log, screenshot }) {
   // Cancel: nothing is bound, the status bar stays calm.
   await startFromPalette(page, '0.0.0.0:0');

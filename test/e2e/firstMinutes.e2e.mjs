@@ -1,3 +1,4 @@
+// @ts-check
 // The first five minutes from the palette alone: Start Echo Server asks how to reply and remembers it; a send
 // that gives up says so in a notification with Retry and Start Echo Server There, and clears the last success;
 // Ctrl+Alt+U goes to the last target; an empty line offers no encoding change; a datagram too large for UDP
@@ -18,20 +19,33 @@ import {
   waitFor,
 } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { Page } from 'playwright-core' */
+/** @import { ScenarioContext, ScenarioOptions } from './workbench.mjs' */
 
+/** @type {ScenarioOptions} */
 export const options = { settings: { 'udpWorkbench.send.timeoutMs': 300, 'udpWorkbench.send.retries': 1 } };
 
 const REPLY_MODES = ['Mirror', 'Template', 'Listen only'];
+/** @param {Page} page */
 const replyModesOffered = async (page) => (await quickPickItems(page)).filter((item) => REPLY_MODES.includes(item));
 
+/**
+ * @param {Page} page
+ * @param {string} text
+ */
 const statusItems = (page, text) => page.locator('.part.statusbar .statusbar-item', { hasText: text });
 
+/**
+ * @param {Page} page
+ * @param {number} line
+ */
 async function cursorOnLine(page, line) {
   await page.locator('.part.editor .monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+Home');
   for (let i = 1; i < line; i++) await page.keyboard.press('ArrowDown');
 }
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log, workspace }) {
   const echoPort = await freeUdpPort();
   await runCommand(page, 'UDP: Start Echo Server');
@@ -52,7 +66,7 @@ export async function run({ page, log, workspace }) {
 
   // A send nobody answers: the earlier success goes away, a notification says what happened and offers what to do.
   const silent = dgram.createSocket('udp4');
-  await new Promise((resolve) => silent.bind(0, '127.0.0.1', resolve));
+  await /** @type {Promise<void>} */ (new Promise((resolve) => silent.bind(0, '127.0.0.1', resolve)));
   const silentPort = silent.address().port;
   await cursorOnLine(page, 1);
   await runCommand(page, 'UDP: Send Selection To…');

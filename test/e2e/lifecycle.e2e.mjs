@@ -1,9 +1,17 @@
+// @ts-check
 // Stop, start again, and reload the window (which deactivates the extension and ends its extension
 // host): after each, this process binds the server's port on 127.0.0.1, and it must succeed at once.
 import assert from 'node:assert/strict';
 import { answerInput, answerReplyMode, readStatusBar, runCommand, waitFor, waitForWorkbench } from './workbench.mjs';
 import { canBind, echo, freeUdpPort } from './udp.mjs';
+/** @import { Page } from 'playwright-core' */
+/** @import { ScenarioContext } from './workbench.mjs' */
+/** @typedef {typeof globalThis & { udpwBeforeReload?: boolean }} MarkedWindow  the page's globals, marked before a reload */
 
+/**
+ * @param {Page} page
+ * @param {string} server
+ */
 async function startFromPalette(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
@@ -11,7 +19,11 @@ async function startFromPalette(page, server) {
   return readStatusBar(page, server);
 }
 
-/** The status bar once no server runs: "UDP  ↓… ↑… ✗…" without an address. */
+/**
+ * The status bar once no server runs: "UDP  ↓… ↑… ✗…" without an address.
+ * @param {Page} page
+ * @param {string} [counts]
+ */
 async function readIdleStatusBar(page, counts = '') {
   const item = page.locator('.part.statusbar .statusbar-item', { hasText: /^\s*UDP\s+↓\d+ ↑\d+ ✗\d+\s*$/ });
   return waitFor(`the idle UDP status bar item${counts ? ` with ${counts}` : ''}`, async () => {
@@ -21,6 +33,7 @@ async function readIdleStatusBar(page, counts = '') {
   });
 }
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log }) {
   const port = await freeUdpPort();
   const server = `127.0.0.1:${port}`;
@@ -42,11 +55,11 @@ export async function run({ page, log }) {
   await startFromPalette(page, server);
   assert.equal(await echo(port, 'before reload'), 'before reload');
   await page.evaluate(() => {
-    globalThis.udpwBeforeReload = true;
+    /** @type {MarkedWindow} */ (globalThis).udpwBeforeReload = true;
   });
   const reloaded = Date.now();
   await runCommand(page, 'Developer: Reload Window');
-  await waitFor('the window to reload', async () => (await page.evaluate(() => globalThis.udpwBeforeReload !== true)), { timeoutMs: 60_000 });
+  await waitFor('the window to reload', async () => (await page.evaluate(() => /** @type {MarkedWindow} */ (globalThis).udpwBeforeReload !== true)), { timeoutMs: 60_000 });
   await waitForWorkbench(page);
   // A fresh extension host: counts start again from zero.
   const idle = await readIdleStatusBar(page, '↓0 ↑0 ✗0');

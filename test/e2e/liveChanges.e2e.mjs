@@ -1,3 +1,4 @@
+// @ts-check
 // A running server switched to listen-only in the settings, with no traffic at all: the log says so in one
 // line and the status bar's tooltip shows it at once, without waiting for a datagram to redraw.
 import assert from 'node:assert/strict';
@@ -5,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, answerReplyMode, readOutputPanel, readStatusBar, readStatusBarTooltip, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { ScenarioContext } from './workbench.mjs' */
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log, workspace }) {
   const port = await freeUdpPort();
   const server = `127.0.0.1:${port}`;

@@ -1,3 +1,4 @@
+// @ts-check
 // A send to a server that was just stopped is refused; its "Start Echo Server" button starts a server
 // on that port and sends again, and the reply comes back: round after round, from Send Selection and
 // from a request file's block, never the refusal a second time; and when a server came up there meanwhile,
@@ -7,15 +8,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, answerReplyMode, clickNotificationButton, openFile, readNotifications, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { Page } from 'playwright-core' */
+/** @import { ScenarioContext } from './workbench.mjs' */
 
 const ROUNDS = 3;
 
+/** @param {Page} page */
 async function stopServer(page) {
   await runCommand(page, 'UDP: Stop Echo Server');
   await readStatusBar(page, /^\s*UDP\s+↓/);
 }
 
-/** Starts a server on `server` from the palette and stops it again, so the port is freshly unbound. */
+/**
+ * Starts a server on `server` from the palette and stops it again, so the port is freshly unbound.
+ * @param {Page} page
+ * @param {string} server
+ */
 async function startAndStop(page, server) {
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
@@ -24,12 +32,16 @@ async function startAndStop(page, server) {
   await stopServer(page);
 }
 
-/** The status bar's ↓ count: datagrams received by servers plus replies received by sends. */
+/**
+ * The status bar's ↓ count: datagrams received by servers plus replies received by sends.
+ * @param {Page} page
+ */
 async function receivedCount(page) {
   const text = await readStatusBar(page, '↓');
   return Number(/↓(\d+)/.exec(text)?.[1]);
 }
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log, workspace }) {
   const port = await freeUdpPort();
   const server = `127.0.0.1:${port}`;

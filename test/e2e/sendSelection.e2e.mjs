@@ -1,3 +1,4 @@
+// @ts-check
 // The user's path in the real workbench: start an echo server that simulates loss from the Command
 // Palette, select text in an editor, send it, and read the drop, the retry and the reply in the
 // Output panel and the counts in the status bar. Its screenshot is the README's first picture.
@@ -6,9 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answerInput, answerReplyMode, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { ScenarioContext, ScenarioOptions } from './workbench.mjs' */
 
 // With seed 18 and 50 % inbound loss the first datagram is dropped and the next ones pass,
 // so one send shows a drop, a timeout, a retry and a reply.
+/** @type {ScenarioOptions} */
 export const options = {
   settings: {
     'udpWorkbench.simulation.dropInboundPercent': 50,
@@ -17,6 +20,7 @@ export const options = {
   },
 };
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log, screenshot, workspace }) {
   const port = await freeUdpPort();
   const server = `127.0.0.1:${port}`;

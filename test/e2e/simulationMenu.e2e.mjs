@@ -1,9 +1,12 @@
+// @ts-check
 // The simulation as a person sets it: the status bar item's menu, a preset, then a custom line that
 // is checked as it is typed; the log says what each server now simulates.
 import assert from 'node:assert/strict';
 import { answerInput, answerReplyMode, inputMessage, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
+/** @import { ScenarioContext } from './workbench.mjs' */
 
+/** @param {ScenarioContext} context */
 export async function run({ page, log }) {
   const server = `127.0.0.1:${await freeUdpPort()}`;
   await runCommand(page, 'UDP: Start Echo Server');

@@ -1,3 +1,4 @@
+// @ts-check
 // The offline test host's pinned versions and paths, in one place. setup.mjs installs what is
 // pinned here; lib.mjs runs it. Bumping a version here makes the next setup reinstall.
 import path from 'node:path';

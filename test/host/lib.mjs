@@ -1,3 +1,4 @@
+// @ts-check
 // Starts the offline test host: an isolated code-server (VS Code's server with its real Node
 // extension host) on 127.0.0.1, and Debian's Chromium, headless, as the workbench's window.
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,7 +11,14 @@ import { chromium } from 'playwright-core';
 import { PATHS, CHROMIUM, CACHE, PINS, readyStamp } from './config.mjs';
 
 const t0 = Date.now();
+/** @param {unknown[]} args */
 export const log = (...args) => console.log(`[host ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...args);
+
+/**
+ * An error as a failure report shows it: its stack when it has one.
+ * @param {unknown} err
+ */
+export const errorText = (err) => (err instanceof Error && err.stack) || String(err);
 
 const KEEP_RUNS = 4;
 const DEFAULT_SETTINGS = {
@@ -28,6 +36,7 @@ const DEFAULT_SETTINGS = {
 
 /** Throws with the command that fixes it when setup.mjs has not completed for the pinned versions. */
 export function assertHostInstalled() {
+  /** @type {unknown} */
   let ready;
   try {
     ready = JSON.parse(fs.readFileSync(PATHS.ready, 'utf8'));
@@ -39,17 +48,19 @@ export function assertHostInstalled() {
   }
 }
 
+/** @returns {Promise<number>} */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const { port } = /** @type {net.AddressInfo} */ (server.address()); // a TCP listener's address is never a pipe's name
       server.close(() => resolve(port));
     });
   });
 }
 
+/** @param {number} pid */
 const isAlive = (pid) => {
   try {
     process.kill(pid, 0);
@@ -78,7 +89,10 @@ function cleanOldRuns() {
   }
 }
 
-/** A fresh run folder holding everything one code-server + browser session writes. */
+/**
+ * A fresh run folder holding everything one code-server + browser session writes.
+ * @param {string} label
+ */
 export function newRunDir(label) {
   fs.mkdirSync(PATHS.runs, { recursive: true });
   cleanOldRuns();
@@ -88,7 +102,10 @@ export function newRunDir(label) {
   return dir;
 }
 
-/** The environment code-server runs in: Node 24, XDG dirs of its own, nothing from an outer VS Code. */
+/**
+ * The environment code-server runs in: Node 24, XDG dirs of its own, nothing from an outer VS Code.
+ * @param {string} runDir
+ */
 function hostEnv(runDir) {
   const env = Object.fromEntries(Object.entries(process.env)
     .filter(([key]) => !key.startsWith('VSCODE_') && !['ELECTRON_RUN_AS_NODE', 'NODE_OPTIONS', 'PORT'].includes(key)));
@@ -101,11 +118,16 @@ function hostEnv(runDir) {
   };
 }
 
+/** @param {string} runDir */
 function dirArgs(runDir) {
   return ['--user-data-dir', path.join(runDir, 'user-data'), '--extensions-dir', path.join(runDir, 'extensions')];
 }
 
-/** Installs a .vsix into the run's throw-away extensions folder (before the server starts). */
+/**
+ * Installs a .vsix into the run's throw-away extensions folder (before the server starts).
+ * @param {string} runDir
+ * @param {string} vsix
+ */
 export function installVsix(runDir, vsix) {
   const started = Date.now();
   const r = spawnSync(PATHS.node, [PATHS.codeServerEntry, ...dirArgs(runDir), '--install-extension', path.resolve(vsix), '--force'],
@@ -121,7 +143,7 @@ export function installVsix(runDir, vsix) {
  * Starts code-server on 127.0.0.1 in its own process group, with throw-away state in runDir.
  * @param {object} options
  * @param {string} options.runDir          from newRunDir()
- * @param {object} [options.settings]      user settings, merged over quiet defaults
+ * @param {Record<string, unknown>} [options.settings]  user settings, merged over quiet defaults
  * @param {boolean} [options.workspaceTrust=false]  true keeps Workspace Trust on (folders start untrusted)
  * @param {boolean} [options.smokeTestDriver=false] lets the workbench honour the `payload` URL parameter
  * @param {number} [options.port]          default: a free one
@@ -146,8 +168,11 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
   const logStream = fs.createWriteStream(logFile);
   const child = spawn(PATHS.node, args, { env: hostEnv(runDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
+  /** @type {number | NodeJS.Signals | null} */
   let exited = null;
+  /** @type {Promise<number | NodeJS.Signals | null>} */
   const closed = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  /** @param {Buffer} data */
   const onData = (data) => {
     logStream.write(data);
     if (output.length < 100_000) output += data;
@@ -157,7 +182,9 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
   child.on('exit', (code, signal) => { exited = signal ?? code; });
 
   // The server, its extension hosts and helpers share one process group: kill it whole, also on our way out.
+  /** @param {NodeJS.Signals} signal */
   const killGroup = (signal) => {
+    if (child.pid === undefined) return; // it never started
     try {
       process.kill(-child.pid, signal);
     } catch {
@@ -189,8 +216,12 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
     /** Lines the server has written so far. */
     output: () => output,
     /** A path on this machine as the workbench addresses it. */
-    remoteUri: (p) => `vscode-remote://${authority}${path.resolve(p)}`,
-    /** The workbench URL for a folder, with an optional payload (needs smokeTestDriver). */
+    remoteUri: (/** @type {string} */ p) => `vscode-remote://${authority}${path.resolve(p)}`,
+    /**
+     * The workbench URL for a folder, with an optional payload (needs smokeTestDriver).
+     * @param {string} folder
+     * @param {[string, string][]} [payload]  name and value pairs
+     */
     workbenchUrl(folder, payload) {
       const query = [`folder=${encodeURIComponent(path.resolve(folder))}`];
       if (payload) query.push(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
@@ -221,6 +252,7 @@ export function exitOnSignals() {
  * launched it is gone, and on SIGINT, SIGTERM and SIGHUP. A task runner or a script stops `npm start` by
  * signalling npm alone: npm passes SIGTERM on to the shell it runs the script in, which dies of it without
  * passing it on, and npm dies of SIGHUP without passing anything on; either way no signal reaches us.
+ * @param {{ intervalMs?: number }} [options]
  */
 export function exitWithLauncher({ intervalMs = 500 } = {}) {
   exitOnSignals();
@@ -235,7 +267,11 @@ export function exitWithLauncher({ intervalMs = 500 } = {}) {
   timer.unref();
 }
 
-/** The parent process id of `pid`, or undefined when it is gone (or this system cannot tell). */
+/**
+ * The parent process id of `pid`, or undefined when it is gone (or this system cannot tell).
+ * @param {number} pid
+ * @returns {number | undefined}
+ */
 function parentOf(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -248,7 +284,11 @@ function parentOf(pid) {
   }
 }
 
-/** Debian's Chromium, headless, with its background networking off (this machine has no network). */
+/**
+ * Debian's Chromium, headless, with its background networking off (this machine has no network).
+ * @param {string} runDir
+ * @param {{ viewport?: { width: number, height: number } }} [options]
+ */
 export async function launchBrowser(runDir, { viewport = { width: 1400, height: 900 } } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: run node test/host/setup.mjs (or set UDPW_CHROMIUM)`);
   return chromium.launchPersistentContext(path.join(runDir, 'chromium'), {

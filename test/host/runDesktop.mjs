@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The integration suite in desktop VS Code, for a machine with internet: @vscode/test-electron
 // downloads VS Code into .vscode-test/ and runs the same out/test/integration/index.js there.
 // (This machine has no such download; there, test/host/runIntegration.mjs is the route.)
@@ -18,6 +19,6 @@ try {
   });
   process.exit(exitCode);
 } catch (err) {
-  console.error(`[desktop] the tests did not run: ${err.message ?? err}`);
+  console.error(`[desktop] the tests did not run: ${err instanceof Error ? err.message : err}`);
   process.exit(1);
 }

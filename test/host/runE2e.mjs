@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Runs the e2e scenarios: the packaged .vsix installed into a real VS Code (code-server),
 // driven through the workbench in headless Chromium as a person would.
 //
@@ -18,8 +19,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { REPO } from './config.mjs';
-import { log, newRunDir, installVsix, startCodeServer, launchBrowser } from './lib.mjs';
+import { errorText, log, newRunDir, installVsix, startCodeServer, launchBrowser } from './lib.mjs';
 import { screenshot, waitForWorkbench, SCREENSHOT_DIR } from '../e2e/workbench.mjs';
+/** @import { Scenario } from '../e2e/workbench.mjs' */
 
 const E2E_DIR = path.join(REPO, 'test', 'e2e');
 const FIXTURE = path.join(E2E_DIR, 'fixtures', 'workspace');
@@ -43,14 +45,24 @@ if (scenarios.length === 0) {
   process.exit(1);
 }
 
+/**
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @param {string} what
+ */
 function withTimeout(promise, ms, what) {
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
+  /** @type {Promise<never>} */
   const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000}s`)), ms); });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** @param {string} file */
 async function runScenario(file) {
   const name = file.replace(/\.e2e\.mjs$/, '');
+  /** @type {Partial<Scenario>} */
   const scenario = await import(pathToFileURL(path.join(E2E_DIR, file)).href);
   if (typeof scenario.run !== 'function') throw new Error(`${file} exports no run() function`);
   const { settings = {}, workspaceTrust = false } = scenario.options ?? {};
@@ -80,7 +92,7 @@ async function runScenario(file) {
     console.log(`  ✔ ${name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
     return true;
   } catch (err) {
-    console.log(`  ✘ ${name}: ${err.stack ?? err}`);
+    console.log(`  ✘ ${name}: ${errorText(err)}`);
     const failure = path.join(runDir, 'failure.png');
     await page.screenshot({ path: failure }).catch(() => {});
     console.log(`    logs: ${runDir} (failure.png, code-server.log, browser-console.log, user-data/logs/)`);
@@ -100,7 +112,7 @@ for (const file of scenarios) {
   try {
     ok = await runScenario(file);
   } catch (err) {
-    console.log(`  ✘ ${file}: could not start: ${err.stack ?? err}`);
+    console.log(`  ✘ ${file}: could not start: ${errorText(err)}`);
   }
   if (ok) passed++;
   else failed++;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Runs the integration suite (mocha) INSIDE VS Code's real Node extension host, headless.
 //
 //   node test/host/runIntegration.mjs [--extension DIR] [--tests FILE] [--workspace DIR]
@@ -22,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, format } from 'node:util';
 import { REPO } from './config.mjs';
-import { log, newRunDir, startCodeServer, launchBrowser } from './lib.mjs';
+import { errorText, log, newRunDir, startCodeServer, launchBrowser } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const workspace = path.resolve(opts.workspace);
 const timeoutMs = Number(process.env.UDPW_TEST_TIMEOUT_MS || 300_000);
 const showAll = Boolean(process.env.UDPW_SHOW_WORKBENCH_LOG);
 
+/** @type {string} */
 const main = JSON.parse(fs.readFileSync(path.join(extensionPath, 'package.json'), 'utf8')).main;
 for (const [file, fix] of [[path.join(extensionPath, main), 'npm run build'], [testsPath, 'tsc -p .'], [workspace, 'git checkout test/integration/fixtures']]) {
   if (!fs.existsSync(file)) {
@@ -59,8 +61,10 @@ let server;
 const counts = { passing: 0, failing: 0, pending: 0 };
 let browser;
 try {
+  /** @type {Record<string, unknown>} */
   const settings = opts.settings ? JSON.parse(fs.readFileSync(opts.settings, 'utf8')) : {};
   server = await startCodeServer({ runDir, smokeTestDriver: true, settings, workspaceTrust: opts['workspace-trust'] });
+  /** @type {[string, string][]} */
   const payload = [
     ['extensionDevelopmentPath', server.remoteUri(extensionPath)],
     ['extensionTestsPath', server.remoteUri(testsPath)],
@@ -71,17 +75,20 @@ try {
   const page = browser.pages()[0] ?? await browser.newPage();
   page.on('console', (msg) => workbenchLog.write(`[browser/${msg.type()}] ${msg.text()}\n`));
   page.on('pageerror', (err) => workbenchLog.write(`[browser/pageerror] ${err.stack ?? err}\n`));
+  /** @type {Promise<number>} */
   const finished = new Promise((resolve) => {
-    page.exposeFunction('codeAutomationLog', (type, args) => {
+    page.exposeFunction('codeAutomationLog', (/** @type {string} */ type, /** @type {unknown} */ args) => {
       const text = format(...(Array.isArray(args) ? args : [args]));
       workbenchLog.write(`[${type}] ${text}\n`);
       if (showAll || !NOISE.test(text)) console.log(text);
       const summary = /^\s*(\d+) (passing|failing|pending)\b/.exec(text); // mocha's spec reporter
-      if (summary) counts[summary[2]] = Number(summary[1]);
+      if (summary) counts[/** @type {keyof typeof counts} */ (summary[2])] = Number(summary[1]);
     });
-    page.exposeFunction('codeAutomationExit', (code) => resolve(Number(code)));
+    page.exposeFunction('codeAutomationExit', (/** @type {unknown} */ code) => resolve(Number(code)));
   });
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
+  /** @type {Promise<'timeout'>} */
   const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
   await page.goto(server.workbenchUrl(workspace, payload));
   log(`workbench opened on ${path.relative(REPO, workspace) || workspace}; the extension host runs ${path.relative(REPO, testsPath)}`);
@@ -96,7 +103,7 @@ try {
   }
   await page.screenshot({ path: screenshot }).catch(() => {});
 } catch (err) {
-  console.error(`[integration] the host failed: ${err.stack ?? err}`);
+  console.error(`[integration] the host failed: ${errorText(err)}`);
   exitCode = 1;
 } finally {
   await browser?.close().catch(() => {});

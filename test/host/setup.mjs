@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Installs the offline VS Code test host into .vscode-test/offline-host/: Debian packages when
 // missing, Node 24 and code-server from the npm registry. Idempotent: READY.json is written only
 // after everything installed and checked, so a re-run is a quick no-op and a half-finished
@@ -10,14 +11,21 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PINS, APT_PACKAGES, ALLOW_SCRIPTS, CACHE, PATHS, CHROMIUM, readyStamp } from './config.mjs';
+/** @import { ChildProcess } from 'node:child_process' */
 
 const t0 = Date.now();
+/** @param {number} ms */
 const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
+/** @param {string} msg */
 const say = (msg) => console.log(`[host-setup ${secs(Date.now() - t0)}] ${msg}`);
 const force = process.argv.includes('--force');
 
 class SetupError extends Error {}
 
+/**
+ * @param {string} file
+ * @param {number} [lines]
+ */
 function tail(file, lines = 40) {
   try {
     return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -28,10 +36,12 @@ function tail(file, lines = 40) {
 
 // Each command runs in a process group of its own (npm starts node-gyp, make, compilers...), so an
 // interrupted setup can stop all of it instead of leaving it writing into the cache.
+/** @type {Set<ChildProcess>} */
 const running = new Set();
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+for (const [signal, code] of /** @type {[NodeJS.Signals, number][]} */ ([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])) {
   process.once(signal, () => {
     for (const child of running) {
+      if (child.pid === undefined) continue; // it never started
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
@@ -43,7 +53,13 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
   });
 }
 
-/** Runs a command with its output appended to a log file; throws with the log's tail on failure. */
+/**
+ * Runs a command with its output appended to a log file; throws with the log's tail on failure.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ log: string, cwd?: string, env?: NodeJS.ProcessEnv }} options
+ * @returns {Promise<void>}
+ */
 function run(cmd, args, { log, cwd, env = process.env }) {
   fs.appendFileSync(log, `\n$ ${cmd} ${args.join(' ')}   (cwd ${cwd ?? process.cwd()})\n`);
   const fd = fs.openSync(log, 'a');
@@ -60,7 +76,12 @@ function run(cmd, args, { log, cwd, env = process.env }) {
   });
 }
 
+/** @type {Record<string, number>} */
 const timings = {};
+/**
+ * @param {string} name
+ * @param {() => Promise<string | undefined>} fn  says what it did, or nothing for 'done'
+ */
 async function step(name, fn) {
   const start = Date.now();
   const result = await fn();
@@ -68,6 +89,10 @@ async function step(name, fn) {
   say(`${name}: ${result ?? 'done'} (${secs(timings[name])})`);
 }
 
+/**
+ * @param {string} file
+ * @returns {unknown}
+ */
 const readJson = (file) => {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -75,8 +100,13 @@ const readJson = (file) => {
     return undefined;
   }
 };
+/**
+ * @param {unknown} a
+ * @param {unknown} b
+ */
 const sameJson = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
+/** @param {string} pkg */
 function isDpkgInstalled(pkg) {
   const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.includes('install ok installed');
@@ -104,7 +134,7 @@ async function ensureAptPackages() {
 
 async function ensureNode() {
   const marker = path.join(PATHS.node24, '.installed');
-  if (!force && readJson(marker)?.version === PINS.node && fs.existsSync(PATHS.node)) return `Node ${PINS.node} already installed`;
+  if (!force && sameJson(readJson(marker), { version: PINS.node }) && fs.existsSync(PATHS.node)) return `Node ${PINS.node} already installed`;
   const log = path.join(PATHS.logs, 'node24.log');
   fs.rmSync(PATHS.node24, { recursive: true, force: true, maxRetries: 3 });
   fs.mkdirSync(PATHS.node24, { recursive: true });
@@ -152,6 +182,7 @@ async function ensureCodeServer() {
   // lib/vscode, whose own package.json decides there which install scripts may run.
   await run('npm', ['install', '--ignore-scripts'], { log, cwd: dir, env });
   const vscodePkgFile = path.join(dir, 'node_modules', 'code-server', 'lib', 'vscode', 'package.json');
+  /** @type {{ allowScripts?: Record<string, boolean>, [field: string]: unknown }} */
   const vscodePkg = JSON.parse(fs.readFileSync(vscodePkgFile, 'utf8'));
   vscodePkg.allowScripts = { ...vscodePkg.allowScripts, ...ALLOW_SCRIPTS.vscode };
   fs.writeFileSync(vscodePkgFile, JSON.stringify(vscodePkg, null, 2) + '\n');
@@ -190,7 +221,7 @@ async function lock() {
       process.on('exit', () => fs.rmSync(file, { force: true }));
       return;
     } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST') throw err;
     }
     const owner = Number(fs.readFileSync(file, 'utf8').trim());
     let alive = false;
@@ -225,7 +256,7 @@ try {
   fs.writeFileSync(PATHS.ready, JSON.stringify(readyStamp(), null, 2) + '\n');
   say(`test host ready in ${secs(Date.now() - t0)}: ${Object.entries(timings).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`);
 } catch (err) {
-  console.error(`\n[host-setup] FAILED after ${secs(Date.now() - t0)}: ${err instanceof SetupError ? err.message : err.stack}`);
+  console.error(`\n[host-setup] FAILED after ${secs(Date.now() - t0)}: ${err instanceof SetupError ? err.message : err instanceof Error ? err.stack : err}`);
   console.error(`[host-setup] logs: ${PATHS.logs}`);
   process.exit(1);
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // `npm start`: try the extension by hand.
 //   With a desktop VS Code (`code` on PATH): build, then open it with the extension under development.
 //   Without one: build, then serve VS Code (code-server) on 127.0.0.1 with the extension loaded as a
