@@ -1,32 +1,32 @@
 import * as vscode from 'vscode';
 import type { Problem } from '../../core/requestFile';
+import { Disposable, toDisposable } from '../dispose';
 import { parseDocument } from './parsedDocuments';
 
 /** Typing pauses this long before the problems are checked again. */
 const DEBOUNCE_MS = 250;
 
 /** The problems of every open `.udp` document in the Problems panel and as squiggles, kept in step with edits. */
-export class RequestDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection('udp');
+export class RequestDiagnostics extends Disposable {
+  private readonly collection = this._register(vscode.languages.createDiagnosticCollection('udp'));
   private readonly pending = new Map<vscode.TextDocument, NodeJS.Timeout>();
-  private readonly subscriptions: vscode.Disposable[];
 
   constructor() {
-    this.subscriptions = [
-      vscode.workspace.onDidOpenTextDocument((document) => this.update(document)),
-      vscode.workspace.onDidChangeTextDocument(({ document }) => this.schedule(document)),
+    super();
+    this._register(
+      toDisposable(() => {
+        for (const document of [...this.pending.keys()]) this.cancel(document);
+      }),
+    );
+    this._register(vscode.workspace.onDidOpenTextDocument((document) => this.update(document)));
+    this._register(vscode.workspace.onDidChangeTextDocument(({ document }) => this.schedule(document)));
+    this._register(
       vscode.workspace.onDidCloseTextDocument((document) => {
         this.cancel(document);
         this.collection.delete(document.uri);
       }),
-    ];
+    );
     for (const document of vscode.workspace.textDocuments) this.update(document);
-  }
-
-  dispose(): void {
-    for (const document of [...this.pending.keys()]) this.cancel(document);
-    for (const subscription of this.subscriptions) subscription.dispose();
-    this.collection.dispose();
   }
 
   private schedule(document: vscode.TextDocument): void {
