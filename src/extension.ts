@@ -1,21 +1,24 @@
 import * as vscode from 'vscode';
 import { messageOf } from './core/errors';
 import { Workbench } from './core/workbench';
-import type { UdpWorkbenchApi } from './vscode/api';
+import { createApi, type UdpWorkbenchApi } from './vscode/api';
 import { CaptureCommands } from './vscode/captureCommands';
+import { registerCommands } from './vscode/commandRegistry';
 import { applySettingsLive } from './vscode/liveSettings';
 import { OutputLog } from './vscode/outputLog';
-import { registerRequestFiles } from './vscode/requestFiles';
-import { showQuickMenu } from './vscode/quickMenu';
+import { quickMenuCommand } from './vscode/quickMenu';
+import { RequestFiles } from './vscode/requestFiles';
 import { SendCommands } from './vscode/sendCommands';
 import { ServerCommands } from './vscode/serverCommands';
-import { onDidChangeSettings, readSettings } from './vscode/settings';
+import { readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
 import { trackRunningServers } from './vscode/serverContext';
+import { testInternalsCommand } from './vscode/testInternals';
 
 let workbench: Workbench | undefined;
 let capture: CaptureCommands | undefined;
 
+/** Builds the views and commands over one workbench and wires them together; each owns what it creates. */
 export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const bench = (workbench = new Workbench());
   const settings = readSettings();
@@ -25,44 +28,33 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const sends = new SendCommands(bench, log, context.globalState, servers);
   const captures = (capture = new CaptureCommands(bench, log));
   const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
+  const requestFiles = new RequestFiles({ workbench: bench, log, servers });
+  const testOnly = context.extensionMode === vscode.ExtensionMode.Test ? [testInternalsCommand(bench, log, statusBar)] : [];
 
   context.subscriptions.push(
     log,
     statusBar,
-    trackRunningServers(bench),
-    registerRequestFiles({ workbench: bench, log, servers }),
-    applySettingsLive(bench, log),
-    onDidChangeSettings((_, changed) => {
-      if (changed('send.target')) void sends.forgetLastTarget();
-    }),
-    vscode.commands.registerCommand('udpWorkbench.startServer', (args) => servers.start(args)),
-    vscode.commands.registerCommand('udpWorkbench.stopServer', (idOrAddress) => servers.stop(typeof idOrAddress === 'string' ? idOrAddress : undefined)),
-    vscode.commands.registerCommand('udpWorkbench.stopAllServers', () => servers.stopAll()),
-    vscode.commands.registerCommand('udpWorkbench.configureSimulation', (args) => servers.configureSimulation(args)),
-    vscode.commands.registerCommand('udpWorkbench.sendSelection', (args) => sends.sendSelection(isArgs(args) ? args : undefined)),
-    vscode.commands.registerCommand('udpWorkbench.sendSelectionTo', (args) => sends.sendSelectionTo(isArgs(args) ? args : undefined)),
-    vscode.commands.registerCommand('udpWorkbench.showLog', () => log.show()),
-    vscode.commands.registerCommand('udpWorkbench.showMenu', () => showQuickMenu(bench, captures.capturing)),
+    sends,
     captures,
-    vscode.commands.registerCommand('udpWorkbench.saveCapture', (args) => captures.save(isArgs(args) ? args : undefined)),
-    vscode.commands.registerCommand('udpWorkbench.startCapture', (args) => captures.start(isArgs(args) ? args : undefined)),
-    vscode.commands.registerCommand('udpWorkbench.stopCapture', () => captures.stop()),
+    requestFiles,
+    trackRunningServers(bench),
+    applySettingsLive(bench, log),
+    registerCommands([
+      ...servers.commands,
+      ...sends.commands,
+      ...captures.commands,
+      ...requestFiles.commands,
+      ...log.commands,
+      quickMenuCommand(bench, () => captures.capturing),
+      ...testOnly,
+    ]),
   );
 
   if (settings.server.autoStart && vscode.workspace.isTrusted) {
     void servers.start({ host: settings.server.bindAddress, port: settings.server.port });
   }
 
-  return {
-    workbench: bench,
-    logLines: () => log.lines(),
-    logLinesWritten: () => log.written,
-    logBatching: () => log.batching,
-    statusBar: () => {
-      statusBar.refresh();
-      return { text: statusBar.text, tooltip: statusBar.tooltip, totals: statusBar.totals() };
-    },
-  };
+  return createApi(bench, servers);
 }
 
 /** Closes every socket and timer; VS Code disposes the views after this resolves. */
@@ -71,9 +63,4 @@ export async function deactivate(): Promise<void> {
   workbench = undefined;
   await capture?.close();
   capture = undefined;
-}
-
-/** Editor context menus pass the document's URI as the first argument; only plain objects are our arguments. */
-function isArgs(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !(value instanceof vscode.Uri);
 }

@@ -8,6 +8,8 @@ import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
 import { plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
+import type { Command } from './commandRegistry';
+import { Disposable, toDisposable } from './dispose';
 import { presentError } from './errorMessages';
 import type { OutputLog } from './outputLog';
 import { onDidChangeSettings, readSettings } from './settings';
@@ -27,25 +29,33 @@ const CAPTURING_KEY = 'udpWorkbench.capturing';
  * Every datagram the workbench sees, kept in a ring buffer for `Save Capture…` and, while a capture runs,
  * streamed to a pcapng file that Wireshark opens.
  */
-export class CaptureCommands implements vscode.Disposable {
+export class CaptureCommands extends Disposable {
   private readonly buffer = new CaptureBuffer(bufferCapacity(readSettings().capture.bufferSize));
   private readonly recorder = new CaptureRecorder((datagram) => {
     this.buffer.add(datagram);
     this.file?.add(datagram);
   });
   private file: CaptureFile | undefined;
-  private readonly subscriptions: vscode.Disposable[];
+
+  readonly commands: readonly Command[] = [
+    { id: 'udpWorkbench.saveCapture', execute: (args: CaptureArgs) => this.save(args) },
+    { id: 'udpWorkbench.startCapture', execute: (args: CaptureArgs) => this.start(args) },
+    { id: 'udpWorkbench.stopCapture', execute: () => this.stop() },
+  ];
 
   constructor(
     workbench: Workbench,
     private readonly log: OutputLog,
   ) {
-    this.subscriptions = [
-      workbench.events.subscribe(this.recorder.add),
+    super();
+    // Registered first, so disposed last: what the subscriptions recorded is written before the file closes.
+    this._register(toDisposable(() => void this.close()));
+    this._register(workbench.events.subscribe(this.recorder.add));
+    this._register(
       onDidChangeSettings((settings, changed) => {
         if (changed('capture.bufferSize')) this.buffer.resize(bufferCapacity(settings.capture.bufferSize));
       }),
-    ];
+    );
     void setCapturing(false);
   }
 
@@ -121,11 +131,6 @@ export class CaptureCommands implements vscode.Disposable {
       void presentError(error, this.log);
       return undefined;
     }
-  }
-
-  dispose(): void {
-    for (const subscription of this.subscriptions) subscription.dispose();
-    void this.close();
   }
 
   private async failed(file: CaptureFile, error: unknown): Promise<void> {

@@ -3,6 +3,8 @@ import type { WorkbenchError } from '../core/errors';
 import type { Workbench } from '../core/workbench';
 import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../core/logBatcher';
 import type { LogLevel } from '../core/eventText';
+import type { Command } from './commandRegistry';
+import { Disposable } from './dispose';
 import type { WorkbenchSettings } from './settings';
 
 export const CHANNEL_NAME = 'UDP Workbench';
@@ -14,26 +16,30 @@ const RECENT_LINES = 1000;
  * The "UDP Workbench" log output channel (timestamps and levels come from VS Code), fed by the
  * batched event stream and by the commands' own messages, in the order they happened.
  */
-export class OutputLog implements vscode.Disposable {
-  private readonly channel = vscode.window.createOutputChannel(CHANNEL_NAME, { log: true });
+export class OutputLog extends Disposable {
+  private readonly channel = this._register(vscode.window.createOutputChannel(CHANNEL_NAME, { log: true }));
   private readonly recent: string[] = [];
   private writtenCount = 0;
   private readonly batcher: LogBatcher;
-  private readonly subscription: vscode.Disposable;
   /** Errors the event stream carries into the log itself (a failed send), so that they are written once. */
   private readonly errorsFromEvents = new WeakSet<WorkbenchError>();
 
+  readonly commands: readonly Command[] = [{ id: 'udpWorkbench.showLog', execute: () => this.show() }];
+
   constructor(workbench: Workbench, settings: WorkbenchSettings) {
+    super();
     const writer: LogWriter = {
       info: (text) => this.write('info', text),
       warn: (text) => this.write('warn', text),
       error: (text) => this.write('error', text),
     };
-    this.batcher = new LogBatcher(writer, { ...DEFAULT_BATCHING, ...settings.log });
-    this.subscription = workbench.events.subscribe((event) => {
-      if (event.kind === 'send-failed') this.errorsFromEvents.add(event.error);
-      this.batcher.add(event);
-    });
+    this.batcher = this._register(new LogBatcher(writer, { ...DEFAULT_BATCHING, ...settings.log }));
+    this._register(
+      workbench.events.subscribe((event) => {
+        if (event.kind === 'send-failed') this.errorsFromEvents.add(event.error);
+        this.batcher.add(event);
+      }),
+    );
   }
 
   applySettings(settings: WorkbenchSettings): void {
@@ -79,12 +85,6 @@ export class OutputLog implements vscode.Disposable {
 
   get batching(): { flushes: number; notShown: number } {
     return this.batcher.stats;
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.batcher.dispose();
-    this.channel.dispose();
   }
 
   private write(level: LogLevel, text: string): void {

@@ -1,8 +1,14 @@
 import * as vscode from 'vscode';
 import type { Workbench } from '../core/workbench';
+import type { Command } from './commandRegistry';
 
-/** The status bar item's click: the few things users want next, depending on whether servers run. */
-export async function showQuickMenu(workbench: Workbench, capturing = false): Promise<void> {
+/** The status bar item's click; `capturing` says whether a capture runs now. */
+export function quickMenuCommand(workbench: Workbench, capturing: () => boolean): Command {
+  return { id: 'udpWorkbench.showMenu', execute: () => showQuickMenu(workbench, capturing()) };
+}
+
+/** The few things users want next, depending on whether servers run. */
+async function showQuickMenu(workbench: Workbench, capturing: boolean): Promise<void> {
   const running = workbench.runningServers.length > 0;
   const items: Array<vscode.QuickPickItem & { command: string }> = [
     { label: '$(output) Show Log', command: 'udpWorkbench.showLog' },

@@ -4,11 +4,13 @@ import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
 import { formatCount, formatMs, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
+import type { Command } from './commandRegistry';
+import { Disposable, toDisposable } from './dispose';
 import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
 import { withSendProgress } from './sendProgress';
-import { openSettings, readSettings } from './settings';
+import { onDidChangeSettings, openSettings, readSettings, type SendSettings } from './settings';
 import type { ServerCommands } from './serverCommands';
 
 /** Arguments for the send commands from keybindings, other extensions and tests. */
@@ -54,26 +56,58 @@ interface Datagram {
   readonly payload: Buffer;
 }
 
+
 /** Send the editor's selections (or current lines) and report what came back. Never throws. */
-export class SendCommands {
+export class SendCommands extends Disposable {
   /** The latest send's result in the status bar, replaced (or cleared) by the next send. */
   private resultMessage: vscode.Disposable | undefined;
+
+  readonly commands: readonly Command[] = [
+    { id: 'udpWorkbench.sendSelection', execute: (args: SendSelectionArgs) => this.sendSelection(args) },
+    { id: 'udpWorkbench.sendSelectionTo', execute: (args: SendSelectionArgs) => this.sendSelectionTo(args) },
+  ];
 
   constructor(
     private readonly workbench: Workbench,
     private readonly log: OutputLog,
     private readonly state: vscode.Memento,
     private readonly servers: ServerCommands,
-  ) {}
+  ) {
+    super();
+    this._register(toDisposable(() => this.resultMessage?.dispose()));
+    this._register(
+      onDidChangeSettings((_, changed) => {
+        if (changed('send.target')) void this.forgetLastTarget();
+      }),
+    );
+  }
 
   /** Resolves to what was sent and what came back, or undefined when nothing could be sent (the user was told why). */
-  async sendSelection(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
+  sendSelection(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
+    return this.send(args, readSettings().send);
+  }
+
+  async sendSelectionTo(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
+    const settings = readSettings().send;
+    const target = args.target ?? (await this.askForTarget(settings.target));
+    return target === undefined ? undefined : this.send({ ...args, target }, settings);
+  }
+
+  /** Where Send Selection sends without being told: the last target used, until the target setting changes. */
+  get lastTarget(): string | undefined {
+    return this.state.get<string>(LAST_TARGET_KEY);
+  }
+
+  private forgetLastTarget(): Thenable<void> {
+    return this.state.update(LAST_TARGET_KEY, undefined);
+  }
+
+  private async send(args: SendSelectionArgs, settings: SendSettings): Promise<SendSelectionResult | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       void vscode.window.showInformationMessage('Open a file and select the text to send: UDP: Send Selection sends the selection, or the current line.');
       return undefined;
     }
-    const settings = readSettings().send;
     const targetText = args.target ?? this.lastTarget ?? settings.target;
     let target: Endpoint;
     try {
@@ -89,7 +123,7 @@ export class SendCommands {
     const where = formatEndpoint(target);
     let cancelled = false;
     await withSendProgress(`UDP: sending to ${where}`, args.cancellation, async ({ signal }) => {
-      datagrams.push(...(await this.sendEach(target, payloads, signal)));
+      datagrams.push(...(await this.sendEach(target, payloads, settings, signal)));
       cancelled = signal.aborted;
     });
     if (cancelled) {
@@ -100,36 +134,22 @@ export class SendCommands {
     return datagrams.length > 0 ? { target: where, datagrams } : undefined;
   }
 
-  async sendSelectionTo(args: SendSelectionArgs = {}): Promise<SendSelectionResult | undefined> {
-    const target = args.target ?? (await this.askForTarget());
-    return target === undefined ? undefined : this.sendSelection({ ...args, target });
-  }
-
-  /** Where Send Selection sends without being told: the last target used, until the target setting changes. */
-  get lastTarget(): string | undefined {
-    return this.state.get<string>(LAST_TARGET_KEY);
-  }
-
-  forgetLastTarget(): Thenable<void> {
-    return this.state.update(LAST_TARGET_KEY, undefined);
-  }
-
   /** Sends one after another until one cannot be sent; offers to retry the ones that got no reply. */
-  private async sendEach(target: Endpoint, payloads: readonly Datagram[], signal?: AbortSignal): Promise<SentDatagram[]> {
+  private async sendEach(target: Endpoint, payloads: readonly Datagram[], settings: SendSettings, signal?: AbortSignal): Promise<SentDatagram[]> {
     const datagrams: SentDatagram[] = [];
     const unanswered: Datagram[] = [];
     for (const datagram of payloads) {
-      const sent = await this.sendOne(target, datagram.payload, datagram.text, signal);
+      const sent = await this.sendOne(target, datagram.payload, datagram.text, settings, signal);
       if (!sent || signal?.aborted) break;
       datagrams.push(sent);
       if (sent.outcome === 'timeout') unanswered.push(datagram);
     }
-    if (unanswered.length > 0 && !signal?.aborted) void this.offerAfterGivingUp(target, unanswered, datagrams.find((d) => d.outcome === 'timeout')?.attempts ?? 1);
+    if (unanswered.length > 0 && !signal?.aborted) void this.offerAfterGivingUp(target, unanswered, settings, datagrams.find((d) => d.outcome === 'timeout')?.attempts ?? 1);
     return datagrams;
   }
 
   /** A send that gave up says so where it cannot be missed, with what to do next. */
-  private async offerAfterGivingUp(target: Endpoint, unanswered: readonly Datagram[], attempts: number): Promise<void> {
+  private async offerAfterGivingUp(target: Endpoint, unanswered: readonly Datagram[], settings: SendSettings, attempts: number): Promise<void> {
     const where = formatEndpoint(target);
     const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : plural(unanswered.length, 'datagram');
     const tries = attempts === 1 ? '1 try' : `${attempts} tries`;
@@ -142,7 +162,7 @@ export class SendCommands {
       ...buttons,
     );
     if (choice === startThere && (await this.servers.start({ host: target.host, port: target.port })) === undefined) return;
-    if (choice === retry || choice === startThere) await this.sendEach(target, unanswered);
+    if (choice === retry || choice === startThere) await this.sendEach(target, unanswered, settings);
   }
 
   private showResult(text: string | undefined): void {
@@ -150,8 +170,7 @@ export class SendCommands {
     this.resultMessage = text === undefined ? undefined : vscode.window.setStatusBarMessage(text, 5000);
   }
 
-  private async sendOne(target: Endpoint, payload: Buffer, text: string, signal?: AbortSignal): Promise<SentDatagram | undefined> {
-    const settings = readSettings().send;
+  private async sendOne(target: Endpoint, payload: Buffer, text: string, settings: SendSettings, signal?: AbortSignal): Promise<SentDatagram | undefined> {
     try {
       const result = await this.workbench.send({ target, payload, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff, signal });
       const where = formatEndpoint(result.target);
@@ -162,12 +181,12 @@ export class SendCommands {
       this.showResult(undefined);
       if (signal?.aborted) return undefined;
       if (isWorkbenchError(error) && error.code === 'DATAGRAM_TOO_LARGE') {
-        void presentError(error, this.log, {}, [this.splitAction(target, payload)]);
+        void presentError(error, this.log, {}, [this.splitAction(target, payload, settings)]);
         return undefined;
       }
       void presentError(error, this.log, {
-        'start-server': () => this.servers.startThenResend(target, () => this.sendOne(target, payload, text)),
-        'use-ipv4': () => this.sendOne({ host: '127.0.0.1', port: target.port, family: 4 }, payload, text),
+        'start-server': () => this.servers.startThenResend(target, () => this.sendOne(target, payload, text, settings)),
+        'use-ipv4': () => this.sendOne({ host: '127.0.0.1', port: target.port, family: 4 }, payload, text, settings),
         'open-settings': openSettings,
       });
       return undefined;
@@ -175,14 +194,18 @@ export class SendCommands {
   }
 
   /** Sends a datagram too large for UDP as consecutive datagrams of the largest size the target's family carries. */
-  private splitAction(target: Endpoint, payload: Buffer): ExtraAction {
+  private splitAction(target: Endpoint, payload: Buffer, settings: SendSettings): ExtraAction {
     const max = MAX_DATAGRAM_BYTES[target.family ?? (target.host.includes(':') ? 6 : 4)];
     const count = Math.ceil(payload.length / max);
     return {
       title: `Send as ${formatCount(count)} Datagrams`,
       run: () => {
         const parts = Array.from({ length: count }, (_, i) => payload.subarray(i * max, (i + 1) * max));
-        return this.sendEach(target, parts.map((part, i) => ({ text: `part ${formatCount(i + 1)} of ${formatCount(count)}`, payload: part })));
+        return this.sendEach(
+          target,
+          parts.map((part, i) => ({ text: `part ${formatCount(i + 1)} of ${formatCount(count)}`, payload: part })),
+          settings,
+        );
       },
     };
   }
@@ -239,7 +262,7 @@ export class SendCommands {
   }
 
   /** A recent target, or a new one typed into an input box that checks it as the user types. */
-  private async askForTarget(): Promise<string | undefined> {
+  private async askForTarget(setting: string): Promise<string | undefined> {
     const recent = this.state.get<string[]>(RECENT_TARGETS_KEY, []);
     const another = '$(edit) Another target…';
     const picked =
@@ -250,7 +273,7 @@ export class SendCommands {
     return vscode.window.showInputBox({
       title: 'Send Selection To…',
       prompt: 'host:port, e.g. 127.0.0.1:12345 or [::1]:9000',
-      value: readSettings().send.target,
+      value: setting,
       ignoreFocusOut: true,
       validateInput: validateWith((text) => parseEndpoint(text)),
     });

@@ -7,10 +7,11 @@ import { describeReply } from '../core/serverConfigText';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
 import { formatCount, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
+import type { Command } from './commandRegistry';
 import { presentError } from './errorMessages';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
-import { openSettings, readSettings } from './settings';
+import { openSettings, readSettings, type WorkbenchSettings } from './settings';
 
 /** Arguments for `udpWorkbench.startServer` from keybindings, other extensions and tests; the user is asked for what is missing. */
 export interface StartServerArgs {
@@ -58,25 +59,34 @@ export class ServerCommands {
   /** Servers binding right now. */
   private readonly binding = new Set<Promise<EchoServer>>();
 
+  readonly commands: readonly Command[] = [
+    { id: 'udpWorkbench.startServer', execute: (args: StartServerArgs) => this.start(args) },
+    // A bare id or address, as other extensions and tests pass it, arrives as `name`.
+    { id: 'udpWorkbench.stopServer', execute: ({ name }: { name?: unknown }) => this.stop(typeof name === 'string' ? name : undefined) },
+    { id: 'udpWorkbench.stopAllServers', execute: () => this.stopAll() },
+    { id: 'udpWorkbench.configureSimulation', execute: (args: ConfigureSimulationArgs) => this.configureSimulation(args) },
+  ];
+
   constructor(
     private readonly workbench: Workbench,
     private readonly log: OutputLog,
     private readonly state: vscode.Memento,
   ) {}
 
+  /** Reads the settings once: what the user is asked and the server that binds come from the same snapshot. */
   async start(args: StartServerArgs = {}): Promise<ServerInfo | undefined> {
-    const settings = readSettings().server;
+    const settings = readSettings();
+    const { server } = settings;
     if (args.host === undefined && args.port === undefined) {
-      const typed = await this.askForBindAddress(formatEndpoint({ host: settings.bindAddress, port: settings.port }));
+      const typed = await this.askForBindAddress(formatEndpoint({ host: server.bindAddress, port: server.port }));
       if (!typed) return undefined;
-      const replyMode = args.replyMode ?? (await this.askForReplyMode(settings.replyMode, args.template ?? settings.template));
-      return replyMode && this.bind({ ...args, ...typed, replyMode });
+      const replyMode = args.replyMode ?? (await this.askForReplyMode(server.replyMode, args.template ?? server.template));
+      return replyMode && this.bind({ ...args, ...typed, replyMode }, settings);
     }
-    return this.bind({ ...args, host: args.host ?? settings.bindAddress, port: args.port ?? settings.port });
+    return this.bind({ ...args, host: args.host ?? server.bindAddress, port: args.port ?? server.port }, settings);
   }
 
-  private async bind(args: StartServerArgs & { host: string; port: number }): Promise<ServerInfo | undefined> {
-    const settings = readSettings();
+  private async bind(args: StartServerArgs & { host: string; port: number }, settings: WorkbenchSettings): Promise<ServerInfo | undefined> {
     if (!isLoopback(args.host) && !args.confirmExposed && !(await this.confirmExposed(args.host))) return undefined;
     const binding = this.workbench.startServer({
       host: args.host,
@@ -99,9 +109,9 @@ export class ServerCommands {
       void presentError(error, this.log, {
         'use-another-port': async () => {
           const typed = await this.askForBindAddress(formatEndpoint(args));
-          if (typed) await this.bind({ ...args, ...typed });
+          if (typed) await this.bind({ ...args, ...typed }, settings);
         },
-        'use-any-port': () => this.bind({ ...args, port: 0 }),
+        'use-any-port': () => this.bind({ ...args, port: 0 }, settings),
         'open-settings': openSettings,
       });
       return undefined;

@@ -8,6 +8,7 @@ export const SECTION = 'udpWorkbench';
 
 export type HexDumpMode = 'auto' | 'always' | 'never';
 
+/** Settings are read once per operation (a send, a start, a run) and handed down: see readSettings. */
 export interface WorkbenchSettings {
   readonly server: {
     readonly bindAddress: string;
@@ -38,6 +39,9 @@ export interface WorkbenchSettings {
     readonly bufferSize: number;
   };
 }
+
+/** What a send goes out with: every datagram of one send, or every block of one run, uses the same snapshot. */
+export type SendSettings = WorkbenchSettings['send'];
 
 /**
  * The one place settings are read. Defaults live in package.json only: `get` without a default

@@ -5,6 +5,7 @@ import { describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { Coalescer } from '../core/timing';
+import { Disposable, toDisposable } from './dispose';
 
 /** Redraws at most this often, so a flood costs a few status bar updates a second. */
 const REFRESH_MS = 250;
@@ -27,9 +28,8 @@ export interface StatusTotals {
  * sending side — then, once there are any, what the system dropped and the sends that timed out.
  * A click opens the quick menu.
  */
-export class StatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('udpWorkbench.status', vscode.StatusBarAlignment.Left, 50);
-  private readonly subscription: vscode.Disposable;
+export class StatusBar extends Disposable {
+  private readonly item = this._register(vscode.window.createStatusBarItem('udpWorkbench.status', vscode.StatusBarAlignment.Left, 50));
   private readonly refreshLater = new Coalescer(() => this.refresh(), REFRESH_MS);
 
   /** `sendTarget` says where Send Selection goes without being told. */
@@ -37,10 +37,12 @@ export class StatusBar implements vscode.Disposable {
     private readonly workbench: Workbench,
     private readonly sendTarget: () => string,
   ) {
+    super();
+    this._register(toDisposable(() => this.refreshLater.cancel()));
     this.item.name = 'UDP Workbench';
     this.item.command = 'udpWorkbench.showMenu';
     // A server's new settings are shown at once; datagrams are counted a few times a second.
-    this.subscription = workbench.events.subscribe((event) => (event.kind === 'server-configured' ? this.refresh() : this.scheduleRefresh()));
+    this._register(workbench.events.subscribe((event) => (event.kind === 'server-configured' ? this.refresh() : this.scheduleRefresh())));
     this.refresh();
     this.item.show();
   }
@@ -80,12 +82,6 @@ export class StatusBar implements vscode.Disposable {
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = this.describe(exposed);
-  }
-
-  dispose(): void {
-    this.refreshLater.cancel();
-    this.subscription.dispose();
-    this.item.dispose();
   }
 
   private scheduleRefresh(): void {

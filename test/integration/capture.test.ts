@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { CaptureResult } from '../../src/vscode/captureCommands';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
 import { expertProblems, readCapture } from '../unit/tshark';
-import { getApi, logMark, logSince, roundTrip } from './helpers';
+import { getApi, getInternals, logMark, logSince, roundTrip } from './helpers';
 
 describe('Capture to pcapng in the extension host', function () {
   this.timeout(60_000);
@@ -53,14 +53,14 @@ describe('Capture to pcapng in the extension host', function () {
   });
 
   it('says clearly when the capture file cannot be written, and is not left capturing', async () => {
-    const api = await getApi();
-    const mark = logMark(api);
+    const internals = await getInternals();
+    const mark = logMark(internals);
     const result = await vscode.commands.executeCommand<CaptureResult | undefined>('udpWorkbench.startCapture', { path: join(dir, 'no-such-folder', 'x.pcapng') });
     assert.equal(result, undefined);
-    const lines = logSince(api, mark);
+    const lines = logSince(internals, mark);
     assert.ok(lines.some((line) => /^The folder for ".*no-such-folder\/x\.pcapng" does not exist\. Pick a folder that exists\.$/.test(line)), lines.join('\n'));
     assert.equal(await vscode.commands.executeCommand('udpWorkbench.saveCapture', { path: 'relative.pcapng' }), undefined);
-    assert.ok(logSince(api, mark).includes('The capture path "relative.pcapng" is not a full path. Pass a full path, such as /tmp/capture.pcapng.'));
+    assert.ok(logSince(internals, mark).includes('The capture path "relative.pcapng" is not a full path. Pass a full path, such as /tmp/capture.pcapng.'));
     const again = await vscode.commands.executeCommand<CaptureResult | undefined>('udpWorkbench.startCapture', { path: join(dir, 'ok.pcapng') });
     assert.equal(again?.path, join(dir, 'ok.pcapng'));
     const stopped = await vscode.commands.executeCommand<CaptureResult | undefined>('udpWorkbench.stopCapture');

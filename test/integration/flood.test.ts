@@ -7,7 +7,7 @@ import type { ServerCounters } from '../../src/core/echoServer';
 import { DEFAULT_BATCHING } from '../../src/core/logBatcher';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
 import type { FloodReport } from './fixtures/floodSender';
-import { getApi, roundTrip, waitFor } from './helpers';
+import { getInternals, roundTrip, waitFor } from './helpers';
 
 /** Bounds of the flood: whichever comes first. */
 const FLOOD_MS = 2000;
@@ -84,9 +84,9 @@ describe('Under a flood', () => {
 
   it('keeps answering, keeps the extension host responsive, counts every datagram exactly and says what the log summarised', async function () {
     this.timeout(60_000);
-    const api = await getApi();
-    const totalsBefore = structuredClone(api.workbench.totals);
-    const batchingBefore = api.logBatching();
+    const internals = await getInternals();
+    const totalsBefore = structuredClone(internals.workbench.totals);
+    const batchingBefore = internals.logBatching();
     const info = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', {
       host: '127.0.0.1',
       port: 0,
@@ -94,7 +94,7 @@ describe('Under a flood', () => {
       simulation: { seed: 42, dropInbound: 0.05, dropOutbound: 0.05, duplicate: 0.02 },
     });
     assert.ok(info, 'the server did not start');
-    const server = api.workbench.server(info.id);
+    const server = internals.workbench.server(info.id);
     assert.ok(server);
 
     const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -156,13 +156,13 @@ describe('Under a flood', () => {
     assert.ok(counters.replies >= answered && report.replies <= counters.replies, `${counters.replies} replies sent, ${report.replies} came back`);
 
     // The event stream lost nothing: the workbench's totals moved exactly as the server's own counters.
-    const totals = api.workbench.totals;
+    const totals = internals.workbench.totals;
     assert.equal(totals.server.received - totalsBefore.server.received, received);
     assert.equal(totals.server.replies - totalsBefore.server.replies, counters.replies);
     assert.equal(totals.server.dropped - totalsBefore.server.dropped, dropped + rateLimited);
 
     // The status bar shows those totals.
-    const status = api.statusBar();
+    const status = internals.statusBar();
     const shownCounts = /↓([\d,]+) ↑([\d,]+) ✗([\d,]+)(?: · |$)/.exec(status.text);
     assert.ok(shownCounts, status.text);
     assert.deepEqual(shownCounts.slice(1).map((shown) => Number(shown.replace(/,/g, ''))), [
@@ -172,8 +172,8 @@ describe('Under a flood', () => {
     ]);
 
     // The log wrote at most its budget of datagram lines per flush and summarised the rest, in lines that say so.
-    const lines = api.logLines();
-    const batching = api.logBatching();
+    const lines = internals.logLines();
+    const batching = internals.logBatching();
     const notShown = batching.notShown - batchingBefore.notShown;
     const flushes = batching.flushes - batchingBefore.flushes;
     const datagramEvents = received + counters.replies + dropped + rateLimited;

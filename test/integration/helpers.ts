@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as vscode from 'vscode';
 import type { UdpWorkbenchApi } from '../../src/vscode/api';
+import { TEST_INTERNALS_COMMAND, type TestInternals } from '../../src/vscode/testInternals';
 
 export const EXTENSION_ID = 'udp-workbench.udp-workbench';
 
@@ -10,6 +11,14 @@ export async function getApi(): Promise<UdpWorkbenchApi> {
   const extension = vscode.extensions.getExtension<UdpWorkbenchApi>(EXTENSION_ID);
   assert.ok(extension, `${EXTENSION_ID} is not installed in this host`);
   return extension.activate();
+}
+
+/** The workbench, the log and the status bar, through the command the extension registers only in a test host. */
+export async function getInternals(): Promise<TestInternals> {
+  await getApi();
+  const internals = await vscode.commands.executeCommand<TestInternals | undefined>(TEST_INTERNALS_COMMAND);
+  assert.ok(internals, `${TEST_INTERNALS_COMMAND} returned nothing: is the extension running in ExtensionMode.Test?`);
+  return internals;
 }
 
 /** Polls until `check` returns a value that is not undefined/false, or fails after `timeoutMs`. */
@@ -24,15 +33,15 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 }
 
 /** A point in the log to read from later with logSince. */
-export function logMark(api: UdpWorkbenchApi): number {
-  api.logLines(); // writes what is waiting, so the mark comes after it
-  return api.logLinesWritten();
+export function logMark(internals: TestInternals): number {
+  internals.logLines(); // writes what is waiting, so the mark comes after it
+  return internals.logLinesWritten();
 }
 
 /** Log lines written since `mark`, as far as the recent lines reach back. */
-export function logSince(api: UdpWorkbenchApi, mark: number): string[] {
-  const lines = api.logLines();
-  const fresh = api.logLinesWritten() - mark;
+export function logSince(internals: TestInternals, mark: number): string[] {
+  const lines = internals.logLines();
+  const fresh = internals.logLinesWritten() - mark;
   return fresh > 0 ? lines.slice(-fresh) : [];
 }
 

@@ -4,7 +4,7 @@ import * as dgram from 'node:dgram';
 import * as vscode from 'vscode';
 import type { SendSelectionResult } from '../../src/vscode/sendCommands';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
-import { closeEditors, editorWith, getApi, logMark, logSince, waitFor, withSettings } from './helpers';
+import { closeEditors, editorWith, getInternals, logMark, logSince, waitFor, withSettings } from './helpers';
 
 const FLOOD = 3000;
 
@@ -38,16 +38,16 @@ describe('Real loss, where the user looks', () => {
 
   it('logs the buffer the system granted, and shows what the system dropped in the log, status bar and tooltip', async function () {
     this.timeout(60_000);
-    const api = await getApi();
-    const mark = logMark(api);
-    const kernelBefore = api.workbench.totals.server.kernelDropped ?? 0;
+    const internals = await getInternals();
+    const mark = logMark(internals);
+    const kernelBefore = internals.workbench.totals.server.kernelDropped ?? 0;
     const server = await withSettings({ 'server.recvBufferSize': 4096 }, () =>
       vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, replyMode: 'none' }),
     );
     assert.ok(server);
-    const echo = api.workbench.server(server.id);
+    const echo = internals.workbench.server(server.id);
     assert.ok(echo);
-    const buffers = logSince(api, mark).find((line) => line.startsWith(`[${server.id}] receive buffer`));
+    const buffers = logSince(internals, mark).find((line) => line.startsWith(`[${server.id}] receive buffer`));
     assert.equal(
       buffers,
       `[${server.id}] receive buffer ${echo.buffers.receive.toLocaleString('en-US')} bytes (asked for 4,096 bytes), ` +
@@ -60,7 +60,7 @@ describe('Real loss, where the user looks', () => {
     const kernel = await waitFor(
       'received + dropped by the system to add up to sent',
       () => {
-        const dropped = api.workbench.kernelDroppedBy(server.id) ?? 0;
+        const dropped = internals.workbench.kernelDroppedBy(server.id) ?? 0;
         return echo.counters.received + dropped >= sent && dropped;
       },
       15_000,
@@ -69,13 +69,13 @@ describe('Real loss, where the user looks', () => {
     assert.ok(kernel > 0);
 
     const lines = await waitFor('the system drops in the log', () => {
-      const since = logSince(api, mark).filter((line) => line.startsWith(`[${server.id}] the system dropped`));
+      const since = logSince(internals, mark).filter((line) => line.startsWith(`[${server.id}] the system dropped`));
       const logged = since.reduce((sum, line) => sum + count(/the system dropped ([\d,]+) datagram/.exec(line)?.[1] ?? '0'), 0);
       return logged === kernel && since;
     });
     assert.match(lines[0], new RegExp(`for ${server.id}: its receive buffer was full .*the buffer is 8,192 bytes.* a larger receive buffer \\(the Recv Buffer Size setting\\)`));
 
-    const status = api.statusBar();
+    const status = internals.statusBar();
     const shown = /✗[\d,]+ · ([\d,]+) dropped by the system/.exec(status.text);
     assert.ok(shown, status.text);
     assert.equal(count(shown[1]), kernelBefore + kernel);
@@ -85,18 +85,18 @@ describe('Real loss, where the user looks', () => {
 
   it('shows timeouts and give-ups apart from drops, and goes to the last target on the next Send Selection', async function () {
     this.timeout(30_000);
-    const api = await getApi();
+    const internals = await getInternals();
     const silent = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
     const target = `127.0.0.1:${silent.address().port}`;
     try {
-      const before = api.statusBar().totals;
+      const before = internals.statusBar().totals;
       await editorWith('anyone there?', [[0, 0, 0, 0]]);
       const result = await withSettings({ 'send.timeoutMs': 100, 'send.retries': 1 }, () =>
         vscode.commands.executeCommand<SendSelectionResult>('udpWorkbench.sendSelectionTo', { target }),
       );
       assert.equal(result?.datagrams[0].outcome, 'timeout');
-      const status = api.statusBar();
+      const status = internals.statusBar();
       assert.equal(status.totals.timeouts, before.timeouts + 2);
       assert.equal(status.totals.gaveUp, before.gaveUp + 1);
       assert.ok(status.text.includes(`⏱${(before.timeouts + 2).toLocaleString('en-US')} timed out, ${(before.gaveUp + 1).toLocaleString('en-US')} gave up`), status.text);

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { BlockResult } from '../../src/core/requestRun';
 import type { RunAllResult } from '../../src/vscode/requestFiles/runner';
 import type { ServerInfo, StartServerArgs } from '../../src/vscode/serverCommands';
-import { closeEditors, getApi, logMark, logSince, waitFor, withSettings } from './helpers';
+import { closeEditors, getInternals, logMark, logSince, waitFor, withSettings } from './helpers';
 
 function fixture(name: string): vscode.Uri {
   const [folder] = vscode.workspace.workspaceFolders ?? [];
@@ -76,7 +76,7 @@ describe('.udp request files', () => {
   });
 
   it('puts a Send lens above each block, and the result beside it after a send to a real echo server', async () => {
-    const api = await getApi();
+    const internals = await getInternals();
     const server = await templateServer();
     const document = await open('runAll.udp');
     const before = await lenses(document.uri);
@@ -89,7 +89,7 @@ describe('.udp request files', () => {
     ]);
     assert.deepEqual(before[0].args, { uri: document.uri.toString(), line: 4 });
 
-    const mark = logMark(api);
+    const mark = logMark(internals);
     const result = await withSettings({ 'send.target': at(server) }, () => sendBlock(document.uri, 4));
     assert.ok(result);
     assert.equal(result.outcome, 'passed', result.detail);
@@ -101,7 +101,7 @@ describe('.udp request files', () => {
       return all.length === 6 && all;
     });
     assert.deepEqual(after.filter((lens) => lens.line === 4).map((lens) => lens.title), ['$(send) Send', result.summary]);
-    assert.ok(logSince(api, mark).includes(`[contains] ${result.summary}: reply contains "Data received: hello"`), logSince(api, mark).join('\n'));
+    assert.ok(logSince(internals, mark).includes(`[contains] ${result.summary}: reply contains "Data received: hello"`), logSince(internals, mark).join('\n'));
   });
 
   it('sends the block under the cursor, and Rerun Last sends it again', async () => {
@@ -122,10 +122,10 @@ describe('.udp request files', () => {
   });
 
   it('runs all blocks in order and sums up passes, failures, timeouts and round trips', async () => {
-    const api = await getApi();
+    const internals = await getInternals();
     const server = await templateServer(150);
     const document = await open('runAll.udp');
-    const mark = logMark(api);
+    const mark = logMark(internals);
     const run = await withSettings({ 'send.target': at(server), 'send.backoff': 1 }, () =>
       vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', document.uri),
     );
@@ -143,7 +143,7 @@ describe('.udp request files', () => {
     assert.deepEqual({ ...run.summary, roundTrip: run.summary.roundTrip.count }, { total: 5, passed: 3, failed: 1, timedOut: 1, notSent: 0, measured: 0, cancelled: 0, roundTrip: 4 });
     assert.ok((run.summary.roundTrip.min ?? 0) >= 140, `the server waits 150 ms before each reply; min ${run.summary.roundTrip.min}`);
     assert.match(run.text, /^5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 \S+ ms, p99 \S+ ms, max \S+ ms$/);
-    assert.ok(logSince(api, mark).includes(`Run All runAll.udp: ${run.text}`), logSince(api, mark).join('\n'));
+    assert.ok(logSince(internals, mark).includes(`Run All runAll.udp: ${run.text}`), logSince(internals, mark).join('\n'));
 
     const shown = await waitFor('a result lens on every block', async () => {
       const all = await lenses(document.uri);
@@ -156,10 +156,10 @@ describe('.udp request files', () => {
   });
 
   it('sends a burst to a lossy echo server and reports loss and round trips', async () => {
-    const api = await getApi();
+    const internals = await getInternals();
     const server = await startServer({ simulation: { dropInbound: 0.25, seed: 11 } });
     const document = await open('burst.udp');
-    const mark = logMark(api);
+    const mark = logMark(internals);
     const result = await withSettings({ 'send.target': at(server) }, () => sendBlock(document.uri, 1));
     assert.ok(result?.burst, JSON.stringify(result));
     assert.equal(result.outcome, 'measured');
@@ -169,19 +169,19 @@ describe('.udp request files', () => {
     assert.ok(result.burst.stats.p50 !== undefined && result.burst.stats.p99 !== undefined);
     // A loaded machine may not keep the rate, and then says so.
     assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · (?:rate [\d,]+\/s of [\d,]+\/s asked · )?p50 \S+ ms · p99 \S+ ms$/);
-    assert.ok(logSince(api, mark).includes(`[packet loss] ${result.summary}: ${result.detail}`), logSince(api, mark).join('\n'));
+    assert.ok(logSince(internals, mark).includes(`[packet loss] ${result.summary}: ${result.detail}`), logSince(internals, mark).join('\n'));
   });
 
   it('cancels a burst through the command, which reports how many went out and came back', async () => {
-    const api = await getApi();
+    const internals = await getInternals();
     const server = await startServer();
     const content = `### long burst\n@target ${at(server)}\n@repeat 100000\n@rate 200/s\nping\n`;
     const document = await vscode.workspace.openTextDocument({ language: 'udp', content });
     const cancellation = new vscode.CancellationTokenSource();
-    const mark = logMark(api);
+    const mark = logMark(internals);
     try {
       const sending = vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock', { uri: document.uri.toString(), line: 0, cancellation: cancellation.token });
-      await waitFor('the first datagrams at the server', () => (api.workbench.server(server.id)?.counters.received ?? 0) >= 20);
+      await waitFor('the first datagrams at the server', () => (internals.workbench.server(server.id)?.counters.received ?? 0) >= 20);
       cancellation.cancel();
       const result = await sending;
       assert.equal(result?.outcome, 'cancelled', JSON.stringify(result));
@@ -189,9 +189,9 @@ describe('.udp request files', () => {
       const { sent, received, lost } = result.burst;
       assert.ok(sent >= 20 && sent < 100_000, `sent ${sent}`);
       assert.equal(received + lost, sent);
-      await waitFor('the server to count every datagram sent', () => api.workbench.server(server.id)?.counters.received === sent);
+      await waitFor('the server to count every datagram sent', () => internals.workbench.server(server.id)?.counters.received === sent);
       assert.match(result.summary, new RegExp(`^⊘ cancelled after ${sent.toLocaleString('en-US')} of 100,000 sent · \\d+\\.\\d% lost · `));
-      assert.ok(logSince(api, mark).includes(`[long burst] ${result.summary}: ${result.detail}`), logSince(api, mark).join('\n'));
+      assert.ok(logSince(internals, mark).includes(`[long burst] ${result.summary}: ${result.detail}`), logSince(internals, mark).join('\n'));
     } finally {
       cancellation.dispose();
     }
@@ -212,18 +212,18 @@ describe('.udp request files', () => {
       assert.deepEqual(run?.results.map((r) => [r.name, r.outcome, r.summary]), [['waits', 'cancelled', '⊘ cancelled']]);
       assert.equal(run.summary.cancelled, 1);
       assert.match(run.text, /^1 block: 0 passed, 0 failed, 0 timed out, 1 cancelled/);
-      const api = await getApi();
-      assert.equal(api.workbench.server(echo.id)?.counters.received, 0);
+      const internals = await getInternals();
+      assert.equal(internals.workbench.server(echo.id)?.counters.received, 0);
     } finally {
       cancellation.dispose();
     }
   });
 
   it('fills in {{$seq}} for each datagram of a burst, and numbers the next send after it', async () => {
-    const api = await getApi();
+    const internals = await getInternals();
     const server = await startServer();
     const received: Buffer[] = [];
-    const listening = api.workbench.events.subscribe((event) => {
+    const listening = internals.workbench.events.subscribe((event) => {
       if (event.kind === 'received' && event.serverId === server.id) received.push(event.payload);
     });
     const content = `@server = ${at(server)}\n\n### numbered burst\n@target {{server}}\n@repeat 3\nb{{$seq}}\n\n### after it\n@target {{server}}\ns{{$seq}}\n`;
@@ -241,17 +241,17 @@ describe('.udp request files', () => {
   });
 
   it('escapes bidirectional and control characters of block names and @expect text in the log', async () => {
-    const api = await getApi();
+    const internals = await getInternals();
     const server = await startServer({ replyMode: 'mirror' });
     const content = `### pay\u202eexe.txt\n@target ${at(server)}\n@expect equals "ok\u2066"\nhello \\\\ "there"\n`;
     // A name of its own: an untitled document another test opened may still be known as Untitled-1.
     const document = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'untitled', path: `escaping-${Date.now()}.udp` }));
     const editor = await vscode.window.showTextDocument(document);
     await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), content));
-    const mark = logMark(api);
+    const mark = logMark(internals);
     const run = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', document.uri);
     assert.equal(run?.results[0]?.outcome, 'failed', run?.results[0]?.detail);
-    const lines = logSince(api, mark);
+    const lines = logSince(internals, mark);
     assert.ok(
       lines.includes(String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that equals "ok\u2066", got 15 B: "hello \\ \"there\""`),
       lines.join('\n'),

@@ -3,33 +3,36 @@ import { formatEndpoint } from '../../core/endpoint';
 import { escapeText } from '../../core/escapeText';
 import type { RequestBlock } from '../../core/requestFile';
 import { formatCount } from '../../core/stats';
+import { Disposable } from '../dispose';
+import { readSettings } from '../settings';
 import { parseDocument } from './parsedDocuments';
 import { describePlannedSend, plannedSend } from './restrictedSends';
 import type { RequestRunner } from './runner';
 
-/** "Send" above each block of a `.udp` document, and beside it how the block's last send went. */
-export class RequestCodeLenses implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
-  private readonly subscriptions: vscode.Disposable[];
+/** "Send" above each block of a `.udp` document, and beside it how the block's last send went. Registers itself for `.udp` documents. */
+export class RequestCodeLenses extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
 
   readonly onDidChangeCodeLenses = this.changed.event;
 
   constructor(private readonly runner: RequestRunner) {
-    this.subscriptions = [
-      runner.onDidChangeResults(() => this.changed.fire()),
-      // Trusted, the Send lens no longer needs to say where and how many.
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
-    ];
+    super();
+    this._register(runner.onDidChangeResults(() => this.changed.fire()));
+    // Trusted, the Send lens no longer needs to say where and how many.
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()));
+    this._register(vscode.languages.registerCodeLensProvider({ language: 'udp' }, this));
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     const results = this.runner.resultsOf(document);
+    // Only Restricted Mode shows where a block sends; there, the settings are read once for every lens.
+    const settingsTarget = vscode.workspace.isTrusted ? undefined : readSettings().send.target;
     const lenses: vscode.CodeLens[] = [];
     for (const block of parseDocument(document).blocks) {
       const range = new vscode.Range(block.range.start, 0, block.range.start, 0);
       lenses.push(
         new vscode.CodeLens(range, {
-          title: sendTitle(block),
+          title: sendTitle(block, settingsTarget),
           tooltip: sendTooltip(block),
           command: 'udpWorkbench.sendBlock',
           arguments: [{ uri: document.uri.toString(), line: block.range.start }],
@@ -40,16 +43,11 @@ export class RequestCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
     }
     return lenses;
   }
-
-  dispose(): void {
-    for (const subscription of this.subscriptions) subscription.dispose();
-    this.changed.dispose();
-  }
 }
 
 /** In Restricted Mode the file comes from a folder not trusted: the lens says where it sends and how many, "Send 1,000 × to 10.0.0.5:53". */
-function sendTitle(block: RequestBlock): string {
-  const plan = vscode.workspace.isTrusted ? undefined : plannedSend(block);
+function sendTitle(block: RequestBlock, settingsTarget: string | undefined): string {
+  const plan = settingsTarget === undefined ? undefined : plannedSend(block, settingsTarget);
   return plan ? `$(send) Send ${describePlannedSend(plan)}` : '$(send) Send';
 }
 

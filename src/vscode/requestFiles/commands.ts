@@ -4,12 +4,14 @@ import { blockAt } from '../../core/requestFile';
 import { exampleRequestFile, type ExampleReply } from '../../core/requestFileExample';
 import type { BlockResult } from '../../core/requestRun';
 import type { Workbench } from '../../core/workbench';
+import type { Command } from '../commandRegistry';
 import { readSettings } from '../settings';
 import { parseDocument } from './parsedDocuments';
 import type { RequestRunner, RunAllResult } from './runner';
 
 /** Which document and line a command acts on; the active editor and its cursor when absent (keybindings). */
 export interface BlockArgs {
+  /** The document, as a URI string; the editor title's button passes its document. */
   readonly uri?: string;
   readonly line?: number;
   /** Cancels the send, as the Cancel button of its progress notification does (tests, other extensions). */
@@ -17,19 +19,16 @@ export interface BlockArgs {
 }
 
 /** Send Block at Cursor, Run All Blocks, Rerun Last and New Datagram File. Each returns what it did, for tests and other extensions. */
-export function registerRequestCommands(runner: RequestRunner, workbench: Workbench): vscode.Disposable {
-  return vscode.Disposable.from(
-    vscode.commands.registerCommand('udpWorkbench.sendBlock', (args?: BlockArgs) => sendBlock(runner, args)),
-    // The editor title button passes the document's URI.
-    vscode.commands.registerCommand('udpWorkbench.runAllBlocks', (args?: BlockArgs | vscode.Uri) =>
-      runAll(runner, args instanceof vscode.Uri ? { uri: args.toString() } : args),
-    ),
-    vscode.commands.registerCommand('udpWorkbench.rerunLast', () => runner.rerunLast()),
-    vscode.commands.registerCommand('udpWorkbench.newDatagramFile', () => newDatagramFile(workbench)),
-  );
+export function requestCommands(runner: RequestRunner, workbench: Workbench): Command[] {
+  return [
+    { id: 'udpWorkbench.sendBlock', execute: (args: BlockArgs) => sendBlock(runner, args) },
+    { id: 'udpWorkbench.runAllBlocks', execute: (args: BlockArgs) => runAll(runner, args) },
+    { id: 'udpWorkbench.rerunLast', execute: () => runner.rerunLast() },
+    { id: 'udpWorkbench.newDatagramFile', execute: () => newDatagramFile(workbench) },
+  ];
 }
 
-async function sendBlock(runner: RequestRunner, args: BlockArgs = {}): Promise<BlockResult | undefined> {
+async function sendBlock(runner: RequestRunner, args: BlockArgs): Promise<BlockResult | undefined> {
   const document = await requestDocument(args.uri, 'UDP: Send Block at Cursor');
   if (!document) return undefined;
   const editor = vscode.window.activeTextEditor;
@@ -42,7 +41,7 @@ async function sendBlock(runner: RequestRunner, args: BlockArgs = {}): Promise<B
   return runner.runBlock(document, block, args.cancellation);
 }
 
-async function runAll(runner: RequestRunner, args: BlockArgs = {}): Promise<RunAllResult | undefined> {
+async function runAll(runner: RequestRunner, args: BlockArgs): Promise<RunAllResult | undefined> {
   const document = await requestDocument(args.uri, 'UDP: Run All Blocks');
   return document && runner.runAll(document, args.cancellation);
 }

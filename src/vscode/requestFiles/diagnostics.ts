@@ -1,33 +1,29 @@
 import * as vscode from 'vscode';
 import type { Problem } from '../../core/requestFile';
 import { Debouncer } from '../../core/timing';
+import { Disposable } from '../dispose';
 import { parseDocument } from './parsedDocuments';
 
 /** Typing pauses this long before the problems are checked again. */
 const DEBOUNCE_MS = 250;
 
 /** The problems of every open `.udp` document in the Problems panel and as squiggles, kept in step with edits. */
-export class RequestDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection('udp');
+export class RequestDiagnostics extends Disposable {
+  private readonly collection = this._register(vscode.languages.createDiagnosticCollection('udp'));
   private readonly pending = new Debouncer<vscode.TextDocument>((document) => this.update(document), DEBOUNCE_MS);
-  private readonly subscriptions: vscode.Disposable[];
 
   constructor() {
-    this.subscriptions = [
-      vscode.workspace.onDidOpenTextDocument((document) => this.update(document)),
-      vscode.workspace.onDidChangeTextDocument(({ document }) => this.schedule(document)),
+    super();
+    this._register(this.pending);
+    this._register(vscode.workspace.onDidOpenTextDocument((document) => this.update(document)));
+    this._register(vscode.workspace.onDidChangeTextDocument(({ document }) => this.schedule(document)));
+    this._register(
       vscode.workspace.onDidCloseTextDocument((document) => {
         this.pending.cancel(document);
         this.collection.delete(document.uri);
       }),
-    ];
+    );
     for (const document of vscode.workspace.textDocuments) this.update(document);
-  }
-
-  dispose(): void {
-    this.pending.dispose();
-    for (const subscription of this.subscriptions) subscription.dispose();
-    this.collection.dispose();
   }
 
   private schedule(document: vscode.TextDocument): void {

@@ -1,9 +1,10 @@
-import * as vscode from 'vscode';
 import type { Workbench } from '../../core/workbench';
+import type { Command } from '../commandRegistry';
+import { Disposable } from '../dispose';
 import type { OutputLog } from '../outputLog';
 import type { ServerCommands } from '../serverCommands';
 import { RequestCodeLenses } from './codeLens';
-import { registerRequestCommands } from './commands';
+import { requestCommands } from './commands';
 import { RequestDiagnostics } from './diagnostics';
 import { RequestRunner } from './runner';
 
@@ -15,14 +16,14 @@ export interface RequestFilesDeps {
 }
 
 /** Everything `.udp` request files need in the editor: CodeLenses, diagnostics and the four commands. */
-export function registerRequestFiles({ workbench, log, servers }: RequestFilesDeps): vscode.Disposable {
-  const runner = new RequestRunner(workbench, log, servers);
-  const lenses = new RequestCodeLenses(runner);
-  return vscode.Disposable.from(
-    registerRequestCommands(runner, workbench),
-    vscode.languages.registerCodeLensProvider({ language: 'udp' }, lenses),
-    lenses,
-    new RequestDiagnostics(),
-    runner,
-  );
+export class RequestFiles extends Disposable {
+  readonly commands: readonly Command[];
+
+  constructor({ workbench, log, servers }: RequestFilesDeps) {
+    super();
+    const runner = this._register(new RequestRunner(workbench, log, servers));
+    this._register(new RequestCodeLenses(runner));
+    this._register(new RequestDiagnostics());
+    this.commands = requestCommands(runner, workbench);
+  }
 }

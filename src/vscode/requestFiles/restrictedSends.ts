@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, parseEndpoint, type Endpoint } from '../../core/endpoint';
 import type { RequestBlock } from '../../core/requestFile';
 import { formatCount } from '../../core/stats';
-import { readSettings } from '../settings';
 
 /** In Restricted Mode, a burst of more datagrams than this asks before it goes out, wherever it goes. */
 const CONFIRM_BURSTS_OVER = 1000;
@@ -13,10 +12,13 @@ interface PlannedSend {
   readonly count: number;
 }
 
-/** The block's target (its own, or the setting's) and count; undefined when the target is unreadable (nothing will be sent). */
-export function plannedSend(block: RequestBlock): PlannedSend | undefined {
+/**
+ * The block's target (its own, or `settingsTarget`, the udpWorkbench.send.target setting) and count; undefined when
+ * the target is unreadable (nothing will be sent).
+ */
+export function plannedSend(block: RequestBlock, settingsTarget: string): PlannedSend | undefined {
   try {
-    return { target: block.target?.value ?? parseEndpoint(readSettings().send.target), count: block.repeat?.value ?? 1 };
+    return { target: block.target?.value ?? parseEndpoint(settingsTarget), count: block.repeat?.value ?? 1 };
   } catch {
     return undefined;
   }
@@ -37,8 +39,8 @@ export class RestrictedSendGuard {
   private readonly confirmed = new Set<string>();
 
   /** True when the block may be sent: trusted, harmless, confirmed before, or confirmed now. `signal` stops the asking. */
-  async allows(document: vscode.TextDocument, block: RequestBlock, signal: AbortSignal): Promise<boolean> {
-    const plan = plannedSend(block);
+  async allows(document: vscode.TextDocument, block: RequestBlock, settingsTarget: string, signal: AbortSignal): Promise<boolean> {
+    const plan = plannedSend(block, settingsTarget);
     if (vscode.workspace.isTrusted || plan === undefined) return true;
     const key = `${document.uri.toString()}\0${formatEndpoint(plan.target)}`;
     const offMachine = !isLoopback(plan.target.host);

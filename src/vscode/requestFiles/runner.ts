@@ -6,9 +6,10 @@ import { describeBlockResult, describeRun, sendRequestBlock, summarizeRun, type 
 import type { Workbench } from '../../core/workbench';
 import { presentError, type FixActions } from '../errorMessages';
 import type { OutputLog } from '../outputLog';
+import { Disposable } from '../dispose';
 import type { ServerCommands } from '../serverCommands';
 import { withSendProgress, type SendProgress } from '../sendProgress';
-import { openSettings, readSettings } from '../settings';
+import { openSettings, readSettings, type SendSettings } from '../settings';
 import { parseDocument } from './parsedDocuments';
 import { describePlannedSend, plannedSend, RestrictedSendGuard } from './restrictedSends';
 
@@ -19,6 +20,7 @@ export interface RunAllResult {
   /** The summary as the log shows it. */
   readonly text: string;
 }
+
 
 /** What Rerun Last repeats: one block (by its key) or the whole file. */
 interface LastRun {
@@ -31,10 +33,9 @@ interface LastRun {
  * block is sent interactively (what stopped it is shown with the buttons that fix it); Run All only logs,
  * and sums up at the end.
  */
-export class RequestRunner implements vscode.Disposable {
+export class RequestRunner extends Disposable {
   private readonly results = new Map<string, Map<string, BlockResult>>();
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  private readonly closing: vscode.Disposable;
+  private readonly changed = this._register(new vscode.EventEmitter<vscode.Uri>());
   private last: LastRun | undefined;
   private readonly guard = new RestrictedSendGuard();
   /** {{$seq}}: one number per datagram sent from a request file in this window. */
@@ -48,7 +49,8 @@ export class RequestRunner implements vscode.Disposable {
     private readonly log: OutputLog,
     private readonly servers: ServerCommands,
   ) {
-    this.closing = vscode.workspace.onDidCloseTextDocument((document) => this.results.delete(document.uri.toString()));
+    super();
+    this._register(vscode.workspace.onDidCloseTextDocument((document) => this.results.delete(document.uri.toString())));
   }
 
   /** The last result of each block of the document that has one. */
@@ -68,9 +70,10 @@ export class RequestRunner implements vscode.Disposable {
   async runBlock(document: vscode.TextDocument, block: RequestBlock, cancellation?: vscode.CancellationToken): Promise<BlockResult> {
     const file = parseDocument(document);
     this.last = { uri: document.uri, blockKey: blockKeys(file).get(block) };
-    const plan = plannedSend(block);
+    const settings = readSettings().send;
+    const plan = plannedSend(block, settings.target);
     const title = `UDP: sending ${escapeText(block.name)}${plan ? ` ${describePlannedSend(plan)}` : ''}`;
-    const result = await withSendProgress(title, cancellation, (progress) => this.send(document, file, block, true, progress));
+    const result = await withSendProgress(title, cancellation, (progress) => this.send(document, file, block, settings, true, progress));
     if (result.outcome === 'not-sent') this.explain(document, block, result);
     return result;
   }
@@ -83,12 +86,13 @@ export class RequestRunner implements vscode.Disposable {
     if (file.blocks.length === 0) {
       void vscode.window.showInformationMessage(`${name} has no datagram blocks: start one with a ### line, or run UDP: New Datagram File for an example.`);
     }
+    const settings = readSettings().send;
     const results: BlockResult[] = [];
     await withSendProgress(`UDP: running ${name}`, cancellation, async ({ signal, report }) => {
       for (const block of file.blocks) {
         if (signal.aborted) break;
         report(escapeText(block.name));
-        results.push(await this.send(document, file, block, false, { signal, report: (message) => report(`${escapeText(block.name)}: ${message}`) }));
+        results.push(await this.send(document, file, block, settings, false, { signal, report: (message) => report(`${escapeText(block.name)}: ${message}`) }));
       }
     });
     const summary = summarizeRun(results);
@@ -123,13 +127,16 @@ export class RequestRunner implements vscode.Disposable {
     return this.runBlock(document, block);
   }
 
-  dispose(): void {
-    this.closing.dispose();
-    this.changed.dispose();
-  }
-
-  private async send(document: vscode.TextDocument, file: RequestFile, block: RequestBlock, interactive: boolean, progress: SendProgress): Promise<BlockResult> {
-    const result = (await this.guard.allows(document, block, progress.signal)) ? await this.sendNow(file, block, progress) : notConfirmed(block);
+  private async send(
+    document: vscode.TextDocument,
+    file: RequestFile,
+    block: RequestBlock,
+    settings: SendSettings,
+    interactive: boolean,
+    progress: SendProgress,
+  ): Promise<BlockResult> {
+    const allowed = await this.guard.allows(document, block, settings.target, progress.signal);
+    const result = allowed ? await this.sendNow(file, block, settings, progress) : notConfirmed(block, settings.target);
     const uri = document.uri.toString();
     const stored = this.results.get(uri) ?? new Map<string, BlockResult>();
     this.results.set(uri, stored);
@@ -145,11 +152,11 @@ export class RequestRunner implements vscode.Disposable {
     return result;
   }
 
-  private sendNow(file: RequestFile, block: RequestBlock, progress: SendProgress): Promise<BlockResult> {
+  private sendNow(file: RequestFile, block: RequestBlock, settings: SendSettings, progress: SendProgress): Promise<BlockResult> {
     // A burst numbers each of its datagrams, so the next send goes on after the last of them.
     const seq = this.seq + 1;
     this.seq += block.repeat?.value ?? 1;
-    return sendRequestBlock(this.workbench, file, block, readSettings().send, seq, progress);
+    return sendRequestBlock(this.workbench, file, block, settings, seq, progress);
   }
 
   /** Says why a block was not sent, with what fixes it. */
@@ -186,8 +193,8 @@ function blockKeys(file: RequestFile): Map<RequestBlock, string> {
   return keys;
 }
 
-function notConfirmed(block: RequestBlock): BlockResult {
-  const plan = plannedSend(block);
+function notConfirmed(block: RequestBlock, settingsTarget: string): BlockResult {
+  const plan = plannedSend(block, settingsTarget);
   return {
     name: block.name,
     line: block.range.start,

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { WorkbenchEvent } from '../../../src/core/events';
 import type { SendSelectionResult } from '../../../src/vscode/sendCommands';
 import type { ServerInfo } from '../../../src/vscode/serverCommands';
-import { closeEditors, editorWith, EXTENSION_ID, getApi, waitFor } from '../helpers';
+import { closeEditors, editorWith, EXTENSION_ID, getApi, getInternals, waitFor } from '../helpers';
 
 /** What the folder's settings ask for, and the defaults from package.json that must apply instead. */
 const RESTRICTED = {
@@ -106,11 +106,11 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
   });
 
   it('starts no server at startup, and leaves the folder’s port free', async () => {
-    const api = await getApi();
+    const internals = await getInternals();
     // Give a (wrong) auto-start time to bind: it would have begun when the extension activated.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.deepEqual(api.workbench.runningServers, []);
-    assert.ok(!api.logLines().some((line) => line.includes('echo server listening')), api.logLines().join('\n'));
+    assert.deepEqual(internals.workbench.runningServers, []);
+    assert.ok(!internals.logLines().some((line) => line.includes('echo server listening')), internals.logLines().join('\n'));
     assert.equal(await canBind(RESTRICTED['server.port'].folder, '127.0.0.1'), true, 'something holds the folder’s port');
   });
 
@@ -143,9 +143,9 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
     // Run trusted by mistake, this would send to the folder's 192.0.2.1: stop before anything is sent.
     assert.equal(vscode.workspace.isTrusted, false);
     assert.equal(vscode.workspace.getConfiguration('udpWorkbench').get('send.target'), RESTRICTED['send.target'].default);
-    const api = await getApi();
+    const internals = await getInternals();
     const targets: string[] = [];
-    const subscription = api.workbench.events.subscribe((event: WorkbenchEvent) => {
+    const subscription = internals.workbench.events.subscribe((event: WorkbenchEvent) => {
       if (event.kind === 'sent') targets.push(`${event.target.address}:${event.target.port}`);
     });
     const listener = await listenOn(12345);

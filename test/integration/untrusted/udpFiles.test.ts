@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { BlockResult } from '../../../src/core/requestRun';
 import type { ServerInfo } from '../../../src/vscode/serverCommands';
-import { closeEditors, getApi, waitFor } from '../helpers';
+import { closeEditors, getInternals, waitFor } from '../helpers';
 
 const CONTENT = (port: number): string =>
   [
@@ -60,7 +60,7 @@ describe('.udp files in a folder VS Code does not trust', () => {
     await closeEditors();
   });
 
-  const received = async (): Promise<number> => (await getApi()).workbench.server(server.id)?.counters.received ?? -1;
+  const received = async (): Promise<number> => (await getInternals()).workbench.server(server.id)?.counters.received ?? -1;
 
   it('says on each Send lens where it sends and how many', async () => {
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)) ?? [];
