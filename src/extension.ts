@@ -11,6 +11,7 @@ import { ServerCommands } from './vscode/serverCommands';
 import { onDidChangeSettings, readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
 import { trackRunningServers } from './vscode/serverContext';
+import { TRAFFIC_VIEW_ID, TrafficView } from './vscode/trafficView';
 
 let workbench: Workbench | undefined;
 let capture: CaptureCommands | undefined;
@@ -22,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const servers = new ServerCommands(bench, log, context.globalState);
   const sends = new SendCommands(bench, log, context.globalState, servers);
   const captures = (capture = new CaptureCommands(bench, log));
+  const traffic = new TrafficView(context.extensionUri, bench, captures);
   const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
 
   context.subscriptions.push(
@@ -45,6 +47,9 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     vscode.commands.registerCommand('udpWorkbench.saveCapture', (args) => captures.save(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.startCapture', (args) => captures.start(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.stopCapture', () => captures.stop()),
+    traffic,
+    vscode.window.registerWebviewViewProvider(TRAFFIC_VIEW_ID, traffic),
+    vscode.commands.registerCommand('udpWorkbench.showTraffic', () => traffic.show()),
   );
 
   if (settings.server.autoStart && vscode.workspace.isTrusted) {
@@ -56,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     logLines: () => log.lines(),
     logLinesWritten: () => log.written,
     logBatching: () => log.batching,
+    trafficView: () => traffic.state,
     statusBar: () => {
       statusBar.refresh();
       return { text: statusBar.text, tooltip: statusBar.tooltip, totals: statusBar.totals() };

@@ -1,5 +1,6 @@
 import type { Workbench } from '../core/workbench';
 import type { StatusTotals } from './statusBar';
+import type { TrafficViewState } from './trafficView';
 
 /**
  * What `activate` returns: other extensions (and the integration tests) drive the same servers
@@ -14,6 +15,8 @@ export interface UdpWorkbenchApi {
   logLinesWritten(): number;
   /** How the log batched: flushes that wrote something, and events only counted in a summary. */
   logBatching(): { flushes: number; notShown: number };
+  /** The "UDP Traffic" view: whether it shows, how many updates it got, and the last one (totals, rows, charts). */
+  trafficView(): TrafficViewState;
   /** The status bar item as shown, after redrawing it now. */
   statusBar(): { text: string; tooltip: string; totals: StatusTotals };
 }
