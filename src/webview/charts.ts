@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import type { TrafficCharts } from './messages';
 
-const HEIGHT = 120;
+const HEIGHT = 90;
 
 /** A theme colour from VS Code's CSS variables, so the charts follow light, dark and high-contrast themes. */
 function themeColour(name: string, fallback: string): string {
