@@ -78,9 +78,9 @@ export class TrafficView implements vscode.WebviewViewProvider, vscode.Disposabl
     ];
   }
 
-  /** Opens the panel and brings the view to the front. */
-  async show(): Promise<void> {
-    await vscode.commands.executeCommand(`${TRAFFIC_VIEW_ID}.focus`);
+  /** Opens the panel and brings the view to the front; like Show Log, it does not wait for the window to draw it. */
+  show(): void {
+    void vscode.commands.executeCommand(`${TRAFFIC_VIEW_ID}.focus`);
   }
 
   dispose(): void {

@@ -94,12 +94,13 @@ export async function run({ page, log, screenshot, workspace }) {
   await waitFor('the hex dump', async () => (await hexdump.count()) > 0);
   const dump = await hexdump.innerText();
   log('hex dump:\n' + dump);
-  assert.match(dump, /^0000  ca fe ff 00 41 0a {33}\|\.\.\.\.A\.\|$/m);
+  assert.match(dump, /^0000 {2}ca fe ff 00 41 0a {33}\|\.\.\.\.A\.\|$/m);
   const exchange = await view.locator('#exchange .row').allInnerTexts();
   assert.equal(exchange.length, 2, `the exchange: ${exchange.join(' / ')}`);
   assert.match(exchange[0], /replied/);
   assert.match(exchange[1], /reply/);
   await view.locator('#filter').fill('');
+  await waitFor('every row again', async () => (await status.getAttribute('data-matched')) === String(sent + replies));
   await screenshot('traffic-view-detail');
 
   // Save what the view holds as a capture: the save dialog takes a path.
