@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import type { TrafficCharts } from './messages';
 
-const HEIGHT = 90;
+const HEIGHT = 110;
 
 /** A theme colour from VS Code's CSS variables, so the charts follow light, dark and high-contrast themes. */
 function themeColour(name: string, fallback: string): string {
@@ -58,11 +58,11 @@ export class TrafficChartPanel {
           title: spec.title,
           width: 300,
           height: HEIGHT,
-          legend: { show: true },
+          legend: { show: true, live: false },
           cursor: { drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max ?? min)] } },
           axes: [axis, { ...axis, size: 40 }],
-          series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.colour, width: 1.5, spanGaps: false }))],
+          series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.colour, width: 1.5, spanGaps: false, points: { show: true, size: 4 } }))],
         },
         [[], ...spec.series.map(() => [])],
         box,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, answerReplyMode, runCommand, waitFor } from './workbench.mjs';
+import { answerInput, answerReplyMode, openFile, runCommand, waitFor } from './workbench.mjs';
 import { echo, freeUdpPort } from './udp.mjs';
 
 export const options = {
@@ -72,6 +72,21 @@ export async function run({ page, log, screenshot, workspace }) {
   assert.equal(await chart('Loss / s').getAttribute('data-simulated'), String(lost));
   assert.equal(await chart('Loss / s').getAttribute('data-timed-out'), '0', 'nothing the workbench sent timed out');
   assert.equal(await rate.locator('canvas').count(), 1, 'the rate chart has no canvas');
+
+  // A send from the editor waits for its reply: the round-trip chart gets its first point.
+  fs.writeFileSync(path.join(workspace, 'traffic.txt'), 'round trip from the editor\n');
+  await openFile(page, 'traffic.txt');
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Shift+End');
+  await runCommand(page, 'UDP: Send Selection To…');
+  await answerInput(page, server, { title: 'Send Selection To…' });
+  const rtt = chart('Round trip (ms)');
+  const p50 = await waitFor('a round trip in the chart', async () => {
+    const value = Number(await rtt.getAttribute('data-p50'));
+    return value > 0 && value;
+  });
+  log(`round-trip chart: p50 ${p50} ms, p99 ${await rtt.getAttribute('data-p99')} ms`);
+  assert.ok(Number(await rtt.getAttribute('data-p99')) >= p50);
   // The panel at full height for the pictures, as a user watching traffic would have it.
   await runCommand(page, 'View: Toggle Maximized Panel');
   await waitFor('more rows once the panel is taller', async () => (await rows.count()) > firstRows.length);
@@ -84,7 +99,8 @@ export async function run({ page, log, screenshot, workspace }) {
   const filtered = await rows.allInnerTexts();
   assert.ok(filtered.every((row) => row.includes('\\xca\\xfe\\xff')), filtered.join('\n'));
   await view.locator('#filter').fill('out');
-  await waitFor('only replies for "out"', async () => (await status.getAttribute('data-matched')) === String(replies));
+  // Every datagram out is a reply: to the test's echoes and to the editor's send.
+  await waitFor('only replies for "out"', async () => (await status.getAttribute('data-matched')) === (await status.getAttribute('data-out')) && (await rows.allInnerTexts()).every((row) => /← out/.test(row)));
 
   // Select the binary reply: the detail pane shows its bytes and the exchange it belongs to.
   await view.locator('#filter').fill('hex:cafeff out');
@@ -100,7 +116,7 @@ export async function run({ page, log, screenshot, workspace }) {
   assert.match(exchange[0], /replied/);
   assert.match(exchange[1], /reply/);
   await view.locator('#filter').fill('');
-  await waitFor('every row again', async () => (await status.getAttribute('data-matched')) === String(sent + replies));
+  await waitFor('every row again', async () => Number(await status.getAttribute('data-matched')) > sent + replies);
   await screenshot('traffic-view-detail');
 
   // Save what the view holds as a capture: the save dialog takes a path.
