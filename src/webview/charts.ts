@@ -10,6 +10,7 @@ function themeColour(name: string, fallback: string): string {
 
 interface ChartSpec {
   readonly title: string;
+  /** 'ms' for round trips: a second with replies is often alone, so its points are drawn. */
   readonly unit: string;
   readonly series: ReadonlyArray<{ label: string; colour: string; pick: (charts: TrafficCharts) => Array<number | null> }>;
 }
@@ -62,7 +63,7 @@ export class TrafficChartPanel {
           cursor: { drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max ?? min)] } },
           axes: [axis, { ...axis, size: 40 }],
-          series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.colour, width: 1.5, spanGaps: false, points: { show: true, size: 4 } }))],
+          series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.colour, width: 1.5, spanGaps: false, points: { show: spec.unit === 'ms', size: 5 } }))],
         },
         [[], ...spec.series.map(() => [])],
         box,

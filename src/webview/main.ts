@@ -51,12 +51,18 @@ let following = true;
 let programmaticScroll = false;
 
 function rowElement(row: TrafficRow, onClick: () => void): HTMLElement {
-  const cells = [row.time, row.direction === 'in' ? '→ in' : '← out', row.local, row.peer, String(row.size), row.note ? `${row.fate}: ${row.note}` : row.fate, row.preview];
+  const cells = [row.time, row.direction === 'in' ? '→ in' : '← out', row.local, row.peer, String(row.size), fateText(row), row.preview];
   const line = element('div', { className: `row fate-${row.fate}${row.n === selected ? ' selected' : ''}` }, ...cells.map((text) => element('span', { text })));
   line.dataset.n = String(row.n);
   line.title = row.note;
   line.addEventListener('click', onClick);
   return line;
+}
+
+/** The fate, and the note when it says more ("dropped by simulation (loss on the way in)" says both). */
+function fateText(row: TrafficRow): string {
+  if (row.note === '') return row.fate;
+  return row.note.startsWith(row.fate) ? row.note : `${row.fate} · ${row.note}`;
 }
 
 function select(n: number): void {

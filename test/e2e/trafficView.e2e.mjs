@@ -122,7 +122,7 @@ export async function run({ page, log, screenshot, workspace }) {
   // Save what the view holds as a capture: the save dialog takes a path.
   const file = path.join(workspace, 'traffic.pcapng');
   await runCommand(page, 'UDP: Save Capture…');
-  await answerInput(page, file);
+  await answerInput(page, file, { title: 'Save Capture' });
   await waitFor('the capture file', () => fs.existsSync(file) && fs.statSync(file).size > 0);
   const bytes = fs.readFileSync(file);
   assert.equal(bytes.readUInt32LE(0), 0x0a0d0d0a, 'not a pcapng file');
