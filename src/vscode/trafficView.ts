@@ -34,6 +34,7 @@ export class TrafficView implements vscode.WebviewViewProvider, vscode.Disposabl
   private readonly subscriptions: vscode.Disposable[] = [];
   private viewSubscriptions: vscode.Disposable[] = [];
   private windowAt = { first: 0, count: FIRST_WINDOW };
+  private filterText = '';
   private paused = false;
   private follow = true;
   private dirty = true;
@@ -100,6 +101,7 @@ export class TrafficView implements vscode.WebviewViewProvider, vscode.Disposabl
         return;
       case 'filter':
         this.captures.flush();
+        this.filterText = message.text;
         this.list.setFilter(message.text);
         break;
       case 'select':
@@ -154,6 +156,7 @@ export class TrafficView implements vscode.WebviewViewProvider, vscode.Disposabl
       charts: this.rates.charts(Date.now()),
       paused: this.paused,
       follow: this.follow,
+      filter: this.filterText,
       filterError: this.list.filterError,
     };
   }

@@ -83,6 +83,7 @@ function showUpdate(message: Extract<HostMessage, { type: 'update' }>): void {
   status.dataset.kept = String(totals.kept);
   status.dataset.notKept = String(totals.notKept);
   status.dataset.matched = String(message.matched);
+  if (document.activeElement !== filter && filter.value !== message.filter) filter.value = message.filter;
   filterError.textContent = message.filterError ?? '';
   pause.textContent = message.paused ? 'Resume' : 'Pause';
   pause.setAttribute('aria-pressed', String(message.paused));

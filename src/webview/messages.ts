@@ -58,6 +58,8 @@ export type HostMessage =
       readonly charts: TrafficCharts;
       readonly paused: boolean;
       readonly follow: boolean;
+      /** The filter in force: a view made again (the panel was hidden) shows it in its box. */
+      readonly filter: string;
       /** Why the filter text was not understood, if it was not. */
       readonly filterError: string | undefined;
     }
