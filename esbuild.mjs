@@ -1,4 +1,5 @@
-// One bundle for the extension: dist/extension.js. `--watch` rebuilds on change (with the
+// Two bundles: the extension (dist/extension.js, Node) and the traffic view's webview (dist/webview.js and
+// dist/webview.css, a browser frame). `--watch` rebuilds on change (with the
 // problem-matcher lines that .vscode/tasks.json waits for); `--production` minifies for packaging.
 import * as esbuild from 'esbuild';
 
@@ -20,24 +21,31 @@ const problemMatcherPlugin = {
   },
 };
 
-const ctx = await esbuild.context({
-  entryPoints: ['src/extension.ts'],
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node18',
-  outfile: 'dist/extension.js',
-  external: ['vscode'],
-  minify: production,
-  sourcemap: !production,
-  sourcesContent: false,
-  logLevel: 'silent',
-  plugins: [problemMatcherPlugin],
-});
+const common = { bundle: true, minify: production, sourcemap: !production, sourcesContent: false, logLevel: 'silent', plugins: [problemMatcherPlugin] };
+const contexts = await Promise.all([
+  esbuild.context({
+    ...common,
+    entryPoints: ['src/extension.ts'],
+    format: 'cjs',
+    platform: 'node',
+    target: 'node18',
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+  }),
+  esbuild.context({
+    ...common,
+    entryPoints: ['src/webview/main.ts'],
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    // The stylesheets main.ts imports (uPlot's and ours) land beside it as dist/webview.css.
+    outfile: 'dist/webview.js',
+  }),
+]);
 
 if (watch) {
-  await ctx.watch();
+  await Promise.all(contexts.map((ctx) => ctx.watch()));
 } else {
-  await ctx.rebuild();
-  await ctx.dispose();
+  await Promise.all(contexts.map((ctx) => ctx.rebuild()));
+  await Promise.all(contexts.map((ctx) => ctx.dispose()));
 }

@@ -26,6 +26,22 @@ export default tseslint.config(
     },
   },
   {
+    // The traffic view's webview runs in a browser frame: neither the editor's API nor Node is there.
+    files: ['src/webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/webview runs in a browser frame: talk to the extension through messages.ts.' }],
+          patterns: [
+            { group: ['node:*'], message: 'src/webview runs in a browser frame: Node modules are not there.' },
+            { group: ['../core/*', '../vscode/*'], message: 'src/webview runs in a browser frame: it shares only messages.ts with the extension.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: {
       globals: { console: 'readonly', process: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', Buffer: 'readonly' },

@@ -14,6 +14,7 @@ import { readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
 import { trackRunningServers } from './vscode/serverContext';
 import { testInternalsCommand } from './vscode/testInternals';
+import { TrafficView } from './vscode/trafficView';
 
 let workbench: Workbench | undefined;
 let capture: CaptureCommands | undefined;
@@ -27,9 +28,10 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const servers = new ServerCommands(bench, log, context.globalState);
   const sends = new SendCommands(bench, log, context.globalState, servers);
   const captures = (capture = new CaptureCommands(bench, log));
+  const traffic = new TrafficView(context.extensionUri, bench, captures);
   const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
   const requestFiles = new RequestFiles({ workbench: bench, log, servers });
-  const testOnly = context.extensionMode === vscode.ExtensionMode.Test ? [testInternalsCommand(bench, log, statusBar)] : [];
+  const testOnly = context.extensionMode === vscode.ExtensionMode.Test ? [testInternalsCommand(bench, log, statusBar, traffic)] : [];
 
   context.subscriptions.push(
     log,
@@ -37,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     sends,
     captures,
     requestFiles,
+    traffic,
     trackRunningServers(bench),
     applySettingsLive(bench, log),
     registerCommands([
@@ -45,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
       ...captures.commands,
       ...requestFiles.commands,
       ...log.commands,
+      ...traffic.commands,
       quickMenuCommand(bench, () => captures.capturing),
       ...testOnly,
     ]),

@@ -7,35 +7,51 @@ export const MAX_BUFFERED_BYTES = 64 << 20;
  * The most recent datagrams, up to a count and a byte budget, and a count of those it let go: memory stays
  * bounded under a flood of any size of datagram.
  */
-export class CaptureBuffer {
-  private slots: Array<CapturedDatagram | undefined>;
+export class CaptureBuffer<T extends CapturedDatagram = CapturedDatagram> {
+  private slots: Array<T | undefined>;
   /** Index of the oldest datagram kept. */
   private start = 0;
   private kept = 0;
   private bytes = 0;
   private dropped = 0;
+  private total = 0;
 
   constructor(
     capacity: number,
     private readonly maxBytes = MAX_BUFFERED_BYTES,
   ) {
-    this.slots = new Array<CapturedDatagram | undefined>(checkCapacity(capacity));
+    this.slots = new Array<T | undefined>(checkCapacity(capacity));
   }
 
-  readonly add = (datagram: CapturedDatagram): void => {
+  readonly add = (datagram: T): void => {
     while (this.kept > 0 && (this.kept === this.slots.length || this.bytes + datagram.payload.length > this.maxBytes)) this.dropOldest();
     this.slots[(this.start + this.kept++) % this.slots.length] = datagram;
     this.bytes += datagram.payload.length;
+    this.total++;
   };
 
   /** Oldest first. */
-  datagrams(): CapturedDatagram[] {
+  datagrams(): T[] {
     const capacity = this.slots.length;
     return Array.from({ length: this.kept }, (_, i) => this.slots[(this.start + i) % capacity]!);
   }
 
   get size(): number {
     return this.kept;
+  }
+
+  /**
+   * Datagrams added since the last clear, kept or not. The datagram numbered `n` (from 0) is held while
+   * `n >= added - size`; numbers never change as older datagrams go.
+   */
+  get added(): number {
+    return this.total;
+  }
+
+  /** The datagram numbered `n` (see `added`), if still held. */
+  at(n: number): T | undefined {
+    const index = n - (this.total - this.kept);
+    return Number.isInteger(index) && index >= 0 && index < this.kept ? this.slots[(this.start + index) % this.slots.length] : undefined;
   }
 
   get capacity(): number {
@@ -52,7 +68,7 @@ export class CaptureBuffer {
     const kept = this.datagrams();
     const fitting = kept.slice(Math.max(0, kept.length - checkCapacity(capacity)));
     this.dropped += kept.length - fitting.length;
-    this.slots = new Array<CapturedDatagram | undefined>(capacity);
+    this.slots = new Array<T | undefined>(capacity);
     fitting.forEach((datagram, i) => (this.slots[i] = datagram));
     this.start = 0;
     this.kept = fitting.length;
@@ -65,6 +81,7 @@ export class CaptureBuffer {
     this.kept = 0;
     this.bytes = 0;
     this.dropped = 0;
+    this.total = 0;
   }
 
   private dropOldest(): void {

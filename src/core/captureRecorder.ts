@@ -3,6 +3,7 @@ import { escapeText } from './escapeText';
 import type { DatagramDroppedEvent, Peer, ReplySentEvent, WorkbenchEvent } from './events';
 import { formatMs } from './stats';
 import type { CaptureAddress, CapturedDatagram } from './pcapng';
+import type { TrafficDirection, TrafficFate } from '../webview/messages';
 
 /** Microseconds since the Unix epoch, finer than Date.now(). */
 export type MicrosecondClock = () => number;
@@ -10,6 +11,15 @@ export type MicrosecondClock = () => number;
 export const systemMicros: MicrosecondClock = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 const REMEMBERED_SENDERS = 4096;
+
+
+/** A recorded datagram with what the traffic view shows about it. */
+export interface RecordedDatagram extends CapturedDatagram {
+  readonly direction: TrafficDirection;
+  fate: TrafficFate;
+  /** Shared by a request and its replies: `serverId#seq` for a server's, `request N` for a send's. */
+  readonly exchange: string;
+}
 
 /** Keyed by string: reasons added to DropReason later still get a comment, the generic one. */
 const DROP_COMMENTS: ReadonlyMap<string, string> = new Map([
@@ -29,11 +39,13 @@ export class CaptureRecorder {
   private readonly servers = new Map<string, Peer>();
   /** Where each recent request was sent from: its reply goes there. Oldest forgotten first, beyond a bound. */
   private readonly senders = new Map<number, Peer>();
-  private held: { serverId: string; seq: number; datagram: CapturedDatagram } | undefined;
+  private held: { serverId: string; seq: number; datagram: RecordedDatagram } | undefined;
+  /** Recent requests by exchange, so their fate follows what happens to them. Oldest forgotten first, beyond a bound. */
+  private readonly requests = new Map<string, RecordedDatagram>();
   private flushQueued = false;
 
   constructor(
-    private readonly record: (datagram: CapturedDatagram) => void,
+    private readonly record: (datagram: RecordedDatagram) => void,
     private readonly now: MicrosecondClock = systemMicros,
   ) {}
 
@@ -41,10 +53,13 @@ export class CaptureRecorder {
     if (event.kind === 'dropped' && this.held?.serverId === event.serverId && this.held.seq === event.seq) {
       const { datagram } = this.held;
       this.held = undefined;
-      this.record({ ...datagram, comment: dropComment(event) });
+      const dropped: RecordedDatagram = { ...datagram, comment: dropComment(event), fate: event.reason === 'rate-limited' ? 'rate-limited' : 'dropped' };
+      this.remember(dropped);
+      this.record(dropped);
       return;
     }
     this.flush();
+    // Kinds added later (a proxy's, say) fall through every case: the record stays what the known kinds make it.
     switch (event.kind) {
       case 'server-started':
         this.servers.set(event.serverId, event.local);
@@ -55,7 +70,10 @@ export class CaptureRecorder {
       case 'received': {
         const local = this.servers.get(event.serverId);
         if (local === undefined) break;
-        this.held = { serverId: event.serverId, seq: event.seq, datagram: { atMicros: this.now(), source: event.peer, destination: local, payload: event.payload } };
+        const exchange = serverExchange(event.serverId, event.seq);
+        const datagram: RecordedDatagram = { atMicros: this.now(), source: event.peer, destination: local, payload: event.payload, direction: 'in', fate: 'received', exchange };
+        this.held = { serverId: event.serverId, seq: event.seq, datagram };
+        this.remember(datagram);
         if (!this.flushQueued) {
           this.flushQueued = true;
           queueMicrotask(() => {
@@ -67,21 +85,37 @@ export class CaptureRecorder {
       }
       case 'replied': {
         const local = this.servers.get(event.serverId);
-        if (local !== undefined) this.emit(local, event.peer, event.payload, replyComment(event));
+        if (local === undefined) break;
+        const exchange = serverExchange(event.serverId, event.seq);
+        this.settle(exchange, 'replied');
+        this.emit({ source: local, destination: event.peer, payload: event.payload, direction: 'out', fate: replyFate(event), exchange }, replyComment(event));
         break;
       }
       case 'sent':
         this.rememberSender(event.requestId, event.local);
         if (!this.isOwnServer(event.target)) {
-          this.emit(event.local, event.target, event.payload, event.attempt > 1 ? `attempt ${event.attempt}: sent again after no reply in time` : undefined);
+          const sent = this.emit(
+            { source: event.local, destination: event.target, payload: event.payload, direction: 'out', fate: 'sent', exchange: clientExchange(event.requestId) },
+            event.attempt > 1 ? `attempt ${event.attempt}: sent again after no reply in time` : undefined,
+          );
+          this.remember(sent);
         }
         break;
       case 'reply':
-        if (!this.isOwnServer(event.from)) this.emit(event.from, this.senders.get(event.requestId) ?? unknownSender(event.from), event.payload, `reply after ${formatMs(event.rttMs)}`);
+        if (this.isOwnServer(event.from)) break;
+        this.settle(clientExchange(event.requestId), 'replied');
+        this.emit(
+          { source: event.from, destination: this.senders.get(event.requestId) ?? unknownSender(event.from), payload: event.payload, direction: 'in', fate: 'reply', exchange: clientExchange(event.requestId) },
+          `reply after ${formatMs(event.rttMs)}`,
+        );
         break;
-      // A later drop (a reply that could not be sent) leaves nothing on the wire: its request is recorded already.
-      case 'dropped':
       case 'timeout':
+        this.settle(clientExchange(event.requestId), 'timed-out');
+        break;
+      // A later drop (a reply that could not be sent) leaves nothing on the wire: its request is recorded already, and marked.
+      case 'dropped':
+        this.settle(serverExchange(event.serverId, event.seq), event.reason === 'rate-limited' ? 'rate-limited' : 'dropped');
+        break;
       case 'send-failed':
       case 'server-error':
         break;
@@ -96,8 +130,22 @@ export class CaptureRecorder {
     this.record(held.datagram);
   }
 
-  private emit(source: CaptureAddress, destination: CaptureAddress, payload: Buffer, comment: string | undefined): void {
-    this.record({ atMicros: this.now(), source, destination, payload, ...(comment === undefined ? {} : { comment }) });
+  private emit(datagram: Omit<RecordedDatagram, 'atMicros' | 'comment'>, comment: string | undefined): RecordedDatagram {
+    const recorded: RecordedDatagram = { atMicros: this.now(), ...datagram, ...(comment === undefined ? {} : { comment }) };
+    this.record(recorded);
+    return recorded;
+  }
+
+  private remember(request: RecordedDatagram): void {
+    this.requests.delete(request.exchange);
+    this.requests.set(request.exchange, request);
+    if (this.requests.size > REMEMBERED_SENDERS) this.requests.delete(this.requests.keys().next().value!);
+  }
+
+  /** The request of an exchange learns its fate; a drop it was already marked with stays. */
+  private settle(exchange: string, fate: TrafficFate): void {
+    const request = this.requests.get(exchange);
+    if (request !== undefined && request.fate !== 'dropped' && request.fate !== 'rate-limited') request.fate = fate;
   }
 
   private rememberSender(requestId: number, local: Peer): void {
@@ -121,6 +169,18 @@ function unknownSender(from: Peer): CaptureAddress {
 
 function dropComment(event: DatagramDroppedEvent): string {
   return DROP_COMMENTS.get(event.reason) ?? `dropped: ${escapeText(event.reason)}`;
+}
+
+function serverExchange(serverId: string, seq: number): string {
+  return `${serverId}#${seq}`;
+}
+
+function clientExchange(requestId: number): string {
+  return `request ${requestId}`;
+}
+
+function replyFate(event: ReplySentEvent): TrafficFate {
+  return event.duplicate ? 'duplicated' : event.delayMs > 0 ? 'delayed' : 'reply';
 }
 
 function replyComment(event: ReplySentEvent): string | undefined {

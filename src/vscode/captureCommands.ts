@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureBuffer } from '../core/captureBuffer';
 import { CaptureFile, saveCapture, type CaptureFileStats } from '../core/captureFile';
-import { CaptureRecorder } from '../core/captureRecorder';
+import { CaptureRecorder, type RecordedDatagram } from '../core/captureRecorder';
 import { WorkbenchError } from '../core/errors';
 import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
@@ -30,11 +30,15 @@ const CAPTURING_KEY = 'udpWorkbench.capturing';
  * streamed to a pcapng file that Wireshark opens.
  */
 export class CaptureCommands extends Disposable {
-  private readonly buffer = new CaptureBuffer(bufferCapacity(readSettings().capture.bufferSize));
+  /** Also what the traffic view shows: one buffer serves both. */
+  readonly buffer = new CaptureBuffer<RecordedDatagram>(bufferCapacity(readSettings().capture.bufferSize));
   private readonly recorder = new CaptureRecorder((datagram) => {
     this.buffer.add(datagram);
     this.file?.add(datagram);
+    this.onRecord?.(datagram);
   });
+  /** Told of each datagram as it is recorded (the traffic view's charts). */
+  onRecord: ((datagram: RecordedDatagram) => void) | undefined;
   private file: CaptureFile | undefined;
 
   readonly commands: readonly Command[] = [
@@ -57,6 +61,11 @@ export class CaptureCommands extends Disposable {
       }),
     );
     void setCapturing(false);
+  }
+
+  /** Records the datagram held back for its server's decision, so a view reads it now. */
+  flush(): void {
+    this.recorder.flush();
   }
 
   get capturing(): boolean {

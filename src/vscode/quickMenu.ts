@@ -12,6 +12,7 @@ async function showQuickMenu(workbench: Workbench, capturing: boolean): Promise<
   const running = workbench.runningServers.length > 0;
   const items: Array<vscode.QuickPickItem & { command: string }> = [
     { label: '$(output) Show Log', command: 'udpWorkbench.showLog' },
+    { label: '$(pulse) Show Traffic', description: 'packet list and charts', command: 'udpWorkbench.showTraffic' },
     { label: '$(send) Send Selection', command: 'udpWorkbench.sendSelection' },
     { label: '$(send) Send Selection To…', command: 'udpWorkbench.sendSelectionTo' },
     { label: '$(play) Start Echo Server', description: running ? 'another one' : undefined, command: 'udpWorkbench.startServer' },

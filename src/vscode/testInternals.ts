@@ -2,6 +2,7 @@ import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
 import type { OutputLog } from './outputLog';
 import type { StatusBar, StatusTotals } from './statusBar';
+import type { TrafficView, TrafficViewState } from './trafficView';
 
 /** Not contributed in package.json, and registered only when VS Code runs the extension for tests. */
 export const TEST_INTERNALS_COMMAND = 'udpWorkbench.test.internals';
@@ -18,6 +19,8 @@ export interface TestInternals {
   logBatching(): { flushes: number; notShown: number };
   /** The status bar item as shown, after redrawing it now. */
   statusBar(): { text: string; tooltip: string; totals: StatusTotals };
+  /** The "UDP Traffic" view: whether it shows, how many updates it got, and the last one (totals, rows, charts). */
+  trafficView(): TrafficViewState;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface TestInternals {
  * host returns its result as it is). extension.ts registers it only in ExtensionMode.Test, so the public API
  * (api.ts) carries nothing that exists for tests.
  */
-export function testInternalsCommand(workbench: Workbench, log: OutputLog, statusBar: StatusBar): Command {
+export function testInternalsCommand(workbench: Workbench, log: OutputLog, statusBar: StatusBar, traffic: TrafficView): Command {
   const internals: TestInternals = {
     workbench,
     logLines: () => log.lines(),
@@ -35,6 +38,7 @@ export function testInternalsCommand(workbench: Workbench, log: OutputLog, statu
       statusBar.refresh();
       return { text: statusBar.text, tooltip: statusBar.tooltip, totals: statusBar.totals() };
     },
+    trafficView: () => traffic.state,
   };
   return { id: TEST_INTERNALS_COMMAND, execute: () => internals };
 }

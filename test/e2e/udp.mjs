@@ -37,7 +37,7 @@ export function canBind(port) {
 /**
  * The reply from 127.0.0.1:port, or undefined after a second.
  * @param {number} port
- * @param {string} text
+ * @param {string | Buffer} text
  * @returns {Promise<string | undefined>}
  */
 export function echo(port, text) {

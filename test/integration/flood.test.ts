@@ -97,6 +97,11 @@ describe('Under a flood', () => {
     const server = internals.workbench.server(info.id);
     assert.ok(server);
 
+    // The traffic view open, as a user watching the flood would have it.
+    await vscode.commands.executeCommand('udpWorkbench.showTraffic');
+    await waitFor('the traffic view to show', () => internals.trafficView().visible && internals.trafficView().last !== undefined, 20_000);
+    const trafficBefore = internals.trafficView().last!.totals;
+
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     const floodStarted = Date.now();
@@ -114,6 +119,7 @@ describe('Under a flood', () => {
     };
     for (let i = 0; i < 10 && flood.running(); i++) {
       await run('udpWorkbench.showLog');
+      await run('udpWorkbench.showTraffic');
       // A round trip through the renderer, reported but not held to the bound: on a 2-core machine its time is
       // mostly the browser and code-server waiting for a core while the sender and the extension host use both.
       await run('setContext', 'udpWorkbench.test.floodProbe', i);
@@ -185,6 +191,24 @@ describe('Under a flood', () => {
     assert.ok(summaries.length > 0, `no "N more datagrams … not shown" line for ${info.id} in the last ${lines.length} log lines`);
     const summarisedInView = summaries.reduce((sum, match) => sum + Number(match![1].replace(/,/g, '')), 0);
     assert.ok(summarisedInView <= notShown, `the summaries add up to ${summarisedInView}, more than the ${notShown} not shown`);
+
+    // The traffic view, open all along, was sent at most ~10 updates a second, and its counts are the server's:
+    // every datagram in and every reply out, those it did not keep counted.
+    const floodSeconds = (Date.now() - floodStarted) / 1000;
+    const traffic = await waitFor('the traffic view to show the whole flood', () => {
+      const state = internals.trafficView();
+      const totals = state.last?.totals;
+      return totals !== undefined && totals.in - trafficBefore.in === received && totals.out - trafficBefore.out === counters.replies && state;
+    }, 5000).catch(() => internals.trafficView());
+    const shownTotals = traffic.last!.totals;
+    console.log(`      traffic view: ${traffic.updates} updates; in ${shownTotals.in}, out ${shownTotals.out}, kept ${shownTotals.kept}, not kept ${shownTotals.notKept}`);
+    assert.equal(shownTotals.in - trafficBefore.in, received, 'datagrams in shown by the traffic view');
+    assert.equal(shownTotals.out - trafficBefore.out, counters.replies, 'datagrams out shown by the traffic view');
+    assert.equal(shownTotals.kept + shownTotals.notKept, shownTotals.in + shownTotals.out, 'kept and not kept add up to every datagram');
+    const overflow = shownTotals.in + shownTotals.out - shownTotals.capacity;
+    assert.ok(shownTotals.kept <= shownTotals.capacity && shownTotals.notKept >= overflow, `the buffer stays within its capacity: ${JSON.stringify(shownTotals)}`);
+    assert.ok(traffic.last!.rows.length > 0 && traffic.last!.rows.length <= 200, `${traffic.last!.rows.length} rows sent: only the visible ones`);
+    assert.ok(traffic.updates <= (floodSeconds + 30) * 10 + 50, `${traffic.updates} updates in ${floodSeconds.toFixed(1)} s`);
 
     // And the server still answers, once the simulated loss is off.
     await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: info.id, spec: 'off' });

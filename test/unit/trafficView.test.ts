@@ -1,0 +1,180 @@
+import * as assert from 'node:assert/strict';
+import { CaptureBuffer } from '../../src/core/captureBuffer';
+import { CaptureRecorder, type RecordedDatagram } from '../../src/core/captureRecorder';
+import type { Peer, WorkbenchEvent } from '../../src/core/events';
+import { parseTrafficFilter } from '../../src/core/trafficFilter';
+import { MAX_WINDOW_ROWS, TrafficList, trafficRow } from '../../src/core/trafficList';
+import { CHART_SECONDS, TrafficRates } from '../../src/core/trafficRates';
+
+const server: Peer = { address: '127.0.0.1', port: 12345, family: 'IPv4' };
+const client: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
+const remote: Peer = { address: '::1', port: 9000, family: 'IPv6' };
+
+function datagram(fields: Partial<RecordedDatagram> & { text?: string } = {}): RecordedDatagram {
+  const { text = 'hello', ...rest } = fields;
+  return { atMicros: 1_000_000, source: client, destination: server, payload: Buffer.from(text), direction: 'in', fate: 'received', exchange: 's#1', ...rest };
+}
+
+/** A recorder feeding a buffer, as the extension wires them, with a clock that steps 1 µs a datagram. */
+function recorded(events: WorkbenchEvent[]): RecordedDatagram[] {
+  const buffer = new CaptureBuffer<RecordedDatagram>(100);
+  let clock = 0;
+  const recorder = new CaptureRecorder(buffer.add, () => clock++);
+  for (const event of [{ kind: 'server-started', at: 0, serverId: 's', local: server, exposed: false } as WorkbenchEvent, ...events]) recorder.add(event);
+  recorder.flush();
+  return buffer.datagrams();
+}
+
+const received = (seq: number): WorkbenchEvent => ({ kind: 'received', at: 0, serverId: 's', peer: client, payload: Buffer.from(`q${seq}`), seq });
+const replied = (seq: number, extra: { duplicate?: boolean; delayMs?: number } = {}): WorkbenchEvent => ({
+  kind: 'replied', at: 0, serverId: 's', peer: client, payload: Buffer.from(`r${seq}`), seq, delayMs: extra.delayMs ?? 0, duplicate: extra.duplicate ?? false, reordered: false, truncated: false,
+});
+
+describe('Traffic view: fates and exchanges of recorded datagrams', () => {
+  it('marks a request replied, its replies as reply, duplicated or delayed, and both with one exchange', () => {
+    const [request, reply, duplicate, delayed] = recorded([received(1), replied(1), replied(1, { duplicate: true }), replied(1, { delayMs: 40 })]);
+    assert.deepEqual([request, reply, duplicate, delayed].map((d) => [d.direction, d.fate, d.exchange]), [
+      ['in', 'replied', 's#1'],
+      ['out', 'reply', 's#1'],
+      ['out', 'duplicated', 's#1'],
+      ['out', 'delayed', 's#1'],
+    ]);
+  });
+
+  it('marks a datagram dropped on the way in or out, or rate-limited, with its reason as the note', () => {
+    const drop = (seq: number, reason: string): WorkbenchEvent => ({ kind: 'dropped', at: 0, serverId: 's', peer: client, size: 2, payload: Buffer.from('q'), seq, reason }) as WorkbenchEvent;
+    const rows = recorded([received(1), drop(1, 'simulated-loss-inbound'), received(2), drop(2, 'rate-limited'), received(3), drop(3, 'simulated-loss-outbound')]);
+    assert.deepEqual(rows.map((d) => d.fate), ['dropped', 'rate-limited', 'dropped']);
+    assert.match(trafficRow(0, rows[0]).note, /dropped by simulation \(loss on the way in\)/);
+  });
+
+  it('marks a send elsewhere timed out, then replied on the attempt that got an answer', () => {
+    const local: Peer = { address: '127.0.0.1', port: 40000, family: 'IPv4' };
+    const sent = (attempt: number): WorkbenchEvent => ({ kind: 'sent', at: 0, requestId: 7, target: remote, payload: Buffer.from('ping'), attempt, local });
+    const rows = recorded([
+      sent(1),
+      { kind: 'timeout', at: 0, requestId: 7, target: remote, attempt: 1, timeoutMs: 100, willRetry: true },
+      sent(2),
+      { kind: 'reply', at: 0, requestId: 7, target: remote, payload: Buffer.from('pong'), attempt: 2, rttMs: 3, from: remote },
+    ]);
+    assert.deepEqual(rows.map((d) => `${d.direction} ${d.fate} ${d.exchange}`), ['out timed-out request 7', 'out replied request 7', 'in reply request 7']);
+    assert.deepEqual([trafficRow(2, rows[2]).local, trafficRow(2, rows[2]).peer], ['127.0.0.1:40000', '[::1]:9000']);
+  });
+
+  it('records nothing for an event kind it does not know, and goes on recording the known ones', () => {
+    const proxyEvent = { kind: 'proxy-forwarded', at: 0, proxyId: 'p', direction: 'upstream', peer: client, payload: Buffer.from('x') } as unknown as WorkbenchEvent;
+    assert.deepEqual(recorded([proxyEvent, received(1), proxyEvent]).map((d) => d.fate), ['received']);
+  });
+});
+
+describe('Traffic view: the row model', () => {
+  it('shows addresses from the workbench side, the size, and an escaped preview that cannot break the line', () => {
+    const row = trafficRow(4, datagram({ text: 'a\nb\u202e"c' }));
+    assert.equal(row.n, 4);
+    assert.equal(row.local, '127.0.0.1:12345');
+    assert.equal(row.peer, '127.0.0.1:50000');
+    assert.equal(row.size, 8);
+    assert.equal(row.preview, '"a\\nb\\u202e\\"c"');
+    assert.match(row.time, /^\d\d:\d\d:\d\d\.\d{3}$/);
+  });
+});
+
+describe('Traffic view: the filter', () => {
+  const request = datagram({ text: 'GET /status', direction: 'in', fate: 'replied' });
+  const reply = datagram({ text: 'OK', source: server, destination: client, direction: 'out', fate: 'reply' });
+  const binary = datagram({ payload: Buffer.from([0xde, 0xad, 0xbe, 0xef]), source: remote, destination: remote, fate: 'dropped' });
+  const all = [request, reply, binary];
+  const matching = (text: string): RecordedDatagram[] => all.filter(parseTrafficFilter(text).matches);
+
+  it('matches everything when empty', () => assert.deepEqual(matching('  '), all));
+  it('matches direction, fate and their key:value forms', () => {
+    assert.deepEqual(matching('out'), [reply]);
+    assert.deepEqual(matching('dropped'), [binary]);
+    assert.deepEqual(matching('fate:replied dir:in'), [request]);
+  });
+  it('matches a port on either side and a peer by part of its address', () => {
+    assert.deepEqual(matching('port:9000'), [binary]);
+    assert.deepEqual(matching('port:50000'), [request, reply]);
+    assert.deepEqual(matching('peer:[::1]'), [binary]);
+  });
+  it('matches bytes given as hex, and text (quoted, with spaces) in the payload', () => {
+    assert.deepEqual(matching('0xADBE'), [binary]);
+    assert.deepEqual(matching('hex:de:ad'), [binary]);
+    assert.deepEqual(matching('"GET /st"'), [request]);
+    assert.deepEqual(matching('OK out'), [reply]);
+  });
+  it('says which term it did not understand and how to write it, and ignores only that term', () => {
+    const filter = parseTrafficFilter('port:70000 hex:abc in');
+    assert.match(filter.error ?? '', /"port:70000": a port is a number from 0 to 65535\./);
+    assert.match(filter.error ?? '', /"hex:abc": hex bytes are pairs/);
+    assert.deepEqual(all.filter(filter.matches), [request, binary]);
+  });
+});
+
+describe('Traffic view: the list over the ring buffer', () => {
+  it('keeps the matching numbers as the buffer lets old datagrams go, and windows them', () => {
+    const buffer = new CaptureBuffer<RecordedDatagram>(5);
+    const list = new TrafficList(buffer);
+    list.setFilter('in');
+    for (let i = 0; i < 8; i++) buffer.add(datagram({ text: `d${i}`, direction: i % 2 === 0 ? 'in' : 'out' }));
+    list.update();
+    // Held: d3..d7; of these in: d4, d6.
+    assert.equal(list.matched, 2);
+    assert.deepEqual(list.window(0, 10).rows.map((r) => [r.n, r.preview]), [[4, '"d4"'], [6, '"d6"']]);
+    for (let i = 8; i < 12; i++) buffer.add(datagram({ text: `d${i}`, direction: 'in' }));
+    list.update();
+    assert.deepEqual(list.window(0, 10).rows.map((r) => r.n), [7, 8, 9, 10, 11].filter((n) => n !== 7));
+    assert.deepEqual(list.window(99, 2), { first: 2, rows: list.window(2, 2).rows }, 'a window past the end shows the last rows');
+    assert.equal(list.window(0, 10_000).rows.length, 4);
+    assert.ok(MAX_WINDOW_ROWS < 10_000);
+  });
+
+  it('starts over after the buffer is cleared, and finds an exchange among the rows held', () => {
+    const buffer = new CaptureBuffer<RecordedDatagram>(10);
+    const list = new TrafficList(buffer);
+    buffer.add(datagram({ exchange: 'a' }));
+    buffer.add(datagram({ exchange: 'b' }));
+    buffer.add(datagram({ exchange: 'a', direction: 'out', fate: 'reply' }));
+    list.update();
+    assert.deepEqual(list.exchangeOf(2).map((r) => [r.n, r.fate]), [[0, 'received'], [2, 'reply']]);
+    buffer.clear();
+    buffer.add(datagram());
+    list.forget();
+    list.update();
+    assert.deepEqual(list.window(0, 10).rows.map((r) => r.n), [0]);
+    assert.deepEqual(list.exchangeOf(5), []);
+  });
+});
+
+describe('Traffic view: the per-second charts', () => {
+  it('counts datagrams in and out, simulated loss and timeouts apart, and round-trip p50 and p99, per second', () => {
+    const rates = new TrafficRates();
+    const at = 1_700_000_000_000;
+    rates.addDatagram(datagram({ atMicros: at * 1000 + 1, direction: 'in' }));
+    rates.addDatagram(datagram({ atMicros: at * 1000 + 2, direction: 'out' }));
+    rates.addDatagram(datagram({ atMicros: (at + 1000) * 1000, direction: 'in' }));
+    rates.addEvent({ kind: 'dropped', at, serverId: 's', peer: client, size: 1, payload: Buffer.from('x'), seq: 1, reason: 'simulated-loss-inbound' });
+    rates.addEvent({ kind: 'dropped', at, serverId: 's', peer: client, size: 1, payload: Buffer.from('x'), seq: 2, reason: 'send-failed' });
+    rates.addEvent({ kind: 'timeout', at: at + 1000, requestId: 1, target: remote, attempt: 1, timeoutMs: 100, willRetry: false });
+    for (let ms = 1; ms <= 100; ms++) rates.addEvent({ kind: 'reply', at, requestId: ms, target: remote, payload: Buffer.from('x'), attempt: 1, rttMs: ms, from: remote });
+    const charts = rates.charts(at + 1500);
+    assert.equal(charts.seconds.length, CHART_SECONDS);
+    const last = CHART_SECONDS - 1;
+    assert.deepEqual(charts.seconds.slice(-2), [at / 1000, at / 1000 + 1]);
+    assert.deepEqual([charts.in.slice(-2), charts.out.slice(-2)], [[1, 1], [1, 0]]);
+    assert.deepEqual([charts.simulatedLoss.slice(-2), charts.timeouts.slice(-2)], [[1, 0], [0, 1]]);
+    assert.deepEqual([charts.rttP50[last - 1], charts.rttP99[last - 1], charts.rttP50[last]], [50, 99, null]);
+    assert.deepEqual(charts.in.slice(0, -2), new Array<number>(CHART_SECONDS - 2).fill(0), 'quiet seconds are zeros');
+    assert.deepEqual(rates.totals, { in: 2, out: 1 });
+  });
+
+  it('forgets seconds older than the window, so a long run keeps a bounded map', () => {
+    const rates = new TrafficRates();
+    for (let s = 0; s < 10 * CHART_SECONDS; s++) rates.addDatagram(datagram({ atMicros: s * 1e6, direction: 'in' }));
+    const charts = rates.charts(10 * CHART_SECONDS * 1000 - 1);
+    assert.equal(charts.in.reduce((a, b) => a + b, 0), CHART_SECONDS);
+    assert.equal(rates.totals.in, 10 * CHART_SECONDS);
+    rates.clear();
+    assert.deepEqual(rates.totals, { in: 0, out: 0 });
+  });
+});
