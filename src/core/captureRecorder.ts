@@ -7,7 +7,13 @@ import type { CaptureAddress, CapturedDatagram } from './pcapng';
 /** Microseconds since the Unix epoch, finer than Date.now(). */
 export type MicrosecondClock = () => number;
 
-export const systemMicros: MicrosecondClock = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+/** Read once: the getter costs as much as the clock itself, and the origin never changes. */
+const timeOrigin = performance.timeOrigin;
+
+export const systemMicros: MicrosecondClock = () => Math.round((timeOrigin + performance.now()) * 1000);
+
+/** Settled once; its then() is the cheapest way to run something at the end of the turn. */
+const settled = Promise.resolve();
 
 const REMEMBERED_SENDERS = 4096;
 
@@ -29,8 +35,22 @@ export class CaptureRecorder {
   private readonly servers = new Map<string, Peer>();
   /** Where each recent request was sent from: its reply goes there. Oldest forgotten first, beyond a bound. */
   private readonly senders = new Map<number, Peer>();
-  private held: { serverId: string; seq: number; datagram: CapturedDatagram } | undefined;
+  /** The datagram held for its server's decision, in fields rather than an object of its own: one per datagram. */
+  private heldServerId: string | undefined;
+  private heldSeq = 0;
+  private heldAtMicros = 0;
+  private heldSource: CaptureAddress | undefined;
+  private heldDestination: CaptureAddress | undefined;
+  private heldPayload: Buffer | undefined;
+  /** When the last datagram a server received was stamped: an undelayed reply to it leaves in the same turn. */
+  private stampServerId: string | undefined;
+  private stampSeq = 0;
+  private stampMicros = 0;
   private flushQueued = false;
+  private readonly flushLater = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
 
   constructor(
     private readonly record: (datagram: CapturedDatagram) => void,
@@ -38,10 +58,8 @@ export class CaptureRecorder {
   ) {}
 
   readonly add = (event: WorkbenchEvent): void => {
-    if (event.kind === 'dropped' && this.held?.serverId === event.serverId && this.held.seq === event.seq) {
-      const { datagram } = this.held;
-      this.held = undefined;
-      this.record({ ...datagram, comment: dropComment(event) });
+    if (event.kind === 'dropped' && this.heldServerId === event.serverId && this.heldSeq === event.seq) {
+      this.recordHeld(dropComment(event));
       return;
     }
     this.flush();
@@ -55,29 +73,34 @@ export class CaptureRecorder {
       case 'received': {
         const local = this.servers.get(event.serverId);
         if (local === undefined) break;
-        this.held = { serverId: event.serverId, seq: event.seq, datagram: { atMicros: this.now(), source: event.peer, destination: local, payload: event.payload } };
+        this.heldServerId = this.stampServerId = event.serverId;
+        this.heldSeq = this.stampSeq = event.seq;
+        this.heldAtMicros = this.stampMicros = this.now();
+        this.heldSource = event.peer;
+        this.heldDestination = local;
+        this.heldPayload = event.payload;
         if (!this.flushQueued) {
           this.flushQueued = true;
-          queueMicrotask(() => {
-            this.flushQueued = false;
-            this.flush();
-          });
+          void settled.then(this.flushLater);
         }
         break;
       }
       case 'replied': {
         const local = this.servers.get(event.serverId);
-        if (local !== undefined) this.emit(local, event.peer, event.payload, replyComment(event));
+        if (local === undefined) break;
+        // The server answers an undelayed copy within the turn the request arrived in, so its stamp saves a clock read.
+        const sameTurn = event.delayMs === 0 && event.seq === this.stampSeq && event.serverId === this.stampServerId;
+        this.emit(local, event.peer, event.payload, replyComment(event), sameTurn ? this.stampMicros : this.now());
         break;
       }
       case 'sent':
         this.rememberSender(event.requestId, event.local);
         if (!this.isOwnServer(event.target)) {
-          this.emit(event.local, event.target, event.payload, event.attempt > 1 ? `attempt ${event.attempt}: sent again after no reply in time` : undefined);
+          this.emit(event.local, event.target, event.payload, event.attempt > 1 ? `attempt ${event.attempt}: sent again after no reply in time` : undefined, this.now());
         }
         break;
       case 'reply':
-        if (!this.isOwnServer(event.from)) this.emit(event.from, this.senders.get(event.requestId) ?? unknownSender(event.from), event.payload, `reply after ${formatMs(event.rttMs)}`);
+        if (!this.isOwnServer(event.from)) this.emit(event.from, this.senders.get(event.requestId) ?? unknownSender(event.from), event.payload, `reply after ${formatMs(event.rttMs)}`, this.now());
         break;
       // A later drop (a reply that could not be sent) leaves nothing on the wire: its request is recorded already.
       case 'dropped':
@@ -90,14 +113,18 @@ export class CaptureRecorder {
 
   /** Records the datagram held back for its server's decision, if any. */
   flush(): void {
-    const held = this.held;
-    if (held === undefined) return;
-    this.held = undefined;
-    this.record(held.datagram);
+    if (this.heldServerId !== undefined) this.recordHeld(undefined);
   }
 
-  private emit(source: CaptureAddress, destination: CaptureAddress, payload: Buffer, comment: string | undefined): void {
-    this.record({ atMicros: this.now(), source, destination, payload, ...(comment === undefined ? {} : { comment }) });
+  private recordHeld(comment: string | undefined): void {
+    const datagram = { atMicros: this.heldAtMicros, source: this.heldSource!, destination: this.heldDestination!, payload: this.heldPayload! };
+    this.heldServerId = undefined;
+    this.heldSource = this.heldDestination = this.heldPayload = undefined;
+    this.record(comment === undefined ? datagram : { ...datagram, comment });
+  }
+
+  private emit(source: CaptureAddress, destination: CaptureAddress, payload: Buffer, comment: string | undefined, atMicros: number): void {
+    this.record(comment === undefined ? { atMicros, source, destination, payload } : { atMicros, source, destination, payload, comment });
   }
 
   private rememberSender(requestId: number, local: Peer): void {
@@ -124,6 +151,8 @@ function dropComment(event: DatagramDroppedEvent): string {
 }
 
 function replyComment(event: ReplySentEvent): string | undefined {
+  // Nearly every reply: nothing to say, and nothing to build.
+  if (!event.duplicate && event.delayMs === 0 && !event.reordered && !event.truncated) return undefined;
   const notes = [
     event.duplicate ? 'duplicate' : '',
     event.delayMs > 0 ? `delayed ${Math.round(event.delayMs)} ms` : '',

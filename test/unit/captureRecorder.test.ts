@@ -119,11 +119,16 @@ describe('CaptureRecorder', () => {
     assert.equal(seen.length, 0);
   });
 
-  it('stamps each datagram with its clock, in microseconds', () => {
+  it('stamps each datagram with its clock, in microseconds; an undelayed reply with its request\'s stamp, as the server does', () => {
     const r = recorder();
     r.add(received(1));
     r.add(replied(1));
-    assert.deepEqual(r.seen.map((d) => d.atMicros), [1_000_000, 1_000_001]);
+    r.add(replied(1, { duplicate: true, delayMs: 30 }));
+    r.add(received(2));
+    r.add(dropped(2, 'simulated-loss-outbound'));
+    r.add(received(3));
+    r.add(replied(2));
+    assert.deepEqual(r.seen.map((d) => d.atMicros), [1_000_000, 1_000_000, 1_000_001, 1_000_002, 1_000_003, 1_000_004]);
   });
 });
 
@@ -158,6 +163,36 @@ describe('CaptureBuffer', () => {
     buffer.add(sized(5, 0));
     assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [5]);
     assert.equal(buffer.notKept, 4);
+  });
+  it('gives back every byte, address, port, time and comment it kept, through chunk boundaries, reuse and resizing', () => {
+    // Against a plain list of the same datagrams; sizes from 0 to 70,000 bytes cross the 256 KiB chunks in every way.
+    const buffer = new CaptureBuffer(40, 1_000_000);
+    const model: CapturedDatagram[] = [];
+    let capacity = 40;
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648);
+    for (let n = 1; n <= 600; n++) {
+      const size = n % 97 === 0 ? 70_000 : next() % 3000;
+      const payload = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) payload[i] = (n + i) & 0xff;
+      const peer = { address: n % 3 === 0 ? '::1' : `127.0.0.${n % 5}`, port: next() % 65_536 };
+      const d: CapturedDatagram = { atMicros: n * 1.5, source: n % 2 ? peer : server, destination: n % 2 ? server : peer, payload, ...(n % 7 === 0 ? { comment: `c${n}` } : {}) };
+      buffer.add(d);
+      payload.fill(0); // the buffer keeps a copy, not the caller's bytes
+      model.push({ ...d, payload: Buffer.from(payload.map((_, i) => (n + i) & 0xff)) });
+      let bytes = model.reduce((sum, m) => sum + m.payload.length, 0);
+      while (model.length > capacity || (model.length > 1 && bytes > 1_000_000)) bytes -= model.shift()!.payload.length;
+      if (n % 50 === 0) {
+        const kept = buffer.datagrams();
+        assert.deepEqual(kept.map((k) => ({ ...k, source: { ...k.source }, destination: { ...k.destination } })), model.map((m) => ({ ...m, source: { address: m.source.address, port: m.source.port }, destination: { address: m.destination.address, port: m.destination.port } })));
+        assert.equal(buffer.notKept, n - model.length);
+        kept[0].payload.fill(1); // and what it gives back is a copy too
+      }
+      if (n === 300) {
+        buffer.resize((capacity = 10));
+        model.splice(0, model.length - capacity);
+      }
+    }
   });
 });
 
