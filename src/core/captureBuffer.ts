@@ -29,6 +29,8 @@ export class CaptureBuffer {
   private readonly spare: Uint8Array[] = [];
   /** Where the next payload goes in the newest chunk. */
   private written = 0;
+  /** The payload copied last, as given. */
+  private lastPayload: Buffer | undefined;
   /** Index of the oldest datagram kept. */
   private start = 0;
   private kept = 0;
@@ -55,13 +57,20 @@ export class CaptureBuffer {
     this.sourceAddresses[slot] = this.kept > 1 && source.address === this.sourceAddresses[newest] ? this.sourceAddresses[newest] : source.address;
     this.destinationAddresses[slot] = this.kept > 1 && destination.address === this.destinationAddresses[newest] ? this.destinationAddresses[newest] : destination.address;
     this.comments[slot] = datagram.comment;
+    this.lengths[slot] = payload.length;
+    this.bytes += payload.length;
+    // A mirrored reply is its request's very bytes: keep them once.
+    if (this.kept > 1 && payload === this.lastPayload) {
+      this.chunkOf[slot] = this.chunkOf[newest];
+      this.offsets[slot] = this.offsets[newest];
+      return;
+    }
+    this.lastPayload = payload;
     const chunk = this.room(payload.length);
     chunk.set(payload, this.written);
     this.chunkOf[slot] = chunk;
     this.offsets[slot] = this.written;
-    this.lengths[slot] = payload.length;
     this.written += payload.length;
-    this.bytes += payload.length;
   };
 
   /** Oldest first, each with a copy of its payload. */
@@ -101,6 +110,7 @@ export class CaptureBuffer {
     this.chunkOf.fill(EMPTY);
     this.chunks.length = 0;
     this.spare.length = 0;
+    this.lastPayload = undefined;
     this.start = 0;
     this.kept = 0;
     this.bytes = 0;

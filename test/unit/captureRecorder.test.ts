@@ -164,6 +164,17 @@ describe('CaptureBuffer', () => {
     assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [5]);
     assert.equal(buffer.notKept, 4);
   });
+  it('keeps a mirrored reply (its request\'s very bytes) as a datagram of its own, within the same budget', () => {
+    const buffer = new CaptureBuffer(3, 250);
+    const bytes = Buffer.from('mirror me');
+    buffer.add({ atMicros: 1, source: client, destination: server, payload: bytes });
+    buffer.add({ atMicros: 2, source: server, destination: client, payload: bytes });
+    buffer.add({ atMicros: 3, source: client, destination: server, payload: Buffer.from('next') });
+    buffer.add({ atMicros: 4, source: server, destination: client, payload: Buffer.from('next') });
+    assert.deepEqual(summary(buffer.datagrams()), ['12345>50000 mirror me', '50000>12345 next', '12345>50000 next']);
+    assert.equal(buffer.notKept, 1);
+  });
+
   it('gives back every byte, address, port, time and comment it kept, through chunk boundaries, reuse and resizing', () => {
     // Against a plain list of the same datagrams; sizes from 0 to 70,000 bytes cross the 256 KiB chunks in every way.
     const buffer = new CaptureBuffer(40, 1_000_000);
