@@ -321,7 +321,8 @@ export class EchoServer {
       count.duplicatesWithheld += plan.copies.length - 1;
       plan = { dropped: false, copies: plan.copies.slice(0, 1) };
     }
-    const delayed = plan.copies.some((copy) => copy.delayMs > 0);
+    // Without a simulation nothing is delayed: no need to look.
+    const delayed = impairment.active && plan.copies.some((copy) => copy.delayMs > 0);
     if (delayed && !this.holdDelayed(payload.length)) return this.countDrop('delay-queue-full');
     count.pending++;
     return new OutgoingReply(socket, plan, request, payload, peer, seq, at, payload !== reply, plan.copies.length, delayed);
