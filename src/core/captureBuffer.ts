@@ -3,8 +3,13 @@ import type { CapturedDatagram } from './pcapng';
 /** Payload bytes the buffer holds at most, whatever its capacity: 10,000 datagrams of 64 KiB would be 640 MiB. */
 export const MAX_BUFFERED_BYTES = 64 << 20;
 
-/** Payloads are copied into chunks of this size, reused once every datagram in them is let go. */
+/** Small payloads are copied into chunks of this size, reused once every datagram in them is let go. */
 const CHUNK_BYTES = 256 * 1024;
+/**
+ * Payloads up to this size are copied; larger ones are kept as they came: copying them would cost more memory
+ * traffic than keeping their few objects alive, and the system wrote them moments ago.
+ */
+const MAX_COPIED_BYTES = 512;
 
 /**
  * The most recent datagrams, up to a count and a byte budget, and a count of those it let go: memory stays
@@ -12,7 +17,7 @@ const CHUNK_BYTES = 256 * 1024;
  *
  * Every datagram would otherwise keep its own objects and its own payload alive until thousands more have come: a
  * long-lived heap the garbage collector walks again and again under a flood. So each slot is a row of typed arrays,
- * each payload a copy in a reused chunk of bytes, and an address string is kept once while it repeats.
+ * each small payload a copy in a reused chunk of bytes, and an address string is kept once while it repeats.
  */
 export class CaptureBuffer {
   private atMicros!: Float64Array;
@@ -24,8 +29,9 @@ export class CaptureBuffer {
   private chunkOf!: Uint8Array[];
   private offsets!: Uint32Array;
   private lengths!: Uint32Array;
-  /** Chunks in use, oldest first, and emptied ones kept for reuse. */
+  /** Chunks in use, oldest first, with how many datagrams use each, and emptied ones kept for reuse. */
   private readonly chunks: Uint8Array[] = [];
+  private readonly chunkUsers: number[] = [];
   private readonly spare: Uint8Array[] = [];
   /** Where the next payload goes in the newest chunk. */
   private written = 0;
@@ -61,13 +67,21 @@ export class CaptureBuffer {
     this.bytes += payload.length;
     // A mirrored reply is its request's very bytes: keep them once.
     if (this.kept > 1 && payload === this.lastPayload) {
-      this.chunkOf[slot] = this.chunkOf[newest];
+      const kept = this.chunkOf[newest];
+      this.chunkOf[slot] = kept;
       this.offsets[slot] = this.offsets[newest];
+      if (kept === this.chunks[this.chunks.length - 1]) this.chunkUsers[this.chunks.length - 1]++;
       return;
     }
     this.lastPayload = payload;
+    if (payload.length > MAX_COPIED_BYTES) {
+      this.chunkOf[slot] = payload;
+      this.offsets[slot] = 0;
+      return;
+    }
     const chunk = this.room(payload.length);
     chunk.set(payload, this.written);
+    this.chunkUsers[this.chunks.length - 1]++;
     this.chunkOf[slot] = chunk;
     this.offsets[slot] = this.written;
     this.written += payload.length;
@@ -109,6 +123,7 @@ export class CaptureBuffer {
     this.comments.fill(undefined);
     this.chunkOf.fill(EMPTY);
     this.chunks.length = 0;
+    this.chunkUsers.length = 0;
     this.spare.length = 0;
     this.lastPayload = undefined;
     this.start = 0;
@@ -128,15 +143,16 @@ export class CaptureBuffer {
     this.offsets = new Uint32Array(capacity);
     this.lengths = new Uint32Array(capacity);
     this.chunks.length = 0;
+    this.chunkUsers.length = 0;
   }
 
-  /** The chunk the next payload of `length` bytes goes into, from `written` on. */
+  /** The chunk the next payload of `length` bytes (at most MAX_COPIED_BYTES) goes into, from `written` on. */
   private room(length: number): Uint8Array {
     const newest = this.chunks[this.chunks.length - 1];
-    if (newest !== undefined && this.written + length <= newest.length) return newest;
-    // A payload larger than a chunk gets a chunk of its own size, never reused.
-    const chunk = length > CHUNK_BYTES ? new Uint8Array(length) : (this.spare.pop() ?? new Uint8Array(CHUNK_BYTES));
+    if (newest !== undefined && this.written + length <= CHUNK_BYTES) return newest;
+    const chunk = this.spare.pop() ?? new Uint8Array(CHUNK_BYTES);
     this.chunks.push(chunk);
+    this.chunkUsers.push(0);
     this.written = 0;
     return chunk;
   }
@@ -159,12 +175,11 @@ export class CaptureBuffer {
     this.start = (this.start + 1) % this.atMicros.length;
     this.kept--;
     this.dropped++;
-    // Payloads fill chunks in order: once the oldest datagram left is in a later chunk (or none is left), the oldest chunk is free.
-    if (chunk !== this.chunks[0]) return;
-    const next = this.kept > 0 ? this.chunkOf[this.start] : undefined;
-    if (next === chunk) return;
+    // Copies fill chunks in order, so the oldest copy kept is in the oldest chunk; once no datagram uses it, it is free.
+    if (chunk !== this.chunks[0] || --this.chunkUsers[0] > 0) return;
     this.chunks.shift();
-    if (chunk.length === CHUNK_BYTES) this.spare.push(chunk);
+    this.chunkUsers.shift();
+    this.spare.push(chunk);
   }
 }
 
