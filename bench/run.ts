@@ -12,9 +12,10 @@ import { EXTREME_SHAPES, type ExtremeShape } from './requestFileText';
 import { compare, dropAccuracy, flood, measure, medianOf, type DropCheck, type Flood, type Run, type Scenario, type ScenarioResult } from './phases';
 import { DEFAULT_BATCHING } from '../src/core/logBatcher';
 import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
-import { ServerUnderTest, type ServerKind } from './servers';
+import { CAPTURE_BUFFER_SIZE, ServerUnderTest, type ServerKind } from './servers';
 import { floodFromSources, type SourceFlood } from './sourceFlood';
 import { MAX_DELAY_MS } from '../src/core/impairment';
+import { MAX_BUFFERED_BYTES } from '../src/core/captureBuffer';
 
 /** `BENCH_PHASES=comparison,flood` runs only those phases (while iterating on one figure); all of them by default. */
 const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'footprint'] as const;
@@ -316,7 +317,9 @@ function printSourceFloods(floods: Record<string, SourceFlood>): void {
 function printDelayFloods(floods: readonly DelayFlood[]): void {
   for (const { options, before, samples, uncappedBytes } of floods) {
     const cap = capFor(options.size);
-    const allowed = cap.bytes + cap.replies * DELAYED_REPLY_OVERHEAD_BYTES + DELAY_FLOOD_SLACK_BYTES;
+    // The capture's ring buffer keeps the most recent datagrams too, as in the extension: received ones, here.
+    const captureBytes = Math.min(MAX_BUFFERED_BYTES, CAPTURE_BUFFER_SIZE * options.size);
+    const allowed = cap.bytes + cap.replies * DELAYED_REPLY_OVERHEAD_BYTES + captureBytes + DELAY_FLOOD_SLACK_BYTES;
     const rows = [['time', 'sent', 'received', 'replies held', 'dropped: queue full', 'kept memory', 'growth', 'RSS']];
     rows.push(['start', '0', '0', '0', '0', fmt.mb(before.keptBytes), '', fmt.mb(before.rssBytes)]);
     for (const sample of samples) {
@@ -342,7 +345,7 @@ function printDelayFloods(floods: readonly DelayFlood[]): void {
     log(`each held reply kept ≈ ${fmt.kb(perReply)} here; without the cap the ${fmt.int(last.received)} datagrams received would keep ≈ ${fmt.mb(perReply * last.received)}`);
     log(`(${fmt.mb(uncappedBytes)} of it payload), growing until the first reply left after ${MAX_DELAY_S} s`);
     log(`kept memory: heap used + external after a garbage collection in the server process. Allowed growth: the cap's bytes`);
-    log(`+ ${fmt.kb(DELAYED_REPLY_OVERHEAD_BYTES)} per held reply + ${fmt.mb(DELAY_FLOOD_SLACK_BYTES)} for the rest of the process = ${fmt.mb(allowed)}; once the queue is full it must stay flat.`);
+    log(`+ ${fmt.kb(DELAYED_REPLY_OVERHEAD_BYTES)} per held reply + the capture buffer's ${fmt.mb(captureBytes)} + ${fmt.mb(DELAY_FLOOD_SLACK_BYTES)} for the rest of the process = ${fmt.mb(allowed)}; once the queue is full it must stay flat.`);
     check(`delay flood ${options.size} B: replies held`, fmt.int(last.pending), `≤ ${fmt.int(cap.replies)} (the cap)`, last.pending <= cap.replies);
     check(`delay flood ${options.size} B: kept memory growth`, fmt.signedMb(growth), `≤ ${fmt.mb(allowed)}`, growth <= allowed);
     check(`delay flood ${options.size} B: rise once the queue is full`, Number.isNaN(rise) ? 'queue never full' : fmt.signedMb(rise), `≤ ${fmt.mb(TARGET.delayFloodRiseBytes)}`, rise <= TARGET.delayFloodRiseBytes);

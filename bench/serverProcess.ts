@@ -8,6 +8,7 @@ import type { DescribeOptions } from '../src/core/eventText';
 import type { SimulationSettings } from '../src/core/impairment';
 import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../src/core/logBatcher';
 import { Workbench } from '../src/core/workbench';
+import { CAPTURE_BUFFER_SIZE } from './servers';
 import { StallWatch, type Stalls } from './stalls';
 
 export type ServerKind = 'ours' | 'baseline';
@@ -64,9 +65,6 @@ interface Running {
   readonly port: number;
   sample(): Omit<ServerSample, 'stalls'>;
 }
-
-/** package.json's default of udpWorkbench.capture.bufferSize. */
-const CAPTURE_BUFFER_SIZE = 10_000;
 
 /**
  * What activate() builds around a server: the workbench (counters, event stream, kernel drop sampler), the batched
