@@ -6,10 +6,11 @@ export const MAX_BUFFERED_BYTES = 64 << 20;
 /** Small payloads are copied into chunks of this size, reused once every datagram in them is let go. */
 const CHUNK_BYTES = 256 * 1024;
 /**
- * Payloads up to this size are copied; larger ones are kept as they came: copying them would cost more memory
- * traffic than keeping their few objects alive, and the system wrote them moments ago.
+ * Payloads up to this size (any datagram that fits an Ethernet frame) are copied: measured at 1,400 bytes, a copy
+ * costs less than keeping the payload's objects alive for the garbage collector. Larger ones are kept as they came,
+ * rather than copied at up to 64 KiB a datagram.
  */
-const MAX_COPIED_BYTES = 512;
+const MAX_COPIED_BYTES = 2048;
 
 /**
  * The most recent datagrams, up to a count and a byte budget, and a count of those it let go: memory stays
