@@ -17,6 +17,8 @@ export interface Run extends LoadResult {
   readonly serverMicrosPerDatagram: number;
   /** Ours only: datagrams the server received, to tell losses on the way in from losses on the way back. */
   readonly serverReceived?: number;
+  /** Ours only: datagrams the capture recorded over the run, against what the server received and replied (copies). */
+  readonly captured?: { recorded: number; expected: number };
   /** Ours only: log sink flushes and lines written per second during the run. */
   readonly flushesPerSecond?: number;
   readonly linesPerSecond?: number;
@@ -45,8 +47,15 @@ export async function measure(server: ServerUnderTest, scenario: Scenario, deadl
     serverCpuPercent: (cpuMicros / 1000 / load.durationMs) * 100,
     serverMicrosPerDatagram: cpuMicros / load.answered,
     serverReceived: after.counters && before.counters ? after.counters.received - before.counters.received : undefined,
+    captured: captureCounts(before, after),
     ...logRates(before, after, load.durationMs),
   };
+}
+
+function captureCounts(before: ServerSample, after: ServerSample): Run['captured'] {
+  if (!before.capture || !after.capture || !before.counters || !after.counters) return undefined;
+  const expected = after.counters.received - before.counters.received + after.counters.replies - before.counters.replies;
+  return { recorded: after.capture.recorded - before.capture.recorded, expected };
 }
 
 function logRates(before: ServerSample, after: ServerSample, durationMs: number): Pick<Run, 'flushesPerSecond' | 'linesPerSecond'> {

@@ -1,11 +1,14 @@
 // The child process that runs one server under test (forked by servers.ts): ours with everything the extension
 // attaches, or the plainest Node echo. It answers the parent's 'sample' and 'stop' messages and nothing else.
 import * as dgram from 'node:dgram';
+import { CaptureBuffer } from '../src/core/captureBuffer';
+import { CaptureRecorder } from '../src/core/captureRecorder';
 import type { ReplyMode, ServerCounters } from '../src/core/echoServer';
 import type { DescribeOptions } from '../src/core/eventText';
 import type { SimulationSettings } from '../src/core/impairment';
 import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../src/core/logBatcher';
 import { Workbench } from '../src/core/workbench';
+import { CAPTURE_BUFFER_SIZE } from './servers';
 import { StallWatch, type Stalls } from './stalls';
 
 export type ServerKind = 'ours' | 'baseline';
@@ -30,6 +33,8 @@ export interface ServerSample {
   readonly serverErrors?: number;
   /** Lines as the Output panel shows them (a hex dump is several), and their UTF-8 bytes. */
   readonly log?: { flushes: number; notShown: number; lines: number; bytes: number };
+  /** Ours only: datagrams the capture recorder recorded, and those its ring buffer holds now. */
+  readonly capture?: { recorded: number; buffered: number };
   /** The largest event-loop stalls since the last sample that asked to reset them. */
   readonly stalls: Stalls;
 }
@@ -61,13 +66,23 @@ interface Running {
   sample(): Omit<ServerSample, 'stalls'>;
 }
 
-/** What activate() builds around a server: the workbench (counters, event stream) and the batched log sink. */
+/**
+ * What activate() builds around a server: the workbench (counters, event stream, kernel drop sampler), the batched
+ * log sink, and the capture recorder feeding its ring buffer (as captureCommands.ts does, no capture file running).
+ */
 async function startOurs(config: ServerConfig): Promise<Running> {
   const workbench = new Workbench();
   const channel = new MemoryChannel();
   // previewBytes and hexDump: the defaults of package.json.
   const batcher = new LogBatcher(channel, { ...DEFAULT_BATCHING, previewBytes: 256, hexDump: 'auto', ...config.log });
   workbench.events.subscribe(batcher.add);
+  const captureBuffer = new CaptureBuffer(CAPTURE_BUFFER_SIZE);
+  let recorded = 0;
+  const recorder = new CaptureRecorder((datagram) => {
+    recorded++;
+    captureBuffer.add(datagram);
+  });
+  workbench.events.subscribe(recorder.add);
   let serverErrors = 0;
   workbench.events.subscribe((event) => void (event.kind === 'server-error' && serverErrors++));
   const server = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: config.replyMode ?? 'mirror', template: config.template, simulation: config.simulation });
@@ -79,6 +94,7 @@ async function startOurs(config: ServerConfig): Promise<Running> {
       counters: server.counters,
       serverErrors,
       log: { ...batcher.stats, lines: channel.lines, bytes: channel.bytes },
+      capture: { recorded, buffered: captureBuffer.size },
     }),
   };
 }

@@ -6,6 +6,9 @@ export type { ServerKind, ServerSample } from './serverProcess';
 
 const IPC_TIMEOUT_MS = 10_000;
 
+/** What our server's capture ring buffer holds, in datagrams: package.json's default of udpWorkbench.capture.bufferSize. */
+export const CAPTURE_BUFFER_SIZE = 10_000;
+
 /**
  * A server under test in its own forked process. Fairest on 2 cores: the load generator has the parent's event
  * loop and one core, each server has an event loop, a heap and a garbage collector of its own (as the extension

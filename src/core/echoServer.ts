@@ -316,7 +316,8 @@ export class EchoServer {
       count.duplicatesWithheld += plan.copies.length - 1;
       plan = { dropped: false, copies: plan.copies.slice(0, 1) };
     }
-    const delayed = plan.copies.some((copy) => copy.delayMs > 0);
+    // Without a simulation nothing is delayed: no need to look.
+    const delayed = impairment.active && plan.copies.some((copy) => copy.delayMs > 0);
     if (delayed && !this.holdDelayed(payload.length)) return this.countDrop('delay-queue-full');
     count.pending++;
     return new OutgoingReply(socket, plan, request, payload, peer, seq, at, payload !== reply, plan.copies.length, delayed);
@@ -448,9 +449,15 @@ async function bindSockets(address: string, family: 4 | 6, port: number): Promis
 
 const BIND_ATTEMPTS = 10;
 
+/**
+ * A server socket only ever meets numeric addresses (its resolved bind address, and each peer's as the system reported
+ * it), so it skips dgram's default lookup, which checks the address again and puts every reply off by a tick.
+ */
+const numericLookup: NonNullable<dgram.SocketOptions['lookup']> = (address, _options, callback) => callback(null, address, 0);
+
 /** Every IPv6 socket is IPv6-only (see bindSockets). Throws WorkbenchError, and leaves nothing open when it does. */
 async function bindSocket(family: 4 | 6, address: string, port: number): Promise<dgram.Socket> {
-  const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+  const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true, lookup: numericLookup } : { type: 'udp4', lookup: numericLookup });
   try {
     await bind(socket, address, port);
     return socket;

@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { CaptureBuffer } from '../../src/core/captureBuffer';
 import { CaptureFile, saveCapture } from '../../src/core/captureFile';
 import { CaptureRecorder } from '../../src/core/captureRecorder';
+import * as dgram from 'node:dgram';
+import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+import { DEFAULT_BATCHING, LogBatcher } from '../../src/core/logBatcher';
+import { Workbench } from '../../src/core/workbench';
 import type { DropReason, Peer, WorkbenchEvent } from '../../src/core/events';
 import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/pcapng';
 import type { WorkbenchError } from '../../src/core/errors';
@@ -127,6 +131,65 @@ describe('CaptureRecorder', () => {
   });
 });
 
+describe('CaptureRecorder on a real server', () => {
+  const simulations: Record<string, SimulationSettings> = {
+    'no simulation': NO_SIMULATION,
+    'drops, duplicates and jitter': { ...NO_SIMULATION, seed: 3, dropInbound: 0.2, dropOutbound: 0.1, duplicate: 0.2, jitterMs: 3 },
+  };
+  for (const [name, simulation] of Object.entries(simulations)) {
+    for (const host of ['127.0.0.1', '::1']) {
+      it(`records every datagram, and counts, events and log entries add up: ${name}, ${host}`, async () => {
+        const workbench = new Workbench();
+        const events = new Map<string, number>();
+        workbench.events.subscribe((event) => void events.set(event.kind, (events.get(event.kind) ?? 0) + 1));
+        const lines: string[] = [];
+        const write = (text: string): void => void lines.push(text);
+        const batcher = new LogBatcher({ info: write, warn: write, error: write }, { ...DEFAULT_BATCHING, maxEventsPerFlush: 50, previewBytes: 64, hexDump: 'never' });
+        workbench.events.subscribe(batcher.add);
+        const buffer = new CaptureBuffer(10_000);
+        const recorder = new CaptureRecorder(buffer.add);
+        workbench.events.subscribe(recorder.add);
+        const server = await workbench.startServer({ host, port: 0, simulation });
+        const client = dgram.createSocket(host === '::1' ? 'udp6' : 'udp4');
+        const sent = 300;
+        try {
+          await new Promise<void>((resolve) => client.bind(0, host, resolve));
+          for (let n = 0; n < sent; n++) {
+            client.send(`datagram ${n}`, server.local.port, host);
+            if (n % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          for (let waited = 0; (server.counters.received < sent || server.counters.pending > 0) && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+          const c = server.counters;
+          assert.equal(c.received, sent);
+          assert.equal(c.received, c.answered + c.dropped + c.rateLimited + c.listened + c.cancelled + c.pending);
+          if (simulation === NO_SIMULATION) assert.deepEqual([c.answered, c.replies, c.dropped], [sent, sent, 0]);
+          else assert.ok(c.dropped > 0 && c.replies > c.answered, `the simulation dropped ${c.dropped} and duplicated ${c.replies - c.answered}`);
+          assert.deepEqual([events.get('received'), events.get('replied') ?? 0, events.get('dropped') ?? 0], [c.received, c.replies, c.dropped]);
+          assert.deepEqual(workbench.totals.server, { received: c.received, replies: c.replies, dropped: c.dropped, kernelDropped: 0 });
+
+          recorder.flush();
+          const captured = buffer.datagrams();
+          assert.equal(captured.length, c.received + c.replies, 'every request and every reply copy');
+          const requests = captured.filter((d) => d.destination.port === server.local.port);
+          assert.deepEqual(requests.map((d) => d.payload.toString()).sort(), Array.from({ length: sent }, (_, n) => `datagram ${n}`).sort());
+          assert.equal(requests.filter((d) => d.comment !== undefined).length, c.dropped);
+          assert.equal(captured.filter((d) => d.comment?.startsWith('duplicate')).length, c.replies - c.answered);
+          for (let i = 1; i < captured.length; i++) assert.ok(captured[i].atMicros >= captured[i - 1].atMicros, 'stamps never go back');
+
+          batcher.flush();
+          const notShown = lines.map((line) => /^(\d+) more datagrams? .* not shown$/.exec(line)).reduce((sum, match) => sum + (match ? Number(match[1]) : 0), 0);
+          const entries = lines.filter((line) => line.includes('datagram ') && !/ not shown$/.test(line)).length;
+          assert.equal(entries + notShown, c.received + c.replies + c.dropped, 'each datagram event shown or counted in a summary');
+          assert.equal(batcher.stats.notShown, notShown);
+        } finally {
+          client.close();
+          await workbench.dispose();
+        }
+      });
+    }
+  }
+});
+
 describe('CaptureBuffer', () => {
   const datagram = (n: number): CapturedDatagram => ({ atMicros: n, source: client, destination: server, payload: Buffer.alloc(0) });
 
@@ -159,6 +222,17 @@ describe('CaptureBuffer', () => {
     assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [5]);
     assert.equal(buffer.notKept, 4);
   });
+  it('keeps a mirrored reply (its request\'s very bytes) as a datagram of its own, within the same budget', () => {
+    const buffer = new CaptureBuffer(3, 250);
+    const bytes = Buffer.from('mirror me');
+    buffer.add({ atMicros: 1, source: client, destination: server, payload: bytes });
+    buffer.add({ atMicros: 2, source: server, destination: client, payload: bytes });
+    buffer.add({ atMicros: 3, source: client, destination: server, payload: Buffer.from('next') });
+    buffer.add({ atMicros: 4, source: server, destination: client, payload: Buffer.from('next') });
+    assert.deepEqual(summary(buffer.datagrams()), ['12345>50000 mirror me', '50000>12345 next', '12345>50000 next']);
+    assert.equal(buffer.notKept, 1);
+  });
+
 });
 
 describe('CaptureFile', () => {
