@@ -111,7 +111,7 @@ export function parseLinkSpec(text: string, base: LinkSettings): LinkSettings {
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
     const word = match[0];
     const preset = LINK_PRESETS[word.toLowerCase()];
-    if (preset && match.index === text.indexOf(word)) {
+    if (preset) {
       Object.assign(result, parseLinkSpec(preset.spec, { ...NO_LINK_IMPAIRMENT, seed: result.seed }));
       continue;
     }
