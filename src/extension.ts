@@ -4,6 +4,7 @@ import type { UdpWorkbenchApi } from './vscode/api';
 import { CaptureCommands } from './vscode/captureCommands';
 import { applySettingsLive } from './vscode/liveSettings';
 import { OutputLog } from './vscode/outputLog';
+import { ProxyCommands } from './vscode/proxyCommands';
 import { registerRequestFiles } from './vscode/requestFiles';
 import { showQuickMenu } from './vscode/quickMenu';
 import { SendCommands } from './vscode/sendCommands';
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const log = new OutputLog(bench, settings);
   const servers = new ServerCommands(bench, log, context.globalState);
   const sends = new SendCommands(bench, log, context.globalState, servers);
+  const proxies = new ProxyCommands(bench, log, context.globalState, servers);
   const captures = (capture = new CaptureCommands(bench, log));
   const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
 
@@ -36,7 +38,9 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     vscode.commands.registerCommand('udpWorkbench.startServer', (args) => servers.start(args)),
     vscode.commands.registerCommand('udpWorkbench.stopServer', (idOrAddress) => servers.stop(typeof idOrAddress === 'string' ? idOrAddress : undefined)),
     vscode.commands.registerCommand('udpWorkbench.stopAllServers', () => servers.stopAll()),
-    vscode.commands.registerCommand('udpWorkbench.configureSimulation', (args) => servers.configureSimulation(args)),
+    vscode.commands.registerCommand('udpWorkbench.configureSimulation', (args) => proxies.configureSimulation(isArgs(args) ? args : undefined)),
+    vscode.commands.registerCommand('udpWorkbench.startProxy', (args) => proxies.start(isArgs(args) ? args : undefined)),
+    vscode.commands.registerCommand('udpWorkbench.stopProxy', (idOrAddress) => proxies.stop(typeof idOrAddress === 'string' ? idOrAddress : undefined)),
     vscode.commands.registerCommand('udpWorkbench.sendSelection', (args) => sends.sendSelection(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.sendSelectionTo', (args) => sends.sendSelectionTo(isArgs(args) ? args : undefined)),
     vscode.commands.registerCommand('udpWorkbench.showLog', () => log.show()),

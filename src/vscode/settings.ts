@@ -37,6 +37,12 @@ export interface WorkbenchSettings {
   readonly capture: {
     readonly bufferSize: number;
   };
+  readonly proxy: {
+    readonly listenAddress: string;
+    readonly upstream: string;
+    readonly idleTimeoutMs: number;
+    readonly maxSessions: number;
+  };
 }
 
 /**
@@ -82,6 +88,12 @@ export function readSettings(): WorkbenchSettings {
     },
     capture: {
       bufferSize: get('capture.bufferSize'),
+    },
+    proxy: {
+      listenAddress: get('proxy.listenAddress'),
+      upstream: get('proxy.upstream'),
+      idleTimeoutMs: get<number>('proxy.idleTimeoutSeconds') * 1000,
+      maxSessions: get('proxy.maxSessions'),
     },
   };
 }
