@@ -15,6 +15,7 @@ import { checksTable, fmt, heading, median, table, writeJson, type Check } from 
 import { ServerUnderTest, type ServerKind } from './servers';
 import { floodFromSources, type SourceFlood } from './sourceFlood';
 import { MAX_DELAY_MS } from '../src/core/impairment';
+import { proxyBench, type ProxyBenchResult } from './proxy';
 
 const ROUNDS = 9;
 const SCENARIOS: readonly Scenario[] = [
@@ -80,6 +81,8 @@ const TARGET = {
   burstStallMs: 50,
 };
 const PARSE_SIZES_MB = [1, 10];
+/** 100,000 datagrams each way for the loss; 1,000 clients at once, their heap flat within 2 MB over 5 more round trips each. */
+const PROXY_BENCH = { rounds: 3, count: 20_000, window: 32, lossCount: 100_000, lossPercent: 10, sessions: 1000, lossTolerancePoints: 1, sessionHeapGrowthBytes: 2 * 1024 * 1024 };
 
 const MAX_DELAY_S = MAX_DELAY_MS / 1000;
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -87,6 +90,24 @@ const checks: Check[] = [];
 const check = (name: string, value: string, target: string, pass: boolean): void => void checks.push({ name, value, target, pass });
 const log = (line: string): void => console.log(`  ${line}`);
 const loadAverage = (): string => os.loadavg().map((load) => load.toFixed(2)).join(' ');
+
+function checkProxy({ ours, baseline, loss, sessions }: ProxyBenchResult): void {
+  const throughput = ours.roundTripsPerSecond / baseline.roundTripsPerSecond;
+  const p50 = ours.p50Ms / baseline.p50Ms;
+  log(`ours ${fmt.int(ours.roundTripsPerSecond)} round trips/s, p50 ${fmt.ms(ours.p50Ms)}; plain relay ${fmt.int(baseline.roundTripsPerSecond)}/s, p50 ${fmt.ms(baseline.p50Ms)}`);
+  check('proxy round trips/s vs plain relay', fmt.ratio(throughput), `≥ ${TARGET.throughputRatio}×`, throughput >= TARGET.throughputRatio);
+  check('proxy p50 round trip vs plain relay', fmt.ratio(p50), `≤ ${TARGET.p50Ratio}×`, p50 <= TARGET.p50Ratio);
+  for (const [way, percent, received] of [
+    ['client → server', loss.toServerPercent, loss.toServerReceived],
+    ['server → client', loss.toClientPercent, loss.toClientReceived],
+  ] as const) {
+    log(`${way}: ${fmt.pct(percent, 3)} lost of ${fmt.int(received)} received, set ${loss.setPercent} %`);
+    check(`proxy loss ${way} (${fmt.int(received)} datagrams)`, fmt.pct(percent, 3), `${loss.setPercent} ± ${PROXY_BENCH.lossTolerancePoints} %`, Math.abs(percent - loss.setPercent) <= PROXY_BENCH.lossTolerancePoints && received >= PROXY_BENCH.lossCount);
+  }
+  const growth = sessions.heapAfterSecondBytes - sessions.heapAfterFirstBytes;
+  log(`${fmt.int(sessions.count)} sessions open: heap ${fmt.mb(sessions.heapAfterFirstBytes)}, after 5 more round trips each ${fmt.mb(sessions.heapAfterSecondBytes)}`);
+  check(`proxy heap with ${fmt.int(sessions.count)} sessions, 5 more round trips each`, fmt.signedMb(growth), `≤ +${fmt.mb(PROXY_BENCH.sessionHeapGrowthBytes)}`, sessions.count === PROXY_BENCH.sessions && growth <= PROXY_BENCH.sessionHeapGrowthBytes);
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -137,13 +158,17 @@ async function main(): Promise<void> {
   const stall = await burstStall(BURST.count, BURST.ratePerSecond, BURST.deadlineMs);
   printBurstStall(stall);
 
+  heading(`Impairment proxy vs the plainest Node relay — ${PROXY_BENCH.rounds} rounds of ${fmt.int(PROXY_BENCH.count)} round trips, window ${PROXY_BENCH.window}, medians`);
+  const proxy = await proxyBench(PROXY_BENCH, log);
+  checkProxy(proxy);
+
   heading('Footprint');
   const footprint = await measureFootprint();
 
   const totalSeconds = (performance.now() - started) / 1000;
   heading('Targets');
   console.log(checksTable(checks));
-  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, sourceFloods, delayFloods, parsing, burstStall: stall, footprint, checks };
+  const results = { machine: { ...machine, loadAtEnd: os.loadavg() }, totalSeconds, rounds: ROUNDS, targets: TARGET, comparison: summarise(comparison), drop, floods, sourceFloods, delayFloods, parsing, burstStall: stall, footprint, proxy, checks };
   const file = writeJson(repoRoot, results);
   const missed = checks.filter((c) => !c.pass).length;
   console.log(`\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`);
