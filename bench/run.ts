@@ -16,9 +16,10 @@ import { CAPTURE_BUFFER_SIZE, ServerUnderTest, type ServerKind } from './servers
 import { floodFromSources, type SourceFlood } from './sourceFlood';
 import { SIMULATION_LIMITS } from '../src/core/limits';
 import { MAX_BUFFERED_BYTES } from '../src/core/captureBuffer';
+import { proxyBench, type ProxyBenchResult } from './proxy';
 
 /** `BENCH_PHASES=comparison,flood` runs only those phases (while iterating on one figure); all of them by default. */
-const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'footprint'] as const;
+const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'footprint'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const PHASES = selectedPhases(process.env.BENCH_PHASES);
 const ROUNDS = 9;
@@ -87,6 +88,8 @@ const TARGET = {
   burstStallMs: 50,
 };
 const PARSE_SIZES_MB = [1, 10];
+/** 100,000 datagrams each way for the loss; 1,000 clients at once, their heap flat within 2 MB over 5 more round trips each. */
+const PROXY_BENCH = { rounds: 3, count: 20_000, window: 32, lossCount: 100_000, lossPercent: 10, sessions: 1000, lossTolerancePoints: 1, sessionHeapGrowthBytes: 2 * 1024 * 1024 };
 
 const MAX_DELAY_S = SIMULATION_LIMITS.maxDelayMs / 1000;
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -94,6 +97,24 @@ const checks: Check[] = [];
 const check = (name: string, value: string, target: string, pass: boolean): void => void checks.push({ name, value, target, pass });
 const log = (line: string): void => console.log(`  ${line}`);
 const loadAverage = (): string => os.loadavg().map((load) => load.toFixed(2)).join(' ');
+
+function checkProxy({ ours, baseline, loss, sessions }: ProxyBenchResult): void {
+  const throughput = ours.roundTripsPerSecond / baseline.roundTripsPerSecond;
+  const p50 = ours.p50Ms / baseline.p50Ms;
+  log(`ours ${fmt.int(ours.roundTripsPerSecond)} round trips/s, p50 ${fmt.ms(ours.p50Ms)}; plain relay ${fmt.int(baseline.roundTripsPerSecond)}/s, p50 ${fmt.ms(baseline.p50Ms)}`);
+  check('proxy round trips/s vs plain relay', fmt.ratio(throughput), `≥ ${TARGET.throughputRatio}×`, throughput >= TARGET.throughputRatio);
+  check('proxy p50 round trip vs plain relay', fmt.ratio(p50), `≤ ${TARGET.p50Ratio}×`, p50 <= TARGET.p50Ratio);
+  for (const [way, percent, received] of [
+    ['client → server', loss.toServerPercent, loss.toServerReceived],
+    ['server → client', loss.toClientPercent, loss.toClientReceived],
+  ] as const) {
+    log(`${way}: ${fmt.pct(percent, 3)} lost of ${fmt.int(received)} received, set ${loss.setPercent} %`);
+    check(`proxy loss ${way} (${fmt.int(received)} datagrams)`, fmt.pct(percent, 3), `${loss.setPercent} ± ${PROXY_BENCH.lossTolerancePoints} %`, Math.abs(percent - loss.setPercent) <= PROXY_BENCH.lossTolerancePoints && received >= PROXY_BENCH.lossCount);
+  }
+  const growth = sessions.heapAfterSecondBytes - sessions.heapAfterFirstBytes;
+  log(`${fmt.int(sessions.count)} sessions open: heap ${fmt.mb(sessions.heapAfterFirstBytes)}, after 5 more round trips each ${fmt.mb(sessions.heapAfterSecondBytes)}`);
+  check(`proxy heap with ${fmt.int(sessions.count)} sessions, 5 more round trips each`, fmt.signedMb(growth), `≤ +${fmt.mb(PROXY_BENCH.sessionHeapGrowthBytes)}`, sessions.count === PROXY_BENCH.sessions && growth <= PROXY_BENCH.sessionHeapGrowthBytes);
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -165,6 +186,13 @@ async function main(): Promise<void> {
     printBurstStall(stall);
   }
 
+  let proxy: ProxyBenchResult | undefined;
+  if (PHASES.has('proxy')) {
+    heading(`Impairment proxy vs the plainest Node relay — ${PROXY_BENCH.rounds} rounds of ${fmt.int(PROXY_BENCH.count)} round trips, window ${PROXY_BENCH.window}, medians`);
+    proxy = await proxyBench(PROXY_BENCH, log);
+    checkProxy(proxy);
+  }
+
   let footprint: unknown;
   if (PHASES.has('footprint')) {
     heading('Footprint');
@@ -188,6 +216,7 @@ async function main(): Promise<void> {
     parsing,
     burstStall: stall,
     footprint,
+    proxy,
     checks,
   };
   const file = writeJson(repoRoot, results);

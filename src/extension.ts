@@ -6,6 +6,7 @@ import { CaptureCommands } from './vscode/captureCommands';
 import { registerCommands } from './vscode/commandRegistry';
 import { applySettingsLive } from './vscode/liveSettings';
 import { OutputLog } from './vscode/outputLog';
+import { ProxyCommands } from './vscode/proxyCommands';
 import { quickMenuCommand } from './vscode/quickMenu';
 import { RequestFiles } from './vscode/requestFiles';
 import { SendCommands } from './vscode/sendCommands';
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   bench.events.onListenerError = (error) => log.error(`an event listener threw: ${messageOf(error)}`);
   const servers = new ServerCommands(bench, log, context.globalState);
   const sends = new SendCommands(bench, log, context.globalState, servers);
+  const proxies = new ProxyCommands(bench, log, context.globalState, servers);
   const captures = (capture = new CaptureCommands(bench, log));
   const traffic = new TrafficView(context.extensionUri, bench, captures);
   const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
@@ -44,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     applySettingsLive(bench, log),
     registerCommands([
       ...servers.commands,
+      ...proxies.commands,
       ...sends.commands,
       ...captures.commands,
       ...requestFiles.commands,

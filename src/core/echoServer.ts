@@ -1,9 +1,10 @@
 import * as dgram from 'node:dgram';
-import { formatEndpoint, isIPv4Mapped, isLoopback, isWildcard, MAX_DATAGRAM_BYTES, parsePort, resolveHost, unmapIPv4 } from './endpoint';
-import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
+import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parsePort } from './endpoint';
+import { badSetting, WorkbenchError } from './errors';
 import { familyNumber, peerOf, type DropReason, type EventSink, type Peer, type ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { SERVER_LIMITS } from './limits';
+import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { formatCount } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';
@@ -109,7 +110,7 @@ class OutgoingReply {
 
 /**
  * A bound UDP port: receive → check the source → rate limit → impair → reply, with typed events and counters.
- * One socket, or two for `::` (see bindSockets).
+ * One socket, or two for `::` (see listenSockets.ts).
  */
 export class EchoServer {
   private readonly count: ServerCounters = {
@@ -163,10 +164,7 @@ export class EchoServer {
     const limiter = createLimiter(options.rateLimit);
     const delayQueue = checkDelayQueue(options.delayQueue ?? DEFAULT_DELAY_QUEUE);
     parsePort(options.port, { allowZero: true });
-    const resolved = await resolveHost(options.host);
-    // ::ffff:a.b.c.d only ever hears IPv4: bind the IPv4 address itself, so every IPv6 socket can be IPv6-only.
-    const mapped = isIPv4Mapped(resolved.address);
-    const sockets = await bindSockets(mapped ? unmapIPv4(resolved.address) : resolved.address, mapped ? 4 : resolved.family, options.port);
+    const sockets = await bindListenSockets(options.host, options.port);
     try {
       for (const socket of sockets) applyBufferSizes(socket, options);
     } catch (error) {
@@ -299,7 +297,7 @@ export class EchoServer {
   private classify(socket: dgram.Socket, request: Buffer, peer: Peer, seq: number, at: number): OutgoingReply | DropReason | 'listened' {
     const count = this.count;
     // Every IPv6 socket here is IPv6-only: real IPv4 peers arrive on an IPv4 socket, never as ::ffff:a.b.c.d.
-    if (peer.family === 'IPv6' && isIPv4Mapped(peer.address)) return this.countDrop('forged-source');
+    if (isForgedSource(peer)) return this.countDrop('forged-source');
     if (this.limiter !== undefined && !this.limiter.allow(peer.address, at)) return this.countDrop('rate-limited');
     const impairment = this.impairment;
     if (impairment.dropsInbound()) return this.countDrop('simulated-loss-inbound');
@@ -428,66 +426,6 @@ function checkReplySettings(mode: ReplyMode, template: string | undefined): Comp
   return compileTemplate(template);
 }
 
-/**
- * `::` gets an IPv6-only socket and an IPv4 socket on 0.0.0.0 at the same port, never one dual-stack socket:
- * there a genuine IPv4 peer and a native IPv6 packet forged with the source ::ffff:127.0.0.1 look the same,
- * and the forgery would pass for this machine. Apart, an IPv4-mapped source on the IPv6 socket is always forged.
- */
-async function bindSockets(address: string, family: 4 | 6, port: number): Promise<dgram.Socket[]> {
-  if (family === 4 || !isWildcard(address)) return [await bindSocket(family, address, port)];
-  for (let attempt = 1; ; attempt++) {
-    const ipv6 = await bindSocket(6, address, port);
-    try {
-      return [ipv6, await bindSocket(4, '0.0.0.0', ipv6.address().port)];
-    } catch (error) {
-      await closeSocket(ipv6);
-      // Port 0: the system picked a port free for IPv6 only; pick again.
-      if (port !== 0 || attempt === BIND_ATTEMPTS || (error as WorkbenchError).code !== 'PORT_IN_USE') throw error;
-    }
-  }
-}
-
-const BIND_ATTEMPTS = 10;
-
-/**
- * A server socket only ever meets numeric addresses (its resolved bind address, and each peer's as the system reported
- * it), so it skips dgram's default lookup, which checks the address again and puts every reply off by a tick.
- */
-const numericLookup: NonNullable<dgram.SocketOptions['lookup']> = (address, _options, callback) => callback(null, address, 0);
-
-/** Every IPv6 socket is IPv6-only (see bindSockets). Throws WorkbenchError, and leaves nothing open when it does. */
-async function bindSocket(family: 4 | 6, address: string, port: number): Promise<dgram.Socket> {
-  const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true, lookup: numericLookup } : { type: 'udp4', lookup: numericLookup });
-  try {
-    await bind(socket, address, port);
-    return socket;
-  } catch (error) {
-    socket.close();
-    throw bindError(error as NodeJS.ErrnoException, address, port);
-  }
-}
-
-/** Resolves once closed; a socket already closed (from outside the server) resolves at once. */
-function closeSocket(socket: dgram.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(resolve);
-    } catch {
-      resolve();
-    }
-  });
-}
-
-function bind(socket: dgram.Socket, address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 /** Applied after bind: Node sets a socket's buffers only once it is bound. */
 function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): void {
   const sizes = [
@@ -507,39 +445,6 @@ function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): voi
         cause: error,
       });
     }
-  }
-}
-
-function bindError(error: NodeJS.ErrnoException, address: string, port: number): WorkbenchError {
-  const cause = error;
-  switch (error.code) {
-    case 'EADDRINUSE':
-      return new WorkbenchError('PORT_IN_USE', `Port ${port} on ${address} is already in use.`, 'Stop the program using it, or pick another port (0 picks any free one).', {
-        fix: 'use-another-port',
-        cause,
-      });
-    case 'EACCES':
-      return new WorkbenchError(
-        'PERMISSION_DENIED',
-        `Binding port ${port} on ${address} was not permitted.`,
-        'Ports below 1024 need administrator rights, and some systems reserve others: pick another port (0 picks any free one).',
-        { fix: 'use-another-port', cause },
-      );
-    case 'EADDRNOTAVAIL':
-      return new WorkbenchError(
-        'ADDRESS_NOT_AVAILABLE',
-        `${address} is not an address of this machine.`,
-        'Bind to 127.0.0.1 or ::1 (this machine only), 0.0.0.0 or :: (every interface), or one of this machine’s own addresses.',
-        { fix: 'open-settings', cause },
-      );
-    case 'EMFILE':
-    case 'ENFILE':
-      return tooManyOpenFiles(`Could not open a socket for port ${port} on ${address}`, cause);
-    default:
-      return new WorkbenchError('SOCKET_ERROR', `Could not bind port ${port} on ${address}: ${error.message}`, 'Check the bind address and port settings.', {
-        fix: 'open-settings',
-        cause,
-      });
   }
 }
 

@@ -1,7 +1,8 @@
 import { formatEndpoint } from './endpoint';
-import type { DropReason, Peer, WorkbenchEvent } from './events';
+import type { Direction, DropReason, Peer, ProxyDropReason, WorkbenchEvent } from './events';
 import { hexDump, isPrintable, previewText } from './payload';
 import { describeConfiguration } from './serverConfigText';
+import { describeLink } from './simulationSpec';
 import { formatMs, plural } from './stats';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -36,6 +37,26 @@ const DROP_REASONS: Record<DropReason, string> = {
 
 export function describeDropReason(reason: DropReason): string {
   return DROP_REASONS[reason];
+}
+
+const PROXY_DROP_REASONS: Record<ProxyDropReason, string> = {
+  'simulated-loss': 'simulated loss',
+  'queue-full': 'simulated bandwidth queue full',
+  'send-failed': 'it could not be sent',
+  'forged-source': 'forged source address (IPv4-mapped, on IPv6)',
+  'rate-limited': 'rate limit for this client',
+  'session-limit': 'session limit reached',
+  'not-from-upstream': 'not from the upstream server',
+  cancelled: 'still waiting for its delay when its session closed',
+};
+
+export function describeProxyDropReason(reason: ProxyDropReason): string {
+  return PROXY_DROP_REASONS[reason];
+}
+
+/** "client → server" or "server → client". */
+export function describeDirection(direction: Direction): string {
+  return direction === 'to-server' ? 'client → server' : 'server → client';
 }
 
 const at = (peer: Peer): string => formatEndpoint(peer);
@@ -91,6 +112,40 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
       };
     case 'send-failed':
       return { level: 'error', text: `sending to ${at(event.target)} failed: ${event.error.text}` };
+    case 'proxy-started': {
+      const text = `[${event.proxyId}] impairment proxy listening on ${at(event.local)}, forwarding to ${at(event.upstream)}`;
+      return event.exposed ? { level: 'warn', text: `${text} — reachable from other machines` } : { level: 'info', text };
+    }
+    case 'proxy-stopped':
+      return { level: 'info', text: `[${event.proxyId}] impairment proxy on ${at(event.local)} stopped` };
+    case 'proxy-error':
+      return { level: 'error', text: `[${event.proxyId}] ${event.error.text}` };
+    case 'proxy-configured':
+      return { level: 'info', text: `[${event.proxyId}] ${describeDirection(event.direction)}: ${describeLink(event.link)}` };
+    case 'session-opened':
+      return { level: 'info', text: `[${event.proxyId}] session ${event.session} opened for ${at(event.peer)}` };
+    case 'session-closed':
+      return { level: 'info', text: `[${event.proxyId}] session ${event.session} for ${at(event.peer)} closed (${event.reason === 'idle' ? `idle ${formatMs(event.idleMs)}` : event.reason})` };
+    case 'session-limit':
+      return {
+        level: 'warn',
+        text: `[${event.proxyId}] ${plural(event.limit, 'session')} open, the limit: new clients such as ${at(event.peer)} are dropped until one closes. Raise the Proxy Max Sessions setting, or shorten the idle timeout.`,
+      };
+    case 'forwarded': {
+      const notes = [
+        event.delayMs > 0 ? `after ${formatMs(event.delayMs)}` : '',
+        event.duplicate ? 'duplicate' : '',
+        event.reordered ? 'held back to reorder' : '',
+        event.corruptedBit !== undefined ? `corrupted: bit ${event.corruptedBit} flipped` : '',
+      ].filter(Boolean);
+      const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+      return info(`[${event.proxyId}] ${describeDirection(event.direction)} #${event.seq} forwarded, session ${event.session} ${at(event.peer)}${suffix}`, event.payload, options);
+    }
+    case 'proxy-dropped':
+      return {
+        level: 'warn',
+        text: `[${event.proxyId}] ${describeDirection(event.direction)} #${event.seq} dropped, session ${event.session} ${at(event.peer)} (${describeProxyDropReason(event.reason)}), ${plural(event.size, 'byte')}: ${previewText(event.payload, options.previewBytes)}`,
+      };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ReplyMode, ServerProtection } from './echoServer';
 import type { WorkbenchError } from './errors';
-import type { SimulationSettings } from './impairment';
+import type { LinkSettings, SimulationSettings } from './impairment';
 
 /** A socket address as Node reports it. */
 export interface Peer {
@@ -141,6 +141,106 @@ export interface SendFailedEvent extends ClientBase {
   readonly error: WorkbenchError;
 }
 
+/** Which way a datagram crosses a proxy. */
+export type Direction = 'to-server' | 'to-client';
+
+/** Why a proxy did not forward a datagram. */
+export type ProxyDropReason =
+  | 'simulated-loss'
+  /** The simulated bandwidth's queue was full. */
+  | 'queue-full'
+  | 'send-failed'
+  | 'forged-source'
+  | 'rate-limited'
+  /** A new client while the proxy already had as many sessions as allowed. */
+  | 'session-limit'
+  /** A datagram on a session's upstream socket from anyone but the upstream server. */
+  | 'not-from-upstream'
+  /** Still waiting for its simulated delay when its session closed or the proxy stopped. */
+  | 'cancelled';
+
+interface ProxyBase extends Base {
+  readonly proxyId: string;
+}
+export interface ProxyStartedEvent extends ProxyBase {
+  readonly kind: 'proxy-started';
+  readonly local: Peer;
+  readonly upstream: Peer;
+  /** Listens on an address other machines can reach (not loopback). */
+  readonly exposed: boolean;
+}
+export interface ProxyStoppedEvent extends ProxyBase {
+  readonly kind: 'proxy-stopped';
+  readonly local: Peer;
+}
+/** A socket error the proxy survived. */
+export interface ProxyErrorEvent extends ProxyBase {
+  readonly kind: 'proxy-error';
+  readonly error: WorkbenchError;
+}
+/** One direction's impairment changed. */
+export interface ProxyConfiguredEvent extends ProxyBase {
+  readonly kind: 'proxy-configured';
+  readonly direction: Direction;
+  readonly link: LinkSettings;
+}
+/** A client's first datagram opened a session: its own upstream socket, `via`. */
+export interface SessionOpenedEvent extends ProxyBase {
+  readonly kind: 'session-opened';
+  readonly session: number;
+  /** The client. */
+  readonly peer: Peer;
+}
+export interface SessionClosedEvent extends ProxyBase {
+  readonly kind: 'session-closed';
+  readonly session: number;
+  readonly peer: Peer;
+  readonly reason: 'idle' | 'stopped' | 'socket-error';
+  readonly idleMs: number;
+}
+/** The session cap was reached: new clients are dropped ('session-limit') until a session closes. */
+export interface SessionLimitEvent extends ProxyBase {
+  readonly kind: 'session-limit';
+  readonly limit: number;
+  /** The first client turned away. */
+  readonly peer: Peer;
+}
+interface ProxyDatagram extends ProxyBase {
+  readonly direction: Direction;
+  readonly session: number;
+  /** The session's client, whichever way the datagram goes. */
+  readonly peer: Peer;
+  /** 1 for the first datagram received in this direction. */
+  readonly seq: number;
+}
+export interface ProxyForwardedEvent extends ProxyDatagram {
+  readonly kind: 'forwarded';
+  /** As sent: corrupted when `corruptedBit` is set. */
+  readonly payload: Buffer;
+  readonly delayMs: number;
+  readonly duplicate: boolean;
+  readonly reordered: boolean;
+  /** The bit flipped by simulated corruption (0 is the first byte's top bit). */
+  readonly corruptedBit: number | undefined;
+}
+export interface ProxyDroppedEvent extends ProxyDatagram {
+  readonly kind: 'proxy-dropped';
+  readonly payload: Buffer;
+  readonly size: number;
+  readonly reason: ProxyDropReason;
+}
+
+export type ProxyEvent =
+  | ProxyStartedEvent
+  | ProxyStoppedEvent
+  | ProxyErrorEvent
+  | ProxyConfiguredEvent
+  | SessionOpenedEvent
+  | SessionClosedEvent
+  | SessionLimitEvent
+  | ProxyForwardedEvent
+  | ProxyDroppedEvent;
+
 export type ServerEvent =
   | ServerStartedEvent
   | ServerStoppedEvent
@@ -152,7 +252,7 @@ export type ServerEvent =
   | KernelDropsEvent
   | KernelDropsUnavailableEvent;
 export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | SendFailedEvent;
-export type WorkbenchEvent = ServerEvent | ClientEvent;
+export type WorkbenchEvent = ServerEvent | ClientEvent | ProxyEvent;
 
 /** Where the core puts its events. It must return at once: the core never waits for a view. */
 export type EventSink = (event: WorkbenchEvent) => void;

@@ -112,3 +112,171 @@ export class Impairment {
     return { dropped: false, copies: duplicate ? [copy, { delayMs, duplicate: true, reordered }] : [copy] };
   }
 }
+
+/**
+ * What a proxy does to one direction of traffic, on purpose: the echo server's impairments plus what tc-netem has
+ * and games meet. Chances are probabilities in [0, 1]; times are in ms.
+ */
+export interface LinkSettings {
+  readonly seed: number;
+  /** Share of datagrams lost, in the long run. */
+  readonly loss: number;
+  /** Mean number of datagrams lost in a row (Gilbert–Elliott); 0: each loss is independent of the last. */
+  readonly burstLength: number;
+  readonly delayMs: number;
+  /** Extra delay drawn uniformly from 0 to jitterMs (whole ms). */
+  readonly jitterMs: number;
+  readonly duplicate: number;
+  /** Chance a datagram is held back long enough for later ones to overtake it. */
+  readonly reorder: number;
+  /** Chance one random bit of a datagram is flipped. */
+  readonly corrupt: number;
+  /** Bandwidth in kilobits per second; 0: unlimited. */
+  readonly rateKbps: number;
+  /** Datagrams that may wait for the bandwidth at once; more are dropped as 'queue-full'. */
+  readonly queueLimit: number;
+}
+
+export const NO_LINK_IMPAIRMENT: LinkSettings = Object.freeze({
+  seed: 1,
+  loss: 0,
+  burstLength: 0,
+  delayMs: 0,
+  jitterMs: 0,
+  duplicate: 0,
+  reorder: 0,
+  corrupt: 0,
+  rateKbps: 0,
+  queueLimit: 100,
+});
+
+/** 10 Gbit/s: beyond it a limit limits nothing a proxy in the editor can forward. */
+export const MAX_RATE_KBPS = 10_000_000;
+export const MAX_QUEUE_LIMIT = 100_000;
+/** A mean burst this long already means "the link is down for a while". */
+export const MAX_BURST_LENGTH = 1000;
+
+const LINK_CHANCES = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
+
+/** Returns a frozen copy of valid settings, or throws BAD_SETTING naming the field, its value and the allowed range. */
+export function validateLink(settings: LinkSettings): LinkSettings {
+  if (!Number.isSafeInteger(settings.seed)) throw badSimulation('seed', settings.seed, 'a whole number');
+  for (const field of LINK_CHANCES) {
+    const value = settings[field];
+    if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw badSimulation(field, value, 'a chance from 0 to 1');
+  }
+  for (const field of TIMES) {
+    const value = settings[field];
+    if (!(Number.isInteger(value) && value >= 0 && value <= SIMULATION_LIMITS.maxDelayMs)) {
+      throw badSimulation(field, value, `a whole number of milliseconds from 0 to ${SIMULATION_LIMITS.maxDelayMs}`);
+    }
+  }
+  const { seed, loss, burstLength, delayMs, jitterMs, duplicate, reorder, corrupt, rateKbps, queueLimit } = settings;
+  if (!(typeof burstLength === 'number' && burstLength >= 0 && burstLength <= MAX_BURST_LENGTH)) {
+    throw badSimulation('burstLength', burstLength, `a mean number of datagrams from 0 (independent losses) to ${MAX_BURST_LENGTH}`);
+  }
+  // A burst cannot be shorter than the losses in a row that the loss rate alone already makes.
+  if (burstLength > 0 && loss < 1 && burstLength < loss / (1 - loss)) {
+    throw badSimulation('burstLength', burstLength, `at least ${Number((loss / (1 - loss)).toFixed(2))} at ${Number((loss * 100).toFixed(2))}% loss`);
+  }
+  if (!(typeof rateKbps === 'number' && rateKbps >= 0 && rateKbps <= MAX_RATE_KBPS)) {
+    throw badSimulation('rateKbps', rateKbps, `kilobits per second from 0 (unlimited) to ${MAX_RATE_KBPS}`);
+  }
+  if (!(Number.isInteger(queueLimit) && queueLimit >= 1 && queueLimit <= MAX_QUEUE_LIMIT)) {
+    throw badSimulation('queueLimit', queueLimit, `a whole number of datagrams from 1 to ${MAX_QUEUE_LIMIT}`);
+  }
+  return Object.freeze({ seed, loss, burstLength, delayMs, jitterMs, duplicate, reorder, corrupt, rateKbps, queueLimit });
+}
+
+/** One copy of a forwarded datagram: when it leaves, and whether it is the duplicate. */
+export interface ForwardCopy {
+  readonly delayMs: number;
+  readonly duplicate: boolean;
+  readonly reordered: boolean;
+}
+
+/** The fate of one datagram on a link: lost, dropped by a full queue, or forwarded as one or two copies. */
+export type LinkFate =
+  | { readonly kind: 'lost' }
+  | { readonly kind: 'queue-full' }
+  | {
+      readonly kind: 'forwarded';
+      readonly copies: readonly ForwardCopy[];
+      /** The bit to flip (0 is the first byte's most significant bit), or undefined. */
+      readonly corruptBit: number | undefined;
+      /** Time spent waiting for the bandwidth, included in each copy's delay. */
+      readonly queuedMs: number;
+    };
+
+/**
+ * One direction of a proxy: its decisions, one datagram at a time. Each datagram draws the same six numbers
+ * whatever the settings, so the same seed and the same traffic give each datagram the same fate; only the
+ * bandwidth queue depends on arrival times, as a real link's does.
+ */
+export class LinkImpairment {
+  readonly settings: LinkSettings;
+  private readonly random: () => number;
+  /** Gilbert–Elliott: in the bad state every datagram is lost. */
+  private bad = false;
+  private readonly enterBad: number;
+  private readonly leaveBad: number;
+  /** When each datagram still waiting for the bandwidth leaves, oldest first. */
+  private readonly departures: number[] = [];
+  private busyUntil = 0;
+
+  constructor(settings: LinkSettings) {
+    this.settings = validateLink(settings);
+    this.random = createRandom(this.settings.seed);
+    const { loss, burstLength } = this.settings;
+    // Stationary share of the bad state = enter / (enter + leave) = loss; a bad run lasts 1 / leave on average.
+    this.leaveBad = loss >= 1 ? 0 : burstLength > 0 ? 1 / burstLength : 1 - loss;
+    this.enterBad = loss >= 1 ? 1 : burstLength > 0 ? (loss * this.leaveBad) / (1 - loss) : loss;
+  }
+
+  /** `now` in ms (any clock that only moves forward); `size` in bytes. */
+  decide(size: number, now: number): LinkFate {
+    const s = this.settings;
+    const lossDraw = this.random();
+    const jitterMs = Math.floor(this.random() * (s.jitterMs + 1));
+    const duplicate = this.random() < s.duplicate;
+    const reordered = this.random() < s.reorder;
+    const corrupted = this.random() < s.corrupt;
+    const bitDraw = this.random();
+    this.bad = s.burstLength > 0 ? lossDraw < (this.bad ? 1 - this.leaveBad : this.enterBad) : lossDraw < s.loss;
+    if (this.bad) return LOST;
+    const queuedMs = this.queue(size, now);
+    if (queuedMs === undefined) return QUEUE_FULL;
+    const delayMs = queuedMs + s.delayMs + jitterMs + (reordered ? s.jitterMs + REORDER_HOLD_MS : 0);
+    const copy: ForwardCopy = { delayMs, duplicate: false, reordered };
+    return {
+      kind: 'forwarded',
+      copies: duplicate ? [copy, { delayMs, duplicate: true, reordered }] : [copy],
+      corruptBit: corrupted && size > 0 ? Math.floor(bitDraw * size * 8) : undefined,
+      queuedMs,
+    };
+  }
+
+  /** Puts a datagram in the bandwidth queue: how long it waits there (its own sending time included), or undefined when full. */
+  private queue(size: number, now: number): number | undefined {
+    if (this.settings.rateKbps === 0) return 0;
+    const departures = this.departures;
+    let gone = 0;
+    while (gone < departures.length && departures[gone] <= now) gone++;
+    if (gone > 0) departures.splice(0, gone);
+    if (departures.length >= this.settings.queueLimit) return undefined;
+    const leaves = Math.max(now, this.busyUntil) + (size * 8) / this.settings.rateKbps;
+    this.busyUntil = leaves;
+    departures.push(leaves);
+    return Math.ceil(leaves - now);
+  }
+}
+
+const LOST: LinkFate = Object.freeze({ kind: 'lost' });
+const QUEUE_FULL: LinkFate = Object.freeze({ kind: 'queue-full' });
+
+/** A copy of `payload` with one bit flipped. */
+export function flipBit(payload: Buffer, bit: number): Buffer {
+  const copy = Buffer.from(payload);
+  copy[bit >> 3] ^= 0x80 >> (bit & 7);
+  return copy;
+}

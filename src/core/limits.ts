@@ -50,6 +50,13 @@ export const CAPTURE_LIMITS = {
   maxBufferSize: 1_000_000,
 } as const;
 
+/** The impairment proxy: how long a quiet session lives, and how many clients one proxy serves at once. */
+export const PROXY_LIMITS = {
+  maxIdleTimeoutMs: 24 * 60 * 60 * 1000,
+  /** Each session holds a socket (a file descriptor): beyond this the process runs out of them first. */
+  maxSessions: 65_536,
+} as const;
+
 export interface SettingRange {
   readonly minimum: number;
   readonly maximum: number;
@@ -73,4 +80,6 @@ export const SETTING_LIMITS: { readonly [key: string]: SettingRange } = {
   'send.backoff': { minimum: SEND_LIMITS.minBackoff, maximum: SEND_LIMITS.maxBackoff },
   'log.previewBytes': { minimum: LOG_LIMITS.minPreviewBytes, maximum: LOG_LIMITS.maxPreviewBytes },
   'capture.bufferSize': { minimum: CAPTURE_LIMITS.minBufferSize, maximum: CAPTURE_LIMITS.maxBufferSize },
+  'proxy.idleTimeoutSeconds': { minimum: 1, maximum: PROXY_LIMITS.maxIdleTimeoutMs / 1000 },
+  'proxy.maxSessions': { minimum: 1, maximum: PROXY_LIMITS.maxSessions },
 };

@@ -1,6 +1,6 @@
 import { formatEndpoint } from './endpoint';
 import type { WorkbenchEvent } from './events';
-import { describeDropReason, describeEvent, type DescribeOptions } from './eventText';
+import { describeDirection, describeDropReason, describeEvent, describeProxyDropReason, type DescribeOptions } from './eventText';
 import { plural } from './stats';
 import { Coalescer, SYSTEM_CLOCK, type Clock } from './timing';
 
@@ -157,7 +157,21 @@ export class LogBatcher {
  */
 type AlwaysShownEvent = Extract<
   WorkbenchEvent,
-  { kind: 'server-started' | 'server-stopped' | 'server-configured' | 'kernel-dropped' | 'kernel-drops-unavailable' | 'sent' | 'reply' | 'timeout' }
+  {
+    kind:
+      | 'server-started'
+      | 'server-stopped'
+      | 'server-configured'
+      | 'kernel-dropped'
+      | 'kernel-drops-unavailable'
+      | 'sent'
+      | 'reply'
+      | 'timeout'
+      | 'proxy-started'
+      | 'proxy-stopped'
+      | 'proxy-configured'
+      | 'session-limit';
+  }
 >;
 /** What a flood is made of (datagrams, drops, errors, and any kind of event added later): shown up to the budget, then counted. */
 type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent>;
@@ -172,6 +186,10 @@ function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
     case 'sent':
     case 'reply':
     case 'timeout':
+    case 'proxy-started':
+    case 'proxy-stopped':
+    case 'proxy-configured':
+    case 'session-limit':
       return false;
     default:
       return true;
@@ -185,6 +203,21 @@ function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
       return b.kind === 'server-error' && a.serverId === b.serverId && a.error.code === b.error.code;
     case 'send-failed':
       return b.kind === 'send-failed' && a.target.port === b.target.port && a.target.address === b.target.address && a.error.code === b.error.code;
+    case 'proxy-error':
+      return b.kind === 'proxy-error' && a.proxyId === b.proxyId && a.error.code === b.error.code;
+    case 'session-opened':
+    case 'session-closed':
+      return b.kind === a.kind && a.proxyId === b.proxyId;
+    case 'forwarded':
+    case 'proxy-dropped':
+      return (
+        b.kind === a.kind &&
+        a.proxyId === b.proxyId &&
+        a.direction === b.direction &&
+        a.peer.port === b.peer.port &&
+        a.peer.address === b.peer.address &&
+        (a.kind !== 'proxy-dropped' || (b.kind === 'proxy-dropped' && a.reason === b.reason))
+      );
     default:
       return (
         b.kind === a.kind &&
@@ -203,6 +236,16 @@ function summaryKey(event: SummarisedEvent, others: boolean): string {
       return `${event.kind}|${event.serverId}|${others ? 'others|' : ''}${event.error.code}`;
     case 'send-failed':
       return `${event.kind}|${others ? 'others' : formatEndpoint(event.target)}|${event.error.code}`;
+    case 'proxy-error':
+      return `${event.kind}|${event.proxyId}|${others ? 'others|' : ''}${event.error.code}`;
+    case 'session-opened':
+    case 'session-closed':
+      return `${event.kind}|${event.proxyId}`;
+    case 'forwarded':
+    case 'proxy-dropped': {
+      const reason = event.kind === 'proxy-dropped' ? event.reason : '';
+      return `${event.kind}|${event.proxyId}|${event.direction}|${others ? 'others' : `${event.peer.address}|${event.peer.port}`}|${reason}`;
+    }
     default: {
       const reason = event.kind === 'dropped' ? event.reason : '';
       return `${event.kind}|${event.serverId}|${others ? 'others' : `${event.peer.address}|${event.peer.port}`}|${reason}`;
@@ -226,6 +269,19 @@ function summaryLine(event: SummarisedEvent, others: boolean, count: number): { 
       return { level: 'error', text: `[${event.serverId}] ${plural(count, 'more error')} like this not shown: ${event.error.text}` };
     case 'send-failed':
       return { level: 'error', text: `${plural(count, 'more failed send')} to ${others ? 'other targets' : formatEndpoint(event.target)} like this not shown: ${event.error.text}` };
+    case 'proxy-error':
+      return { level: 'error', text: `[${event.proxyId}] ${plural(count, 'more error')} like this not shown: ${event.error.text}` };
+    case 'session-opened':
+      return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} opened not shown` };
+    case 'session-closed':
+      return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} closed not shown` };
+    case 'forwarded':
+      return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more datagram')} ${describeDirection(event.direction)} forwarded for ${peer(event.peer)} not shown` };
+    case 'proxy-dropped':
+      return {
+        level: 'warn',
+        text: `[${event.proxyId}] ${plural(count, 'more datagram')} ${describeDirection(event.direction)} dropped for ${peer(event.peer)} (${describeProxyDropReason(event.reason)}) not shown`,
+      };
   }
 }
 

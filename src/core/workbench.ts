@@ -1,6 +1,7 @@
 import { sendBurst, sendDatagram, type BurstOptions, type BurstResult, type SendOptions, type SendResult } from './client';
 import { EchoServer, type EchoServerOptions } from './echoServer';
 import { EventStream, type WorkbenchEvent } from './events';
+import { ImpairmentProxy, type ImpairmentProxyOptions } from './impairmentProxy';
 import { KernelDropSampler, type SocketTableReader } from './kernelDrops';
 import { RoundTripStats } from './stats';
 
@@ -16,6 +17,8 @@ export interface WorkbenchTotals {
   };
   /** `timeouts` counts every attempt that went unanswered, `gaveUp` the sends that ran out of retries. */
   readonly client: { sent: number; replies: number; timeouts: number; gaveUp: number; failures: number };
+  /** Datagram copies forwarded and datagrams dropped by proxies, both directions. */
+  readonly proxy: { forwarded: number; dropped: number };
 }
 
 export interface WorkbenchOptions {
@@ -33,14 +36,16 @@ export class Workbench {
   private readonly counts: WorkbenchTotals = {
     server: { received: 0, replies: 0, dropped: 0, kernelDropped: 0 },
     client: { sent: 0, replies: 0, timeouts: 0, gaveUp: 0, failures: 0 },
+    proxy: { forwarded: 0, dropped: 0 },
   };
   private readonly kernelDrops: KernelDropSampler;
   private readonly servers = new Map<string, EchoServer>();
+  private readonly proxies = new Map<string, ImpairmentProxy>();
   private readonly pendingSends = new Set<AbortController>();
   private disposed = false;
 
   private readonly emit = (event: WorkbenchEvent): void => {
-    const { server, client } = this.counts;
+    const { server, client, proxy } = this.counts;
     switch (event.kind) {
       case 'received':
         server.received++;
@@ -75,6 +80,15 @@ export class Workbench {
       case 'send-failed':
         client.failures++;
         break;
+      case 'forwarded':
+        proxy.forwarded++;
+        break;
+      case 'proxy-dropped':
+        proxy.dropped++;
+        break;
+      case 'proxy-stopped':
+        this.proxies.delete(event.proxyId);
+        break;
     }
     this.events.emit(event);
   };
@@ -85,8 +99,8 @@ export class Workbench {
 
   /** A snapshot: later events do not change it, and changing it changes no count. */
   get totals(): WorkbenchTotals {
-    const { server, client } = this.counts;
-    return { server: { ...server }, client: { ...client } };
+    const { server, client, proxy } = this.counts;
+    return { server: { ...server }, client: { ...client }, proxy: { ...proxy } };
   }
 
   /** Running servers, oldest first. */
@@ -132,6 +146,35 @@ export class Workbench {
     return ids.length;
   }
 
+  /** Running proxies, oldest first. */
+  get runningProxies(): readonly ImpairmentProxy[] {
+    return [...this.proxies.values()];
+  }
+
+  proxy(id: string): ImpairmentProxy | undefined {
+    return this.proxies.get(id);
+  }
+
+  async startProxy(options: Omit<ImpairmentProxyOptions, 'emit'>): Promise<ImpairmentProxy> {
+    this.assertOpen();
+    const proxy = await ImpairmentProxy.start({ ...options, emit: this.emit });
+    if (this.disposed) {
+      await proxy.stop();
+      this.assertOpen();
+    }
+    this.proxies.set(proxy.id, proxy);
+    return proxy;
+  }
+
+  /** Stops one proxy; false when no proxy has that id. */
+  async stopProxy(id: string): Promise<boolean> {
+    const proxy = this.proxies.get(id);
+    if (!proxy) return false;
+    this.proxies.delete(id);
+    await proxy.stop();
+    return true;
+  }
+
   /** Sends one datagram and waits for its reply; `dispose` or the caller's signal cancels it. */
   send(options: Omit<SendOptions, 'emit'>): Promise<SendResult> {
     return this.withCancellation(options.signal, (signal) => sendDatagram({ ...options, emit: this.emit, signal }));
@@ -146,7 +189,7 @@ export class Workbench {
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const controller of this.pendingSends) controller.abort();
-    await this.stopAllServers();
+    await Promise.all([this.stopAllServers(), ...[...this.proxies.keys()].map((id) => this.stopProxy(id))]);
     this.kernelDrops.dispose();
     this.events.dispose();
   }

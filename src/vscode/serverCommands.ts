@@ -64,7 +64,6 @@ export class ServerCommands {
     // A bare id or address, as other extensions and tests pass it, arrives as `name`.
     { id: 'udpWorkbench.stopServer', execute: ({ name }: { name?: unknown }) => this.stop(typeof name === 'string' ? name : undefined) },
     { id: 'udpWorkbench.stopAllServers', execute: () => this.stopAll() },
-    { id: 'udpWorkbench.configureSimulation', execute: (args: ConfigureSimulationArgs) => this.configureSimulation(args) },
   ];
 
   constructor(

@@ -38,6 +38,12 @@ export interface WorkbenchSettings {
   readonly capture: {
     readonly bufferSize: number;
   };
+  readonly proxy: {
+    readonly listenAddress: string;
+    readonly upstream: string;
+    readonly idleTimeoutMs: number;
+    readonly maxSessions: number;
+  };
 }
 
 /** What a send goes out with: every datagram of one send, or every block of one run, uses the same snapshot. */
@@ -86,6 +92,12 @@ export function readSettings(): WorkbenchSettings {
     },
     capture: {
       bufferSize: get('capture.bufferSize'),
+    },
+    proxy: {
+      listenAddress: get('proxy.listenAddress'),
+      upstream: get('proxy.upstream'),
+      idleTimeoutMs: get<number>('proxy.idleTimeoutSeconds') * 1000,
+      maxSessions: get('proxy.maxSessions'),
     },
   };
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
 import { describeProtection, describeReply } from '../core/serverConfigText';
-import { describeSimulation } from '../core/simulationSpec';
+import { describeLink, describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { Coalescer } from '../core/timing';
@@ -58,12 +58,12 @@ export class StatusBar extends Disposable {
 
   /** ↓ received by servers and replies received by sends; ↑ replies sent by servers and datagrams sent. */
   totals(): StatusTotals {
-    const { server, client } = this.workbench.totals;
+    const { server, client, proxy } = this.workbench.totals;
     return {
       servers: this.workbench.runningServers.length,
       received: server.received + client.replies,
       sent: server.replies + client.sent,
-      dropped: server.dropped,
+      dropped: server.dropped + proxy.dropped,
       kernelDropped: server.kernelDropped,
       timeouts: client.timeouts,
       gaveUp: client.gaveUp,
@@ -77,8 +77,9 @@ export class StatusBar extends Disposable {
     const totals = this.totals();
     const { received, sent, dropped } = totals;
     const exposed = servers.some((server) => server.exposed);
+    const proxies = this.workbench.runningProxies.length;
     const state =
-      servers.length === 0 ? '$(circle-slash) UDP' : servers.length === 1 ? `$(radio-tower) ${formatEndpoint(servers[0].local)}` : `$(radio-tower) ${servers.length} servers`;
+      proxies > 0 ? `$(arrow-swap) ${servers.length > 0 ? `${servers.length} + ` : ''}${proxies} ${proxies === 1 ? 'proxy' : 'proxies'}` : servers.length === 0 ? '$(circle-slash) UDP' : servers.length === 1 ? `$(radio-tower) ${formatEndpoint(servers[0].local)}` : `$(radio-tower) ${servers.length} servers`;
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = this.describe(exposed);
@@ -99,6 +100,15 @@ export class StatusBar extends Disposable {
           `${formatCount(c.received)} received, ${formatCount(c.replies)} replies sent, ${formatCount(c.dropped)} dropped, ${formatCount(c.rateLimited)} rate-limited, ` +
           describeKernelDrops(this.workbench.kernelDroppedBy(server.id)),
         `  ${codeSpan(`replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}; ${describeProtection(server.protection)}`)}`,
+      );
+    }
+    for (const proxy of this.workbench.runningProxies) {
+      const { toServer, toClient } = proxy.counters;
+      const way = (c: typeof toServer): string => `${formatCount(c.received)} received, ${formatCount(c.forwarded)} forwarded, ${formatCount(c.dropped)} dropped`;
+      lines.push(
+        `- proxy \`${formatEndpoint(proxy.local)}\` → \`${formatEndpoint(proxy.upstream)}\` (${proxy.id}${proxy.exposed ? ', **reachable from other machines**' : ''}, ${formatCount(proxy.sessionCount)} sessions): ` +
+          `client → server ${way(toServer)}; server → client ${way(toClient)}`,
+        `  ${codeSpan(`client → server: ${describeLink(proxy.links.toServer)}; server → client: ${describeLink(proxy.links.toClient)}`)}`,
       );
     }
     const { client } = this.workbench.totals;

@@ -24,7 +24,7 @@ describe('Workbench', () => {
     assert.equal(result.outcome, 'reply');
     assert.equal(await workbench.stopServer(a.id), true);
     assert.equal(await workbench.stopServer(a.id), false);
-    assert.deepEqual(workbench.totals, { server: { received: 1, replies: 1, dropped: 0, kernelDropped: 0 }, client: { sent: 1, replies: 1, timeouts: 0, gaveUp: 0, failures: 0 } });
+    assert.deepEqual(workbench.totals, { server: { received: 1, replies: 1, dropped: 0, kernelDropped: 0 }, client: { sent: 1, replies: 1, timeouts: 0, gaveUp: 0, failures: 0 }, proxy: { forwarded: 0, dropped: 0 } });
     assert.equal(workbench.roundTrips.count, 1);
     assert.deepEqual(kinds, ['server-started', 'server-started', 'sent', 'received', 'replied', 'reply', 'server-stopped']);
     await workbench.dispose();
@@ -70,5 +70,21 @@ describe('Workbench', () => {
     await assert.rejects(workbench.startServer({ host: '127.0.0.1', port: 0 }), /shut down/);
     await workbench.dispose();
     silent.close();
+  });
+
+  it('runs proxies beside servers: forwards through one, counts it, and stops them all on dispose', async () => {
+    const workbench = new Workbench();
+    const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
+    const proxy = await workbench.startProxy({ host: '127.0.0.1', port: 0, upstreamHost: '127.0.0.1', upstreamPort: server.local.port });
+    assert.deepEqual(workbench.runningProxies, [proxy]);
+    assert.equal(workbench.proxy(proxy.id), proxy);
+    const result = await workbench.send({ target: { host: '127.0.0.1', port: proxy.local.port }, payload: Buffer.from('via'), timeoutMs: 1000, retries: 0, backoff: 1 });
+    assert.equal(result.outcome, 'reply');
+    assert.deepEqual(workbench.totals.proxy, { forwarded: 2, dropped: 0 });
+    const port = proxy.local.port;
+    await workbench.dispose();
+    assert.equal(proxy.running, false);
+    assert.deepEqual(workbench.runningProxies, []);
+    assert.equal(await bindable(port), true, 'the proxy port is free again');
   });
 });

@@ -87,7 +87,7 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
     for (const key of Object.keys(RESTRICTED)) assert.ok(untrusted.restrictedConfigurations.includes(`udpWorkbench.${key}`), `${key} is not restricted`);
     // Every setting that shapes what a server or a send does, or what the log shows, is restricted.
     const ours = Object.keys(extension.packageJSON.contributes.configuration.properties as Record<string, unknown>);
-    const unrestricted = ours.filter((key) => /^udpWorkbench\.(server|simulation|send|log)\./.test(key) && !untrusted.restrictedConfigurations.includes(key));
+    const unrestricted = ours.filter((key) => /^udpWorkbench\.(server|simulation|send|log|proxy)\./.test(key) && !untrusted.restrictedConfigurations.includes(key));
     assert.deepEqual(unrestricted, [], 'settings a folder could still set');
     await getApi();
     assert.equal(extension.isActive, true);

@@ -1,0 +1,403 @@
+import * as dgram from 'node:dgram';
+import { formatEndpoint, isLoopback, parsePort, resolveHost } from './endpoint';
+import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
+import type { Direction, EventSink, Peer, ProxyDropReason } from './events';
+import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy, type LinkSettings } from './impairment';
+import { PROXY_LIMITS } from './limits';
+import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
+import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
+
+export interface ProxyLinks {
+  readonly toServer: LinkSettings;
+  readonly toClient: LinkSettings;
+}
+
+export interface ImpairmentProxyOptions {
+  /** Where clients send to. */
+  host: string;
+  /** 0 picks any free port. */
+  port: number;
+  /** The real server. */
+  upstreamHost: string;
+  upstreamPort: number;
+  links?: Partial<ProxyLinks>;
+  /** A session with no datagram either way for this long closes. */
+  idleTimeoutMs?: number;
+  /** Clients served at once; a new client beyond it is dropped ('session-limit'). */
+  maxSessions?: number;
+  /** Per client address, towards the server; false: none. */
+  rateLimit?: RateLimitSettings | false;
+  emit?: EventSink;
+  id?: string;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_SESSIONS = 1024;
+
+/**
+ * Every datagram received in one direction ends up forwarded (at least one copy sent) or dropped, and is pending
+ * until then, so at every moment: received === forwarded + dropped + pending.
+ */
+export interface DirectionCounters {
+  received: number;
+  forwarded: number;
+  dropped: number;
+  pending: number;
+  /** Copies sent, duplicates included. */
+  copies: number;
+  bytesReceived: number;
+  bytesSent: number;
+  delayed: number;
+  duplicated: number;
+  corrupted: number;
+  droppedBy: Record<ProxyDropReason, number>;
+}
+
+export interface ProxyCounters {
+  readonly toServer: DirectionCounters;
+  readonly toClient: DirectionCounters;
+  sessionsOpened: number;
+  sessionsClosed: number;
+}
+
+let proxiesStarted = 0;
+
+/** One client's path through the proxy: its own upstream socket, so the server sees one peer per client. */
+class Session {
+  lastActive: number;
+  /** Datagrams of this session waiting for their delay, either way: it stays open until they leave. */
+  pending = 0;
+  idleTimer: NodeJS.Timeout | undefined;
+  constructor(
+    readonly id: number,
+    readonly key: string,
+    readonly client: Peer,
+    /** The listen socket the client sent to: replies leave from the address the client knows. */
+    readonly listener: dgram.Socket,
+    readonly upstream: dgram.Socket,
+    now: number,
+  ) {
+    this.lastActive = now;
+  }
+}
+
+/** One datagram on its way through, until each of its copies is sent, failed or cancelled. */
+class InFlight {
+  delivered = false;
+  failed = false;
+  constructor(
+    readonly direction: Direction,
+    readonly session: Session,
+    readonly payload: Buffer,
+    readonly seq: number,
+    readonly corruptedBit: number | undefined,
+    public unsettled: number,
+  ) {}
+}
+
+/**
+ * A UDP relay between the user's own client and server that loses, delays, duplicates, reorders, corrupts and
+ * rate-limits datagrams on purpose, each direction on its own, like a NAT: one upstream socket per client address.
+ */
+export class ImpairmentProxy {
+  readonly id: string;
+  readonly local: Peer;
+  readonly listeningOn: readonly Peer[];
+  readonly upstream: Peer;
+  readonly exposed: boolean;
+  readonly idleTimeoutMs: number;
+  readonly maxSessions: number;
+  private readonly emit: EventSink | undefined;
+  private readonly count: ProxyCounters = { toServer: emptyCounters(), toClient: emptyCounters(), sessionsOpened: 0, sessionsClosed: 0 };
+  private readonly link: Record<Direction, LinkImpairment>;
+  private readonly limiter: PeerRateLimiter | undefined;
+  private readonly sessions = new Map<string, Session>();
+  private readonly waiting = new Map<NodeJS.Timeout, InFlight>();
+  private sessionsStarted = 0;
+  private atLimit = false;
+  private stopping: Promise<void> | undefined;
+
+  /** Resolves the upstream and binds the listen socket(s). Throws WorkbenchError; nothing is left open when it does. */
+  static async start(options: ImpairmentProxyOptions): Promise<ImpairmentProxy> {
+    parsePort(options.port, { allowZero: true });
+    parsePort(options.upstreamPort);
+    const idleTimeoutMs = checkWhole('The idle timeout', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 1, PROXY_LIMITS.maxIdleTimeoutMs, 'milliseconds');
+    const maxSessions = checkWhole('The session limit', options.maxSessions ?? DEFAULT_MAX_SESSIONS, 1, PROXY_LIMITS.maxSessions, 'sessions');
+    const link = {
+      'to-server': new LinkImpairment(options.links?.toServer ?? NO_LINK_IMPAIRMENT),
+      'to-client': new LinkImpairment(options.links?.toClient ?? NO_LINK_IMPAIRMENT),
+    };
+    const limiter = options.rateLimit === false ? undefined : new PeerRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+    const resolved = await resolveHost(options.upstreamHost);
+    const upstream: Peer = { address: resolved.address, port: options.upstreamPort, family: resolved.family === 6 ? 'IPv6' : 'IPv4' };
+    const sockets = await bindListenSockets(options.host, options.port);
+    return new ImpairmentProxy(sockets, upstream, options, { idleTimeoutMs, maxSessions, link, limiter });
+  }
+
+  private constructor(
+    private readonly sockets: readonly dgram.Socket[],
+    upstream: Peer,
+    options: ImpairmentProxyOptions,
+    checked: { idleTimeoutMs: number; maxSessions: number; link: Record<Direction, LinkImpairment>; limiter: PeerRateLimiter | undefined },
+  ) {
+    this.listeningOn = sockets.map((socket) => {
+      const bound = socket.address();
+      return { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' } as const;
+    });
+    this.local = this.listeningOn[0];
+    this.upstream = upstream;
+    this.exposed = !isLoopback(this.local.address);
+    this.id = options.id ?? `proxy-${++proxiesStarted}`;
+    this.emit = options.emit;
+    this.idleTimeoutMs = checked.idleTimeoutMs;
+    this.maxSessions = checked.maxSessions;
+    this.link = checked.link;
+    // A loopback listener only hears this machine, where a loopback exemption covers every client.
+    this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
+    for (const socket of sockets) {
+      socket.on('message', (payload, client) => this.fromClient(socket, payload, client));
+      socket.on('error', (error) => this.socketError(error, `The proxy's socket on ${formatEndpoint(this.local)}`));
+    }
+    this.emit?.({ kind: 'proxy-started', at: Date.now(), proxyId: this.id, local: this.local, upstream, exposed: this.exposed });
+  }
+
+  get running(): boolean {
+    return this.stopping === undefined;
+  }
+
+  /** A snapshot. */
+  get counters(): ProxyCounters {
+    const copy = (c: DirectionCounters): DirectionCounters => ({ ...c, droppedBy: { ...c.droppedBy } });
+    return { ...this.count, toServer: copy(this.count.toServer), toClient: copy(this.count.toClient) };
+  }
+
+  get links(): ProxyLinks {
+    return { toServer: this.link['to-server'].settings, toClient: this.link['to-client'].settings };
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Applies at once to datagrams that arrive from now on, and restarts that direction's random sequence from its seed. */
+  configure(direction: Direction, settings: LinkSettings): void {
+    this.link[direction] = new LinkImpairment(settings);
+    this.emit?.({ kind: 'proxy-configured', at: Date.now(), proxyId: this.id, direction, link: this.link[direction].settings });
+  }
+
+  /** Cancels what waits for its delay, closes every socket, and resolves once the port is free. */
+  stop(): Promise<void> {
+    this.stopping ??= Promise.resolve().then(() => this.shutDown());
+    return this.stopping;
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+
+  private async shutDown(): Promise<void> {
+    for (const [timer, inFlight] of this.waiting) {
+      clearTimeout(timer);
+      this.copySettled(inFlight);
+    }
+    this.waiting.clear();
+    const sessions = [...this.sessions.values()];
+    await Promise.all([...this.sockets.map(closeSocket), ...sessions.map((session) => this.closeSession(session, 'stopped'))]);
+    this.emit?.({ kind: 'proxy-stopped', at: Date.now(), proxyId: this.id, local: this.local });
+  }
+
+  private fromClient(listener: dgram.Socket, payload: Buffer, client: dgram.RemoteInfo): void {
+    const at = Date.now();
+    const key = `${client.address}|${client.port}`;
+    let session = this.sessions.get(key);
+    let refused: ProxyDropReason | undefined = isForgedSource(client) ? 'forged-source' : this.limiter?.allow(client.address, at) === false ? 'rate-limited' : undefined;
+    if (session === undefined && refused === undefined) {
+      refused = this.sessionRoom(client, at);
+      if (refused === undefined) session = this.openSession(key, client, listener, at);
+      if (session === undefined) refused ??= 'send-failed';
+    }
+    // Counted after the session-opened event, so a listener of any event sees the counters add up.
+    const counters = this.count.toServer;
+    const seq = this.received(counters, payload);
+    if (refused !== undefined || session === undefined) {
+      this.drop(counters, 'to-server', session?.id ?? 0, client, payload, seq, refused ?? 'send-failed', at);
+      return;
+    }
+    session.lastActive = at;
+    this.impair('to-server', session, payload, seq, at);
+  }
+
+  private fromServer(session: Session, payload: Buffer, from: dgram.RemoteInfo): void {
+    const counters = this.count.toClient;
+    const seq = this.received(counters, payload);
+    const at = Date.now();
+    if (from.port !== this.upstream.port || from.address !== this.upstream.address) {
+      this.drop(counters, 'to-client', session.id, session.client, payload, seq, 'not-from-upstream', at);
+      return;
+    }
+    session.lastActive = at;
+    this.impair('to-client', session, payload, seq, at);
+  }
+
+  private received(counters: DirectionCounters, payload: Buffer): number {
+    counters.bytesReceived += payload.length;
+    return ++counters.received;
+  }
+
+  /** Undefined when a new client may open a session; says the first time the cap turns one away. */
+  private sessionRoom(client: Peer, at: number): ProxyDropReason | undefined {
+    if (this.sessions.size < this.maxSessions) return undefined;
+    if (!this.atLimit) {
+      this.atLimit = true;
+      this.emit?.({ kind: 'session-limit', at, proxyId: this.id, limit: this.maxSessions, peer: client });
+    }
+    return 'session-limit';
+  }
+
+  private openSession(key: string, client: Peer, listener: dgram.Socket, at: number): Session | undefined {
+    let upstream: dgram.Socket;
+    try {
+      upstream = dgram.createSocket(this.upstream.family === 'IPv6' ? 'udp6' : 'udp4');
+    } catch (error) {
+      this.emit?.({ kind: 'proxy-error', at, proxyId: this.id, error: tooManyOpenFiles(`Could not open a socket for a new client ${formatEndpoint(client)}`, error) });
+      return undefined;
+    }
+    const session = new Session(++this.sessionsStarted, key, client, listener, upstream, at);
+    upstream.on('message', (payload, from) => this.fromServer(session, payload, from));
+    upstream.on('error', (error) => this.socketError(error, `The upstream socket of session ${session.id} (${formatEndpoint(client)})`));
+    this.sessions.set(key, session);
+    this.count.sessionsOpened++;
+    this.emit?.({ kind: 'session-opened', at, proxyId: this.id, session: session.id, peer: client });
+    this.armIdle(session);
+    return session;
+  }
+
+  /** One timer per session, not one per datagram: when it fires it checks whether the session was active since. */
+  private armIdle(session: Session, ms = this.idleTimeoutMs): void {
+    session.idleTimer = setTimeout(() => {
+      const idleMs = Date.now() - session.lastActive;
+      // Datagrams still waiting for their delay keep the session open: their copies need its socket.
+      if (session.pending > 0 || idleMs < this.idleTimeoutMs) this.armIdle(session, Math.max(this.idleTimeoutMs - idleMs, 1));
+      else void this.closeSession(session, 'idle');
+    }, ms);
+  }
+
+  private async closeSession(session: Session, reason: 'idle' | 'stopped' | 'socket-error'): Promise<void> {
+    if (this.sessions.get(session.key) !== session) return;
+    this.sessions.delete(session.key);
+    if (session.idleTimer) clearTimeout(session.idleTimer);
+    if (this.sessions.size < this.maxSessions) this.atLimit = false;
+    this.count.sessionsClosed++;
+    await closeSocket(session.upstream);
+    const idleMs = Date.now() - session.lastActive;
+    this.emit?.({ kind: 'session-closed', at: Date.now(), proxyId: this.id, session: session.id, peer: session.client, reason, idleMs });
+  }
+
+  private impair(direction: Direction, session: Session, payload: Buffer, seq: number, at: number): void {
+    const counters = direction === 'to-server' ? this.count.toServer : this.count.toClient;
+    const fate = this.link[direction].decide(payload.length, at);
+    if (fate.kind !== 'forwarded') {
+      this.drop(counters, direction, session.id, session.client, payload, seq, fate.kind === 'lost' ? 'simulated-loss' : 'queue-full', at);
+      return;
+    }
+    const sent = fate.corruptBit === undefined ? payload : flipBit(payload, fate.corruptBit);
+    if (fate.corruptBit !== undefined) counters.corrupted++;
+    if (fate.copies.length > 1) counters.duplicated++;
+    if (fate.copies[0].delayMs > 0) counters.delayed++;
+    counters.pending++;
+    session.pending++;
+    const inFlight = new InFlight(direction, session, sent, seq, fate.corruptBit, fate.copies.length);
+    for (const copy of fate.copies) {
+      if (copy.delayMs === 0) {
+        this.send(inFlight, copy);
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.waiting.delete(timer);
+        this.send(inFlight, copy);
+      }, copy.delayMs);
+      this.waiting.set(timer, inFlight);
+    }
+  }
+
+  private send(inFlight: InFlight, copy: ForwardCopy): void {
+    const { session, payload, direction } = inFlight;
+    const [socket, to] = direction === 'to-server' ? [session.upstream, this.upstream] : [session.listener, session.client];
+    try {
+      socket.send(payload, to.port, to.address, (error) => this.copySent(inFlight, copy, error));
+    } catch (error) {
+      // A session closed while this copy waited, or a socket closed from outside.
+      this.copySent(inFlight, copy, error as Error);
+    }
+  }
+
+  private copySent(inFlight: InFlight, copy: ForwardCopy, error: Error | null): void {
+    const counters = inFlight.direction === 'to-server' ? this.count.toServer : this.count.toClient;
+    if (error === null) {
+      inFlight.delivered = true;
+      counters.copies++;
+      counters.bytesSent += inFlight.payload.length;
+      const { direction, session, payload, seq, corruptedBit } = inFlight;
+      const { delayMs, duplicate, reordered } = copy;
+      this.emit?.({ kind: 'forwarded', at: Date.now(), proxyId: this.id, direction, session: session.id, peer: session.client, payload, seq, delayMs, duplicate, reordered, corruptedBit });
+    } else if (!(this.stopping && (error as NodeJS.ErrnoException).code === 'ECANCELED')) {
+      inFlight.failed = true;
+    }
+    this.copySettled(inFlight);
+  }
+
+  private copySettled(inFlight: InFlight): void {
+    if (--inFlight.unsettled > 0) return;
+    const counters = inFlight.direction === 'to-server' ? this.count.toServer : this.count.toClient;
+    counters.pending--;
+    inFlight.session.pending--;
+    if (inFlight.delivered) {
+      counters.forwarded++;
+      return;
+    }
+    const { direction, session, payload, seq } = inFlight;
+    this.drop(counters, direction, session.id, session.client, payload, seq, inFlight.failed ? 'send-failed' : 'cancelled', Date.now());
+  }
+
+  private drop(counters: DirectionCounters, direction: Direction, session: number, peer: Peer, payload: Buffer, seq: number, reason: ProxyDropReason, at: number): void {
+    counters.dropped++;
+    counters.droppedBy[reason]++;
+    this.emit?.({ kind: 'proxy-dropped', at, proxyId: this.id, direction, session, peer, payload, size: payload.length, seq, reason });
+  }
+
+  private socketError(error: NodeJS.ErrnoException, what: string): void {
+    // Linux reports an ICMP "port unreachable" from the server as ECONNREFUSED on the socket that sent to it.
+    const text = error.code === 'ECONNREFUSED' ? `${what}: the server at ${formatEndpoint(this.upstream)} refused a datagram (nothing listens there).` : `${what} reported an error: ${error.message}`;
+    this.emit?.({ kind: 'proxy-error', at: Date.now(), proxyId: this.id, error: new WorkbenchError('SOCKET_ERROR', text, 'The proxy keeps forwarding.', { cause: error }) });
+  }
+}
+
+function emptyCounters(): DirectionCounters {
+  return {
+    received: 0,
+    forwarded: 0,
+    dropped: 0,
+    pending: 0,
+    copies: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    delayed: 0,
+    duplicated: 0,
+    corrupted: 0,
+    droppedBy: {
+      'simulated-loss': 0,
+      'queue-full': 0,
+      'send-failed': 0,
+      'forged-source': 0,
+      'rate-limited': 0,
+      'session-limit': 0,
+      'not-from-upstream': 0,
+      cancelled: 0,
+    },
+  };
+}
+
+function checkWhole(what: string, value: number, min: number, max: number, unit: string): number {
+  if (!(Number.isSafeInteger(value) && value >= min && value <= max)) throw badSetting(what, value, `a whole number of ${unit} from ${min} to ${max}`, 'Correct the proxy settings.', 'open-settings');
+  return value;
+}
