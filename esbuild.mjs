@@ -21,7 +21,14 @@ const problemMatcherPlugin = {
   },
 };
 
-const common = { bundle: true, minify: production, sourcemap: !production, sourcesContent: false, logLevel: 'silent', plugins: [problemMatcherPlugin] };
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'silent',
+  plugins: [problemMatcherPlugin],
+};
 const contexts = await Promise.all([
   esbuild.context({
     ...common,

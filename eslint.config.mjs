@@ -13,7 +13,10 @@ export default tseslint.config(
   {
     files: ['**/*.ts', ...HARNESS],
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       eqeqeq: ['error', 'always'],
       curly: ['error', 'multi-line'],
     },
@@ -22,7 +25,10 @@ export default tseslint.config(
     // The layering rule of the design: the core is plain Node and never reaches for the editor.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core is plain Node: only src/vscode imports vscode.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'src/core is plain Node: only src/vscode imports vscode.' }] },
+      ],
     },
   },
   {
@@ -35,7 +41,10 @@ export default tseslint.config(
           paths: [{ name: 'vscode', message: 'src/webview runs in a browser frame: talk to the extension through messages.ts.' }],
           patterns: [
             { group: ['node:*'], message: 'src/webview runs in a browser frame: Node modules are not there.' },
-            { group: ['../core/*', '../vscode/*'], message: 'src/webview runs in a browser frame: it shares only messages.ts with the extension.' },
+            {
+              group: ['../core/*', '../vscode/*'],
+              message: 'src/webview runs in a browser frame: it shares only messages.ts with the extension.',
+            },
           ],
         },
       ],
@@ -44,7 +53,14 @@ export default tseslint.config(
   {
     files: ['**/*.mjs'],
     languageOptions: {
-      globals: { console: 'readonly', process: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', Buffer: 'readonly' },
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+      },
     },
   },
 );

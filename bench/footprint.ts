@@ -22,10 +22,16 @@ export function buildProductionBundle(repoRoot: string): Bundle {
   const dispose = (): void => fs.rmSync(dir, { recursive: true, force: true });
   try {
     fs.symlinkSync(path.join(repoRoot, 'src'), path.join(dir, 'src'), 'dir');
-    const build = spawnSync(process.execPath, [path.join(repoRoot, 'esbuild.mjs'), '--production'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const build = spawnSync(process.execPath, [path.join(repoRoot, 'esbuild.mjs'), '--production'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     const file = path.join(dir, 'dist', 'extension.js');
     if (build.status !== 0 || !fs.existsSync(file)) {
-      throw new Error(`esbuild.mjs --production failed (${build.status ?? build.signal}): ${(build.stderr || build.stdout).trim().slice(0, 2000)}`);
+      throw new Error(
+        `esbuild.mjs --production failed (${build.status ?? build.signal}): ${(build.stderr || build.stdout).trim().slice(0, 2000)}`,
+      );
     }
     const code = fs.readFileSync(file);
     return { file, bytes: code.length, gzipBytes: zlib.gzipSync(code, { level: 9 }).length, dispose };

@@ -128,10 +128,13 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       reject(error);
     });
 
-    const sweep = setInterval(() => {
-      giveUpTo(-1, performance.now() - lossTimeoutMs);
-      fill();
-    }, Math.min(20, lossTimeoutMs));
+    const sweep = setInterval(
+      () => {
+        giveUpTo(-1, performance.now() - lossTimeoutMs);
+        fill();
+      },
+      Math.min(20, lossTimeoutMs),
+    );
     const deadline = setTimeout(() => finish(true), deadlineMs);
 
     function finish(timedOut: boolean): void {

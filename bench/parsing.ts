@@ -16,7 +16,10 @@ export async function measureParse(bytes: number, shape?: ExtremeShape): Promise
     const file = path.join(dir, 'generated.udp');
     fs.writeFileSync(file, shape ? EXTREME_SHAPES[shape](bytes) : generateRequestFile(bytes));
     return await new Promise<ParseFigures>((resolve, reject) => {
-      const child = fork(path.join(__dirname, 'parseProcess.js'), [file], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(path.join(__dirname, 'parseProcess.js'), [file], {
+        execArgv: ['--expose-gc'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`parsing took more than ${PARSE_DEADLINE_MS / 1000} s`));
@@ -54,7 +57,13 @@ const PATTERN_ROUNDS = 5;
  */
 export function timeHostilePatterns(): PatternTiming[] {
   const timings: PatternTiming[] = [];
-  const patterns = ['matches /^(a+)+$/', 'matches /(x+x+)+y/', 'matches /(a|aa){80}$/', 'matches /(?:a?){150}a{150}/', 'matches /(.*a){20}/'];
+  const patterns = [
+    'matches /^(a+)+$/',
+    'matches /(x+x+)+y/',
+    'matches /(a|aa){80}$/',
+    'matches /(?:a?){150}a{150}/',
+    'matches /(.*a){20}/',
+  ];
   for (const expectation of patterns) {
     const parsed = parseExpectation(expectation);
     if (!('expectation' in parsed)) throw new Error(`${expectation}: ${parsed.message}`);

@@ -61,7 +61,10 @@ function captureCounts(before: ServerSample, after: ServerSample): Run['captured
 function logRates(before: ServerSample, after: ServerSample, durationMs: number): Pick<Run, 'flushesPerSecond' | 'linesPerSecond'> {
   if (!before.log || !after.log) return {};
   const seconds = durationMs / 1000;
-  return { flushesPerSecond: (after.log.flushes - before.log.flushes) / seconds, linesPerSecond: (after.log.lines - before.log.lines) / seconds };
+  return {
+    flushesPerSecond: (after.log.flushes - before.log.flushes) / seconds,
+    linesPerSecond: (after.log.lines - before.log.lines) / seconds,
+  };
 }
 
 /**
@@ -69,7 +72,12 @@ function logRates(before: ServerSample, after: ServerSample, durationMs: number)
  * other, and which server goes first alternates from round to round (A B, B A, …), so drift in a noisy machine's
  * speed falls on both alike; each ratio is taken within one round.
  */
-export async function compare(servers: Record<ServerKind, ServerUnderTest>, scenarios: readonly Scenario[], rounds: number, progress: (line: string) => void): Promise<ScenarioResult[]> {
+export async function compare(
+  servers: Record<ServerKind, ServerUnderTest>,
+  scenarios: readonly Scenario[],
+  rounds: number,
+  progress: (line: string) => void,
+): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     scenario,
     runs: { ours: [], baseline: [] },
@@ -138,7 +146,14 @@ export async function flood(kind: ServerKind, count: number, deadlineMs: number)
     await runLoad({ port: server.port, size: 64, window: 64, count: 20_000, deadlineMs: 10_000 });
     const start = await server.sample(true);
     let middle: Promise<ServerSample> | undefined;
-    const load = await runLoad({ port: server.port, size: 64, window: 64, count, deadlineMs, onHalfway: () => (middle = server.sample(true)) });
+    const load = await runLoad({
+      port: server.port,
+      size: 64,
+      window: 64,
+      count,
+      deadlineMs,
+      onHalfway: () => (middle = server.sample(true)),
+    });
     const end = await server.sample(true);
     const seconds = load.durationMs / 1000;
     return {

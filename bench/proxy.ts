@@ -123,12 +123,21 @@ async function startEcho(): Promise<{ port: number; child: ChildProcess }> {
 export interface ProxyBenchResult {
   readonly ours: RelayFigures;
   readonly baseline: RelayFigures;
-  readonly loss: { readonly setPercent: number; readonly toServerPercent: number; readonly toClientPercent: number; readonly toServerReceived: number; readonly toClientReceived: number };
+  readonly loss: {
+    readonly setPercent: number;
+    readonly toServerPercent: number;
+    readonly toClientPercent: number;
+    readonly toServerReceived: number;
+    readonly toClientReceived: number;
+  };
   readonly sessions: { readonly count: number; readonly heapAfterFirstBytes: number; readonly heapAfterSecondBytes: number };
 }
 
 /** Bounded: every round trip settles within its timeout, every phase has a fixed count. */
-export async function proxyBench(options: { rounds: number; count: number; window: number; lossCount: number; lossPercent: number; sessions: number }, log: (line: string) => void): Promise<ProxyBenchResult> {
+export async function proxyBench(
+  options: { rounds: number; count: number; window: number; lossCount: number; lossPercent: number; sessions: number },
+  log: (line: string) => void,
+): Promise<ProxyBenchResult> {
   const echo = await startEcho();
   try {
     const ours: RelayFigures[] = [];
@@ -145,22 +154,39 @@ export async function proxyBench(options: { rounds: number; count: number; windo
         log(`round ${round} ${name}: ${Math.round(figures.roundTripsPerSecond)} round trips/s, p50 ${figures.p50Ms.toFixed(3)} ms`);
       }
     }
-    const medianOf = (runs: RelayFigures[]): RelayFigures => ({ roundTripsPerSecond: median(runs.map((r) => r.roundTripsPerSecond)), p50Ms: median(runs.map((r) => r.p50Ms)) });
-    return { ours: medianOf(ours), baseline: medianOf(baseline), loss: await lossAccuracy(echo.port, options), sessions: await manySessions(echo.port, options.sessions) };
+    const medianOf = (runs: RelayFigures[]): RelayFigures => ({
+      roundTripsPerSecond: median(runs.map((r) => r.roundTripsPerSecond)),
+      p50Ms: median(runs.map((r) => r.p50Ms)),
+    });
+    return {
+      ours: medianOf(ours),
+      baseline: medianOf(baseline),
+      loss: await lossAccuracy(echo.port, options),
+      sessions: await manySessions(echo.port, options.sessions),
+    };
   } finally {
     echo.child.stdin!.end();
   }
 }
 
 /** Loss in each direction over what the proxy received in that direction. */
-async function lossAccuracy(upstreamPort: number, options: { lossCount: number; lossPercent: number; window: number }): Promise<ProxyBenchResult['loss']> {
+async function lossAccuracy(
+  upstreamPort: number,
+  options: { lossCount: number; lossPercent: number; window: number },
+): Promise<ProxyBenchResult['loss']> {
   const relay = await ourProxy(upstreamPort, options.lossPercent);
   // Enough sent that each direction receives at least lossCount, whatever was lost on the way there.
   await roundTrips(relay.port, Math.ceil(options.lossCount / (1 - options.lossPercent / 100)) + 1000, 256);
   const { toServer, toClient } = relay.proxy.counters;
   await relay.stop();
   const percent = (c: typeof toServer): number => (100 * c.droppedBy['simulated-loss']) / c.received;
-  return { setPercent: options.lossPercent, toServerPercent: percent(toServer), toClientPercent: percent(toClient), toServerReceived: toServer.received, toClientReceived: toClient.received };
+  return {
+    setPercent: options.lossPercent,
+    toServerPercent: percent(toServer),
+    toClientPercent: percent(toClient),
+    toServerReceived: toServer.received,
+    toClientReceived: toClient.received,
+  };
 }
 
 /** Heap after each client of `count` made a round trip, then again after each made another: flat means no growth per datagram. */
@@ -168,23 +194,34 @@ async function manySessions(upstreamPort: number, count: number): Promise<ProxyB
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const relay = await ourProxy(upstreamPort);
-  const clients = await Promise.all(Array.from({ length: count }, () => new Promise<dgram.Socket>((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.bind(0, '127.0.0.1', () => resolve(socket));
-  })));
+  const clients = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<dgram.Socket>((resolve) => {
+          const socket = dgram.createSocket('udp4');
+          socket.bind(0, '127.0.0.1', () => resolve(socket));
+        }),
+    ),
+  );
   // A hundred at a time: a thousand datagrams at once would overflow the listen socket's receive buffer.
   const everyoneOnce = async (): Promise<void> => {
     for (let from = 0; from < clients.length; from += 100) await hundredOnce(clients.slice(from, from + 100));
   };
   const hundredOnce = (some: dgram.Socket[]): Promise<unknown> =>
-    Promise.all(some.map((socket) => new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ROUND_TRIP_TIMEOUT_MS * 3);
-      socket.once('message', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.send('hello', relay.port, '127.0.0.1');
-    })));
+    Promise.all(
+      some.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ROUND_TRIP_TIMEOUT_MS * 3);
+            socket.once('message', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            socket.send('hello', relay.port, '127.0.0.1');
+          }),
+      ),
+    );
   const heap = (): number => {
     gc();
     return process.memoryUsage().heapUsed;

@@ -9,7 +9,18 @@ import { burstStall, type BurstStall } from './burstStall';
 import { buildProductionBundle, timeActivation, type Bundle } from './footprint';
 import { measureParse, timeBacktracking, timeHostilePatterns } from './parsing';
 import { EXTREME_SHAPES, type ExtremeShape } from './requestFileText';
-import { compare, dropAccuracy, flood, measure, medianOf, type DropCheck, type Flood, type Run, type Scenario, type ScenarioResult } from './phases';
+import {
+  compare,
+  dropAccuracy,
+  flood,
+  measure,
+  medianOf,
+  type DropCheck,
+  type Flood,
+  type Run,
+  type Scenario,
+  type ScenarioResult,
+} from './phases';
 import { DEFAULT_BATCHING } from '../src/core/logBatcher';
 import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
 import { CAPTURE_BUFFER_SIZE, ServerUnderTest, type ServerKind } from './servers';
@@ -89,19 +100,34 @@ const TARGET = {
 };
 const PARSE_SIZES_MB = [1, 10];
 /** 100,000 datagrams each way for the loss; 1,000 clients at once, their heap flat within 2 MB over 5 more round trips each. */
-const PROXY_BENCH = { rounds: 3, count: 20_000, window: 32, lossCount: 100_000, lossPercent: 10, sessions: 1000, lossTolerancePoints: 1, sessionHeapGrowthBytes: 2 * 1024 * 1024 };
+const PROXY_BENCH = {
+  rounds: 3,
+  count: 20_000,
+  window: 32,
+  lossCount: 100_000,
+  lossPercent: 10,
+  sessions: 1000,
+  lossTolerancePoints: 1,
+  sessionHeapGrowthBytes: 2 * 1024 * 1024,
+};
 
 const MAX_DELAY_S = SIMULATION_LIMITS.maxDelayMs / 1000;
 const repoRoot = path.resolve(__dirname, '..', '..');
 const checks: Check[] = [];
 const check = (name: string, value: string, target: string, pass: boolean): void => void checks.push({ name, value, target, pass });
 const log = (line: string): void => console.log(`  ${line}`);
-const loadAverage = (): string => os.loadavg().map((load) => load.toFixed(2)).join(' ');
+const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
 
 function checkProxy({ ours, baseline, loss, sessions }: ProxyBenchResult): void {
   const throughput = ours.roundTripsPerSecond / baseline.roundTripsPerSecond;
   const p50 = ours.p50Ms / baseline.p50Ms;
-  log(`ours ${fmt.int(ours.roundTripsPerSecond)} round trips/s, p50 ${fmt.ms(ours.p50Ms)}; plain relay ${fmt.int(baseline.roundTripsPerSecond)}/s, p50 ${fmt.ms(baseline.p50Ms)}`);
+  log(
+    `ours ${fmt.int(ours.roundTripsPerSecond)} round trips/s, p50 ${fmt.ms(ours.p50Ms)}; plain relay ${fmt.int(baseline.roundTripsPerSecond)}/s, p50 ${fmt.ms(baseline.p50Ms)}`,
+  );
   check('proxy round trips/s vs plain relay', fmt.ratio(throughput), `≥ ${TARGET.throughputRatio}×`, throughput >= TARGET.throughputRatio);
   check('proxy p50 round trip vs plain relay', fmt.ratio(p50), `≤ ${TARGET.p50Ratio}×`, p50 <= TARGET.p50Ratio);
   for (const [way, percent, received] of [
@@ -109,20 +135,40 @@ function checkProxy({ ours, baseline, loss, sessions }: ProxyBenchResult): void 
     ['server → client', loss.toClientPercent, loss.toClientReceived],
   ] as const) {
     log(`${way}: ${fmt.pct(percent, 3)} lost of ${fmt.int(received)} received, set ${loss.setPercent} %`);
-    check(`proxy loss ${way} (${fmt.int(received)} datagrams)`, fmt.pct(percent, 3), `${loss.setPercent} ± ${PROXY_BENCH.lossTolerancePoints} %`, Math.abs(percent - loss.setPercent) <= PROXY_BENCH.lossTolerancePoints && received >= PROXY_BENCH.lossCount);
+    check(
+      `proxy loss ${way} (${fmt.int(received)} datagrams)`,
+      fmt.pct(percent, 3),
+      `${loss.setPercent} ± ${PROXY_BENCH.lossTolerancePoints} %`,
+      Math.abs(percent - loss.setPercent) <= PROXY_BENCH.lossTolerancePoints && received >= PROXY_BENCH.lossCount,
+    );
   }
   const growth = sessions.heapAfterSecondBytes - sessions.heapAfterFirstBytes;
-  log(`${fmt.int(sessions.count)} sessions open: heap ${fmt.mb(sessions.heapAfterFirstBytes)}, after 5 more round trips each ${fmt.mb(sessions.heapAfterSecondBytes)}`);
-  check(`proxy heap with ${fmt.int(sessions.count)} sessions, 5 more round trips each`, fmt.signedMb(growth), `≤ +${fmt.mb(PROXY_BENCH.sessionHeapGrowthBytes)}`, sessions.count === PROXY_BENCH.sessions && growth <= PROXY_BENCH.sessionHeapGrowthBytes);
+  log(
+    `${fmt.int(sessions.count)} sessions open: heap ${fmt.mb(sessions.heapAfterFirstBytes)}, after 5 more round trips each ${fmt.mb(sessions.heapAfterSecondBytes)}`,
+  );
+  check(
+    `proxy heap with ${fmt.int(sessions.count)} sessions, 5 more round trips each`,
+    fmt.signedMb(growth),
+    `≤ +${fmt.mb(PROXY_BENCH.sessionHeapGrowthBytes)}`,
+    sessions.count === PROXY_BENCH.sessions && growth <= PROXY_BENCH.sessionHeapGrowthBytes,
+  );
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
   const cpus = os.cpus();
-  const machine = { node: process.version, platform: `${os.platform()} ${os.release()}`, cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, loadAtStart: os.loadavg() };
+  const machine = {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    loadAtStart: os.loadavg(),
+  };
   console.log(`UDP Workbench bench — ${new Date().toISOString()}`);
   console.log(`${machine.node} on ${machine.platform}, ${machine.cores} × ${machine.cpu}; load average ${loadAverage()}`);
-  if (os.loadavg()[0] > machine.cores) console.log(`  (more runnable processes than cores: expect noisy figures; the ratios below pair runs taken seconds apart)`);
+  if (os.loadavg()[0] > machine.cores) {
+    console.log(`  (more runnable processes than cores: expect noisy figures; the ratios below pair runs taken seconds apart)`);
+  }
   if (PHASES.size < ALL_PHASES.length) console.log(`  only the phases ${[...PHASES].join(', ')} (BENCH_PHASES)`);
 
   let comparison: ScenarioResult[] | undefined;
@@ -146,21 +192,34 @@ async function main(): Promise<void> {
     heading(`Simulated ${DROP.percent} % inbound drop, ${fmt.int(DROP.count)} datagrams, ours`);
     drop = await dropAccuracy(DROP.count, DROP.percent);
     const unexplained = drop.load.lost - drop.simulatedDrops;
-    log(`sent ${fmt.int(drop.load.sent)}, answered ${fmt.int(drop.load.answered)}, lost ${fmt.int(drop.load.lost)} → measured loss ${fmt.pct(drop.load.lossPercent, 3)}`);
-    log(`the server counted ${fmt.int(drop.simulatedDrops)} simulated drops of ${fmt.int(drop.received)} received; losses the simulation does not explain: ${unexplained}`);
-    check(`loss with ${DROP.percent} % simulated drop`, fmt.pct(drop.load.lossPercent, 3), `${DROP.percent} ± ${DROP.tolerance} %`, Math.abs(drop.load.lossPercent - DROP.percent) <= DROP.tolerance);
+    log(
+      `sent ${fmt.int(drop.load.sent)}, answered ${fmt.int(drop.load.answered)}, lost ${fmt.int(drop.load.lost)} → measured loss ${fmt.pct(drop.load.lossPercent, 3)}`,
+    );
+    log(
+      `the server counted ${fmt.int(drop.simulatedDrops)} simulated drops of ${fmt.int(drop.received)} received; losses the simulation does not explain: ${unexplained}`,
+    );
+    check(
+      `loss with ${DROP.percent} % simulated drop`,
+      fmt.pct(drop.load.lossPercent, 3),
+      `${DROP.percent} ± ${DROP.tolerance} %`,
+      Math.abs(drop.load.lossPercent - DROP.percent) <= DROP.tolerance,
+    );
   }
 
   let floods: Record<ServerKind, Flood> | undefined;
   if (PHASES.has('flood')) {
-    heading(`Flood: ${fmt.int(FLOOD.count)} datagrams of 64 B, window 64, fresh server process (at most ${FLOOD.deadlineMs / 1000} s each)`);
+    heading(
+      `Flood: ${fmt.int(FLOOD.count)} datagrams of 64 B, window 64, fresh server process (at most ${FLOOD.deadlineMs / 1000} s each)`,
+    );
     floods = { ours: await flood('ours', FLOOD.count, FLOOD.deadlineMs), baseline: await flood('baseline', FLOOD.count, FLOOD.deadlineMs) };
     printFloods(floods);
   }
 
   let sourceFloods: Record<string, SourceFlood> | undefined;
   if (PHASES.has('sources')) {
-    heading(`Flood from ${fmt.int(SOURCE_FLOOD.sources)} source addresses, ${SOURCE_FLOOD.size} B random, ${SOURCE_FLOOD.durationMs / 1000} s each, ours + batched log`);
+    heading(
+      `Flood from ${fmt.int(SOURCE_FLOOD.sources)} source addresses, ${SOURCE_FLOOD.size} B random, ${SOURCE_FLOOD.durationMs / 1000} s each, ours + batched log`,
+    );
     sourceFloods = {
       [HOSTILE_FLOOD]: await floodFromSources({ log: HOSTILE_LOG }, SOURCE_FLOOD),
       [ERROR_FLOOD]: await floodFromSources({ replyMode: 'template', template: 'x'.repeat(65_600) }, SOURCE_FLOOD),
@@ -169,7 +228,9 @@ async function main(): Promise<void> {
   }
   let delayFloods: DelayFlood[] | undefined;
   if (PHASES.has('delay')) {
-    heading(`Delay flood: a ${MAX_DELAY_S} s simulated delay, flooded from 127.0.0.1 (${DELAY_FLOODS.map((f) => `${f.size} B`).join(', then ')}; ${DELAY_FLOODS[0].durationMs / 1000} s each)`);
+    heading(
+      `Delay flood: a ${MAX_DELAY_S} s simulated delay, flooded from 127.0.0.1 (${DELAY_FLOODS.map((f) => `${f.size} B`).join(', then ')}; ${DELAY_FLOODS[0].durationMs / 1000} s each)`,
+    );
     delayFloods = [];
     for (const options of DELAY_FLOODS) delayFloods.push(await delayFlood(options));
     printDelayFloods(delayFloods);
@@ -181,14 +242,18 @@ async function main(): Promise<void> {
   }
   let stall: BurstStall | undefined;
   if (PHASES.has('burst')) {
-    heading(`Event-loop stall: a burst of ${fmt.int(BURST.count)} at ${fmt.int(BURST.ratePerSecond)}/s from this process to ours (at most ${BURST.deadlineMs / 1000} s)`);
+    heading(
+      `Event-loop stall: a burst of ${fmt.int(BURST.count)} at ${fmt.int(BURST.ratePerSecond)}/s from this process to ours (at most ${BURST.deadlineMs / 1000} s)`,
+    );
     stall = await burstStall(BURST.count, BURST.ratePerSecond, BURST.deadlineMs);
     printBurstStall(stall);
   }
 
   let proxy: ProxyBenchResult | undefined;
   if (PHASES.has('proxy')) {
-    heading(`Impairment proxy vs the plainest Node relay — ${PROXY_BENCH.rounds} rounds of ${fmt.int(PROXY_BENCH.count)} round trips, window ${PROXY_BENCH.window}, medians`);
+    heading(
+      `Impairment proxy vs the plainest Node relay — ${PROXY_BENCH.rounds} rounds of ${fmt.int(PROXY_BENCH.count)} round trips, window ${PROXY_BENCH.window}, medians`,
+    );
     proxy = await proxyBench(PROXY_BENCH, log);
     checkProxy(proxy);
   }
@@ -221,12 +286,18 @@ async function main(): Promise<void> {
   };
   const file = writeJson(repoRoot, results);
   const missed = checks.filter((c) => !c.pass).length;
-  console.log(`\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`);
+  console.log(
+    `\n${checks.length - missed}/${checks.length} targets met. Load average now ${loadAverage()}. Results: ${path.relative(repoRoot, file)}. Total time ${totalSeconds.toFixed(1)} s.`,
+  );
 }
 
 function printComparison(results: readonly ScenarioResult[]): void {
-  const latency = [['scenario', 'ours rt/s', 'plain rt/s', 'ratio', 'ours p50', 'plain p50', 'ratio', 'ours p99', 'plain p99', 'lost ours/plain']];
-  const cpu = [['scenario', 'ours µs/dgram', 'plain µs/dgram', 'plain/ours', 'server CPU ours', 'plain', 'generator CPU', 'generator-bound runs']];
+  const latency = [
+    ['scenario', 'ours rt/s', 'plain rt/s', 'ratio', 'ours p50', 'plain p50', 'ratio', 'ours p99', 'plain p99', 'lost ours/plain'],
+  ];
+  const cpu = [
+    ['scenario', 'ours µs/dgram', 'plain µs/dgram', 'plain/ours', 'server CPU ours', 'plain', 'generator CPU', 'generator-bound runs'],
+  ];
   for (const { scenario, runs, throughputRatios, p50Ratios, cpuRatios } of results) {
     const m = (kind: ServerKind, pick: (run: Run) => number): number => medianOf(runs[kind], pick);
     const lost = (kind: ServerKind): number => runs[kind].reduce((sum, run) => sum + run.lost, 0);
@@ -248,19 +319,40 @@ function printComparison(results: readonly ScenarioResult[]): void {
       m('ours', (r) => r.serverMicrosPerDatagram).toFixed(2),
       m('baseline', (r) => r.serverMicrosPerDatagram).toFixed(2),
       fmt.ratio(median(cpuRatios)),
-      fmt.pct(m('ours', (r) => r.serverCpuPercent), 0),
-      fmt.pct(m('baseline', (r) => r.serverCpuPercent), 0),
+      fmt.pct(
+        m('ours', (r) => r.serverCpuPercent),
+        0,
+      ),
+      fmt.pct(
+        m('baseline', (r) => r.serverCpuPercent),
+        0,
+      ),
       fmt.pct(median(all.map((r) => r.cpuPercent)), 0),
       `${all.filter((r) => r.cpuPercent >= GENERATOR_BOUND_PERCENT).length}/${all.length}`,
     ]);
-    check(`throughput ${scenario.name}`, fmt.ratio(median(throughputRatios)), `≥ ${TARGET.throughputRatio}×`, median(throughputRatios) >= TARGET.throughputRatio);
+    check(
+      `throughput ${scenario.name}`,
+      fmt.ratio(median(throughputRatios)),
+      `≥ ${TARGET.throughputRatio}×`,
+      median(throughputRatios) >= TARGET.throughputRatio,
+    );
     check(`p50 round trip ${scenario.name}`, fmt.ratio(median(p50Ratios)), `≤ ${TARGET.p50Ratio}×`, median(p50Ratios) <= TARGET.p50Ratio);
     if (scenario.window > 1) {
-      check(`server CPU/datagram plain/ours ${scenario.name}`, fmt.ratio(median(cpuRatios)), `≥ ${TARGET.cpuRatio}×`, median(cpuRatios) >= TARGET.cpuRatio);
+      check(
+        `server CPU/datagram plain/ours ${scenario.name}`,
+        fmt.ratio(median(cpuRatios)),
+        `≥ ${TARGET.cpuRatio}×`,
+        median(cpuRatios) >= TARGET.cpuRatio,
+      );
     }
     const captured = runs.ours.reduce((sum, run) => sum + (run.captured?.recorded ?? 0), 0);
     const expected = runs.ours.reduce((sum, run) => sum + (run.captured?.expected ?? 0), 0);
-    check(`datagrams captured (ours) ${scenario.name}`, `${fmt.int(captured)}/${fmt.int(expected)}`, 'every one received and replied', captured === expected && expected > 0);
+    check(
+      `datagrams captured (ours) ${scenario.name}`,
+      `${fmt.int(captured)}/${fmt.int(expected)}`,
+      'every one received and replied',
+      captured === expected && expected > 0,
+    );
   }
   console.log(table(latency));
   console.log('  rt/s: round trips per second; ratio: median of the ours/plain ratios of each round; lost: summed over all rounds.');
@@ -268,19 +360,42 @@ function printComparison(results: readonly ScenarioResult[]): void {
   console.log(table(cpu));
   console.log(`  µs/dgram: server process CPU (user + system) per datagram answered. plain/ours: the throughput ratio when both servers`);
   console.log(`  are CPU-bound, unaffected by a busy machine or a generator that cannot keep up. CPU: % of one core, medians.`);
-  console.log(`  generator-bound: runs where the load generator used ≥ ${GENERATOR_BOUND_PERCENT} % of a core (its limit, not the server's, may set the pace).`);
+  console.log(
+    `  generator-bound: runs where the load generator used ≥ ${GENERATOR_BOUND_PERCENT} % of a core (its limit, not the server's, may set the pace).`,
+  );
   for (const run of results.flatMap((r) => r.runs.ours.filter((o) => o.lost > 0))) {
     const neverArrived = run.serverReceived === undefined ? '?' : run.sent - run.serverReceived;
-    log(`ours lost ${run.lost} of ${fmt.int(run.sent)} in one run, ${neverArrived} of them before reaching the server (a full socket receive buffer).`);
+    log(
+      `ours lost ${run.lost} of ${fmt.int(run.sent)} in one run, ${neverArrived} of them before reaching the server (a full socket receive buffer).`,
+    );
   }
   for (const r of results) {
-    log(`${r.scenario.name}, ours/plain per round: throughput ${r.throughputRatios.map((x) => x.toFixed(2)).join(' ')}; CPU plain/ours ${r.cpuRatios.map((x) => x.toFixed(2)).join(' ')}`);
+    log(
+      `${r.scenario.name}, ours/plain per round: throughput ${r.throughputRatios.map((x) => x.toFixed(2)).join(' ')}; CPU plain/ours ${r.cpuRatios.map((x) => x.toFixed(2)).join(' ')}`,
+    );
   }
 }
 
 function printFloods(floods: Record<ServerKind, Flood>): void {
   const heap = (s: Flood['start']): number => s.memory.heapUsed + s.memory.external;
-  const rows = [['server', 'rt/s', 'lost', 'time', 'µs/dgram', 'heap start', 'middle', 'end', 'growth', 'RSS start', 'middle', 'end', 'growth', 'V8 reserved growth']];
+  const rows = [
+    [
+      'server',
+      'rt/s',
+      'lost',
+      'time',
+      'µs/dgram',
+      'heap start',
+      'middle',
+      'end',
+      'growth',
+      'RSS start',
+      'middle',
+      'end',
+      'growth',
+      'V8 reserved growth',
+    ],
+  ];
   for (const [kind, f] of Object.entries(floods)) {
     rows.push([
       kind === 'ours' ? 'ours' : 'plain',
@@ -305,15 +420,52 @@ function printFloods(floods: Record<ServerKind, Flood>): void {
   const ours = floods.ours;
   const growth = heap(ours.end) - heap(ours.start);
   const outsideHeap = ours.end.memory.rss - ours.start.memory.rss - (ours.end.memory.heapTotal - ours.start.memory.heapTotal);
-  log(`log sink, ours: ${ours.flushesPerSecond.toFixed(2)} flushes/s, ${fmt.int(ours.linesPerSecond)} lines/s, ${fmt.int(ours.end.log!.notShown)} events counted in summaries instead of shown`);
-  check('datagrams answered in the flood (ours)', `${fmt.int(ours.load.answered)}/${fmt.int(FLOOD.count)}`, 'all, within the deadline', ours.load.answered === FLOOD.count);
-  check('log sink flushes during the flood', `${ours.flushesPerSecond.toFixed(2)}/s`, `≤ ${TARGET.flushesPerSecond}/s`, ours.flushesPerSecond <= TARGET.flushesPerSecond);
-  check('kept heap growth over the flood (ours)', fmt.signedMb(growth), `≤ ${fmt.mb(TARGET.heapGrowthBytes)}`, growth <= TARGET.heapGrowthBytes);
-  check('RSS growth outside V8 heap (ours)', fmt.signedMb(outsideHeap), `≤ ${fmt.mb(TARGET.rssOutsideHeapGrowthBytes)}`, outsideHeap <= TARGET.rssOutsideHeapGrowthBytes);
+  log(
+    `log sink, ours: ${ours.flushesPerSecond.toFixed(2)} flushes/s, ${fmt.int(ours.linesPerSecond)} lines/s, ${fmt.int(ours.end.log!.notShown)} events counted in summaries instead of shown`,
+  );
+  check(
+    'datagrams answered in the flood (ours)',
+    `${fmt.int(ours.load.answered)}/${fmt.int(FLOOD.count)}`,
+    'all, within the deadline',
+    ours.load.answered === FLOOD.count,
+  );
+  check(
+    'log sink flushes during the flood',
+    `${ours.flushesPerSecond.toFixed(2)}/s`,
+    `≤ ${TARGET.flushesPerSecond}/s`,
+    ours.flushesPerSecond <= TARGET.flushesPerSecond,
+  );
+  check(
+    'kept heap growth over the flood (ours)',
+    fmt.signedMb(growth),
+    `≤ ${fmt.mb(TARGET.heapGrowthBytes)}`,
+    growth <= TARGET.heapGrowthBytes,
+  );
+  check(
+    'RSS growth outside V8 heap (ours)',
+    fmt.signedMb(outsideHeap),
+    `≤ ${fmt.mb(TARGET.rssOutsideHeapGrowthBytes)}`,
+    outsideHeap <= TARGET.rssOutsideHeapGrowthBytes,
+  );
 }
 
 function printSourceFloods(floods: Record<string, SourceFlood>): void {
-  const rows = [['flood', 'sent/s', 'received', 'errors', 'sender CPU', 'server CPU', 'log lines/s', 'log KB/s', 'flushes/s', 'not shown', 'max delay', 'max 5 ms gap']];
+  const rows = [
+    [
+      'flood',
+      'sent/s',
+      'received',
+      'errors',
+      'sender CPU',
+      'server CPU',
+      'log lines/s',
+      'log KB/s',
+      'flushes/s',
+      'not shown',
+      'max delay',
+      'max 5 ms gap',
+    ],
+  ];
   for (const [name, f] of Object.entries(floods)) {
     rows.push([
       name,
@@ -331,8 +483,18 @@ function printSourceFloods(floods: Record<string, SourceFlood>): void {
     ]);
     const stall = Math.max(f.maxDelayMs, f.maxTimerGapMs);
     if (name === HOSTILE_FLOOD) check(`largest event-loop stall, ${name}`, fmt.ms(stall), `< ${TARGET.stallMs} ms`, stall < TARGET.stallMs);
-    check(`log lines written per second, ${name}`, fmt.int(f.logLinesPerSecond), `≤ ${fmt.int(TARGET.logLinesPerSecond)}`, f.logLinesPerSecond <= TARGET.logLinesPerSecond);
-    check(`log bytes written per second, ${name}`, fmt.kb(f.logBytesPerSecond), `≤ ${fmt.kb(TARGET.logBytesPerSecond)}`, f.logBytesPerSecond <= TARGET.logBytesPerSecond);
+    check(
+      `log lines written per second, ${name}`,
+      fmt.int(f.logLinesPerSecond),
+      `≤ ${fmt.int(TARGET.logLinesPerSecond)}`,
+      f.logLinesPerSecond <= TARGET.logLinesPerSecond,
+    );
+    check(
+      `log bytes written per second, ${name}`,
+      fmt.kb(f.logBytesPerSecond),
+      `≤ ${fmt.kb(TARGET.logBytesPerSecond)}`,
+      f.logBytesPerSecond <= TARGET.logBytesPerSecond,
+    );
   }
   console.log(table(rows));
   console.log('  received: of the datagrams sent, those that reached the server (the rest overflowed its socket buffer in the kernel).');
@@ -340,7 +502,9 @@ function printSourceFloods(floods: Record<string, SourceFlood>): void {
   console.log('  over the flood and half a second after; the largest event-loop delay (perf_hooks) and gap between ticks of a 5 ms timer.');
   console.log(`  ${ERROR_FLOOD}: the server builds a 64 KiB reply per datagram that the kernel refuses; that work, not the log, sets`);
   console.log(`  its stalls (printed for information); what it shows is that error lines keep within the log's budget.`);
-  console.log(`  The log's budget per flush: ${DEFAULT_BATCHING.maxEventsPerFlush} entries, ${fmt.int(DEFAULT_BATCHING.maxLinesPerFlush)} lines, ${fmt.kb(DEFAULT_BATCHING.maxBytesPerFlush)}, plus summary lines.`);
+  console.log(
+    `  The log's budget per flush: ${DEFAULT_BATCHING.maxEventsPerFlush} entries, ${fmt.int(DEFAULT_BATCHING.maxLinesPerFlush)} lines, ${fmt.kb(DEFAULT_BATCHING.maxBytesPerFlush)}, plus summary lines.`,
+  );
 }
 
 function printDelayFloods(floods: readonly DelayFlood[]): void {
@@ -363,7 +527,9 @@ function printDelayFloods(floods: readonly DelayFlood[]): void {
         fmt.mb(sample.rssBytes),
       ]);
     }
-    console.log(`\n  ${options.size} B datagrams at ${fmt.int(options.perSecond)}/s: the cap is ${fmt.int(cap.replies)} replies, ${fmt.mb(cap.bytes)} of them (${cap.binding} binds first)`);
+    console.log(
+      `\n  ${options.size} B datagrams at ${fmt.int(options.perSecond)}/s: the cap is ${fmt.int(cap.replies)} replies, ${fmt.mb(cap.bytes)} of them (${cap.binding} binds first)`,
+    );
     console.log(table(rows));
     const last = samples[samples.length - 1];
     const growth = last.keptBytes - before.keptBytes;
@@ -371,20 +537,49 @@ function printDelayFloods(floods: readonly DelayFlood[]): void {
     const rise = held.length > 0 ? Math.max(...held.map((sample) => sample.keptBytes)) - held[0].keptBytes : NaN;
     // What one held reply cost here, bookkeeping included: what every datagram received would cost without the cap.
     const perReply = growth / last.pending;
-    log(`each held reply kept ≈ ${fmt.kb(perReply)} here; without the cap the ${fmt.int(last.received)} datagrams received would keep ≈ ${fmt.mb(perReply * last.received)}`);
+    log(
+      `each held reply kept ≈ ${fmt.kb(perReply)} here; without the cap the ${fmt.int(last.received)} datagrams received would keep ≈ ${fmt.mb(perReply * last.received)}`,
+    );
     log(`(${fmt.mb(uncappedBytes)} of it payload), growing until the first reply left after ${MAX_DELAY_S} s`);
     log(`kept memory: heap used + external after a garbage collection in the server process. Allowed growth: the cap's bytes`);
-    log(`+ ${fmt.kb(DELAYED_REPLY_OVERHEAD_BYTES)} per held reply + the capture buffer's ${fmt.mb(captureBytes)} + ${fmt.mb(DELAY_FLOOD_SLACK_BYTES)} for the rest of the process = ${fmt.mb(allowed)}; once the queue is full it must stay flat.`);
-    check(`delay flood ${options.size} B: replies held`, fmt.int(last.pending), `≤ ${fmt.int(cap.replies)} (the cap)`, last.pending <= cap.replies);
+    log(
+      `+ ${fmt.kb(DELAYED_REPLY_OVERHEAD_BYTES)} per held reply + the capture buffer's ${fmt.mb(captureBytes)} + ${fmt.mb(DELAY_FLOOD_SLACK_BYTES)} for the rest of the process = ${fmt.mb(allowed)}; once the queue is full it must stay flat.`,
+    );
+    check(
+      `delay flood ${options.size} B: replies held`,
+      fmt.int(last.pending),
+      `≤ ${fmt.int(cap.replies)} (the cap)`,
+      last.pending <= cap.replies,
+    );
     check(`delay flood ${options.size} B: kept memory growth`, fmt.signedMb(growth), `≤ ${fmt.mb(allowed)}`, growth <= allowed);
-    check(`delay flood ${options.size} B: rise once the queue is full`, Number.isNaN(rise) ? 'queue never full' : fmt.signedMb(rise), `≤ ${fmt.mb(TARGET.delayFloodRiseBytes)}`, rise <= TARGET.delayFloodRiseBytes);
+    check(
+      `delay flood ${options.size} B: rise once the queue is full`,
+      Number.isNaN(rise) ? 'queue never full' : fmt.signedMb(rise),
+      `≤ ${fmt.mb(TARGET.delayFloodRiseBytes)}`,
+      rise <= TARGET.delayFloodRiseBytes,
+    );
   }
 }
 
 async function measureParsing(): Promise<unknown> {
   const parses = [];
   for (const mb of PARSE_SIZES_MB) parses.push({ mb, ...(await measureParse(mb * 1024 * 1024)) });
-  const rows = [['file', 'blocks', 'problems', 'parse', 'CPU', 'split scan CPU', 'parse/scan CPU', 'CPU per MB', 'peak RSS growth', '× file', 'heap kept', '× file']];
+  const rows = [
+    [
+      'file',
+      'blocks',
+      'problems',
+      'parse',
+      'CPU',
+      'split scan CPU',
+      'parse/scan CPU',
+      'CPU per MB',
+      'peak RSS growth',
+      '× file',
+      'heap kept',
+      '× file',
+    ],
+  ];
   for (const p of parses) {
     const mb = p.bytes / 1024 / 1024;
     rows.push([
@@ -404,7 +599,7 @@ async function measureParsing(): Promise<unknown> {
   }
   console.log(table(rows));
   log('generated files: blocks in every encoding, headers, {{…}} references, payloads up to 8 KB, one block in twenty with a mistake;');
-  log('each parsed in a fresh process, medians of 5 parses; parse is wall clock, CPU the process\'s user + system time, the steady');
+  log("each parsed in a fresh process, medians of 5 parses; parse is wall clock, CPU the process's user + system time, the steady");
   log('figure on a busy machine (targets hold CPU time). split scan: text.split("\\n") and a look at each line\'s start, the least any');
   log('reader does. Peak RSS growth: maxRSS over the first parse; heap kept: what its result holds after a collection.');
   const [small, large] = parses;
@@ -416,7 +611,9 @@ async function measureParsing(): Promise<unknown> {
   for (const p of parses) {
     const peak = p.peakRssGrowthBytes / p.bytes;
     const kept = p.retainedHeapBytes / p.bytes;
-    if (p.mb === 10) check(`parse ${p.mb} MB: peak RSS growth / file size`, fmt.ratio(peak), `≤ ${TARGET.parsePeakRss}×`, peak <= TARGET.parsePeakRss);
+    if (p.mb === 10) {
+      check(`parse ${p.mb} MB: peak RSS growth / file size`, fmt.ratio(peak), `≤ ${TARGET.parsePeakRss}×`, peak <= TARGET.parsePeakRss);
+    }
     check(`parse ${p.mb} MB: heap kept / file size`, fmt.ratio(kept), `≤ ${TARGET.parseRetainedHeap}×`, kept <= TARGET.parseRetainedHeap);
   }
 
@@ -429,11 +626,26 @@ async function measureParsing(): Promise<unknown> {
   console.log(
     table([
       ['extreme file', 'size', 'problems', 'parse', 'CPU', 'split scan CPU', 'peak RSS growth'],
-      ...extremes.map((e) => [e.shape, fmt.mb(e.bytes), fmt.int(e.problems), fmt.ms(e.parseMs), fmt.ms(e.parseCpuMs), fmt.ms(e.baselineCpuMs), fmt.mb(e.peakRssGrowthBytes)]),
+      ...extremes.map((e) => [
+        e.shape,
+        fmt.mb(e.bytes),
+        fmt.int(e.problems),
+        fmt.ms(e.parseMs),
+        fmt.ms(e.parseCpuMs),
+        fmt.ms(e.baselineCpuMs),
+        fmt.mb(e.peakRssGrowthBytes),
+      ]),
     ]),
   );
   log('before the parser scanned instead of encoding: 6.9 s, 3.4 s and (10 MB of bad escapes) 8.8 s; each mistake is a diagnostic.');
-  for (const e of extremes) check(`parse ${fmt.mb(e.bytes)}, ${e.shape} (CPU)`, fmt.ms(e.parseCpuMs), `≤ ${TARGET.parseExtremeMs} ms`, e.parseCpuMs <= TARGET.parseExtremeMs);
+  for (const e of extremes) {
+    check(
+      `parse ${fmt.mb(e.bytes)}, ${e.shape} (CPU)`,
+      fmt.ms(e.parseCpuMs),
+      `≤ ${TARGET.parseExtremeMs} ms`,
+      e.parseCpuMs <= TARGET.parseExtremeMs,
+    );
+  }
 
   const patterns = timeHostilePatterns();
   console.log();
@@ -444,29 +656,51 @@ async function measureParsing(): Promise<unknown> {
     ]),
   );
   const backtracking = timeBacktracking([16, 20, 24]);
-  log(`the same /^(a+)+$/ in V8's backtracking RegExp: ${backtracking.map((b) => `${b.replyBytes} B ${fmt.ms(b.ms)}`).join(', ')} — its time doubles`);
+  log(
+    `the same /^(a+)+$/ in V8's backtracking RegExp: ${backtracking.map((b) => `${b.replyBytes} B ${fmt.ms(b.ms)}`).join(', ')} — its time doubles`,
+  );
   log('with each byte: 28 bytes take seconds, the largest datagram longer than anyone waits. RE2 reads each byte once per live state.');
   const slowest = Math.max(...patterns.map((t) => t.cpuMs));
-  check('slowest @expect matches check, CPU (hostile patterns, 64 KB reply)', fmt.ms(slowest), `≤ ${TARGET.patternMs} ms`, slowest <= TARGET.patternMs);
+  check(
+    'slowest @expect matches check, CPU (hostile patterns, 64 KB reply)',
+    fmt.ms(slowest),
+    `≤ ${TARGET.patternMs} ms`,
+    slowest <= TARGET.patternMs,
+  );
   return { parses, linearity, extremes, patterns, backtracking };
 }
 
 function printBurstStall({ idle, during, burst, wallMs }: BurstStall): void {
   const achieved = burst.achievedRate === undefined ? 'n/a' : `${fmt.int(burst.achievedRate)}/s`;
-  log(`sent ${fmt.int(burst.sent)} of ${fmt.int(burst.count)}${burst.cancelled ? ' (deadline)' : ''} in ${(wallMs / 1000).toFixed(1)} s, at ${achieved}; answered ${fmt.int(burst.received)}, lost ${fmt.pct(burst.lossPercent, 1)}`);
+  log(
+    `sent ${fmt.int(burst.sent)} of ${fmt.int(burst.count)}${burst.cancelled ? ' (deadline)' : ''} in ${(wallMs / 1000).toFixed(1)} s, at ${achieved}; answered ${fmt.int(burst.received)}, lost ${fmt.pct(burst.lossPercent, 1)}`,
+  );
   const rows = [['while', 'event loop delay max', 'largest 5 ms timer gap', 'CPU in that gap', 'most CPU between ticks', 'timer ticks']];
-  for (const [name, figures] of [['idle (1 s)', idle], ['the burst', during]] as const) {
+  for (const [name, figures] of [
+    ['idle (1 s)', idle],
+    ['the burst', during],
+  ] as const) {
     const { maxDelayMs, maxTimerGapMs, cpuInLargestGapMs, mostCpuBetweenTicksMs, ticks } = figures;
     rows.push([name, fmt.ms(maxDelayMs), fmt.ms(maxTimerGapMs), fmt.ms(cpuInLargestGapMs), fmt.ms(mostCpuBetweenTicksMs), fmt.int(ticks)]);
   }
   console.log(table(rows));
   console.log('  idle: the same process doing nothing, just before: what a busy machine alone costs. The burst yields every 4 ms.');
-  console.log('  CPU in that gap: this process\'s CPU time during the largest gap; far below the gap, the process waited for a core.');
+  console.log("  CPU in that gap: this process's CPU time during the largest gap; far below the gap, the process waited for a core.");
   console.log('  most CPU between ticks: the longest its own work (the burst, replies, garbage collection; all its threads, so an upper');
   console.log('  bound) kept the timer waiting.');
   const worst = Math.max(during.maxDelayMs, during.maxTimerGapMs);
-  check(`largest event-loop stall, ${fmt.int(BURST.count)}-datagram burst at max rate`, fmt.ms(worst), `< ${TARGET.burstStallMs} ms`, worst < TARGET.burstStallMs);
-  check('most CPU of the bursting process between two 5 ms ticks', fmt.ms(during.mostCpuBetweenTicksMs), `< ${TARGET.burstStallMs} ms`, during.mostCpuBetweenTicksMs < TARGET.burstStallMs);
+  check(
+    `largest event-loop stall, ${fmt.int(BURST.count)}-datagram burst at max rate`,
+    fmt.ms(worst),
+    `< ${TARGET.burstStallMs} ms`,
+    worst < TARGET.burstStallMs,
+  );
+  check(
+    'most CPU of the bursting process between two 5 ms ticks',
+    fmt.ms(during.mostCpuBetweenTicksMs),
+    `< ${TARGET.burstStallMs} ms`,
+    during.mostCpuBetweenTicksMs < TARGET.burstStallMs,
+  );
 }
 
 async function measureFootprint(): Promise<unknown> {
@@ -479,7 +713,9 @@ async function measureFootprint(): Promise<unknown> {
   }
   try {
     if (bundle) {
-      log(`production bundle (the project's esbuild.mjs --production, built in a temp folder): ${fmt.kb(bundle.bytes)} minified, ${fmt.kb(bundle.gzipBytes)} gzipped`);
+      log(
+        `production bundle (the project's esbuild.mjs --production, built in a temp folder): ${fmt.kb(bundle.bytes)} minified, ${fmt.kb(bundle.gzipBytes)} gzipped`,
+      );
       check('bundle size, minified', fmt.kb(bundle.bytes), `≤ ${fmt.kb(TARGET.bundleBytes)}`, bundle.bytes <= TARGET.bundleBytes);
     } else {
       log(`production bundle: could not build it — ${bundleError}`);
@@ -487,20 +723,35 @@ async function measureFootprint(): Promise<unknown> {
     }
     log(`activate() needs VS Code, so these are its plain-Node parts, each in a fresh process (${ACTIVATION_RUNS} times):`);
     const core = await repeat(() => timeActivation(['core']));
-    log(`  require Workbench + LogBatcher (tsc output, one file per module) and construct them: median ${fmt.ms(median(core))}, min ${fmt.ms(Math.min(...core))}`);
+    log(
+      `  require Workbench + LogBatcher (tsc output, one file per module) and construct them: median ${fmt.ms(median(core))}, min ${fmt.ms(Math.min(...core))}`,
+    );
     check('activation: core require + construct', fmt.ms(median(core)), `≤ ${TARGET.activationMs} ms`, median(core) <= TARGET.activationMs);
     let bundleLoad: number[] | string = 'no bundle';
     if (bundle) {
       try {
         bundleLoad = await repeat(() => timeActivation(['bundle', bundle!.file]));
-        log(`  load the production bundle, 'vscode' stubbed, activate() not called: median ${fmt.ms(median(bundleLoad))}, min ${fmt.ms(Math.min(...bundleLoad))}`);
-        check('activation: production bundle load', fmt.ms(median(bundleLoad)), `≤ ${TARGET.activationMs} ms`, median(bundleLoad) <= TARGET.activationMs);
+        log(
+          `  load the production bundle, 'vscode' stubbed, activate() not called: median ${fmt.ms(median(bundleLoad))}, min ${fmt.ms(Math.min(...bundleLoad))}`,
+        );
+        check(
+          'activation: production bundle load',
+          fmt.ms(median(bundleLoad)),
+          `≤ ${TARGET.activationMs} ms`,
+          median(bundleLoad) <= TARGET.activationMs,
+        );
       } catch (error) {
         bundleLoad = (error as Error).message;
         log(`  load the production bundle: not measured — ${bundleLoad}`);
       }
     }
-    return { bundleBytes: bundle?.bytes, bundleGzipBytes: bundle?.gzipBytes, bundleError, activationCoreMs: core, bundleLoadMs: bundleLoad };
+    return {
+      bundleBytes: bundle?.bytes,
+      bundleGzipBytes: bundle?.gzipBytes,
+      bundleError,
+      activationCoreMs: core,
+      bundleLoadMs: bundleLoad,
+    };
   } finally {
     bundle?.dispose();
   }
@@ -544,7 +795,9 @@ function selectedPhases(list: string | undefined): ReadonlySet<Phase> {
   const names = list.split(',').map((name) => name.trim());
   const unknown = names.filter((name) => !(ALL_PHASES as readonly string[]).includes(name));
   if (unknown.length > 0) {
-    console.error(`bench: BENCH_PHASES names ${unknown.join(', ')}, which is no phase; pick from ${ALL_PHASES.join(', ')} (comma-separated).`);
+    console.error(
+      `bench: BENCH_PHASES names ${unknown.join(', ')}, which is no phase; pick from ${ALL_PHASES.join(', ')} (comma-separated).`,
+    );
     process.exit(2);
   }
   return new Set(names as Phase[]);

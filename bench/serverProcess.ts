@@ -40,7 +40,8 @@ export interface ServerSample {
 }
 
 export type ToServer = { type: 'sample'; id: number; gc: boolean; resetStalls?: boolean } | { type: 'stop' };
-export type FromServer = { type: 'ready'; port: number } | { type: 'sample'; id: number; sample: ServerSample } | { type: 'failed'; message: string };
+export type FromServer =
+  { type: 'ready'; port: number } | { type: 'sample'; id: number; sample: ServerSample } | { type: 'failed'; message: string };
 
 /** Stands in for the LogOutputChannel: counts what is written and keeps the last lines, as OutputLog does. */
 class MemoryChannel implements LogWriter {
@@ -85,7 +86,13 @@ async function startOurs(config: ServerConfig): Promise<Running> {
   workbench.events.subscribe(recorder.add);
   let serverErrors = 0;
   workbench.events.subscribe((event) => void (event.kind === 'server-error' && serverErrors++));
-  const server = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: config.replyMode ?? 'mirror', template: config.template, simulation: config.simulation });
+  const server = await workbench.startServer({
+    host: '127.0.0.1',
+    port: 0,
+    replyMode: config.replyMode ?? 'mirror',
+    template: config.template,
+    simulation: config.simulation,
+  });
   return {
     port: server.local.port,
     sample: () => ({
@@ -105,7 +112,9 @@ function startBaseline(): Promise<Running> {
   socket.on('message', (m, r) => socket.send(m, r.port, r.address));
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => resolve({ port: socket.address().port, sample: () => ({ cpuMicros: cpuMicros(), memory: process.memoryUsage() }) }));
+    socket.bind(0, '127.0.0.1', () =>
+      resolve({ port: socket.address().port, sample: () => ({ cpuMicros: cpuMicros(), memory: process.memoryUsage() }) }),
+    );
   });
 }
 

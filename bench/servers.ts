@@ -65,7 +65,9 @@ export class ServerUnderTest {
     const id = ++this.lastId;
     const message: ToServer = { type: 'sample', id, gc, resetStalls };
     this.child.send(message);
-    return withTimeout(new Promise((resolve) => this.waiting.set(id, resolve)), `sampling the ${this.kind} server`, () => this.waiting.delete(id));
+    return withTimeout(new Promise((resolve) => this.waiting.set(id, resolve)), `sampling the ${this.kind} server`, () =>
+      this.waiting.delete(id),
+    );
   }
 
   stop(): Promise<void> {

@@ -81,7 +81,10 @@ function connectedFrom(address: string, port: number): Promise<dgram.Socket> {
   });
 }
 
-function sendFrom(sockets: readonly dgram.Socket[], options: SourceFloodOptions): Promise<Pick<SourceFlood, 'sent' | 'durationMs' | 'senderCpuPercent'>> {
+function sendFrom(
+  sockets: readonly dgram.Socket[],
+  options: SourceFloodOptions,
+): Promise<Pick<SourceFlood, 'sent' | 'durationMs' | 'senderCpuPercent'>> {
   const payload = randomBytes(options.size);
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
@@ -105,7 +108,11 @@ function sendFrom(sockets: readonly dgram.Socket[], options: SourceFloodOptions)
   });
 }
 
-function serverFigures(before: ServerSample, after: ServerSample, durationMs: number): Omit<SourceFlood, 'sent' | 'durationMs' | 'senderCpuPercent'> {
+function serverFigures(
+  before: ServerSample,
+  after: ServerSample,
+  durationMs: number,
+): Omit<SourceFlood, 'sent' | 'durationMs' | 'senderCpuPercent'> {
   const seconds = durationMs / 1000;
   const log = { before: before.log!, after: after.log! };
   return {

@@ -83,7 +83,9 @@ export class CaptureFile {
       this.missedInARow++;
       return;
     }
-    const block = packetBlock(this.missedInARow === 0 ? datagram : { ...datagram, comment: gapComment(this.missedInARow, datagram.comment) });
+    const block = packetBlock(
+      this.missedInARow === 0 ? datagram : { ...datagram, comment: gapComment(this.missedInARow, datagram.comment) },
+    );
     this.missedInARow = 0;
     this.pending.push(block);
     this.pendingBytes += block.length;
@@ -122,7 +124,9 @@ export class CaptureFile {
     if (this.writing !== undefined || this.closing !== undefined) return;
     this.writing = this.writeBatch().finally(() => {
       this.writing = undefined;
-      if (this.pending.length > 0 && this.closing === undefined) this.timer ??= setTimeout(() => this.writePending(), this.settings.flushIntervalMs);
+      if (this.pending.length > 0 && this.closing === undefined) {
+        this.timer ??= setTimeout(() => this.writePending(), this.settings.flushIntervalMs);
+      }
     });
   }
 
@@ -171,7 +175,12 @@ export function fileError(error: NodeJS.ErrnoException, path: string): Workbench
   switch (error.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new WorkbenchError('FILE_NOT_WRITABLE', `The disk is full: could not write the capture to ${file}.`, 'Free some space, or save the capture on another disk.', { cause });
+      return new WorkbenchError(
+        'FILE_NOT_WRITABLE',
+        `The disk is full: could not write the capture to ${file}.`,
+        'Free some space, or save the capture on another disk.',
+        { cause },
+      );
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
@@ -182,7 +191,9 @@ export function fileError(error: NodeJS.ErrnoException, path: string): Workbench
     case 'EISDIR':
       return new WorkbenchError('FILE_NOT_WRITABLE', `${file} is a folder.`, 'Pick a file name, e.g. capture.pcapng.', { cause });
     default:
-      return new WorkbenchError('FILE_NOT_WRITABLE', `Could not write the capture to ${file}: ${error.message}`, 'Pick another file.', { cause });
+      return new WorkbenchError('FILE_NOT_WRITABLE', `Could not write the capture to ${file}: ${error.message}`, 'Pick another file.', {
+        cause,
+      });
   }
 }
 

@@ -12,7 +12,6 @@ export const systemMicros: MicrosecondClock = () => Math.round((performance.time
 
 const REMEMBERED_SENDERS = 4096;
 
-
 /** A recorded datagram with what the traffic view shows about it. */
 export interface RecordedDatagram extends CapturedDatagram {
   readonly direction: TrafficDirection;
@@ -53,7 +52,11 @@ export class CaptureRecorder {
     if (event.kind === 'dropped' && this.held?.serverId === event.serverId && this.held.seq === event.seq) {
       const { datagram } = this.held;
       this.held = undefined;
-      const dropped: RecordedDatagram = { ...datagram, comment: dropComment(event), fate: event.reason === 'rate-limited' ? 'rate-limited' : 'dropped' };
+      const dropped: RecordedDatagram = {
+        ...datagram,
+        comment: dropComment(event),
+        fate: event.reason === 'rate-limited' ? 'rate-limited' : 'dropped',
+      };
       this.remember(dropped);
       this.record(dropped);
       return;
@@ -71,7 +74,15 @@ export class CaptureRecorder {
         const local = this.servers.get(event.serverId);
         if (local === undefined) break;
         const exchange = serverExchange(event.serverId, event.seq);
-        const datagram: RecordedDatagram = { atMicros: this.now(), source: event.peer, destination: local, payload: event.payload, direction: 'in', fate: 'received', exchange };
+        const datagram: RecordedDatagram = {
+          atMicros: this.now(),
+          source: event.peer,
+          destination: local,
+          payload: event.payload,
+          direction: 'in',
+          fate: 'received',
+          exchange,
+        };
         this.held = { serverId: event.serverId, seq: event.seq, datagram };
         this.remember(datagram);
         if (!this.flushQueued) {
@@ -88,14 +99,24 @@ export class CaptureRecorder {
         if (local === undefined) break;
         const exchange = serverExchange(event.serverId, event.seq);
         this.settle(exchange, 'replied');
-        this.emit({ source: local, destination: event.peer, payload: event.payload, direction: 'out', fate: replyFate(event), exchange }, replyComment(event));
+        this.emit(
+          { source: local, destination: event.peer, payload: event.payload, direction: 'out', fate: replyFate(event), exchange },
+          replyComment(event),
+        );
         break;
       }
       case 'sent':
         this.rememberSender(event.requestId, event.local);
         if (!this.isOwnServer(event.target)) {
           const sent = this.emit(
-            { source: event.local, destination: event.target, payload: event.payload, direction: 'out', fate: 'sent', exchange: clientExchange(event.requestId) },
+            {
+              source: event.local,
+              destination: event.target,
+              payload: event.payload,
+              direction: 'out',
+              fate: 'sent',
+              exchange: clientExchange(event.requestId),
+            },
             event.attempt > 1 ? `attempt ${event.attempt}: sent again after no reply in time` : undefined,
           );
           this.remember(sent);
@@ -105,7 +126,14 @@ export class CaptureRecorder {
         if (this.isOwnServer(event.from)) break;
         this.settle(clientExchange(event.requestId), 'replied');
         this.emit(
-          { source: event.from, destination: this.senders.get(event.requestId) ?? unknownSender(event.from), payload: event.payload, direction: 'in', fate: 'reply', exchange: clientExchange(event.requestId) },
+          {
+            source: event.from,
+            destination: this.senders.get(event.requestId) ?? unknownSender(event.from),
+            payload: event.payload,
+            direction: 'in',
+            fate: 'reply',
+            exchange: clientExchange(event.requestId),
+          },
           `reply after ${formatMs(event.rttMs)}`,
         );
         break;

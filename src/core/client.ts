@@ -468,12 +468,7 @@ function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchEr
         cause,
       );
     case 'EMSGSIZE':
-      return new WorkbenchError(
-        'DATAGRAM_TOO_LARGE',
-        `The datagram is too large to send to ${where}.`,
-        'Send fewer bytes.',
-        cause,
-      );
+      return new WorkbenchError('DATAGRAM_TOO_LARGE', `The datagram is too large to send to ${where}.`, 'Send fewer bytes.', cause);
     case 'EMFILE':
     case 'ENFILE':
       return tooManyOpenFiles(`Could not open a socket to send to ${where}`, err);
@@ -488,7 +483,13 @@ function cancelled(where: string): WorkbenchError {
 
 function checkRange(name: string, value: number, min: number, max: number, whole = false): void {
   if (value >= min && value <= max && (!whole || Number.isInteger(value))) return;
-  throw badSetting(name, value, `${whole ? 'a whole number' : 'a number'} from ${formatCount(min)} to ${formatCount(max)}`, 'Correct it in the settings.', 'open-settings');
+  throw badSetting(
+    name,
+    value,
+    `${whole ? 'a whole number' : 'a number'} from ${formatCount(min)} to ${formatCount(max)}`,
+    'Correct it in the settings.',
+    'open-settings',
+  );
 }
 
 function isLocalhostName(host: string): boolean {

@@ -178,7 +178,12 @@ export class EchoServer {
     /** The first is the one `local` describes. */
     private readonly sockets: readonly dgram.Socket[],
     options: EchoServerOptions,
-    checked: { fillTemplate: CompiledTemplate | undefined; impairment: Impairment; limiter: PeerRateLimiter | undefined; delayQueue: DelayQueueLimits },
+    checked: {
+      fillTemplate: CompiledTemplate | undefined;
+      impairment: Impairment;
+      limiter: PeerRateLimiter | undefined;
+      delayQueue: DelayQueueLimits;
+    },
   ) {
     this.listeningOn = sockets.map((socket) => peerOf(socket.address()));
     this.local = this.listeningOn[0];
@@ -191,7 +196,10 @@ export class EchoServer {
     this.fillTemplate = checked.fillTemplate;
     this.impairment = checked.impairment;
     this.delayQueue = checked.delayQueue;
-    this.protectionSettings = { rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT, allowAmplification: options.allowAmplification ?? false };
+    this.protectionSettings = {
+      rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+      allowAmplification: options.allowAmplification ?? false,
+    };
     this.protect(checked.limiter, this.protectionSettings.allowAmplification);
     for (const socket of sockets) {
       socket.on('message', (request, peer) => this.onMessage(socket, request, peer));
@@ -363,10 +371,26 @@ export class EchoServer {
       // An undelayed copy leaves within the same turn it arrived in: its receive time saves a clock read.
       const at = copy.delayMs === 0 ? outgoing.receivedAt : Date.now();
       const { delayMs, duplicate, reordered } = copy;
-      this.emit?.({ kind: 'replied', at, serverId: this.id, peer, payload, seq, delayMs, duplicate, reordered, truncated: outgoing.truncated });
+      this.emit?.({
+        kind: 'replied',
+        at,
+        serverId: this.id,
+        peer,
+        payload,
+        seq,
+        delayMs,
+        duplicate,
+        reordered,
+        truncated: outgoing.truncated,
+      });
     } else if (!(this.stopping && (error as NodeJS.ErrnoException).code === 'ECANCELED')) {
       outgoing.failed = true;
-      this.emit?.({ kind: 'server-error', at: Date.now(), serverId: this.id, error: sendError(error as NodeJS.ErrnoException, peer, payload.length) });
+      this.emit?.({
+        kind: 'server-error',
+        at: Date.now(),
+        serverId: this.id,
+        error: sendError(error as NodeJS.ErrnoException, peer, payload.length),
+      });
     }
     this.copySettled(outgoing);
   }
@@ -406,7 +430,11 @@ export class EchoServer {
   private readonly onSocketClosed = (): void => {
     if (this.stopping !== undefined) return;
     const on = formatEndpoint(this.local);
-    const error = new WorkbenchError('SOCKET_CLOSED', `The socket of the echo server on ${on} was closed from outside the server, so the server has stopped.`, 'Start it again.');
+    const error = new WorkbenchError(
+      'SOCKET_CLOSED',
+      `The socket of the echo server on ${on} was closed from outside the server, so the server has stopped.`,
+      'Start it again.',
+    );
     this.emit?.({ kind: 'server-error', at: Date.now(), serverId: this.id, error });
     void this.stop();
   };
@@ -415,13 +443,23 @@ export class EchoServer {
 /** Throws BAD_SETTING or BAD_TEMPLATE; in template mode, returns the template ready to fill in. */
 function checkReplySettings(mode: ReplyMode, template: string | undefined): CompiledTemplate | undefined {
   if (!REPLY_MODES.includes(mode)) {
-    throw new WorkbenchError('BAD_SETTING', `Reply mode ${JSON.stringify(mode)} is unknown; it must be one of ${REPLY_MODES.join(', ')}.`, 'Pick a reply mode in the settings.', {
-      fix: 'open-settings',
-    });
+    throw new WorkbenchError(
+      'BAD_SETTING',
+      `Reply mode ${JSON.stringify(mode)} is unknown; it must be one of ${REPLY_MODES.join(', ')}.`,
+      'Pick a reply mode in the settings.',
+      {
+        fix: 'open-settings',
+      },
+    );
   }
   if (mode !== 'template') return undefined;
   if (template === undefined) {
-    throw new WorkbenchError('BAD_TEMPLATE', 'Reply mode "template" needs a template.', 'Set the reply template, or pick another reply mode.', { fix: 'open-settings' });
+    throw new WorkbenchError(
+      'BAD_TEMPLATE',
+      'Reply mode "template" needs a template.',
+      'Set the reply template, or pick another reply mode.',
+      { fix: 'open-settings' },
+    );
   }
   return compileTemplate(template);
 }
@@ -435,15 +473,26 @@ function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): voi
   for (const [which, bytes, apply] of sizes) {
     if (bytes === undefined || bytes === 0) continue;
     if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > SERVER_LIMITS.maxBufferBytes) {
-      throw badSetting(`The ${which} buffer size`, bytes, `a whole number of bytes from 0 to ${formatCount(SERVER_LIMITS.maxBufferBytes)}`, '0 keeps the system default.', 'open-settings');
+      throw badSetting(
+        `The ${which} buffer size`,
+        bytes,
+        `a whole number of bytes from 0 to ${formatCount(SERVER_LIMITS.maxBufferBytes)}`,
+        '0 keeps the system default.',
+        'open-settings',
+      );
     }
     try {
       apply(bytes);
     } catch (error) {
-      throw new WorkbenchError('BAD_SETTING', `The system refused a ${which} buffer of ${formatCount(bytes)} bytes.`, 'Ask for a smaller buffer; 0 keeps the system default.', {
-        fix: 'open-settings',
-        cause: error,
-      });
+      throw new WorkbenchError(
+        'BAD_SETTING',
+        `The system refused a ${which} buffer of ${formatCount(bytes)} bytes.`,
+        'Ask for a smaller buffer; 0 keeps the system default.',
+        {
+          fix: 'open-settings',
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -461,7 +510,9 @@ function sendError(error: NodeJS.ErrnoException, peer: Peer, size: number): Work
       );
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
-      return new WorkbenchError('NETWORK_UNREACHABLE', `Could not reply to ${to}: no route to it.`, 'The server keeps listening.', { cause });
+      return new WorkbenchError('NETWORK_UNREACHABLE', `Could not reply to ${to}: no route to it.`, 'The server keeps listening.', {
+        cause,
+      });
     default:
       return new WorkbenchError('SOCKET_ERROR', `Could not reply to ${to}: ${error.message}`, 'The server keeps listening.', { cause });
   }
@@ -472,9 +523,16 @@ function socketError(error: NodeJS.ErrnoException, local: Peer): WorkbenchError 
   const cause = error;
   if (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET') {
     // Windows reports an ICMP "port unreachable" for an earlier reply as an error on the next receive.
-    return new WorkbenchError('CONNECTION_REFUSED', `A peer of ${on} refused a reply: nothing listens on its port any more.`, 'The server keeps listening.', { cause });
+    return new WorkbenchError(
+      'CONNECTION_REFUSED',
+      `A peer of ${on} refused a reply: nothing listens on its port any more.`,
+      'The server keeps listening.',
+      { cause },
+    );
   }
-  return new WorkbenchError('SOCKET_ERROR', `The socket on ${on} reported an error: ${error.message}`, 'The server keeps listening.', { cause });
+  return new WorkbenchError('SOCKET_ERROR', `The socket on ${on} reported an error: ${error.message}`, 'The server keeps listening.', {
+    cause,
+  });
 }
 
 /**
@@ -488,7 +546,9 @@ export function guardedReply(reply: Buffer, requestSize: number, peerAddress: st
 function checkDelayQueue(limits: DelayQueueLimits): DelayQueueLimits {
   for (const field of ['maxReplies', 'maxBytes'] as const) {
     const value = limits[field];
-    if (!(Number.isSafeInteger(value) && value >= 0)) throw badSetting(`Delay queue setting ${field}`, value, 'a whole number from 0 up', 'Correct the delay queue limits.');
+    if (!(Number.isSafeInteger(value) && value >= 0)) {
+      throw badSetting(`Delay queue setting ${field}`, value, 'a whole number from 0 up', 'Correct the delay queue limits.');
+    }
   }
   return limits;
 }

@@ -50,7 +50,9 @@ export function parsePort(value: string | number, options: { allowZero?: boolean
 }
 
 /** `127.0.0.1:12345`, `[::1]:9000`; takes an Endpoint or a Node socket address. */
-export function formatEndpoint(endpoint: { readonly host: string; readonly port: number } | { readonly address: string; readonly port: number }): string {
+export function formatEndpoint(
+  endpoint: { readonly host: string; readonly port: number } | { readonly address: string; readonly port: number },
+): string {
   const host = 'host' in endpoint ? endpoint.host : endpoint.address;
   return host.includes(':') ? `[${host}]:${endpoint.port}` : `${host}:${endpoint.port}`;
 }
@@ -250,7 +252,9 @@ function checkPortRange(port: number, shown: string, allowZero: boolean, offset?
 }
 
 function portHint(allowZero: boolean): string {
-  return allowZero ? `Use a port from 1 to ${SERVER_LIMITS.maxPort}, or 0 for any free port.` : `Use a port from 1 to ${SERVER_LIMITS.maxPort}, e.g. 12345.`;
+  return allowZero
+    ? `Use a port from 1 to ${SERVER_LIMITS.maxPort}, or 0 for any free port.`
+    : `Use a port from 1 to ${SERVER_LIMITS.maxPort}, e.g. 12345.`;
 }
 
 /** An IPv4 literal, or a host name for the resolver; anything else fails at its first bad character. */
@@ -258,8 +262,16 @@ function checkHost(span: Span): 4 | undefined {
   const { text, start, end, fail } = span;
   const host = text.slice(start, end);
   if (isIP(host) === 4) return 4;
-  if (/^\d+$/.test(host)) throw fail(start, `${quoteInput(host)} is a number, not a host`, `Write the host before the port, e.g. 127.0.0.1:${host.slice(0, 5)}.`);
-  if (/^[\d.]+$/.test(host)) throw fail(badIPv4Part(text, start, end), `${quoteInput(host)} is not an IPv4 address`, 'Write four numbers from 0 to 255, e.g. 127.0.0.1:12345.');
+  if (/^\d+$/.test(host)) {
+    throw fail(start, `${quoteInput(host)} is a number, not a host`, `Write the host before the port, e.g. 127.0.0.1:${host.slice(0, 5)}.`);
+  }
+  if (/^[\d.]+$/.test(host)) {
+    throw fail(
+      badIPv4Part(text, start, end),
+      `${quoteInput(host)} is not an IPv4 address`,
+      'Write four numbers from 0 to 255, e.g. 127.0.0.1:12345.',
+    );
+  }
   if (host.length > MAX_HOST_NAME) throw fail(start + MAX_HOST_NAME, `the host name is longer than ${MAX_HOST_NAME} characters`);
   checkHostNameChars(span);
   return undefined;

@@ -100,7 +100,10 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
           'Give the server a larger receive buffer (the Recv Buffer Size setting), or send more slowly.',
       };
     case 'kernel-drops-unavailable':
-      return { level: 'info', text: `[${event.serverId}] datagrams the system drops before a server reads them: not available on this system` };
+      return {
+        level: 'info',
+        text: `[${event.serverId}] datagrams the system drops before a server reads them: not available on this system`,
+      };
     case 'sent':
       return info(`sent to ${at(event.target)} from ${at(event.local)}${tryText(event.attempt)}`, event.payload, options);
     case 'reply':
@@ -125,7 +128,10 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
     case 'session-opened':
       return { level: 'info', text: `[${event.proxyId}] session ${event.session} opened for ${at(event.peer)}` };
     case 'session-closed':
-      return { level: 'info', text: `[${event.proxyId}] session ${event.session} for ${at(event.peer)} closed (${event.reason === 'idle' ? `idle ${formatMs(event.idleMs)}` : event.reason})` };
+      return {
+        level: 'info',
+        text: `[${event.proxyId}] session ${event.session} for ${at(event.peer)} closed (${event.reason === 'idle' ? `idle ${formatMs(event.idleMs)}` : event.reason})`,
+      };
     case 'session-limit':
       return {
         level: 'warn',
@@ -139,7 +145,11 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
         event.corruptedBit !== undefined ? `corrupted: bit ${event.corruptedBit} flipped` : '',
       ].filter(Boolean);
       const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-      return info(`[${event.proxyId}] ${describeDirection(event.direction)} #${event.seq} forwarded, session ${event.session} ${at(event.peer)}${suffix}`, event.payload, options);
+      return info(
+        `[${event.proxyId}] ${describeDirection(event.direction)} #${event.seq} forwarded, session ${event.session} ${at(event.peer)}${suffix}`,
+        event.payload,
+        options,
+      );
     }
     case 'proxy-dropped':
       return {
@@ -153,7 +163,9 @@ function info(headline: string, payload: Buffer, options: DescribeOptions): LogE
   const size = plural(payload.length, 'byte');
   const asHex = options.hexDump === 'always' || (options.hexDump === 'auto' && !isPrintable(payload));
   const text = asHex
-    ? `${headline}, ${size}:\n${hexDump(payload, Math.min(options.previewBytes, MAX_HEX_DUMP_LINES * 16)).map((line) => `    ${line}`).join('\n')}`
+    ? `${headline}, ${size}:\n${hexDump(payload, Math.min(options.previewBytes, MAX_HEX_DUMP_LINES * 16))
+        .map((line) => `    ${line}`)
+        .join('\n')}`
     : `${headline}, ${size}: ${previewText(payload, Math.min(options.previewBytes, MAX_TEXT_PREVIEW_BYTES))}`;
   return { level: 'info', text };
 }

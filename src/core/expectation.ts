@@ -24,8 +24,7 @@ export interface ExpectationResult {
 
 /** `end` is where the expectation stopped reading; the caller decides what may follow (a comment). */
 export type ParsedExpectation =
-  | { readonly expectation: Expectation; readonly end: number }
-  | { readonly message: string; readonly start: number; readonly end: number };
+  { readonly expectation: Expectation; readonly end: number } | { readonly message: string; readonly start: number; readonly end: number };
 
 const FORMS = 'contains "…", equals "…", matches /…/flags, hex "…", size N or none';
 /** The reply's address family is not known here, so the larger of the two: IPv6's. */
@@ -39,8 +38,11 @@ export function parseExpectation(text: string, from = 0): ParsedExpectation {
   const word = operator.exec(text)?.[0] ?? '';
   const afterWord = from + word.length;
   const argumentStart = skipSpaces(text, afterWord);
-  const needsArgument = (what: string): ParsedExpectation =>
-    ({ message: `@expect ${word} needs ${what}.`, start: from, end: Math.max(afterWord, argumentStart) });
+  const needsArgument = (what: string): ParsedExpectation => ({
+    message: `@expect ${word} needs ${what}.`,
+    start: from,
+    end: Math.max(afterWord, argumentStart),
+  });
 
   switch (word) {
     case 'none':
@@ -67,7 +69,13 @@ export function parseExpectation(text: string, from = 0): ParsedExpectation {
       if (number === undefined) return needsArgument(`a number of bytes, 0 to ${formatCount(MAX_DATAGRAM)}`);
       const size = Number(number);
       const end = argumentStart + number.length;
-      if (size > MAX_DATAGRAM) return { message: `@expect size ${number} is larger than a datagram can be (${formatCount(MAX_DATAGRAM)} bytes).`, start: argumentStart, end };
+      if (size > MAX_DATAGRAM) {
+        return {
+          message: `@expect size ${number} is larger than a datagram can be (${formatCount(MAX_DATAGRAM)} bytes).`,
+          start: argumentStart,
+          end,
+        };
+      }
       return { expectation: { kind: 'size', size }, end };
     }
     default: {
@@ -154,7 +162,11 @@ function readString(text: string, quote: number): { content: string; end: number
 }
 
 /** The bytes of a string's content, read like a payload: escapes (\n, \", \xHH) or hex digits. */
-function encodeString(content: string, encoding: 'escaped' | 'hex', contentStart: number): Buffer | { message: string; start: number; end: number } {
+function encodeString(
+  content: string,
+  encoding: 'escaped' | 'hex',
+  contentStart: number,
+): Buffer | { message: string; start: number; end: number } {
   try {
     return encodePayload(content, encoding);
   } catch (err) {

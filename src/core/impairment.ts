@@ -177,7 +177,11 @@ export function validateLink(settings: LinkSettings): LinkSettings {
   }
   // A burst cannot be shorter than the losses in a row that the loss rate alone already makes.
   if (burstLength > 0 && loss < 1 && burstLength < loss / (1 - loss)) {
-    throw badSimulation('burstLength', burstLength, `at least ${Number((loss / (1 - loss)).toFixed(2))} at ${Number((loss * 100).toFixed(2))}% loss`);
+    throw badSimulation(
+      'burstLength',
+      burstLength,
+      `at least ${Number((loss / (1 - loss)).toFixed(2))} at ${Number((loss * 100).toFixed(2))}% loss`,
+    );
   }
   if (!(typeof rateKbps === 'number' && rateKbps >= 0 && rateKbps <= MAX_RATE_KBPS)) {
     throw badSimulation('rateKbps', rateKbps, `kilobits per second from 0 (unlimited) to ${MAX_RATE_KBPS}`);

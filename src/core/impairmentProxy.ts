@@ -121,8 +121,20 @@ export class ImpairmentProxy {
   static async start(options: ImpairmentProxyOptions): Promise<ImpairmentProxy> {
     parsePort(options.port, { allowZero: true });
     parsePort(options.upstreamPort);
-    const idleTimeoutMs = checkWhole('The idle timeout', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 1, PROXY_LIMITS.maxIdleTimeoutMs, 'milliseconds');
-    const maxSessions = checkWhole('The session limit', options.maxSessions ?? DEFAULT_MAX_SESSIONS, 1, PROXY_LIMITS.maxSessions, 'sessions');
+    const idleTimeoutMs = checkWhole(
+      'The idle timeout',
+      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      1,
+      PROXY_LIMITS.maxIdleTimeoutMs,
+      'milliseconds',
+    );
+    const maxSessions = checkWhole(
+      'The session limit',
+      options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      1,
+      PROXY_LIMITS.maxSessions,
+      'sessions',
+    );
     const link = {
       'to-server': new LinkImpairment(options.links?.toServer ?? NO_LINK_IMPAIRMENT),
       'to-client': new LinkImpairment(options.links?.toClient ?? NO_LINK_IMPAIRMENT),
@@ -210,7 +222,11 @@ export class ImpairmentProxy {
     const at = Date.now();
     const key = `${client.address}|${client.port}`;
     let session = this.sessions.get(key);
-    let refused: ProxyDropReason | undefined = isForgedSource(client) ? 'forged-source' : this.limiter?.allow(client.address, at) === false ? 'rate-limited' : undefined;
+    let refused: ProxyDropReason | undefined = isForgedSource(client)
+      ? 'forged-source'
+      : this.limiter?.allow(client.address, at) === false
+        ? 'rate-limited'
+        : undefined;
     if (session === undefined && refused === undefined) {
       refused = this.sessionRoom(client, at);
       if (refused === undefined) session = this.openSession(key, client, listener, at);
@@ -259,7 +275,12 @@ export class ImpairmentProxy {
     try {
       upstream = dgram.createSocket(this.upstream.family === 'IPv6' ? 'udp6' : 'udp4');
     } catch (error) {
-      this.emit?.({ kind: 'proxy-error', at, proxyId: this.id, error: tooManyOpenFiles(`Could not open a socket for a new client ${formatEndpoint(client)}`, error) });
+      this.emit?.({
+        kind: 'proxy-error',
+        at,
+        proxyId: this.id,
+        error: tooManyOpenFiles(`Could not open a socket for a new client ${formatEndpoint(client)}`, error),
+      });
       return undefined;
     }
     const session = new Session(++this.sessionsStarted, key, client, listener, upstream, at);
@@ -339,7 +360,20 @@ export class ImpairmentProxy {
       counters.bytesSent += inFlight.payload.length;
       const { direction, session, payload, seq, corruptedBit } = inFlight;
       const { delayMs, duplicate, reordered } = copy;
-      this.emit?.({ kind: 'forwarded', at: Date.now(), proxyId: this.id, direction, session: session.id, peer: session.client, payload, seq, delayMs, duplicate, reordered, corruptedBit });
+      this.emit?.({
+        kind: 'forwarded',
+        at: Date.now(),
+        proxyId: this.id,
+        direction,
+        session: session.id,
+        peer: session.client,
+        payload,
+        seq,
+        delayMs,
+        duplicate,
+        reordered,
+        corruptedBit,
+      });
     } else if (!(this.stopping && (error as NodeJS.ErrnoException).code === 'ECANCELED')) {
       inFlight.failed = true;
     }
@@ -359,7 +393,16 @@ export class ImpairmentProxy {
     this.drop(counters, direction, session.id, session.client, payload, seq, inFlight.failed ? 'send-failed' : 'cancelled', Date.now());
   }
 
-  private drop(counters: DirectionCounters, direction: Direction, session: number, peer: Peer, payload: Buffer, seq: number, reason: ProxyDropReason, at: number): void {
+  private drop(
+    counters: DirectionCounters,
+    direction: Direction,
+    session: number,
+    peer: Peer,
+    payload: Buffer,
+    seq: number,
+    reason: ProxyDropReason,
+    at: number,
+  ): void {
     counters.dropped++;
     counters.droppedBy[reason]++;
     this.emit?.({ kind: 'proxy-dropped', at, proxyId: this.id, direction, session, peer, payload, size: payload.length, seq, reason });
@@ -367,8 +410,16 @@ export class ImpairmentProxy {
 
   private socketError(error: NodeJS.ErrnoException, what: string): void {
     // Linux reports an ICMP "port unreachable" from the server as ECONNREFUSED on the socket that sent to it.
-    const text = error.code === 'ECONNREFUSED' ? `${what}: the server at ${formatEndpoint(this.upstream)} refused a datagram (nothing listens there).` : `${what} reported an error: ${error.message}`;
-    this.emit?.({ kind: 'proxy-error', at: Date.now(), proxyId: this.id, error: new WorkbenchError('SOCKET_ERROR', text, 'The proxy keeps forwarding.', { cause: error }) });
+    const text =
+      error.code === 'ECONNREFUSED'
+        ? `${what}: the server at ${formatEndpoint(this.upstream)} refused a datagram (nothing listens there).`
+        : `${what} reported an error: ${error.message}`;
+    this.emit?.({
+      kind: 'proxy-error',
+      at: Date.now(),
+      proxyId: this.id,
+      error: new WorkbenchError('SOCKET_ERROR', text, 'The proxy keeps forwarding.', { cause: error }),
+    });
   }
 }
 
@@ -398,6 +449,8 @@ function emptyCounters(): DirectionCounters {
 }
 
 function checkWhole(what: string, value: number, min: number, max: number, unit: string): number {
-  if (!(Number.isSafeInteger(value) && value >= min && value <= max)) throw badSetting(what, value, `a whole number of ${unit} from ${min} to ${max}`, 'Correct the proxy settings.', 'open-settings');
+  if (!(Number.isSafeInteger(value) && value >= min && value <= max)) {
+    throw badSetting(what, value, `a whole number of ${unit} from ${min} to ${max}`, 'Correct the proxy settings.', 'open-settings');
+  }
   return value;
 }

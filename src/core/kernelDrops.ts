@@ -104,7 +104,9 @@ export class KernelDropSampler {
     for (const entry of servers) {
       const { server } = entry;
       if (this.watched.get(server.id) !== entry) continue; // stopped while the files were read
-      const total = sumOf(server.listeningOn.map((local) => tables.get(local.family) && dropsFor(tables.get(local.family)!, local.address, local.port)));
+      const total = sumOf(
+        server.listeningOn.map((local) => tables.get(local.family) && dropsFor(tables.get(local.family)!, local.address, local.port)),
+      );
       if (total === undefined) {
         entry.unavailable = true;
         this.sayUnavailable(server.id);
@@ -113,7 +115,14 @@ export class KernelDropSampler {
       if (total <= entry.reported) continue;
       const dropped = total - entry.reported;
       entry.reported = total;
-      this.options.emit({ kind: 'kernel-dropped', at: Date.now(), serverId: server.id, dropped, total, receiveBufferBytes: server.buffers.receive });
+      this.options.emit({
+        kind: 'kernel-dropped',
+        at: Date.now(),
+        serverId: server.id,
+        dropped,
+        total,
+        receiveBufferBytes: server.buffers.receive,
+      });
     }
   }
 

@@ -45,7 +45,9 @@ const numericLookup: NonNullable<dgram.SocketOptions['lookup']> = (address, _opt
 
 /** Every IPv6 socket is IPv6-only (see bindSockets). Throws WorkbenchError, and leaves nothing open when it does. */
 async function bindSocket(family: 4 | 6, address: string, port: number): Promise<dgram.Socket> {
-  const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true, lookup: numericLookup } : { type: 'udp4', lookup: numericLookup });
+  const socket = dgram.createSocket(
+    family === 6 ? { type: 'udp6', ipv6Only: true, lookup: numericLookup } : { type: 'udp4', lookup: numericLookup },
+  );
   try {
     await bind(socket, address, port);
     return socket;
@@ -80,10 +82,15 @@ function bindError(error: NodeJS.ErrnoException, address: string, port: number):
   const cause = error;
   switch (error.code) {
     case 'EADDRINUSE':
-      return new WorkbenchError('PORT_IN_USE', `Port ${port} on ${address} is already in use.`, 'Stop the program using it, or pick another port (0 picks any free one).', {
-        fix: 'use-another-port',
-        cause,
-      });
+      return new WorkbenchError(
+        'PORT_IN_USE',
+        `Port ${port} on ${address} is already in use.`,
+        'Stop the program using it, or pick another port (0 picks any free one).',
+        {
+          fix: 'use-another-port',
+          cause,
+        },
+      );
     case 'EACCES':
       return new WorkbenchError(
         'PERMISSION_DENIED',
@@ -102,9 +109,14 @@ function bindError(error: NodeJS.ErrnoException, address: string, port: number):
     case 'ENFILE':
       return tooManyOpenFiles(`Could not open a socket for port ${port} on ${address}`, cause);
     default:
-      return new WorkbenchError('SOCKET_ERROR', `Could not bind port ${port} on ${address}: ${error.message}`, 'Check the bind address and port settings.', {
-        fix: 'open-settings',
-        cause,
-      });
+      return new WorkbenchError(
+        'SOCKET_ERROR',
+        `Could not bind port ${port} on ${address}: ${error.message}`,
+        'Check the bind address and port settings.',
+        {
+          fix: 'open-settings',
+          cause,
+        },
+      );
   }
 }

@@ -23,7 +23,12 @@ export interface LogBatcherOptions extends DescribeOptions {
 
 // 4 flushes a second of at most 100 datagram or error entries, 500 lines and 64 KiB keep even a visible Output
 // panel responsive; one entry is at most a small part of that (eventText caps its preview).
-export const DEFAULT_BATCHING = { flushIntervalMs: 250, maxEventsPerFlush: 100, maxLinesPerFlush: 500, maxBytesPerFlush: 64 * 1024 } as const;
+export const DEFAULT_BATCHING = {
+  flushIntervalMs: 250,
+  maxEventsPerFlush: 100,
+  maxLinesPerFlush: 500,
+  maxBytesPerFlush: 64 * 1024,
+} as const;
 
 /** Summaries are keyed by peer; past this many peers in one flush they are folded into one line. */
 const MAX_SUMMARY_KEYS = 100;
@@ -56,7 +61,11 @@ export class LogBatcher {
     private options: LogBatcherOptions,
     clock: Clock = SYSTEM_CLOCK,
   ) {
-    this.flushLater = new Coalescer(() => this.flush(), () => this.options.flushIntervalMs, clock);
+    this.flushLater = new Coalescer(
+      () => this.flush(),
+      () => this.options.flushIntervalMs,
+      clock,
+    );
   }
 
   /** The hot path: called once per event, never formats or writes. */
@@ -202,7 +211,12 @@ function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
     case 'server-error':
       return b.kind === 'server-error' && a.serverId === b.serverId && a.error.code === b.error.code;
     case 'send-failed':
-      return b.kind === 'send-failed' && a.target.port === b.target.port && a.target.address === b.target.address && a.error.code === b.error.code;
+      return (
+        b.kind === 'send-failed' &&
+        a.target.port === b.target.port &&
+        a.target.address === b.target.address &&
+        a.error.code === b.error.code
+      );
     case 'proxy-error':
       return b.kind === 'proxy-error' && a.proxyId === b.proxyId && a.error.code === b.error.code;
     case 'session-opened':
@@ -268,7 +282,10 @@ function summaryLine(event: SummarisedEvent, others: boolean, count: number): { 
     case 'server-error':
       return { level: 'error', text: `[${event.serverId}] ${plural(count, 'more error')} like this not shown: ${event.error.text}` };
     case 'send-failed':
-      return { level: 'error', text: `${plural(count, 'more failed send')} to ${others ? 'other targets' : formatEndpoint(event.target)} like this not shown: ${event.error.text}` };
+      return {
+        level: 'error',
+        text: `${plural(count, 'more failed send')} to ${others ? 'other targets' : formatEndpoint(event.target)} like this not shown: ${event.error.text}`,
+      };
     case 'proxy-error':
       return { level: 'error', text: `[${event.proxyId}] ${plural(count, 'more error')} like this not shown: ${event.error.text}` };
     case 'session-opened':
@@ -276,7 +293,10 @@ function summaryLine(event: SummarisedEvent, others: boolean, count: number): { 
     case 'session-closed':
       return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} closed not shown` };
     case 'forwarded':
-      return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more datagram')} ${describeDirection(event.direction)} forwarded for ${peer(event.peer)} not shown` };
+      return {
+        level: 'info',
+        text: `[${event.proxyId}] ${plural(count, 'more datagram')} ${describeDirection(event.direction)} forwarded for ${peer(event.peer)} not shown`,
+      };
     case 'proxy-dropped':
       return {
         level: 'warn',

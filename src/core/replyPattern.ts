@@ -33,10 +33,22 @@ const FLAG_BITS: Readonly<Record<string, number>> = {
 
 /** JavaScript syntax RE2 refuses, found in its message, and what to write instead. */
 const INSTEAD: readonly { readonly refused: RegExp; readonly advice: string }[] = [
-  { refused: /invalid named capture: `\(\?<[=!]/, advice: 'RE2 has no lookbehind ((?<=…), (?<!…)): match the text before as part of the pattern' },
-  { refused: /unsupported Perl syntax: `\(\?[=!]/, advice: 'RE2 has no lookahead ((?=…), (?!…)): match the text after as part of the pattern, or drop it' },
-  { refused: /invalid escape sequence: `\\(?:[1-9]|k)/, advice: 'RE2 has no backreferences (\\1, \\k<name>): write the repeated text out, or match it with the group\'s pattern again' },
-  { refused: /invalid escape sequence: `\\u/, advice: 'Write \\x{263A} (or \\x41) for a character by its code, instead of \\u263A or \\u{263A}' },
+  {
+    refused: /invalid named capture: `\(\?<[=!]/,
+    advice: 'RE2 has no lookbehind ((?<=…), (?<!…)): match the text before as part of the pattern',
+  },
+  {
+    refused: /unsupported Perl syntax: `\(\?[=!]/,
+    advice: 'RE2 has no lookahead ((?=…), (?!…)): match the text after as part of the pattern, or drop it',
+  },
+  {
+    refused: /invalid escape sequence: `\\(?:[1-9]|k)/,
+    advice: "RE2 has no backreferences (\\1, \\k<name>): write the repeated text out, or match it with the group's pattern again",
+  },
+  {
+    refused: /invalid escape sequence: `\\u/,
+    advice: 'Write \\x{263A} (or \\x41) for a character by its code, instead of \\u263A or \\u{263A}',
+  },
   { refused: /invalid escape sequence: `\\c/, advice: 'Write \\x01 for a control character, instead of \\cA' },
 ];
 
@@ -72,7 +84,9 @@ export function replyPatternProblem(source: string, flags: string): string | und
 export function compileReplyPattern(source: string, flags: string): CompiledReplyPattern {
   let bits = 0;
   for (const [index, flag] of [...flags].entries()) {
-    if (!Object.hasOwn(FLAG_BITS, flag)) return { message: `Bad regular expression: unknown flag "${flag}"; the flags are ${PATTERN_FLAGS}.` };
+    if (!Object.hasOwn(FLAG_BITS, flag)) {
+      return { message: `Bad regular expression: unknown flag "${flag}"; the flags are ${PATTERN_FLAGS}.` };
+    }
     if (flags.indexOf(flag) !== index) return { message: `Bad regular expression: the flag "${flag}" is written twice.` };
     bits |= FLAG_BITS[flag];
   }
@@ -87,7 +101,9 @@ export function compileReplyPattern(source: string, flags: string): CompiledRepl
   }
   const size = compiled.programSize();
   if (size > MAX_PATTERN_INSTRUCTIONS) {
-    return { message: `Regular expression too large: it compiles to ${size} instructions, at most ${MAX_PATTERN_INSTRUCTIONS}; write a shorter one, with smaller {n} counts.` };
+    return {
+      message: `Regular expression too large: it compiles to ${size} instructions, at most ${MAX_PATTERN_INSTRUCTIONS}; write a shorter one, with smaller {n} counts.`,
+    };
   }
   return { pattern: { test: (text) => compiled.test(text) } };
 }

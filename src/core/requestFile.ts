@@ -159,8 +159,9 @@ function splitLines(lines: TextLines, report: Report): { drafts: BlockDraft[]; d
       if (at) {
         const [whole, indent, name = ''] = at;
         const found = { line, name, column: indent.length, valueColumn: whole.length };
-        if (name === '') report(line, found.column, found.column + 1, `Write a header (${HEADER_LIST}) or a variable (@name = value) after @.`);
-        else if (/^\s*=/.test(text.slice(whole.length))) definitions.push(found);
+        if (name === '') {
+          report(line, found.column, found.column + 1, `Write a header (${HEADER_LIST}) or a variable (@name = value) after @.`);
+        } else if (/^\s*=/.test(text.slice(whole.length))) definitions.push(found);
         else (current ?? startBlock('', line)).headers.push(found);
         continue;
       }
@@ -192,7 +193,7 @@ function defineVariables(lines: TextLines, definitions: readonly AtLine[], repor
     const braces = raw.indexOf('{{');
     if (braces !== -1) {
       const at = valueStart + braces;
-      report(line, at, at + 2, 'A variable\'s value is used as written: {{…}} is not filled in here.', 'warning');
+      report(line, at, at + 2, "A variable's value is used as written: {{…}} is not filled in here.", 'warning');
     }
     variables.set(name, { value, line });
   }
@@ -216,7 +217,12 @@ function readBlock(
   for (const header of draft.headers) {
     const { line, name, column, valueColumn } = header;
     if (!isHeaderName(name)) {
-      report(line, column, valueColumn, `Unknown header @${name}: use ${HEADER_LIST}; a payload line that starts with @ can be written \\x40.`);
+      report(
+        line,
+        column,
+        valueColumn,
+        `Unknown header @${name}: use ${HEADER_LIST}; a payload line that starts with @ can be written \\x40.`,
+      );
       continue;
     }
     const earlier = seen.get(name);
@@ -235,7 +241,12 @@ function readBlock(
   const payloadLines = draft.payloadLines.slice(0, last);
   block.payload = lines.join(payloadLines);
   if (payloadLines.length === 0) {
-    report(draft.start, 0, lines.length(draft.start), `${escapeText(block.name)} has no payload: write the datagram's text below its headers.`);
+    report(
+      draft.start,
+      0,
+      lines.length(draft.start),
+      `${escapeText(block.name)} has no payload: write the datagram's text below its headers.`,
+    );
   }
   checkPayload(lines, payloadLines, block, variables, report);
   checkHeadersTogether(lines, block, report);
@@ -256,7 +267,12 @@ function readHeaderLine(
   for (const problem of scanned.problems) report(line, valueColumn + problem.start, valueColumn + problem.end, problem.message);
   const builtins = scanned.parts.filter(isBuiltin);
   for (const part of builtins) {
-    report(line, valueColumn + part.start, valueColumn + part.end, `${escapeText(source.slice(part.start, part.end), 'source')} changes with every datagram, so it only works in the payload.`);
+    report(
+      line,
+      valueColumn + part.start,
+      valueColumn + part.end,
+      `${escapeText(source.slice(part.start, part.end), 'source')} changes with every datagram, so it only works in the payload.`,
+    );
   }
   if (scanned.problems.length > 0 || builtins.length > 0) return undefined;
   const expanded = expandFileVariables(source, scanned.parts, variables);
@@ -367,7 +383,11 @@ function checkHeadersTogether(lines: TextLines, block: RequestBlock, report: Rep
     if (header) report(header.line, 0, lines.length(header.line), message, severity);
   };
   if (block.repeat) {
-    mark(block.expect, '@expect checks a single reply; a burst (@repeat) reports loss and round-trip times instead. Remove one of them.', 'error');
+    mark(
+      block.expect,
+      '@expect checks a single reply; a burst (@repeat) reports loss and round-trip times instead. Remove one of them.',
+      'error',
+    );
     mark(block.retries, '@retries does not apply to a burst: each of its datagrams is sent once.', 'warning');
   } else {
     mark(block.ratePerSecond, '@rate only applies to a burst: add @repeat N to send N datagrams at this rate.', 'warning');

@@ -21,7 +21,9 @@ export function exampleRequestFile(target: string, reply: ExampleReply = { mode:
     block('binary', ['@encoding hex', ...expects.binary], 'de ad be ef'),
   ];
   // A burst matches each reply to its datagram by the bytes it sent, so only a mirroring server can answer one.
-  if (reply.mode === 'mirror') blocks.push(block('packet loss: a burst of 1000 datagrams at 200/s', ['@repeat 1000', '@rate 200/s', '@timeout 500'], 'ping'));
+  if (reply.mode === 'mirror') {
+    blocks.push(block('packet loss: a burst of 1000 datagrams at 200/s', ['@repeat 1000', '@rate 200/s', '@timeout 500'], 'ping'));
+  }
   return `# Datagram blocks, separated by ### lines. Click "Send" above a block, or press Ctrl+Alt+U inside it.
 # Headers: @target, @encoding (utf8 | hex | base64), @timeout, @retries, @expect, @repeat, @rate.
 # Built-ins: {{$seq}}, {{$timestamp}}, {{$uuid}}, {{$randomInt min max}}. Comments start with # or //.
@@ -63,7 +65,10 @@ function expectations(reply: ExampleReply): Expectations {
     }
     case 'none':
       return {
-        about: ['The echo server there only listens (reply mode "none"): the blocks expect no reply.', 'Switch it to mirror to see replies, round trips and a packet-loss burst.'],
+        about: [
+          'The echo server there only listens (reply mode "none"): the blocks expect no reply.',
+          'Switch it to mirror to see replies, round trips and a packet-loss burst.',
+        ],
         hello: ['@timeout 500', '@expect none'],
         binary: ['@timeout 500', '@expect none'],
       };
@@ -81,7 +86,9 @@ function fixedText(template: string): string | undefined {
   } catch {
     return undefined; // a template the server would refuse: the example expects nothing of it
   }
-  const stretches = literals.flatMap((literal) => literal.toString('utf8').split(/["\\\p{Cc}\u2028\u2029]|\{\{|\}\}/u)).map((text) => text.trim());
+  const stretches = literals
+    .flatMap((literal) => literal.toString('utf8').split(/["\\\p{Cc}\u2028\u2029]|\{\{|\}\}/u))
+    .map((text) => text.trim());
   const longest = stretches.reduce((best, text) => (text.length > best.length ? text : best), '');
   return longest === '' ? undefined : longest;
 }

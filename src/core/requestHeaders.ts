@@ -50,13 +50,21 @@ const READERS: { readonly [Name in HeaderName]: Reader<HeaderValues[Name]> } = {
   encoding: word<PayloadEncoding>('an encoding', (text, start, end) => {
     const name = text.slice(start, end);
     if (Object.hasOwn(ENCODINGS, name)) return { value: ENCODINGS[name], end };
-    return { message: `Unknown @encoding ${quoteInput(name)}: write utf8 (text; \\n, \\t and \\xHH escapes work), hex or base64.`, start, end };
+    return {
+      message: `Unknown @encoding ${quoteInput(name)}: write utf8 (text; \\n, \\t and \\xHH escapes work), hex or base64.`,
+      start,
+      end,
+    };
   }),
   timeout: word<number>('a time', (text, start, end) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.slice(start, end));
     const ms = match ? Number(match[1]) * (match[2] === 's' ? 1000 : 1) : NaN;
     if (ms >= SEND_LIMITS.minTimeoutMs && ms <= SEND_LIMITS.maxTimeoutMs) return { value: ms, end };
-    return { message: `Bad @timeout ${quoteInput(text.slice(start, end))}: write milliseconds like 500 or 500ms, or seconds like 2s (${SEND_LIMITS.minTimeoutMs} ms to ${SEND_LIMITS.maxTimeoutMs / 1000} s).`, start, end };
+    return {
+      message: `Bad @timeout ${quoteInput(text.slice(start, end))}: write milliseconds like 500 or 500ms, or seconds like 2s (${SEND_LIMITS.minTimeoutMs} ms to ${SEND_LIMITS.maxTimeoutMs / 1000} s).`,
+      start,
+      end,
+    };
   }),
   retries: wholeNumber('@retries', 'how many times to send again', SEND_LIMITS.minRetries, SEND_LIMITS.maxRetries),
   expect: (text, start) => {
@@ -68,12 +76,20 @@ const READERS: { readonly [Name in HeaderName]: Reader<HeaderValues[Name]> } = {
     const match = /^(\d+(?:\.\d+)?)\/s$/.exec(text.slice(start, end));
     const perSecond = match ? Number(match[1]) : NaN;
     if (perSecond >= BURST_LIMITS.minRate && perSecond <= BURST_LIMITS.maxRate) return { value: perSecond, end };
-    return { message: `Bad @rate ${quoteInput(text.slice(start, end))}: write datagrams per second like 200/s (from ${BURST_LIMITS.minRate}/s to ${BURST_LIMITS.maxRate}/s).`, start, end };
+    return {
+      message: `Bad @rate ${quoteInput(text.slice(start, end))}: write datagrams per second like 200/s (from ${BURST_LIMITS.minRate}/s to ${BURST_LIMITS.maxRate}/s).`,
+      start,
+      end,
+    };
   }),
   tag: word<boolean>('on or off', (text, start, end) => {
     const value = text.slice(start, end);
     if (value === 'on' || value === 'off') return { value: value === 'on', end };
-    return { message: `Bad @tag ${quoteInput(value)}: write off to send a burst's datagrams without their 8-byte tag (replies are then counted by order), or on.`, start, end };
+    return {
+      message: `Bad @tag ${quoteInput(value)}: write off to send a burst's datagrams without their 8-byte tag (replies are then counted by order), or on.`,
+      start,
+      end,
+    };
   }),
 };
 
@@ -126,6 +142,10 @@ function wholeNumber(header: string, meaning: string, min: number, max: number):
     const digits = text.slice(start, end);
     const value = /^\d{1,7}$/.test(digits) ? Number(digits) : NaN;
     if (value >= min && value <= max) return { value, end };
-    return { message: `Bad ${header} ${quoteInput(text.slice(start, end))}: write ${meaning}, a whole number from ${formatCount(min)} to ${formatCount(max)}.`, start, end };
+    return {
+      message: `Bad ${header} ${quoteInput(text.slice(start, end))}: write ${meaning}, a whole number from ${formatCount(min)} to ${formatCount(max)}.`,
+      start,
+      end,
+    };
   });
 }

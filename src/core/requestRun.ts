@@ -99,8 +99,20 @@ export async function sendRequestBlock(
       // Built-ins change per datagram: each datagram is filled in as it goes out, its {{$seq}} counting on from `seq`.
       const changes = parts.some((part) => part.kind !== 'text' && part.kind !== 'variable');
       const datagrams = changes ? (index: number) => encodeFilledIn(fillIn(seq + index), encoding) : payload;
-      const onProgress = report && (({ sent, received }: BurstProgress): void => report(`${formatCount(sent)} of ${formatCount(count)} sent · ${formatCount(received)} answered`));
-      const burst = await sender.burst({ target, payload: datagrams, timeoutMs, count, ratePerSecond: block.ratePerSecond?.value, tag: block.tag?.value, signal, onProgress });
+      const onProgress =
+        report &&
+        (({ sent, received }: BurstProgress): void =>
+          report(`${formatCount(sent)} of ${formatCount(count)} sent · ${formatCount(received)} answered`));
+      const burst = await sender.burst({
+        target,
+        payload: datagrams,
+        timeoutMs,
+        count,
+        ratePerSecond: block.ratePerSecond?.value,
+        tag: block.tag?.value,
+        signal,
+        onProgress,
+      });
       return { ...base, ...judgeBurst(burst), target: formatEndpoint(target), burst };
     }
     const expectation = block.expect?.value;
@@ -122,7 +134,13 @@ export async function sendRequestBlock(
     };
   } catch (error) {
     if (isWorkbenchError(error) && error.code === 'CANCELLED') {
-      return { ...base, outcome: 'cancelled', summary: '⊘ cancelled', detail: 'cancelled before a reply came', target: formatEndpoint(target) };
+      return {
+        ...base,
+        outcome: 'cancelled',
+        summary: '⊘ cancelled',
+        detail: 'cancelled before a reply came',
+        target: formatEndpoint(target),
+      };
     }
     return { ...notSent(base, error), target: formatEndpoint(target) };
   }
@@ -137,7 +155,10 @@ function encodeFilledIn(text: string, encoding: PayloadEncoding): Buffer {
     return encodePayload(text, encoding);
   } catch (error) {
     if (!isWorkbenchError(error)) throw error;
-    throw new WorkbenchError(error.code, `filled in, it reads ${quoteInput(text)}. ${error.message}`, error.hint, { ...error.options, cause: error });
+    throw new WorkbenchError(error.code, `filled in, it reads ${quoteInput(text)}. ${error.message}`, error.hint, {
+      ...error.options,
+      cause: error,
+    });
   }
 }
 
@@ -148,7 +169,14 @@ function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: numb
   return `✓ ${reply.length} B in ${formatMs(rttMs ?? 0)}`;
 }
 
-const BURST_MARKS: Readonly<Record<BlockOutcome, string>> = { passed: '✓', failed: '✗', timeout: '✗', measured: '⚠', 'not-sent': '✗', cancelled: '⊘' };
+const BURST_MARKS: Readonly<Record<BlockOutcome, string>> = {
+  passed: '✓',
+  failed: '✗',
+  timeout: '✗',
+  measured: '⚠',
+  'not-sent': '✗',
+  cancelled: '⊘',
+};
 
 /**
  * A burst with no loss passes; one with some loss is a measurement; one with every reply lost timed out; one the
@@ -160,12 +188,17 @@ function judgeBurst(burst: BurstResult): Pick<BlockResult, 'outcome' | 'summary'
   const outcome: BlockOutcome = cancelled ? 'cancelled' : lost === 0 ? 'passed' : received === 0 ? 'timeout' : 'measured';
   const mark = BURST_MARKS[outcome];
   const times = stats.count > 0 ? `p50 ${formatMs(stats.p50 ?? 0)} · p99 ${formatMs(stats.p99 ?? 0)}` : 'no round trips';
-  const roundTrips = stats.count > 0 ? `round trip p50 ${formatMs(stats.p50 ?? 0)}, p99 ${formatMs(stats.p99 ?? 0)}, max ${formatMs(stats.max ?? 0)}` : 'no replies';
+  const roundTrips =
+    stats.count > 0
+      ? `round trip p50 ${formatMs(stats.p50 ?? 0)}, p99 ${formatMs(stats.p99 ?? 0)}, max ${formatMs(stats.max ?? 0)}`
+      : 'no replies';
   const oddities = [
     duplicates > 0 ? `${formatCount(duplicates)} duplicated` : '',
     reordered > 0 ? `${formatCount(reordered)} reordered` : '',
     // The burst tags each datagram; a server that changes the bytes (a template) loses the tag, and its replies cannot be matched.
-    unmatched > 0 ? `${formatCount(unmatched)} ${burst.tagged ? "replies without the burst's tag (the server changed the bytes)" : 'replies more than datagrams sent'}` : '',
+    unmatched > 0
+      ? `${formatCount(unmatched)} ${burst.tagged ? "replies without the burst's tag (the server changed the bytes)" : 'replies more than datagrams sent'}`
+      : '',
   ].filter(Boolean);
   const sentText = cancelled ? `cancelled after ${formatCount(sent)} of ${formatCount(count)} sent` : `${formatCount(sent)} sent`;
   const rate = describeRate(burst);

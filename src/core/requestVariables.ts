@@ -75,12 +75,7 @@ export function scanTemplate(text: string, isDefined: (name: string) => boolean)
   return { parts, problems, hasReferences: parts.some((part) => part.kind !== 'text') };
 }
 
-function readReference(
-  inner: string,
-  start: number,
-  end: number,
-  isDefined: (name: string) => boolean,
-): TemplatePart | TemplateProblem {
+function readReference(inner: string, start: number, end: number, isDefined: (name: string) => boolean): TemplatePart | TemplateProblem {
   const words = inner.trim().split(/\s+/);
   const [name = ''] = words;
   if (name.startsWith('$')) return readBuiltin(name, words.slice(1), start, end);
@@ -99,9 +94,17 @@ function readBuiltin(name: string, args: string[], start: number, end: number): 
     const [min, max] = numbers;
     // The limits of crypto.randomInt, which draws the numbers.
     const valid =
-      args.length === 2 && args.every((arg) => INTEGER.test(arg)) && numbers.every(Number.isSafeInteger) && min < max && max - min < 2 ** 48;
+      args.length === 2 &&
+      args.every((arg) => INTEGER.test(arg)) &&
+      numbers.every(Number.isSafeInteger) &&
+      min < max &&
+      max - min < 2 ** 48;
     if (!valid) {
-      return { start, end, message: 'Write {{$randomInt min max}} with two integers, min < max: a number from min up to, not including, max.' };
+      return {
+        start,
+        end,
+        message: 'Write {{$randomInt min max}} with two integers, min < max: a number from min up to, not including, max.',
+      };
     }
     return { kind: 'randomInt', min, max, start, end };
   }

@@ -25,23 +25,35 @@ export const SIMULATION_SPEC_EXAMPLE = 'loss=10% delay=50ms jitter=20ms dup=1% r
 export function parseSimulationSpec(text: string, base: SimulationSettings): SimulationSettings {
   const result: Record<keyof SimulationSettings, number> = { ...base };
   const trimmed = text.trim();
-  if (trimmed === 'off' || trimmed === 'none') return { ...result, dropInbound: 0, dropOutbound: 0, delayMs: 0, jitterMs: 0, duplicate: 0, reorder: 0 };
+  if (trimmed === 'off' || trimmed === 'none') {
+    return { ...result, dropInbound: 0, dropOutbound: 0, delayMs: 0, jitterMs: 0, duplicate: 0, reorder: 0 };
+  }
   const pattern = /\S+/g;
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
     const word = match[0];
     const parts = /^([a-z]+)=(-?\d+(?:\.\d+)?)(%|ms)?$/i.exec(word);
     const key = parts ? KEYS[parts[1].toLowerCase()] : undefined;
     if (!parts || !key) {
-      throw new WorkbenchError('BAD_SETTING', `${quoteInput(word)} is not a simulation setting.`, `Write name=value pairs, e.g. "${SIMULATION_SPEC_EXAMPLE}", or "off".`, {
-        offset: match.index,
-      });
+      throw new WorkbenchError(
+        'BAD_SETTING',
+        `${quoteInput(word)} is not a simulation setting.`,
+        `Write name=value pairs, e.g. "${SIMULATION_SPEC_EXAMPLE}", or "off".`,
+        {
+          offset: match.index,
+        },
+      );
     }
     const value = Number(parts[2]);
     const unit = parts[3]?.toLowerCase();
     if ((CHANCES.has(key) && unit === 'ms') || (!CHANCES.has(key) && unit === '%')) {
-      throw new WorkbenchError('BAD_SETTING', `"${word}" has the wrong unit.`, `Chances (loss, in, out, dup, reorder) take %, times (delay, jitter) take ms.`, {
-        offset: match.index,
-      });
+      throw new WorkbenchError(
+        'BAD_SETTING',
+        `"${word}" has the wrong unit.`,
+        `Chances (loss, in, out, dup, reorder) take %, times (delay, jitter) take ms.`,
+        {
+          offset: match.index,
+        },
+      );
     }
     if (key === 'loss') result.dropInbound = value / 100;
     else result[key] = CHANCES.has(key) ? value / 100 : value;
@@ -55,7 +67,9 @@ export function describeSimulation(s: SimulationSettings): string {
   const percent = (p: number): string => `${Number((p * 100).toFixed(2))}%`;
   if (s.dropInbound > 0) parts.push(`${percent(s.dropInbound)} lost in`);
   if (s.dropOutbound > 0) parts.push(`${percent(s.dropOutbound)} of replies lost`);
-  if (s.delayMs > 0 || s.jitterMs > 0) parts.push(s.jitterMs > 0 ? `${s.delayMs} ms + up to ${s.jitterMs} ms jitter` : `${s.delayMs} ms delay`);
+  if (s.delayMs > 0 || s.jitterMs > 0) {
+    parts.push(s.jitterMs > 0 ? `${s.delayMs} ms + up to ${s.jitterMs} ms jitter` : `${s.delayMs} ms delay`);
+  }
   if (s.duplicate > 0) parts.push(`${percent(s.duplicate)} duplicated`);
   if (s.reorder > 0) parts.push(`${percent(s.reorder)} reordered`);
   return parts.length === 0 ? 'no impairment' : `${parts.join(', ')} (seed ${s.seed})`;
@@ -96,7 +110,10 @@ export const LINK_PRESETS: Readonly<Record<string, { readonly label: string; rea
   'busy-wifi': { label: 'Busy Wi-Fi', spec: 'loss=3% burst=3 delay=15ms jitter=40ms reorder=1% dup=0.5% rate=8mbit queue=100' },
   '4g': { label: '4G mobile', spec: 'loss=1% burst=2 delay=35ms jitter=15ms rate=20mbit queue=300' },
   satellite: { label: 'Satellite (geostationary)', spec: 'loss=1.5% burst=2 delay=300ms jitter=20ms rate=10mbit queue=500' },
-  'bad-game': { label: 'Bad game connection', spec: 'loss=5% burst=3 delay=80ms jitter=30ms dup=1% reorder=2% corrupt=0.1% rate=2mbit queue=50' },
+  'bad-game': {
+    label: 'Bad game connection',
+    spec: 'loss=5% burst=3 delay=80ms jitter=30ms dup=1% reorder=2% corrupt=0.1% rate=2mbit queue=50',
+  },
 });
 
 /**
@@ -127,9 +144,14 @@ export function parseLinkSpec(text: string, base: LinkSettings): LinkSettings {
     }
     const unit = parts[3]?.toLowerCase() ?? '';
     if (!LINK_UNITS[key].includes(unit)) {
-      throw new WorkbenchError('BAD_SETTING', `"${word}" has the wrong unit.`, 'Chances (loss, dup, reorder, corrupt) take %, times (delay, jitter) ms, rate kbit or mbit; burst, queue and seed are plain numbers.', {
-        offset: match.index,
-      });
+      throw new WorkbenchError(
+        'BAD_SETTING',
+        `"${word}" has the wrong unit.`,
+        'Chances (loss, dup, reorder, corrupt) take %, times (delay, jitter) ms, rate kbit or mbit; burst, queue and seed are plain numbers.',
+        {
+          offset: match.index,
+        },
+      );
     }
     const value = Number(parts[2]);
     result[key] = unit === '%' ? value / 100 : unit === 'mbit' ? value * 1000 : value;
@@ -142,10 +164,16 @@ export function describeLink(s: LinkSettings): string {
   const parts: string[] = [];
   const percent = (p: number): string => `${Number((p * 100).toFixed(2))}%`;
   if (s.loss > 0) parts.push(s.burstLength > 0 ? `${percent(s.loss)} lost in bursts of ${s.burstLength}` : `${percent(s.loss)} lost`);
-  if (s.delayMs > 0 || s.jitterMs > 0) parts.push(s.jitterMs > 0 ? `${s.delayMs} ms + up to ${s.jitterMs} ms jitter` : `${s.delayMs} ms delay`);
+  if (s.delayMs > 0 || s.jitterMs > 0) {
+    parts.push(s.jitterMs > 0 ? `${s.delayMs} ms + up to ${s.jitterMs} ms jitter` : `${s.delayMs} ms delay`);
+  }
   if (s.duplicate > 0) parts.push(`${percent(s.duplicate)} duplicated`);
   if (s.reorder > 0) parts.push(`${percent(s.reorder)} reordered`);
   if (s.corrupt > 0) parts.push(`${percent(s.corrupt)} corrupted`);
-  if (s.rateKbps > 0) parts.push(`${s.rateKbps >= 1000 ? `${Number((s.rateKbps / 1000).toFixed(3))} Mbit/s` : `${s.rateKbps} kbit/s`} (queue ${s.queueLimit})`);
+  if (s.rateKbps > 0) {
+    parts.push(
+      `${s.rateKbps >= 1000 ? `${Number((s.rateKbps / 1000).toFixed(3))} Mbit/s` : `${s.rateKbps} kbit/s`} (queue ${s.queueLimit})`,
+    );
+  }
   return parts.length === 0 ? 'no impairment' : `${parts.join(', ')} (seed ${s.seed})`;
 }

@@ -38,7 +38,9 @@ export class TextLines {
     const first = lines[0];
     const last = lines[lines.length - 1];
     let adjacent = last - first === lines.length - 1;
-    for (let i = first; adjacent && i < last; i++) adjacent = this.starts[i + 1] === this.ends[i] + 1 && this.text.charCodeAt(this.ends[i]) === 0x0a;
+    for (let i = first; adjacent && i < last; i++) {
+      adjacent = this.starts[i + 1] === this.ends[i] + 1 && this.text.charCodeAt(this.ends[i]) === 0x0a;
+    }
     if (adjacent) return this.text.slice(this.starts[first], this.ends[last]);
     return lines.map((line) => this.at(line)).join('\n');
   }

@@ -2,7 +2,17 @@ import type { RecordedDatagram } from './captureRecorder';
 import { formatEndpoint } from './endpoint';
 import type { TrafficFate } from '../webview/messages';
 
-const FATES: ReadonlySet<string> = new Set<TrafficFate>(['received', 'sent', 'replied', 'reply', 'dropped', 'rate-limited', 'timed-out', 'duplicated', 'delayed']);
+const FATES: ReadonlySet<string> = new Set<TrafficFate>([
+  'received',
+  'sent',
+  'replied',
+  'reply',
+  'dropped',
+  'rate-limited',
+  'timed-out',
+  'duplicated',
+  'delayed',
+]);
 
 export type DatagramTest = (datagram: RecordedDatagram) => boolean;
 
@@ -48,11 +58,16 @@ function parseTerm(term: string): DatagramTest | string {
       return (d) => d.source.port === port || d.destination.port === port;
     }
     case 'peer':
-      return (d) => formatEndpoint(d.direction === 'in' ? d.source : d.destination).toLowerCase().includes(value.toLowerCase());
+      return (d) =>
+        formatEndpoint(d.direction === 'in' ? d.source : d.destination)
+          .toLowerCase()
+          .includes(value.toLowerCase());
     case 'hex':
       return parseHex(value, term);
     case 'fate':
-      return FATES.has(value.toLowerCase()) ? (d) => d.fate === value.toLowerCase() : `"${term}": a fate is one of ${[...FATES].join(', ')}.`;
+      return FATES.has(value.toLowerCase())
+        ? (d) => d.fate === value.toLowerCase()
+        : `"${term}": a fate is one of ${[...FATES].join(', ')}.`;
     default:
       return value === 'in' || value === 'out' ? (d) => d.direction === value : `"${term}": a direction is in or out.`;
   }
@@ -60,7 +75,9 @@ function parseTerm(term: string): DatagramTest | string {
 
 function parseHex(digits: string, term: string): DatagramTest | string {
   const clean = digits.replace(/[\s:,]/g, '');
-  if (clean === '' || clean.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(clean)) return `"${term}": hex bytes are pairs of 0-9 and a-f, such as hex:de:ad:be:ef or 0xdeadbeef.`;
+  if (clean === '' || clean.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(clean)) {
+    return `"${term}": hex bytes are pairs of 0-9 and a-f, such as hex:de:ad:be:ef or 0xdeadbeef.`;
+  }
   return containsBytes(Buffer.from(clean, 'hex'));
 }
 
@@ -71,5 +88,8 @@ function containsBytes(bytes: Buffer): DatagramTest {
 function matchesText(text: string): DatagramTest {
   const bytes = Buffer.from(text);
   const lower = text.toLowerCase();
-  return (d) => d.payload.includes(bytes) || formatEndpoint(d.source).toLowerCase().includes(lower) || formatEndpoint(d.destination).toLowerCase().includes(lower);
+  return (d) =>
+    d.payload.includes(bytes) ||
+    formatEndpoint(d.source).toLowerCase().includes(lower) ||
+    formatEndpoint(d.destination).toLowerCase().includes(lower);
 }

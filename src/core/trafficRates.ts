@@ -39,7 +39,9 @@ export class TrafficRates {
   readonly addEvent = (event: WorkbenchEvent): void => {
     switch (event.kind) {
       case 'dropped':
-        if (event.reason.startsWith('simulated-') || event.reason === 'rate-limited') this.second(Math.floor(event.at / 1000)).simulatedLoss++;
+        if (event.reason.startsWith('simulated-') || event.reason === 'rate-limited') {
+          this.second(Math.floor(event.at / 1000)).simulatedLoss++;
+        }
         break;
       case 'timeout':
         this.second(Math.floor(event.at / 1000)).timeouts++;
@@ -60,7 +62,15 @@ export class TrafficRates {
   /** The last CHART_SECONDS seconds up to `nowMs`, one point each, quiet seconds as zeros. */
   charts(nowMs: number): TrafficCharts {
     const last = Math.floor(nowMs / 1000);
-    const charts = { seconds: [] as number[], in: [] as number[], out: [] as number[], simulatedLoss: [] as number[], timeouts: [] as number[], rttP50: [] as Array<number | null>, rttP99: [] as Array<number | null> };
+    const charts = {
+      seconds: [] as number[],
+      in: [] as number[],
+      out: [] as number[],
+      simulatedLoss: [] as number[],
+      timeouts: [] as number[],
+      rttP50: [] as Array<number | null>,
+      rttP99: [] as Array<number | null>,
+    };
     for (let s = last - CHART_SECONDS + 1; s <= last; s++) {
       const second = this.seconds.get(s);
       charts.seconds.push(s);

@@ -63,8 +63,20 @@ export function createApi(workbench: Workbench, servers: ServerCommands): UdpWor
     send: async ({ target, payload, encoding }) => {
       const settings = readSettings().send;
       const bytes = typeof payload === 'string' ? encodePayload(payload, encoding ?? settings.encoding) : Buffer.from(payload);
-      const result = await workbench.send({ target: parseEndpoint(target), payload: bytes, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff });
-      return { target: formatEndpoint(result.target), outcome: result.outcome, attempts: result.attempts, rttMs: result.rttMs, reply: result.reply && new Uint8Array(result.reply) };
+      const result = await workbench.send({
+        target: parseEndpoint(target),
+        payload: bytes,
+        timeoutMs: settings.timeoutMs,
+        retries: settings.retries,
+        backoff: settings.backoff,
+      });
+      return {
+        target: formatEndpoint(result.target),
+        outcome: result.outcome,
+        attempts: result.attempts,
+        rttMs: result.rttMs,
+        reply: result.reply && new Uint8Array(result.reply),
+      };
     },
     subscribe: (listener) => workbench.events.subscribe(listener),
   };

@@ -85,7 +85,10 @@ export class CaptureCommands extends Disposable {
       void presentError(error, this.log);
       return undefined;
     }
-    const left = notKept > 0 ? ` (${plural(notKept, 'older datagram')} did not fit in the buffer: raise udpWorkbench.capture.bufferSize to keep more)` : '';
+    const left =
+      notKept > 0
+        ? ` (${plural(notKept, 'older datagram')} did not fit in the buffer: raise udpWorkbench.capture.bufferSize to keep more)`
+        : '';
     this.offerToOpen(uri, `Saved ${plural(datagrams.length, 'datagram')} to ${quoteText(uri.fsPath)}${left}.`);
     return { path: uri.fsPath, written: datagrams.length, notWritten: notKept };
   }
@@ -122,7 +125,10 @@ export class CaptureCommands extends Disposable {
     }
     const stats = await this.close();
     if (stats === undefined) return undefined;
-    const left = stats.notWritten > 0 ? ` Left out, as the disk could not keep up: ${plural(stats.notWritten, 'datagram')} (the comment of the next one written says where).` : '';
+    const left =
+      stats.notWritten > 0
+        ? ` Left out, as the disk could not keep up: ${plural(stats.notWritten, 'datagram')} (the comment of the next one written says where).`
+        : '';
     this.offerToOpen(vscode.Uri.file(file.path), `Captured ${plural(stats.written, 'datagram')} to ${quoteText(file.path)}.${left}`);
     return { path: file.path, ...stats };
   }
@@ -157,7 +163,11 @@ export class CaptureCommands extends Disposable {
   private async pickFile(args: CaptureArgs, title: string): Promise<vscode.Uri | undefined> {
     if (typeof args.path === 'string' && args.path !== '' && vscode.workspace.isTrusted) {
       if (isAbsolute(args.path)) return vscode.Uri.file(args.path);
-      const error = new WorkbenchError('FILE_NOT_WRITABLE', `The capture path ${quoteText(args.path)} is not a full path.`, 'Pass a full path, such as /tmp/capture.pcapng.');
+      const error = new WorkbenchError(
+        'FILE_NOT_WRITABLE',
+        `The capture path ${quoteText(args.path)} is not a full path.`,
+        'Pass a full path, such as /tmp/capture.pcapng.',
+      );
       void presentError(error, this.log);
       return undefined;
     }

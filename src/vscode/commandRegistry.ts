@@ -32,5 +32,7 @@ export function commandArgs(first: unknown): CommandArgs {
  * the values it uses, as it checks what the user types.
  */
 export function registerCommands(commands: Iterable<Command>): vscode.Disposable {
-  return vscode.Disposable.from(...[...commands].map((command) => vscode.commands.registerCommand(command.id, (first: unknown) => command.execute(commandArgs(first)))));
+  return vscode.Disposable.from(
+    ...[...commands].map((command) => vscode.commands.registerCommand(command.id, (first: unknown) => command.execute(commandArgs(first)))),
+  );
 }

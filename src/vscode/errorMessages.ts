@@ -26,7 +26,12 @@ export interface ExtraAction {
  * that fix it, and writes it to the log. Unexpected errors are reported, never rethrown, so no
  * command can take the extension host down.
  */
-export async function presentError(error: unknown, log: OutputLog, actions: FixActions = {}, extra: readonly ExtraAction[] = []): Promise<void> {
+export async function presentError(
+  error: unknown,
+  log: OutputLog,
+  actions: FixActions = {},
+  extra: readonly ExtraAction[] = [],
+): Promise<void> {
   if (!isWorkbenchError(error)) {
     const message = messageOf(error);
     log.error(`unexpected error: ${error instanceof Error && error.stack ? error.stack : message}`);
@@ -36,7 +41,11 @@ export async function presentError(error: unknown, log: OutputLog, actions: FixA
   }
   log.errorOnce(error);
   const fixes = offeredFixes(error.fix, actions);
-  const choice = await vscode.window.showErrorMessage(error.text, ...extra.map((action) => action.title), ...fixes.map((fix) => FIX_LABELS[fix]));
+  const choice = await vscode.window.showErrorMessage(
+    error.text,
+    ...extra.map((action) => action.title),
+    ...fixes.map((fix) => FIX_LABELS[fix]),
+  );
   const extraChosen = extra.find((action) => action.title === choice);
   if (extraChosen) return void (await extraChosen.run());
   const chosen = fixes.find((fix) => FIX_LABELS[fix] === choice);

@@ -49,7 +49,14 @@ const MAX_RECENT_UPSTREAMS = 10;
 const CONFIRMED_ADDRESSES_KEY = 'udpWorkbench.confirmedExposedProxyAddresses';
 
 export function describeProxy(proxy: ImpairmentProxy): ProxyInfo {
-  return { id: proxy.id, address: proxy.local.address, port: proxy.local.port, upstream: formatEndpoint(proxy.upstream), exposed: proxy.exposed, links: proxy.links };
+  return {
+    id: proxy.id,
+    address: proxy.local.address,
+    port: proxy.local.port,
+    upstream: formatEndpoint(proxy.upstream),
+    exposed: proxy.exposed,
+    links: proxy.links,
+  };
 }
 
 /** Start, stop and reconfigure impairment proxies. Every command reports its errors itself and never throws. */
@@ -59,7 +66,10 @@ export class ProxyCommands {
     // A bare id or address, as other extensions and tests pass it, arrives as `name`.
     { id: 'udpWorkbench.stopProxy', execute: ({ name }: { name?: unknown }) => this.stop(typeof name === 'string' ? name : undefined) },
     // With proxies running it asks which server or proxy; servers keep their own questions.
-    { id: 'udpWorkbench.configureSimulation', execute: (args: ConfigureProxyArgs & ConfigureSimulationArgs) => this.configureSimulation(args) },
+    {
+      id: 'udpWorkbench.configureSimulation',
+      execute: (args: ConfigureProxyArgs & ConfigureSimulationArgs) => this.configureSimulation(args),
+    },
   ];
 
   constructor(
@@ -95,11 +105,16 @@ export class ProxyCommands {
       });
       await this.remember(formatEndpoint(target));
       for (const direction of ['to-server', 'to-client'] as const) {
-        this.log.info(`[${proxy.id}] ${describeDirection(direction)}: ${describeLink(direction === 'to-server' ? proxy.links.toServer : proxy.links.toClient)}`);
+        this.log.info(
+          `[${proxy.id}] ${describeDirection(direction)}: ${describeLink(direction === 'to-server' ? proxy.links.toServer : proxy.links.toClient)}`,
+        );
       }
       return describeProxy(proxy);
     } catch (error) {
-      void presentError(error, this.log, { 'open-settings': openSettings, 'use-another-port': () => this.start({ ...args, listen: undefined }) });
+      void presentError(error, this.log, {
+        'open-settings': openSettings,
+        'use-another-port': () => this.start({ ...args, listen: undefined }),
+      });
       return undefined;
     }
   }
@@ -111,7 +126,12 @@ export class ProxyCommands {
       vscode.window.setStatusBarMessage('$(info) No impairment proxy is running.', 3000);
       return false;
     }
-    const proxy = idOrAddress !== undefined ? this.find(idOrAddress) : proxies.length === 1 ? proxies[0] : await this.pickProxy('Stop which impairment proxy?');
+    const proxy =
+      idOrAddress !== undefined
+        ? this.find(idOrAddress)
+        : proxies.length === 1
+          ? proxies[0]
+          : await this.pickProxy('Stop which impairment proxy?');
     return proxy !== undefined && this.workbench.stopProxy(proxy.id);
   }
 
@@ -121,14 +141,26 @@ export class ProxyCommands {
    */
   async configureSimulation(args: (ConfigureProxyArgs & ConfigureSimulationArgs) | undefined): Promise<unknown> {
     const proxies = this.workbench.runningProxies;
-    if (args?.proxyId === undefined && (args?.serverId !== undefined || proxies.length === 0)) return this.servers.configureSimulation(args);
+    if (args?.proxyId === undefined && (args?.serverId !== undefined || proxies.length === 0)) {
+      return this.servers.configureSimulation(args);
+    }
     let proxy: ImpairmentProxy | undefined;
     if (args?.proxyId !== undefined) proxy = this.find(args.proxyId);
     else {
       const picked = await vscode.window.showQuickPick(
         [
-          ...proxies.map((p) => ({ label: `$(arrow-swap) ${formatEndpoint(p.local)} → ${formatEndpoint(p.upstream)}`, description: p.id, proxy: p as ImpairmentProxy | undefined, serverId: undefined })),
-          ...this.workbench.runningServers.map((s) => ({ label: `$(radio-tower) ${formatEndpoint(s.local)}`, description: s.id, proxy: undefined, serverId: s.id as string | undefined })),
+          ...proxies.map((p) => ({
+            label: `$(arrow-swap) ${formatEndpoint(p.local)} → ${formatEndpoint(p.upstream)}`,
+            description: p.id,
+            proxy: p as ImpairmentProxy | undefined,
+            serverId: undefined,
+          })),
+          ...this.workbench.runningServers.map((s) => ({
+            label: `$(radio-tower) ${formatEndpoint(s.local)}`,
+            description: s.id,
+            proxy: undefined,
+            serverId: s.id as string | undefined,
+          })),
         ],
         { placeHolder: 'Configure the simulation of which server or proxy?' },
       );
@@ -156,7 +188,16 @@ export class ProxyCommands {
 
   private find(idOrAddress: string): ImpairmentProxy | undefined {
     const proxy = this.workbench.runningProxies.find((p) => p.id === idOrAddress || formatEndpoint(p.local) === idOrAddress);
-    if (!proxy) void presentError(new WorkbenchError('BAD_SETTING', `No impairment proxy ${quoteInput(idOrAddress)} is running.`, 'Pick one from the list of running proxies.'), this.log);
+    if (!proxy) {
+      void presentError(
+        new WorkbenchError(
+          'BAD_SETTING',
+          `No impairment proxy ${quoteInput(idOrAddress)} is running.`,
+          'Pick one from the list of running proxies.',
+        ),
+        this.log,
+      );
+    }
     return proxy;
   }
 
@@ -185,7 +226,13 @@ export class ProxyCommands {
 
   /** Recent upstreams, the setting and running echo servers are offered; anything else can be typed. */
   private async askForUpstream(setting: string): Promise<string | undefined> {
-    const offered = [...new Set([...this.state.get<string[]>(RECENT_UPSTREAMS_KEY, []), ...(setting ? [setting] : []), ...this.workbench.runningServers.map((s) => formatEndpoint(s.local))])];
+    const offered = [
+      ...new Set([
+        ...this.state.get<string[]>(RECENT_UPSTREAMS_KEY, []),
+        ...(setting ? [setting] : []),
+        ...this.workbench.runningServers.map((s) => formatEndpoint(s.local)),
+      ]),
+    ];
     const quickPick = vscode.window.createQuickPick();
     quickPick.title = 'Start Impairment Proxy: Upstream Server';
     quickPick.placeholder = 'host:port of your real server';
@@ -215,7 +262,11 @@ export class ProxyCommands {
     const listen = `Listen on ${host}`;
     const choice = await vscode.window.showWarningMessage(
       `Let the impairment proxy listen on ${host}?`,
-      { modal: true, detail: 'Other machines that can reach this one will be able to send through it to the upstream server. 127.0.0.1 keeps it on this machine.' },
+      {
+        modal: true,
+        detail:
+          'Other machines that can reach this one will be able to send through it to the upstream server. 127.0.0.1 keeps it on this machine.',
+      },
       listen,
     );
     if (choice !== listen) return false;
@@ -226,7 +277,11 @@ export class ProxyCommands {
   private async askForDirection(proxy: ImpairmentProxy): Promise<Direction | 'both' | undefined> {
     const picked = await vscode.window.showQuickPick(
       [
-        { label: 'Both directions', detail: `client → server: ${describeLink(proxy.links.toServer)}; server → client: ${describeLink(proxy.links.toClient)}`, direction: 'both' as const },
+        {
+          label: 'Both directions',
+          detail: `client → server: ${describeLink(proxy.links.toServer)}; server → client: ${describeLink(proxy.links.toClient)}`,
+          direction: 'both' as const,
+        },
         { label: describeDirection('to-server'), detail: describeLink(proxy.links.toServer), direction: 'to-server' as const },
         { label: describeDirection('to-client'), detail: describeLink(proxy.links.toClient), direction: 'to-client' as const },
       ],
@@ -239,7 +294,12 @@ export class ProxyCommands {
     const picked = await vscode.window.showQuickPick(
       [
         { label: 'No impairment', detail: 'off', spec: 'off' as string | undefined },
-        ...Object.entries(LINK_PRESETS).map(([name, preset]) => ({ label: preset.label, description: name, detail: preset.spec, spec: name as string | undefined })),
+        ...Object.entries(LINK_PRESETS).map(([name, preset]) => ({
+          label: preset.label,
+          description: name,
+          detail: preset.spec,
+          spec: name as string | undefined,
+        })),
         { label: 'Custom…', detail: `now: ${describeLink(current)}`, spec: undefined },
       ],
       { placeHolder: `Conditions on ${proxy.id}` },
@@ -248,7 +308,8 @@ export class ProxyCommands {
     if (picked.spec !== undefined) return picked.spec;
     return vscode.window.showInputBox({
       title: 'Configure Simulation',
-      prompt: 'Chances in %, times in ms, rate in kbit or mbit, burst = mean losses in a row; a preset name may come first. The seed makes a run repeat exactly.',
+      prompt:
+        'Chances in %, times in ms, rate in kbit or mbit, burst = mean losses in a row; a preset name may come first. The seed makes a run repeat exactly.',
       placeHolder: LINK_SPEC_EXAMPLE,
       ignoreFocusOut: true,
       validateInput: validateWith((text) => parseLinkSpec(text, current)),

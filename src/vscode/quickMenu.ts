@@ -17,10 +17,20 @@ async function showQuickMenu(workbench: Workbench, capturing: boolean): Promise<
     { label: '$(send) Send Selection', command: 'udpWorkbench.sendSelection' },
     { label: '$(send) Send Selection To…', command: 'udpWorkbench.sendSelectionTo' },
     { label: '$(play) Start Echo Server', description: running ? 'another one' : undefined, command: 'udpWorkbench.startServer' },
-    { label: '$(arrow-swap) Start Impairment Proxy', description: 'your client and server under a bad network', command: 'udpWorkbench.startProxy' },
+    {
+      label: '$(arrow-swap) Start Impairment Proxy',
+      description: 'your client and server under a bad network',
+      command: 'udpWorkbench.startProxy',
+    },
   ];
   if (proxying) items.push({ label: '$(debug-stop) Stop Impairment Proxy', command: 'udpWorkbench.stopProxy' });
-  if (running || proxying) items.push({ label: '$(settings-gear) Configure Simulation', description: 'loss, delay, jitter, duplication, reordering', command: 'udpWorkbench.configureSimulation' });
+  if (running || proxying) {
+    items.push({
+      label: '$(settings-gear) Configure Simulation',
+      description: 'loss, delay, jitter, duplication, reordering',
+      command: 'udpWorkbench.configureSimulation',
+    });
+  }
   if (running) {
     items.push(
       { label: '$(debug-stop) Stop Echo Server', command: 'udpWorkbench.stopServer' },

@@ -56,7 +56,6 @@ interface Datagram {
   readonly payload: Buffer;
 }
 
-
 /** Send the editor's selections (or current lines) and report what came back. Never throws. */
 export class SendCommands extends Disposable {
   /** The latest send's result in the status bar, replaced (or cleared) by the next send. */
@@ -105,7 +104,9 @@ export class SendCommands extends Disposable {
   private async send(args: SendSelectionArgs, settings: SendSettings): Promise<SendSelectionResult | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      void vscode.window.showInformationMessage('Open a file and select the text to send: UDP: Send Selection sends the selection, or the current line.');
+      void vscode.window.showInformationMessage(
+        'Open a file and select the text to send: UDP: Send Selection sends the selection, or the current line.',
+      );
       return undefined;
     }
     const targetText = args.target ?? this.lastTarget ?? settings.target;
@@ -135,7 +136,12 @@ export class SendCommands extends Disposable {
   }
 
   /** Sends one after another until one cannot be sent; offers to retry the ones that got no reply. */
-  private async sendEach(target: Endpoint, payloads: readonly Datagram[], settings: SendSettings, signal?: AbortSignal): Promise<SentDatagram[]> {
+  private async sendEach(
+    target: Endpoint,
+    payloads: readonly Datagram[],
+    settings: SendSettings,
+    signal?: AbortSignal,
+  ): Promise<SentDatagram[]> {
     const datagrams: SentDatagram[] = [];
     const unanswered: Datagram[] = [];
     for (const datagram of payloads) {
@@ -144,12 +150,19 @@ export class SendCommands extends Disposable {
       datagrams.push(sent);
       if (sent.outcome === 'timeout') unanswered.push(datagram);
     }
-    if (unanswered.length > 0 && !signal?.aborted) void this.offerAfterGivingUp(target, unanswered, settings, datagrams.find((d) => d.outcome === 'timeout')?.attempts ?? 1);
+    if (unanswered.length > 0 && !signal?.aborted) {
+      void this.offerAfterGivingUp(target, unanswered, settings, datagrams.find((d) => d.outcome === 'timeout')?.attempts ?? 1);
+    }
     return datagrams;
   }
 
   /** A send that gave up says so where it cannot be missed, with what to do next. */
-  private async offerAfterGivingUp(target: Endpoint, unanswered: readonly Datagram[], settings: SendSettings, attempts: number): Promise<void> {
+  private async offerAfterGivingUp(
+    target: Endpoint,
+    unanswered: readonly Datagram[],
+    settings: SendSettings,
+    attempts: number,
+  ): Promise<void> {
     const where = formatEndpoint(target);
     const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : plural(unanswered.length, 'datagram');
     const tries = attempts === 1 ? '1 try' : `${attempts} tries`;
@@ -170,13 +183,37 @@ export class SendCommands extends Disposable {
     this.resultMessage = text === undefined ? undefined : vscode.window.setStatusBarMessage(text, 5000);
   }
 
-  private async sendOne(target: Endpoint, payload: Buffer, text: string, settings: SendSettings, signal?: AbortSignal): Promise<SentDatagram | undefined> {
+  private async sendOne(
+    target: Endpoint,
+    payload: Buffer,
+    text: string,
+    settings: SendSettings,
+    signal?: AbortSignal,
+  ): Promise<SentDatagram | undefined> {
     try {
-      const result = await this.workbench.send({ target, payload, timeoutMs: settings.timeoutMs, retries: settings.retries, backoff: settings.backoff, signal });
+      const result = await this.workbench.send({
+        target,
+        payload,
+        timeoutMs: settings.timeoutMs,
+        retries: settings.retries,
+        backoff: settings.backoff,
+        signal,
+      });
       const where = formatEndpoint(result.target);
       // A timeout clears an earlier success; the notification that follows says what happened.
-      this.showResult(result.outcome === 'reply' && result.reply ? `$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}` : undefined);
-      return { text, outcome: result.outcome, attempts: result.attempts, rttMs: result.rttMs, reply: result.reply?.toString('utf8'), replyBytes: result.reply?.length };
+      this.showResult(
+        result.outcome === 'reply' && result.reply
+          ? `$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}`
+          : undefined,
+      );
+      return {
+        text,
+        outcome: result.outcome,
+        attempts: result.attempts,
+        rttMs: result.rttMs,
+        reply: result.reply?.toString('utf8'),
+        replyBytes: result.reply?.length,
+      };
     } catch (error) {
       this.showResult(undefined);
       if (signal?.aborted) return undefined;
@@ -254,7 +291,10 @@ export class SendCommands extends Disposable {
         run: async () => {
           const document = editor.document;
           const at = document.positionAt(document.offsetAt(selected.start) + offset);
-          await vscode.window.showTextDocument(document, { viewColumn: editor.viewColumn, selection: new vscode.Range(at, at.translate(0, 1)) });
+          await vscode.window.showTextDocument(document, {
+            viewColumn: editor.viewColumn,
+            selection: new vscode.Range(at, at.translate(0, 1)),
+          });
         },
       });
     }
@@ -268,7 +308,11 @@ export class SendCommands extends Disposable {
     const picked =
       recent.length === 0
         ? another
-        : (await vscode.window.showQuickPick([...recent.map((label) => ({ label, description: 'recent' })), { label: another }], { placeHolder: 'Send the selection to…' }))?.label;
+        : (
+            await vscode.window.showQuickPick([...recent.map((label) => ({ label, description: 'recent' })), { label: another }], {
+              placeHolder: 'Send the selection to…',
+            })
+          )?.label;
     if (picked !== another) return picked;
     return vscode.window.showInputBox({
       title: 'Send Selection To…',

@@ -14,7 +14,11 @@ export interface SendProgress {
  * Runs a send with its progress in the status bar and, once it has taken a moment, in a cancellable notification.
  * `token` (a command's `cancellation` argument: tests, other extensions) cancels it as the notification does.
  */
-export async function withSendProgress<T>(title: string, token: vscode.CancellationToken | undefined, task: (progress: SendProgress) => Promise<T>): Promise<T> {
+export async function withSendProgress<T>(
+  title: string,
+  token: vscode.CancellationToken | undefined,
+  task: (progress: SendProgress) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const cancel = (): void => controller.abort();
   const listeners: vscode.Disposable[] = [];
@@ -26,13 +30,16 @@ export async function withSendProgress<T>(title: string, token: vscode.Cancellat
   let finish = (): void => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const notifyLater = setTimeout(() => {
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, notificationToken) => {
-      if (done) return finished;
-      listeners.push(notificationToken.onCancellationRequested(cancel));
-      notification = progress;
-      if (message !== undefined) progress.report({ message });
-      return finished;
-    });
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (progress, notificationToken) => {
+        if (done) return finished;
+        listeners.push(notificationToken.onCancellationRequested(cancel));
+        notification = progress;
+        if (message !== undefined) progress.report({ message });
+        return finished;
+      },
+    );
   }, NOTIFY_AFTER_MS);
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, (bar) =>

@@ -50,7 +50,8 @@ export function describeServer(server: EchoServer): ServerInfo {
 
 /** The buffer sizes the system granted, next to what the settings asked for. */
 function describeBuffers(server: EchoServer, asked: { recvBufferSize: number; sendBufferSize: number }): string {
-  const size = (granted: number, wanted: number): string => `${plural(granted, 'byte')}${wanted > 0 ? ` (asked for ${plural(wanted, 'byte')})` : ' (system default)'}`;
+  const size = (granted: number, wanted: number): string =>
+    `${plural(granted, 'byte')}${wanted > 0 ? ` (asked for ${plural(wanted, 'byte')})` : ' (system default)'}`;
   return `receive buffer ${size(server.buffers.receive, asked.recvBufferSize)}, send buffer ${size(server.buffers.send, asked.sendBufferSize)}, as the system reports them`;
 }
 
@@ -101,7 +102,9 @@ export class ServerCommands {
     this.binding.add(binding);
     try {
       const server = await binding;
-      this.log.info(`[${server.id}] replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}`);
+      this.log.info(
+        `[${server.id}] replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}`,
+      );
       this.log.info(`[${server.id}] ${describeBuffers(server, settings.server)}`);
       return describeServer(server);
     } catch (error) {
@@ -154,7 +157,12 @@ export class ServerCommands {
       vscode.window.setStatusBarMessage('$(info) No echo server is running.', 3000);
       return false;
     }
-    const server = idOrAddress !== undefined ? this.find(idOrAddress) : servers.length === 1 ? servers[0] : await this.pickServer('Stop which echo server?');
+    const server =
+      idOrAddress !== undefined
+        ? this.find(idOrAddress)
+        : servers.length === 1
+          ? servers[0]
+          : await this.pickServer('Stop which echo server?');
     if (!server) return false;
     return this.workbench.stopServer(server.id);
   }
@@ -167,11 +175,19 @@ export class ServerCommands {
   async configureSimulation(args: ConfigureSimulationArgs = {}): Promise<SimulationSettings | undefined> {
     const servers = this.workbench.runningServers;
     if (servers.length === 0) {
-      const choice = await vscode.window.showInformationMessage('No echo server is running: start one to simulate loss on it.', 'Start Echo Server');
+      const choice = await vscode.window.showInformationMessage(
+        'No echo server is running: start one to simulate loss on it.',
+        'Start Echo Server',
+      );
       if (choice) await this.start();
       return undefined;
     }
-    const server = args.serverId !== undefined ? this.find(args.serverId) : servers.length === 1 ? servers[0] : await this.pickServer('Configure the simulation of which echo server?');
+    const server =
+      args.serverId !== undefined
+        ? this.find(args.serverId)
+        : servers.length === 1
+          ? servers[0]
+          : await this.pickServer('Configure the simulation of which echo server?');
     if (!server) return undefined;
     try {
       const { serverId, spec: givenSpec, ...fields } = args;
@@ -189,7 +205,16 @@ export class ServerCommands {
 
   private find(idOrAddress: string): EchoServer | undefined {
     const server = this.workbench.runningServers.find((s) => s.id === idOrAddress || formatEndpoint(s.local) === idOrAddress);
-    if (!server) void presentError(new WorkbenchError('BAD_SETTING', `No echo server ${quoteInput(idOrAddress)} is running.`, 'Pick one from the list of running servers.'), this.log);
+    if (!server) {
+      void presentError(
+        new WorkbenchError(
+          'BAD_SETTING',
+          `No echo server ${quoteInput(idOrAddress)} is running.`,
+          'Pick one from the list of running servers.',
+        ),
+        this.log,
+      );
+    }
     return server;
   }
 
@@ -224,14 +249,25 @@ export class ServerCommands {
     const why = remembered ? 'last used' : 'the reply mode setting';
     const modes: Array<vscode.QuickPickItem & { mode: ReplyMode }> = [
       { label: 'Mirror', detail: 'Send each datagram back as it came.', mode: 'mirror' },
-      { label: 'Template', description: template, detail: 'Send the reply template back, filled in (the udpWorkbench.server.template setting).', mode: 'template' },
+      {
+        label: 'Template',
+        description: template,
+        detail: 'Send the reply template back, filled in (the udpWorkbench.server.template setting).',
+        mode: 'template',
+      },
       { label: 'Listen only', detail: 'Reply nothing: log what arrives from other programs.', mode: 'none' },
     ];
     const ordered = [
-      ...modes.filter((item) => item.mode === first).map((item) => ({ ...item, description: `${why}${item.description ? ` · ${item.description}` : ''}` })),
+      ...modes
+        .filter((item) => item.mode === first)
+        .map((item) => ({ ...item, description: `${why}${item.description ? ` · ${item.description}` : ''}` })),
       ...modes.filter((item) => item.mode !== first),
     ];
-    const picked = await vscode.window.showQuickPick(ordered, { title: 'Start Echo Server: Reply Mode', placeHolder: 'How should the echo server answer each datagram?', ignoreFocusOut: true });
+    const picked = await vscode.window.showQuickPick(ordered, {
+      title: 'Start Echo Server: Reply Mode',
+      placeHolder: 'How should the echo server answer each datagram?',
+      ignoreFocusOut: true,
+    });
     if (picked) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
     return picked?.mode;
   }
@@ -242,7 +278,11 @@ export class ServerCommands {
     const bind = `Bind to ${host}`;
     const choice = await vscode.window.showWarningMessage(
       `Bind the echo server to ${host}?`,
-      { modal: true, detail: 'Other machines that can reach this one will be able to send to it, and it will answer them. 127.0.0.1 keeps it on this machine.' },
+      {
+        modal: true,
+        detail:
+          'Other machines that can reach this one will be able to send to it, and it will answer them. 127.0.0.1 keeps it on this machine.',
+      },
       bind,
     );
     if (choice !== bind) return false;
@@ -255,8 +295,16 @@ export class ServerCommands {
       { label: 'No impairment', spec: 'off' },
       { label: '10% loss', spec: 'loss=10%' },
       { label: '30% loss', spec: 'loss=30%' },
-      { label: 'Busy Wi-Fi', description: '5% loss, 40 ms + up to 30 ms jitter, 1% reordered', spec: 'loss=5% delay=40ms jitter=30ms reorder=1%' },
-      { label: 'Mobile network', description: '2% loss, 120 ms + up to 80 ms jitter, 1% duplicated', spec: 'loss=2% delay=120ms jitter=80ms dup=1%' },
+      {
+        label: 'Busy Wi-Fi',
+        description: '5% loss, 40 ms + up to 30 ms jitter, 1% reordered',
+        spec: 'loss=5% delay=40ms jitter=30ms reorder=1%',
+      },
+      {
+        label: 'Mobile network',
+        description: '2% loss, 120 ms + up to 80 ms jitter, 1% duplicated',
+        spec: 'loss=2% delay=120ms jitter=80ms dup=1%',
+      },
       { label: 'Custom…', spec: undefined },
     ];
     const picked = await vscode.window.showQuickPick(

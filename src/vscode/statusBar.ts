@@ -79,7 +79,13 @@ export class StatusBar extends Disposable {
     const exposed = servers.some((server) => server.exposed);
     const proxies = this.workbench.runningProxies.length;
     const state =
-      proxies > 0 ? `$(arrow-swap) ${servers.length > 0 ? `${servers.length} + ` : ''}${proxies} ${proxies === 1 ? 'proxy' : 'proxies'}` : servers.length === 0 ? '$(circle-slash) UDP' : servers.length === 1 ? `$(radio-tower) ${formatEndpoint(servers[0].local)}` : `$(radio-tower) ${servers.length} servers`;
+      proxies > 0
+        ? `$(arrow-swap) ${servers.length > 0 ? `${servers.length} + ` : ''}${proxies} ${proxies === 1 ? 'proxy' : 'proxies'}`
+        : servers.length === 0
+          ? '$(circle-slash) UDP'
+          : servers.length === 1
+            ? `$(radio-tower) ${formatEndpoint(servers[0].local)}`
+            : `$(radio-tower) ${servers.length} servers`;
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = this.describe(exposed);
@@ -104,7 +110,8 @@ export class StatusBar extends Disposable {
     }
     for (const proxy of this.workbench.runningProxies) {
       const { toServer, toClient } = proxy.counters;
-      const way = (c: typeof toServer): string => `${formatCount(c.received)} received, ${formatCount(c.forwarded)} forwarded, ${formatCount(c.dropped)} dropped`;
+      const way = (c: typeof toServer): string =>
+        `${formatCount(c.received)} received, ${formatCount(c.forwarded)} forwarded, ${formatCount(c.dropped)} dropped`;
       lines.push(
         `- proxy \`${formatEndpoint(proxy.local)}\` → \`${formatEndpoint(proxy.upstream)}\` (${proxy.id}${proxy.exposed ? ', **reachable from other machines**' : ''}, ${formatCount(proxy.sessionCount)} sessions): ` +
           `client → server ${way(toServer)}; server → client ${way(toClient)}`,
@@ -113,10 +120,15 @@ export class StatusBar extends Disposable {
     }
     const { client } = this.workbench.totals;
     const rtt = this.workbench.roundTrips;
-    lines.push('', `Sent ${formatCount(client.sent)}, replies ${formatCount(client.replies)}, timeouts ${formatCount(client.timeouts)} (${formatCount(client.gaveUp)} gave up after their last try), failures ${formatCount(client.failures)}`);
+    lines.push(
+      '',
+      `Sent ${formatCount(client.sent)}, replies ${formatCount(client.replies)}, timeouts ${formatCount(client.timeouts)} (${formatCount(client.gaveUp)} gave up after their last try), failures ${formatCount(client.failures)}`,
+    );
     const { count, p50, p99, min, max } = rtt.summary();
     if (count > 0 && p50 !== undefined && p99 !== undefined && min !== undefined && max !== undefined) {
-      lines.push(`Round trip over ${formatCount(count)}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`);
+      lines.push(
+        `Round trip over ${formatCount(count)}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`,
+      );
     }
     lines.push('', `Send Selection sends to \`${this.sendTarget()}\`; Send Selection To… picks another.`);
     if (exposed) lines.push('', '$(warning) A server is bound to an address other machines can reach.');
@@ -142,5 +154,7 @@ function describeLoss({ kernelDropped, timeouts, gaveUp }: StatusTotals): string
 }
 
 function describeKernelDrops(count: number | undefined): string {
-  return count === undefined ? 'drops by the system not available on this system' : `${formatCount(count)} dropped by the system (receive buffer full)`;
+  return count === undefined
+    ? 'drops by the system not available on this system'
+    : `${formatCount(count)} dropped by the system (receive buffer full)`;
 }

@@ -128,7 +128,12 @@ export class TrafficView extends Disposable implements vscode.WebviewViewProvide
       this.post({ type: 'detail-gone', n });
       return;
     }
-    this.post({ type: 'detail', row: trafficRow(n, datagram), hexDump: hexDump(datagram.payload, DETAIL_BYTES), exchange: this.list.exchangeOf(n) });
+    this.post({
+      type: 'detail',
+      row: trafficRow(n, datagram),
+      hexDump: hexDump(datagram.payload, DETAIL_BYTES),
+      exchange: this.list.exchangeOf(n),
+    });
   }
 
   private tick(): void {
@@ -179,7 +184,13 @@ function html(webview: vscode.Webview, dist: vscode.Uri): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
   const styles = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-  const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  const csp = [
+    `default-src 'none'`,
+    `style-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+    `font-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -63,7 +63,16 @@ export class TrafficChartPanel {
           cursor: { drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max ?? min)] } },
           axes: [axis, { ...axis, size: 40 }],
-          series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.colour, width: 1.5, spanGaps: false, points: { show: spec.unit === 'ms', size: 5 } }))],
+          series: [
+            {},
+            ...spec.series.map((s) => ({
+              label: s.label,
+              stroke: s.colour,
+              width: 1.5,
+              spanGaps: false,
+              points: { show: spec.unit === 'ms', size: 5 },
+            })),
+          ],
         },
         [[], ...spec.series.map(() => [])],
         box,
@@ -80,7 +89,10 @@ export class TrafficChartPanel {
       // What the chart draws, readable without its canvas (tests, screen readers' descriptions).
       box.dataset.points = String(data.seconds.length);
       spec.series.forEach((s, i) => (box.dataset[camel(s.label)] = String(columns[i].reduce<number>((sum, v) => sum + (v ?? 0), 0))));
-      box.setAttribute('aria-label', `${spec.title}: ${spec.series.map((s) => `${s.label} ${box.dataset[camel(s.label)]} over ${data.seconds.length} s`).join(', ')}`);
+      box.setAttribute(
+        'aria-label',
+        `${spec.title}: ${spec.series.map((s) => `${s.label} ${box.dataset[camel(s.label)]} over ${data.seconds.length} s`).join(', ')}`,
+      );
       box.setAttribute('role', 'img');
     }
   }

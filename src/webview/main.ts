@@ -14,7 +14,11 @@ const ROW_HEIGHT = 20;
 const vscode = acquireVsCodeApi();
 const post = (message: ViewMessage): void => vscode.postMessage(message);
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; id?: string } = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; text?: string; id?: string } = {},
+  ...children: Node[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (props.className) node.className = props.className;
   if (props.id) node.id = props.id;
@@ -34,15 +38,31 @@ follow.type = 'checkbox';
 follow.checked = true;
 const status = element('span', { id: 'status' });
 const filterError = element('div', { id: 'filter-error' });
-const toolbar = element('div', { id: 'toolbar' }, filter, pause, clear, element('label', {}, follow, document.createTextNode(' Follow')), status);
+const toolbar = element(
+  'div',
+  { id: 'toolbar' },
+  filter,
+  pause,
+  clear,
+  element('label', {}, follow, document.createTextNode(' Follow')),
+  status,
+);
 
 const chartsBox = element('div', { id: 'charts' });
-const header = element('div', { className: 'row header' }, ...['Time', '', 'Local', 'Peer', 'Size', 'Fate', 'Data'].map((text) => element('span', { text })));
+const header = element(
+  'div',
+  { className: 'row header' },
+  ...['Time', '', 'Local', 'Peer', 'Size', 'Fate', 'Data'].map((text) => element('span', { text })),
+);
 const rowsBox = element('div', { id: 'rows' });
 const spacer = element('div', { id: 'spacer' }, rowsBox);
 const scroller = element('div', { id: 'scroller' }, spacer);
 const list = element('div', { id: 'list' }, header, scroller);
-const detail = element('div', { id: 'detail' }, element('p', { className: 'hint', text: 'Select a datagram to see its bytes and the exchange it belongs to.' }));
+const detail = element(
+  'div',
+  { id: 'detail' },
+  element('p', { className: 'hint', text: 'Select a datagram to see its bytes and the exchange it belongs to.' }),
+);
 document.body.append(toolbar, filterError, chartsBox, element('div', { id: 'main' }, list, detail));
 
 const charts = new TrafficChartPanel(chartsBox);
@@ -52,7 +72,11 @@ let programmaticScroll = false;
 
 function rowElement(row: TrafficRow, onClick: () => void): HTMLElement {
   const cells = [row.time, row.direction === 'in' ? '→ in' : '← out', row.local, row.peer, String(row.size), fateText(row), row.preview];
-  const line = element('div', { className: `row fate-${row.fate}${row.n === selected ? ' selected' : ''}` }, ...cells.map((text) => element('span', { text })));
+  const line = element(
+    'div',
+    { className: `row fate-${row.fate}${row.n === selected ? ' selected' : ''}` },
+    ...cells.map((text) => element('span', { text })),
+  );
   line.dataset.n = String(row.n);
   line.title = row.note;
   line.addEventListener('click', onClick);
@@ -76,7 +100,9 @@ function showUpdate(message: Extract<HostMessage, { type: 'update' }>): void {
   status.textContent =
     `${(totals.in + totals.out).toLocaleString('en-US')} datagrams (${totals.in.toLocaleString('en-US')} in, ${totals.out.toLocaleString('en-US')} out)` +
     ` · ${message.matched.toLocaleString('en-US')} shown` +
-    (totals.notKept > 0 ? ` · ${totals.notKept.toLocaleString('en-US')} not kept (the buffer holds ${totals.capacity.toLocaleString('en-US')})` : '') +
+    (totals.notKept > 0
+      ? ` · ${totals.notKept.toLocaleString('en-US')} not kept (the buffer holds ${totals.capacity.toLocaleString('en-US')})`
+      : '') +
     (message.paused ? ' · paused' : '');
   status.dataset.in = String(totals.in);
   status.dataset.out = String(totals.out);
@@ -101,10 +127,17 @@ function showUpdate(message: Extract<HostMessage, { type: 'update' }>): void {
 
 function showDetail(message: Extract<HostMessage, { type: 'detail' }>): void {
   const { row } = message;
-  const title = element('h3', { text: `#${row.n + 1} ${row.direction === 'in' ? 'from' : 'to'} ${row.peer} (local ${row.local}), ${row.size} bytes, ${row.fate}` });
+  const title = element('h3', {
+    text: `#${row.n + 1} ${row.direction === 'in' ? 'from' : 'to'} ${row.peer} (local ${row.local}), ${row.size} bytes, ${row.fate}`,
+  });
   const note = element('p', { className: 'note', text: row.note });
   const hex = element('pre', { id: 'hexdump', text: message.hexDump.join('\n') });
-  const exchange = element('div', { id: 'exchange' }, element('h4', { text: 'Exchange' }), ...message.exchange.map((other) => rowElement(other, () => select(other.n))));
+  const exchange = element(
+    'div',
+    { id: 'exchange' },
+    element('h4', { text: 'Exchange' }),
+    ...message.exchange.map((other) => rowElement(other, () => select(other.n))),
+  );
   detail.replaceChildren(title, note, hex, exchange);
 }
 
@@ -151,7 +184,9 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   const message = event.data;
   if (message.type === 'update') showUpdate(message);
   else if (message.type === 'detail') showDetail(message);
-  else if (message.n === selected) detail.replaceChildren(element('p', { className: 'hint', text: 'That datagram is no longer in the buffer.' }));
+  else if (message.n === selected) {
+    detail.replaceChildren(element('p', { className: 'hint', text: 'That datagram is no longer in the buffer.' }));
+  }
 });
 post({ type: 'ready' });
 requestWindow();

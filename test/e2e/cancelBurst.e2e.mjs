@@ -33,14 +33,21 @@ export async function run({ page, workspace, log }) {
   await answerReplyMode(page);
   await readStatusBar(page, `127.0.0.1:${port}`);
   await openFile(page, 'long.udp');
-  await page.locator('.part.editor .monaco-editor .view-lines').first().click({ position: { x: 100, y: 5 } });
+  await page
+    .locator('.part.editor .monaco-editor .view-lines')
+    .first()
+    .click({ position: { x: 100, y: 5 } });
 
   const send = page.locator(LENS, { hasText: 'Send' });
   await waitFor('the Send link', async () => (await send.count()) === 1);
   await send.first().click();
   // 100,000 at 500/s would take over three minutes: the notification comes after half a second, with its progress.
   await waitFor('some progress in the notification', async () => {
-    const text = await page.locator('.notifications-toasts .notification-list-item', { hasText: 'long burst' }).first().innerText().catch(() => '');
+    const text = await page
+      .locator('.notifications-toasts .notification-list-item', { hasText: 'long burst' })
+      .first()
+      .innerText()
+      .catch(() => '');
     return /[\d,]+ of 100,000 sent/.test(text) && text;
   });
   const message = await clickNotificationButton(page, 'long burst', 'Cancel');
@@ -49,5 +56,8 @@ export async function run({ page, workspace, log }) {
   log(`result: ${result}`);
   const sent = Number(/^⊘ cancelled after ([\d,]+) of 100,000 sent · /.exec(result)?.[1].replace(/,/g, ''));
   assert.ok(sent > 0 && sent < 100_000, `the result reads "${result}"`);
-  await waitFor('the notification to close', async () => (await page.locator('.notifications-toasts .notification-list-item', { hasText: 'long burst' }).count()) === 0);
+  await waitFor(
+    'the notification to close',
+    async () => (await page.locator('.notifications-toasts .notification-list-item', { hasText: 'long burst' }).count()) === 0,
+  );
 }

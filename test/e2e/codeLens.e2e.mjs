@@ -9,7 +9,6 @@ import { freeUdpPort } from './udp.mjs';
 /** @import { Page } from 'playwright-core' */
 /** @import { ScenarioContext } from './workbench.mjs' */
 
-
 const LENS = '.part.editor .monaco-editor .codelens-decoration a';
 
 /** @param {number} port */
@@ -56,7 +55,10 @@ export async function run({ page, workspace, log, screenshot }) {
   await openFile(page, 'heartbeat.udp');
   // As a person would: CodeLenses are only drawn once the editor has really had focus.
   // On the first line: a click further down can scroll the lenses out of view.
-  await page.locator('.part.editor .monaco-editor .view-lines').first().click({ position: { x: 100, y: 5 } });
+  await page
+    .locator('.part.editor .monaco-editor .view-lines')
+    .first()
+    .click({ position: { x: 100, y: 5 } });
 
   const send = page.locator(LENS, { hasText: 'Send' });
   await waitFor('a Send link above each of the 3 blocks', async () => (await send.count()) === 3);
@@ -67,17 +69,22 @@ export async function run({ page, workspace, log, screenshot }) {
 
   await runCommand(page, 'UDP: Run All Blocks');
   // Before Run All only the first block had a result.
-  const all = await waitFor('a result beside every block', async () => {
-    const shown = await results(page);
-    return shown.length === 3 && shown;
-  }, { timeoutMs: 30_000 });
+  const all = await waitFor(
+    'a result beside every block',
+    async () => {
+      const shown = await results(page);
+      return shown.length === 3 && shown;
+    },
+    { timeoutMs: 30_000 },
+  );
   log(`Run All: ${all.join(' | ')}`);
   assert.match(all[1], /^✓ 17 B in \S+ m?s$/);
   // A loaded machine may not keep the 400/s, and then says so.
   assert.match(all[2], /^✓ 200 sent · 0\.0% lost · (?:rate [\d,]+\/s of 400\/s asked · )?p50 \S+ m?s · p99 \S+ m?s$/);
 
   // The panel wraps long lines.
-  const summary = /Run\s+All\s+heartbeat\.udp:\s+3\s+blocks:\s+3\s+passed,\s+0\s+failed,\s+0\s+timed\s+out;\s+round\s+trip\s+over\s+2\s+replies:\s+p50/;
+  const summary =
+    /Run\s+All\s+heartbeat\.udp:\s+3\s+blocks:\s+3\s+passed,\s+0\s+failed,\s+0\s+timed\s+out;\s+round\s+trip\s+over\s+2\s+replies:\s+p50/;
   await readOutputPanel(page, 'UDP Workbench', { waitForText: summary });
   await screenshot('request-file');
 }

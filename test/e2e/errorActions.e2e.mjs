@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, answerReplyMode, clickNotificationButton, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import {
+  answerInput,
+  answerReplyMode,
+  clickNotificationButton,
+  openFile,
+  quickPickItems,
+  readOutputPanel,
+  readStatusBar,
+  runCommand,
+  waitFor,
+} from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 /** @import { ScenarioContext } from './workbench.mjs' */
 
@@ -39,7 +49,9 @@ export async function run({ page, log, workspace }) {
   log('error:', refused);
   assert.match(refused, new RegExp(`Nothing is listening on 127\\.0\\.0\\.1:${silentPort}`));
   await readStatusBar(page, '2 servers');
-  await readOutputPanel(page, 'UDP Workbench', { waitForText: new RegExp(`reply from 127\\.0\\.0\\.1:${silentPort} in .*"anyone there\\?"`) });
+  await readOutputPanel(page, 'UDP Workbench', {
+    waitForText: new RegExp(`reply from 127\\.0\\.0\\.1:${silentPort} in .*"anyone there\\?"`),
+  });
 
   // With two servers running, Stop Echo Server asks which one.
   await runCommand(page, 'UDP: Stop Echo Server');

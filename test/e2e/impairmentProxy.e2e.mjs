@@ -40,7 +40,10 @@ export async function run({ page, log, screenshot, workspace }) {
   const shown = await readOutputPanel(page, 'UDP Workbench', { waitForText: /server → client #1\s+forwarded/ });
   log('output panel:\n' + shown);
   const text = shown.replace(/\s+/g, ' ');
-  assert.match(text, new RegExp(`impairment proxy listening on ${proxy.replace(/\./g, '\\.')}, forwarding to ${server.replace(/\./g, '\\.')}`));
+  assert.match(
+    text,
+    new RegExp(`impairment proxy listening on ${proxy.replace(/\./g, '\\.')}, forwarding to ${server.replace(/\./g, '\\.')}`),
+  );
   assert.match(text, /client → server: 40 ms \+ up to 10 ms jitter \(seed 7\)/);
   assert.match(text, /client → server #1 forwarded, session 1 127\.0\.0\.1:\d+ \(after [\d.]+ ms\), 20 bytes: "player 1 moves north"/);
   assert.match(text, /server → client #1 forwarded, session 1 127\.0\.0\.1:\d+, 20 bytes: "player 1 moves north"/);

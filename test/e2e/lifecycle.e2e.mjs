@@ -59,7 +59,11 @@ export async function run({ page, log }) {
   });
   const reloaded = Date.now();
   await runCommand(page, 'Developer: Reload Window');
-  await waitFor('the window to reload', async () => (await page.evaluate(() => /** @type {MarkedWindow} */ (globalThis).udpwBeforeReload !== true)), { timeoutMs: 60_000 });
+  await waitFor(
+    'the window to reload',
+    async () => await page.evaluate(() => /** @type {MarkedWindow} */ (globalThis).udpwBeforeReload !== true),
+    { timeoutMs: 60_000 },
+  );
   await waitForWorkbench(page);
   // A fresh extension host: counts start again from zero.
   const idle = await readIdleStatusBar(page, '↓0 ↑0 ✗0');

@@ -21,10 +21,14 @@ export async function run({ page, log, workspace }) {
 
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'udpWorkbench.server.replyMode': 'none' }, null, 2));
-  const tooltip = await waitFor('the tooltip to show listen-only', async () => {
-    const text = await readStatusBarTooltip(page, server);
-    return /replies: none \(listening only\)/.test(text) && text;
-  }, { timeoutMs: 30_000 });
+  const tooltip = await waitFor(
+    'the tooltip to show listen-only',
+    async () => {
+      const text = await readStatusBarTooltip(page, server);
+      return /replies: none \(listening only\)/.test(text) && text;
+    },
+    { timeoutMs: 30_000 },
+  );
   log('tooltip:', tooltip.replace(/\s+/g, ' '));
 
   const text = await readOutputPanel(page, 'UDP Workbench', { waitForText: 'replies: none (listening only)' });

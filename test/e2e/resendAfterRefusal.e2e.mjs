@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, answerReplyMode, clickNotificationButton, openFile, readNotifications, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import {
+  answerInput,
+  answerReplyMode,
+  clickNotificationButton,
+  openFile,
+  readNotifications,
+  readStatusBar,
+  runCommand,
+  waitFor,
+} from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 /** @import { Page } from 'playwright-core' */
 /** @import { ScenarioContext } from './workbench.mjs' */
@@ -83,7 +92,9 @@ export async function run({ page, log, workspace }) {
   await stopServer(page);
   await runCommand(page, 'UDP: Send Selection To…');
   await answerInput(page, server, { pick: server });
-  await waitFor('the refusal', async () => (await readNotifications(page)).some((text) => text.includes(`Nothing is listening on ${server}`)));
+  await waitFor('the refusal', async () =>
+    (await readNotifications(page)).some((text) => text.includes(`Nothing is listening on ${server}`)),
+  );
   await runCommand(page, 'UDP: Start Echo Server');
   await answerInput(page, server, { title: 'Start Echo Server' });
   await answerReplyMode(page);

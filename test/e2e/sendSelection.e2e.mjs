@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerInput, answerReplyMode, openFile, quickPickItems, readOutputPanel, readStatusBar, runCommand, waitFor } from './workbench.mjs';
+import {
+  answerInput,
+  answerReplyMode,
+  openFile,
+  quickPickItems,
+  readOutputPanel,
+  readStatusBar,
+  runCommand,
+  waitFor,
+} from './workbench.mjs';
 import { freeUdpPort } from './udp.mjs';
 /** @import { ScenarioContext, ScenarioOptions } from './workbench.mjs' */
 
@@ -46,7 +55,12 @@ export async function run({ page, log, screenshot, workspace }) {
   const text = shown.replace(/\s+/g, ' ');
   assert.match(text, /dropped #1 from 127\.0\.0\.1:\d+ \(simulated loss on the way in\), 21 bytes: "hello from the editor"/);
   assert.match(text, new RegExp(`no reply from ${server.replace(/\./g, '\\.')} within 400 ms, sending again`));
-  assert.match(text, new RegExp(`reply from ${server.replace(/\./g, '\\.')} in [\\d.]+ (ms|µs) \\(try 2\\), 36 bytes: "Data received: hello from the editor"`));
+  assert.match(
+    text,
+    new RegExp(
+      `reply from ${server.replace(/\./g, '\\.')} in [\\d.]+ (ms|µs) \\(try 2\\), 36 bytes: "Data received: hello from the editor"`,
+    ),
+  );
 
   // ↓ the server received 2 and the sender got 1 reply; ↑ the sender sent 2 and the server replied once; ✗ 1 drop.
   const counts = await readStatusBar(page, `${server}  ↓3 ↑3 ✗1`);

@@ -61,21 +61,32 @@ export async function run({ page, log, screenshot, workspace }) {
   }
   const lost = sent - replies;
   log(`sent ${sent}, ${replies} answered, ${lost} lost`);
-  assert.ok(lost > 0 && binaryAnswered, `the simulation should lose some and answer the binary datagram (sent ${sent}, answered ${replies})`);
+  assert.ok(
+    lost > 0 && binaryAnswered,
+    `the simulation should lose some and answer the binary datagram (sent ${sent}, answered ${replies})`,
+  );
 
   // The counts shown are the datagrams on the wire: every request in, every reply out.
-  await waitFor(`the view to count ${sent} in and ${replies} out`, async () =>
-    (await status.getAttribute('data-in')) === String(sent) && (await status.getAttribute('data-out')) === String(replies));
+  await waitFor(
+    `the view to count ${sent} in and ${replies} out`,
+    async () => (await status.getAttribute('data-in')) === String(sent) && (await status.getAttribute('data-out')) === String(replies),
+  );
   const rows = view.locator('#rows .row');
   await waitFor('rows in the packet list', async () => (await rows.count()) > 0);
   const firstRows = await rows.allInnerTexts();
   log(`the list shows ${firstRows.length} of ${sent + replies} rows (virtual scrolling), last: ${firstRows.at(-1)?.replace(/\s+/g, ' ')}`);
-  assert.ok(firstRows.some((row) => /dropped/.test(row)), 'no dropped row in view');
+  assert.ok(
+    firstRows.some((row) => /dropped/.test(row)),
+    'no dropped row in view',
+  );
 
   // The charts drew the same numbers: in and out per second, simulated loss apart from timeouts.
   const chart = (/** @type {string} */ title) => view.locator(`.chart[data-chart="${title}"]`);
   const rate = chart('Datagrams / s');
-  await waitFor('the rate chart to sum up every datagram', async () => (await rate.getAttribute('data-in')) === String(sent) && (await rate.getAttribute('data-out')) === String(replies));
+  await waitFor(
+    'the rate chart to sum up every datagram',
+    async () => (await rate.getAttribute('data-in')) === String(sent) && (await rate.getAttribute('data-out')) === String(replies),
+  );
   assert.equal(await rate.getAttribute('data-points'), '60');
   assert.equal(await chart('Loss / s').getAttribute('data-simulated'), String(lost));
   assert.equal(await chart('Loss / s').getAttribute('data-timed-out'), '0', 'nothing the workbench sent timed out');
@@ -103,12 +114,23 @@ export async function run({ page, log, screenshot, workspace }) {
   // The filter: bytes given in hex find the binary datagram and its reply, and nothing else.
   await view.locator('#filter').fill('hex:cafeff');
   const binaryRows = binarySent + 1;
-  await waitFor(`${binaryRows} rows for hex:cafeff`, async () => (await status.getAttribute('data-matched')) === String(binaryRows) && (await rows.count()) === binaryRows);
+  await waitFor(
+    `${binaryRows} rows for hex:cafeff`,
+    async () => (await status.getAttribute('data-matched')) === String(binaryRows) && (await rows.count()) === binaryRows,
+  );
   const filtered = await rows.allInnerTexts();
-  assert.ok(filtered.every((row) => row.includes('\\xca\\xfe\\xff')), filtered.join('\n'));
+  assert.ok(
+    filtered.every((row) => row.includes('\\xca\\xfe\\xff')),
+    filtered.join('\n'),
+  );
   await view.locator('#filter').fill('out');
   // Every datagram out is a reply: to the test's echoes and to the editor's send.
-  await waitFor('only replies for "out"', async () => (await status.getAttribute('data-matched')) === (await status.getAttribute('data-out')) && (await rows.allInnerTexts()).every((row) => /← out/.test(row)));
+  await waitFor(
+    'only replies for "out"',
+    async () =>
+      (await status.getAttribute('data-matched')) === (await status.getAttribute('data-out')) &&
+      (await rows.allInnerTexts()).every((row) => /← out/.test(row)),
+  );
 
   // Select the binary reply: the detail pane shows its bytes and the exchange it belongs to.
   await view.locator('#filter').fill('hex:cafeff out');

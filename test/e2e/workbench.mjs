@@ -44,9 +44,8 @@ const clean = (text) => text.replace(/\u00a0/g, ' ');
 const exactly = (text) => new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 
 /** Where screenshots go: media/screenshots/ with UDPW_UPDATE_SCREENSHOTS=1 (for the README), else test-results/. */
-export const SCREENSHOT_DIR = process.env.UDPW_UPDATE_SCREENSHOTS === '1'
-  ? path.join(REPO, 'media', 'screenshots')
-  : path.join(REPO, 'test-results', 'screenshots');
+export const SCREENSHOT_DIR =
+  process.env.UDPW_UPDATE_SCREENSHOTS === '1' ? path.join(REPO, 'media', 'screenshots') : path.join(REPO, 'test-results', 'screenshots');
 
 /**
  * Saves the whole window as <SCREENSHOT_DIR>/<name>.png; returns the path.
@@ -80,7 +79,9 @@ export async function waitFor(what, check, { timeoutMs = 15_000, intervalMs = 20
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : lastError})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : lastError})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
@@ -98,7 +99,10 @@ export async function waitForWorkbench(page, { timeoutMs = 60_000 } = {}) {
 
 /** @param {Page} page */
 async function quickInputVisible(page) {
-  return page.locator(QUICK_INPUT_BOX).isVisible().catch(() => false);
+  return page
+    .locator(QUICK_INPUT_BOX)
+    .isVisible()
+    .catch(() => false);
 }
 
 /**
@@ -190,7 +194,7 @@ export async function quickPickItems(page) {
  */
 async function visibleOutputSwitch(page) {
   const all = page.locator(OUTPUT_SWITCH);
-  for (let i = 0; i < await all.count(); i++) {
+  for (let i = 0; i < (await all.count()); i++) {
     if (await all.nth(i).isVisible()) return all.nth(i);
   }
   return undefined;
@@ -241,7 +245,9 @@ export async function readOutputPanel(page, channelName, { waitForText } = {}) {
  */
 export async function readStatusBar(page, textPart, { timeoutMs } = {}) {
   const item = page.locator('.part.statusbar .statusbar-item', { hasText: textPart }).first();
-  return waitFor(`a status bar item with "${textPart}"`, async () => (await item.count()) > 0 && clean(await item.innerText()).trim(), { timeoutMs });
+  return waitFor(`a status bar item with "${textPart}"`, async () => (await item.count()) > 0 && clean(await item.innerText()).trim(), {
+    timeoutMs,
+  });
 }
 
 /**
@@ -272,8 +278,15 @@ export async function openFile(page, relativePath) {
   const row = page.locator(QUICK_INPUT_ROW, { hasText: name });
   await waitFor(`"${relativePath}" in Quick Open`, async () => (await row.count()) > 0);
   await page.keyboard.press('Enter');
-  await waitFor(`an editor tab for ${name}`, async () => (await page.locator('.tabs-container .tab.active', { hasText: name }).count()) > 0);
-  await page.locator('.part.editor .monaco-editor textarea').first().focus().catch(() => {});
+  await waitFor(
+    `an editor tab for ${name}`,
+    async () => (await page.locator('.tabs-container .tab.active', { hasText: name }).count()) > 0,
+  );
+  await page
+    .locator('.part.editor .monaco-editor textarea')
+    .first()
+    .focus()
+    .catch(() => {});
 }
 
 /**

@@ -17,7 +17,16 @@ export const PINS = {
 // namespaces of the cross-host tests; tshark (Wireshark's command line) reads our pcapng captures back in the
 // tests. Its debconf question (may non-root users capture?) is answered with its default, no, under
 // DEBIAN_FRONTEND=noninteractive.
-export const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'build-essential', 'python3', 'pkg-config', 'fonts-dejavu-core', 'iproute2', 'tshark'];
+export const APT_PACKAGES = [
+  'chromium',
+  'libkrb5-dev',
+  'build-essential',
+  'python3',
+  'pkg-config',
+  'fonts-dejavu-core',
+  'iproute2',
+  'tshark',
+];
 
 // npm 11 only runs a dependency's install scripts when a policy lets it. code-server's own
 // postinstall runs a second `npm install` in lib/vscode, so that folder needs its own policy.

@@ -73,7 +73,8 @@ const isAlive = (pid) => {
 /** Keeps disk use bounded: deletes all but the newest runs, never one whose owner is still alive. */
 function cleanOldRuns() {
   if (!fs.existsSync(PATHS.runs)) return;
-  const runs = fs.readdirSync(PATHS.runs)
+  const runs = fs
+    .readdirSync(PATHS.runs)
     .map((name) => path.join(PATHS.runs, name))
     .filter((dir) => fs.statSync(dir).isDirectory())
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
@@ -107,8 +108,11 @@ export function newRunDir(label) {
  * @param {string} runDir
  */
 function hostEnv(runDir) {
-  const env = Object.fromEntries(Object.entries(process.env)
-    .filter(([key]) => !key.startsWith('VSCODE_') && !['ELECTRON_RUN_AS_NODE', 'NODE_OPTIONS', 'PORT'].includes(key)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !key.startsWith('VSCODE_') && !['ELECTRON_RUN_AS_NODE', 'NODE_OPTIONS', 'PORT'].includes(key),
+    ),
+  );
   return {
     ...env,
     PATH: `${PATHS.node24Bin}${path.delimiter}${process.env.PATH}`,
@@ -130,8 +134,10 @@ function dirArgs(runDir) {
  */
 export function installVsix(runDir, vsix) {
   const started = Date.now();
-  const r = spawnSync(PATHS.node, [PATHS.codeServerEntry, ...dirArgs(runDir), '--install-extension', path.resolve(vsix), '--force'],
-    { env: hostEnv(runDir), encoding: 'utf8' });
+  const r = spawnSync(PATHS.node, [PATHS.codeServerEntry, ...dirArgs(runDir), '--install-extension', path.resolve(vsix), '--force'], {
+    env: hostEnv(runDir),
+    encoding: 'utf8',
+  });
   fs.writeFileSync(path.join(runDir, 'install-extension.log'), `${r.stdout}${r.stderr}`);
   if (r.status !== 0 || !/successfully installed/i.test(r.stdout + r.stderr)) {
     throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
@@ -158,11 +164,17 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
   port ??= await freePort();
   const args = [
     PATHS.codeServerEntry,
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
     ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
-    ...dirArgs(runDir), ...extraArgs,
+    ...dirArgs(runDir),
+    ...extraArgs,
   ];
   const logFile = path.join(runDir, 'code-server.log');
   const logStream = fs.createWriteStream(logFile);
@@ -179,7 +191,9 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => { exited = signal ?? code; });
+  child.on('exit', (code, signal) => {
+    exited = signal ?? code;
+  });
 
   // The server, its extension hosts and helpers share one process group: kill it whole, also on our way out.
   /** @param {NodeJS.Signals} signal */
@@ -199,7 +213,9 @@ export async function startCodeServer({ runDir, settings = {}, workspaceTrust = 
   while (!/HTTP server listening/.test(output)) {
     if (exited !== null || Date.now() > deadline) {
       killGroup('SIGKILL');
-      throw new Error(`code-server did not start (${exited !== null ? `exited: ${exited}` : 'timeout'}). Log ${logFile}:\n${output.slice(-4000)}`);
+      throw new Error(
+        `code-server did not start (${exited !== null ? `exited: ${exited}` : 'timeout'}). Log ${logFile}:\n${output.slice(-4000)}`,
+      );
     }
     await sleep(100);
   }
@@ -295,7 +311,14 @@ export async function launchBrowser(runDir, { viewport = { width: 1400, height: 
     executablePath: CHROMIUM,
     headless: true,
     viewport,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }

@@ -36,7 +36,8 @@ if (!fs.existsSync(vsix)) {
   console.error(`[e2e] ${path.relative(REPO, vsix)} is missing: run \`npm run package\` first.`);
   process.exit(1);
 }
-const scenarios = fs.readdirSync(E2E_DIR)
+const scenarios = fs
+  .readdirSync(E2E_DIR)
   .filter((f) => f.endsWith('.e2e.mjs'))
   .filter((f) => filters.length === 0 || filters.some((part) => f.includes(part)))
   .sort();
@@ -55,7 +56,9 @@ function withTimeout(promise, ms, what) {
   /** @type {NodeJS.Timeout | undefined} */
   let timer;
   /** @type {Promise<never>} */
-  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000}s`)), ms); });
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000}s`)), ms);
+  });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -72,23 +75,27 @@ async function runScenario(file) {
   installVsix(runDir, vsix);
   const server = await startCodeServer({ runDir, settings, workspaceTrust });
   const browser = await launchBrowser(runDir);
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   const consoleLog = fs.createWriteStream(path.join(runDir, 'browser-console.log'));
   page.on('console', (msg) => consoleLog.write(`[${msg.type()}] ${msg.text()}\n`));
   const started = Date.now();
   try {
     await page.goto(server.workbenchUrl(workspace));
     await waitForWorkbench(page);
-    await withTimeout(scenario.run({
-      page,
-      workspace,
-      log: (...args) => console.log(`    [${name}]`, ...args),
-      screenshot: async (shot) => {
-        const saved = await screenshot(page, shot);
-        console.log(`    [${name}] screenshot ${path.relative(REPO, saved)}`);
-        return saved;
-      },
-    }), timeoutMs, name);
+    await withTimeout(
+      scenario.run({
+        page,
+        workspace,
+        log: (...args) => console.log(`    [${name}]`, ...args),
+        screenshot: async (shot) => {
+          const saved = await screenshot(page, shot);
+          console.log(`    [${name}] screenshot ${path.relative(REPO, saved)}`);
+          return saved;
+        },
+      }),
+      timeoutMs,
+      name,
+    );
     console.log(`  ✔ ${name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
     return true;
   } catch (err) {

@@ -42,7 +42,11 @@ const showAll = Boolean(process.env.UDPW_SHOW_WORKBENCH_LOG);
 
 /** @type {string} */
 const main = JSON.parse(fs.readFileSync(path.join(extensionPath, 'package.json'), 'utf8')).main;
-for (const [file, fix] of [[path.join(extensionPath, main), 'npm run build'], [testsPath, 'tsc -p .'], [workspace, 'git checkout test/integration/fixtures']]) {
+for (const [file, fix] of [
+  [path.join(extensionPath, main), 'npm run build'],
+  [testsPath, 'tsc -p .'],
+  [workspace, 'git checkout test/integration/fixtures'],
+]) {
   if (!fs.existsSync(file)) {
     console.error(`[integration] ${path.relative(REPO, file) || file} is missing: run \`${fix}\` first.`);
     process.exit(1);
@@ -50,7 +54,8 @@ for (const [file, fix] of [[path.join(extensionPath, main), 'npm run build'], [t
 }
 
 // Workbench chatter that is not the tests' output (the host is offline, so lookups fail).
-const NOISE = /^(\[|Resolving connection|Resolved connection|Creating a socket|Updating additional|Started local|Extension host|Timed out waiting for authentication|getaddrinfo|Canceled|Failed to fetch|%c)/;
+const NOISE =
+  /^(\[|Resolving connection|Resolved connection|Creating a socket|Updating additional|Started local|Extension host|Timed out waiting for authentication|getaddrinfo|Canceled|Failed to fetch|%c)/;
 const extensionEnvironment = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('UDPW_TEST_')));
 
 const runDir = newRunDir('integration');
@@ -72,7 +77,7 @@ try {
     ['skipWelcome', 'true'],
   ];
   browser = await launchBrowser(runDir);
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   page.on('console', (msg) => workbenchLog.write(`[browser/${msg.type()}] ${msg.text()}\n`));
   page.on('pageerror', (err) => workbenchLog.write(`[browser/pageerror] ${err.stack ?? err}\n`));
   /** @type {Promise<number>} */
@@ -89,14 +94,18 @@ try {
   /** @type {NodeJS.Timeout | undefined} */
   let timer;
   /** @type {Promise<'timeout'>} */
-  const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+  const timedOut = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
   await page.goto(server.workbenchUrl(workspace, payload));
   log(`workbench opened on ${path.relative(REPO, workspace) || workspace}; the extension host runs ${path.relative(REPO, testsPath)}`);
   const result = await Promise.race([finished, timedOut]);
   clearTimeout(timer);
   if (result === 'timeout') {
-    console.error(`[integration] TIMEOUT: the extension host did not finish the tests within ${timeoutMs / 1000}s ` +
-      '(a test that never settles, or the host never loaded the extension: see the logs below). Raise UDPW_TEST_TIMEOUT_MS if the suite is just slow.');
+    console.error(
+      `[integration] TIMEOUT: the extension host did not finish the tests within ${timeoutMs / 1000}s ` +
+        '(a test that never settles, or the host never loaded the extension: see the logs below). Raise UDPW_TEST_TIMEOUT_MS if the suite is just slow.',
+    );
     exitCode = 124;
   } else {
     exitCode = result;

@@ -38,7 +38,11 @@ function tail(file, lines = 40) {
 // interrupted setup can stop all of it instead of leaving it writing into the cache.
 /** @type {Set<ChildProcess>} */
 const running = new Set();
-for (const [signal, code] of /** @type {[NodeJS.Signals, number][]} */ ([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])) {
+for (const [signal, code] of /** @type {[NodeJS.Signals, number][]} */ ([
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+])) {
   process.once(signal, () => {
     for (const child of running) {
       if (child.pid === undefined) continue; // it never started
@@ -114,15 +118,19 @@ function isDpkgInstalled(pkg) {
 
 async function ensureAptPackages() {
   if (spawnSync('dpkg-query', ['--version']).error) {
-    if (!fs.existsSync(CHROMIUM)) throw new SetupError(`Not a Debian machine and no browser at ${CHROMIUM}: install Chromium and set UDPW_CHROMIUM.`);
+    if (!fs.existsSync(CHROMIUM)) {
+      throw new SetupError(`Not a Debian machine and no browser at ${CHROMIUM}: install Chromium and set UDPW_CHROMIUM.`);
+    }
     return `not Debian: assuming ${APT_PACKAGES.join(', ')} (or equivalents) are present`;
   }
   const missing = APT_PACKAGES.filter((p) => !isDpkgInstalled(p));
   if (missing.length === 0) return 'all present';
   const install = ['install', '-y', '--no-install-recommends', ...missing];
   if (process.getuid?.() !== 0) {
-    throw new SetupError(`Missing Debian packages: ${missing.join(' ')}. Install them, then run this again:\n` +
-      `  sudo apt-get update && sudo apt-get ${install.join(' ')}`);
+    throw new SetupError(
+      `Missing Debian packages: ${missing.join(' ')}. Install them, then run this again:\n` +
+        `  sudo apt-get update && sudo apt-get ${install.join(' ')}`,
+    );
   }
   const log = path.join(PATHS.logs, 'apt.log');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -134,7 +142,9 @@ async function ensureAptPackages() {
 
 async function ensureNode() {
   const marker = path.join(PATHS.node24, '.installed');
-  if (!force && sameJson(readJson(marker), { version: PINS.node }) && fs.existsSync(PATHS.node)) return `Node ${PINS.node} already installed`;
+  if (!force && sameJson(readJson(marker), { version: PINS.node }) && fs.existsSync(PATHS.node)) {
+    return `Node ${PINS.node} already installed`;
+  }
   const log = path.join(PATHS.logs, 'node24.log');
   fs.rmSync(PATHS.node24, { recursive: true, force: true, maxRetries: 3 });
   fs.mkdirSync(PATHS.node24, { recursive: true });
@@ -164,18 +174,27 @@ async function ensureCodeServer() {
   const dir = PATHS.codeServerDir;
   const marker = path.join(dir, '.installed');
   const stamp = { version: PINS.codeServer, node: PINS.node, allowScripts: ALLOW_SCRIPTS };
-  if (!force && sameJson(readJson(marker), stamp) && fs.existsSync(PATHS.codeServerEntry)) return `code-server ${PINS.codeServer} already installed`;
+  if (!force && sameJson(readJson(marker), stamp) && fs.existsSync(PATHS.codeServerEntry)) {
+    return `code-server ${PINS.codeServer} already installed`;
+  }
   const log = path.join(PATHS.logs, 'code-server.log');
   fs.rmSync(log, { force: true });
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
-    name: 'udpw-offline-test-host',
-    private: true,
-    description: 'code-server for the UDP Workbench test host; written by test/host/setup.mjs',
-    dependencies: { 'code-server': PINS.codeServer },
-    allowScripts: ALLOW_SCRIPTS.top,
-  }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'udpw-offline-test-host',
+        private: true,
+        description: 'code-server for the UDP Workbench test host; written by test/host/setup.mjs',
+        dependencies: { 'code-server': PINS.codeServer },
+        allowScripts: ALLOW_SCRIPTS.top,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   const env = node24Env();
   say(`code-server: npm install (log: ${log})`);
   // Two phases, because code-server's postinstall runs `npm install` again inside
@@ -210,7 +229,8 @@ async function checkHost() {
   return `code-server ${out.stdout.trim().split('\n').pop()}; native modules load`;
 }
 
-const isReady = () => !force && sameJson(readJson(PATHS.ready), readyStamp()) && fs.existsSync(PATHS.node) && fs.existsSync(PATHS.codeServerEntry);
+const isReady = () =>
+  !force && sameJson(readJson(PATHS.ready), readyStamp()) && fs.existsSync(PATHS.node) && fs.existsSync(PATHS.codeServerEntry);
 
 /** One setup at a time per cache: a second one waits, then finds the work done. */
 async function lock() {
@@ -254,9 +274,15 @@ try {
   await step('code-server', ensureCodeServer);
   await step('check', checkHost);
   fs.writeFileSync(PATHS.ready, JSON.stringify(readyStamp(), null, 2) + '\n');
-  say(`test host ready in ${secs(Date.now() - t0)}: ${Object.entries(timings).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`);
+  say(
+    `test host ready in ${secs(Date.now() - t0)}: ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${secs(v)}`)
+      .join(', ')}`,
+  );
 } catch (err) {
-  console.error(`\n[host-setup] FAILED after ${secs(Date.now() - t0)}: ${err instanceof SetupError ? err.message : err instanceof Error ? err.stack : err}`);
+  console.error(
+    `\n[host-setup] FAILED after ${secs(Date.now() - t0)}: ${err instanceof SetupError ? err.message : err instanceof Error ? err.stack : err}`,
+  );
   console.error(`[host-setup] logs: ${PATHS.logs}`);
   process.exit(1);
 }

@@ -51,9 +51,10 @@ if (setup.status !== 0) process.exit(setup.status ?? 1);
 build();
 fs.mkdirSync(folder, { recursive: true });
 
-const watcher = watch && isOwnRepo
-  ? spawn(process.execPath, ['esbuild.mjs', '--watch'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] })
-  : undefined;
+const watcher =
+  watch && isOwnRepo
+    ? spawn(process.execPath, ['esbuild.mjs', '--watch'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] })
+    : undefined;
 process.on('exit', () => watcher?.kill());
 
 const runDir = newRunDir('start');
@@ -61,7 +62,10 @@ const port = process.env.PORT ? Number(process.env.PORT) : undefined;
 // The workbench loads a development extension from the `payload` URL parameter only with
 // VS Code's smoke-test driver switched on; the server still listens on 127.0.0.1 alone.
 const server = await startCodeServer({ runDir, port, smokeTestDriver: true });
-const url = server.workbenchUrl(folder, [['extensionDevelopmentPath', server.remoteUri(extensionPath)], ['skipWelcome', 'true']]);
+const url = server.workbenchUrl(folder, [
+  ['extensionDevelopmentPath', server.remoteUri(extensionPath)],
+  ['skipWelcome', 'true'],
+]);
 console.log(`
   UDP Workbench in VS Code ${watch ? '(esbuild is watching: after an edit, run "Developer: Reload Window")' : ''}
   Open: ${url}

@@ -25,7 +25,9 @@ describe('The API activate returns', () => {
   it('offers what another extension needs and nothing that exists for tests', async () => {
     const api = await getApi();
     assert.deepEqual(Object.keys(api).sort(), ['send', 'servers', 'startServer', 'stopAllServers', 'stopServer', 'subscribe']);
-    const contributed = (vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: Array<{ command: string }> } }).contributes.commands;
+    const contributed = (
+      vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: Array<{ command: string }> } }
+    ).contributes.commands;
     assert.ok(!contributed.some(({ command }) => command === TEST_INTERNALS_COMMAND), `${TEST_INTERNALS_COMMAND} must not be contributed`);
   });
 
@@ -43,7 +45,10 @@ describe('The API activate returns', () => {
       assert.equal(sent.outcome, 'reply');
       assert.equal(Buffer.from(sent.reply ?? []).toString('utf8'), 'ping from another extension');
       assert.deepEqual(received, ['ping from another extension']);
-      await assert.rejects(api.send({ target: 'not a target', payload: 'x' }), (error: Error & { code?: string }) => typeof error.code === 'string');
+      await assert.rejects(
+        api.send({ target: 'not a target', payload: 'x' }),
+        (error: Error & { code?: string }) => typeof error.code === 'string',
+      );
     } finally {
       subscription.dispose();
       assert.equal(await api.stopServer(server.id), true);

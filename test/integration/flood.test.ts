@@ -36,7 +36,10 @@ function describeSlowest(commands: ReadonlyArray<{ command: string; ms: number }
 /** Forks the flood sender; `report` settles with what it sent, or rejects if it fails or overstays. */
 function startFlood(port: number): { child: ChildProcess; report: Promise<FloodReport>; running: () => boolean } {
   // No execArgv: the extension host's own flags (inspector, memory) are not the sender's business.
-  const child = fork(SENDER, [port, FLOOD_SOCKETS, FLOOD_DATAGRAMS, FLOOD_MS].map(String), { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(SENDER, [port, FLOOD_SOCKETS, FLOOD_DATAGRAMS, FLOOD_MS].map(String), {
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   child.stderr?.on('data', (data) => (stderr += String(data).slice(0, 4000)));
   let exited = false;
@@ -62,15 +65,19 @@ function startFlood(port: number): { child: ChildProcess; report: Promise<FloodR
 async function settled(read: () => ServerCounters, quietMs = 400, timeoutMs = 10_000): Promise<ServerCounters> {
   let last = read();
   let quietSince = Date.now();
-  return waitFor('the server to settle after the flood', () => {
-    const now = read();
-    if (now.received !== last.received || now.pending !== 0) {
-      last = now;
-      quietSince = Date.now();
-      return undefined;
-    }
-    return Date.now() - quietSince >= quietMs && now;
-  }, timeoutMs);
+  return waitFor(
+    'the server to settle after the flood',
+    () => {
+      const now = read();
+      if (now.received !== last.received || now.pending !== 0) {
+        last = now;
+        quietSince = Date.now();
+        return undefined;
+      }
+      return Date.now() - quietSince >= quietMs && now;
+    },
+    timeoutMs,
+  );
 }
 
 describe('Under a flood', () => {
@@ -144,7 +151,10 @@ describe('Under a flood', () => {
         `event loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms`,
     );
 
-    assert.ok(duringFlood.some((c) => c.command === 'udpWorkbench.showLog'), 'UDP: Show Log never ran while the server was receiving the flood');
+    assert.ok(
+      duringFlood.some((c) => c.command === 'udpWorkbench.showLog'),
+      'UDP: Show Log never ran while the server was receiving the flood',
+    );
     for (const { command, ms } of duringFlood) {
       if (command.startsWith('udpWorkbench.')) assert.ok(ms < RESPONSIVE_MS, `${command} took ${ms.toFixed(0)} ms during the flood`);
     }
@@ -158,8 +168,14 @@ describe('Under a flood', () => {
     assert.ok(answered > 0 && dropped > 0, JSON.stringify(counters));
     assert.equal(rateLimited, 0, 'loopback peers are never rate-limited');
     assert.equal([listened, cancelled].join(), '0,0');
-    assert.equal(counters.droppedBy['simulated-loss-inbound'] + counters.droppedBy['simulated-loss-outbound'] + counters.droppedBy['send-failed'], dropped);
-    assert.ok(counters.replies >= answered && report.replies <= counters.replies, `${counters.replies} replies sent, ${report.replies} came back`);
+    assert.equal(
+      counters.droppedBy['simulated-loss-inbound'] + counters.droppedBy['simulated-loss-outbound'] + counters.droppedBy['send-failed'],
+      dropped,
+    );
+    assert.ok(
+      counters.replies >= answered && report.replies <= counters.replies,
+      `${counters.replies} replies sent, ${report.replies} came back`,
+    );
 
     // The event stream lost nothing: the workbench's totals moved exactly as the server's own counters.
     const totals = internals.workbench.totals;
@@ -171,11 +187,10 @@ describe('Under a flood', () => {
     const status = internals.statusBar();
     const shownCounts = /↓([\d,]+) ↑([\d,]+) ✗([\d,]+)(?: · |$)/.exec(status.text);
     assert.ok(shownCounts, status.text);
-    assert.deepEqual(shownCounts.slice(1).map((shown) => Number(shown.replace(/,/g, ''))), [
-      totals.server.received + totals.client.replies,
-      totals.server.replies + totals.client.sent,
-      totals.server.dropped,
-    ]);
+    assert.deepEqual(
+      shownCounts.slice(1).map((shown) => Number(shown.replace(/,/g, ''))),
+      [totals.server.received + totals.client.replies, totals.server.replies + totals.client.sent, totals.server.dropped],
+    );
 
     // The log wrote at most its budget of datagram lines per flush and summarised the rest, in lines that say so.
     const lines = internals.logLines();
@@ -195,19 +210,33 @@ describe('Under a flood', () => {
     // The traffic view, open all along, was sent at most ~10 updates a second, and its counts are the server's:
     // every datagram in and every reply out, those it did not keep counted.
     const floodSeconds = (Date.now() - floodStarted) / 1000;
-    const traffic = await waitFor('the traffic view to show the whole flood', () => {
-      const state = internals.trafficView();
-      const totals = state.last?.totals;
-      return totals !== undefined && totals.in - trafficBefore.in === received && totals.out - trafficBefore.out === counters.replies && state;
-    }, 5000).catch(() => internals.trafficView());
+    const traffic = await waitFor(
+      'the traffic view to show the whole flood',
+      () => {
+        const state = internals.trafficView();
+        const totals = state.last?.totals;
+        return (
+          totals !== undefined && totals.in - trafficBefore.in === received && totals.out - trafficBefore.out === counters.replies && state
+        );
+      },
+      5000,
+    ).catch(() => internals.trafficView());
     const shownTotals = traffic.last!.totals;
-    console.log(`      traffic view: ${traffic.updates} updates; in ${shownTotals.in}, out ${shownTotals.out}, kept ${shownTotals.kept}, not kept ${shownTotals.notKept}`);
+    console.log(
+      `      traffic view: ${traffic.updates} updates; in ${shownTotals.in}, out ${shownTotals.out}, kept ${shownTotals.kept}, not kept ${shownTotals.notKept}`,
+    );
     assert.equal(shownTotals.in - trafficBefore.in, received, 'datagrams in shown by the traffic view');
     assert.equal(shownTotals.out - trafficBefore.out, counters.replies, 'datagrams out shown by the traffic view');
     assert.equal(shownTotals.kept + shownTotals.notKept, shownTotals.in + shownTotals.out, 'kept and not kept add up to every datagram');
     const overflow = shownTotals.in + shownTotals.out - shownTotals.capacity;
-    assert.ok(shownTotals.kept <= shownTotals.capacity && shownTotals.notKept >= overflow, `the buffer stays within its capacity: ${JSON.stringify(shownTotals)}`);
-    assert.ok(traffic.last!.rows.length > 0 && traffic.last!.rows.length <= 200, `${traffic.last!.rows.length} rows sent: only the visible ones`);
+    assert.ok(
+      shownTotals.kept <= shownTotals.capacity && shownTotals.notKept >= overflow,
+      `the buffer stays within its capacity: ${JSON.stringify(shownTotals)}`,
+    );
+    assert.ok(
+      traffic.last!.rows.length > 0 && traffic.last!.rows.length <= 200,
+      `${traffic.last!.rows.length} rows sent: only the visible ones`,
+    );
     assert.ok(traffic.updates <= (floodSeconds + 30) * 10 + 50, `${traffic.updates} updates in ${floodSeconds.toFixed(1)} s`);
 
     // And the server still answers, once the simulated loss is off.

@@ -17,7 +17,11 @@ describe('Impairment proxy commands', () => {
     const mark = logMark(api);
     const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
     assert.ok(server);
-    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', { listen: '127.0.0.1:0', upstream: `127.0.0.1:${server.port}`, toServer: 'delay=5ms seed=3' });
+    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${server.port}`,
+      toServer: 'delay=5ms seed=3',
+    });
     assert.ok(proxy);
     assert.equal(proxy.upstream, `127.0.0.1:${server.port}`);
     assert.equal(proxy.links.toServer.delayMs, 5);
@@ -26,9 +30,22 @@ describe('Impairment proxy commands', () => {
       const since = logSince(api, mark);
       return since.some((line) => line.includes('server → client #1 forwarded')) && since;
     });
-    assert.ok(lines.some((line) => line.startsWith(`[${proxy.id}] impairment proxy listening on 127.0.0.1:${proxy.port}, forwarding to 127.0.0.1:${server.port}`)), lines.join('\n'));
-    assert.ok(lines.some((line) => line.startsWith(`[${proxy.id}] session 1 opened for 127.0.0.1:`)), lines.join('\n'));
-    assert.ok(lines.some((line) => line.includes('client → server #1 forwarded') && line.includes('(after 5.00 ms)') && line.endsWith('"through the proxy"')), lines.join('\n'));
+    assert.ok(
+      lines.some((line) =>
+        line.startsWith(`[${proxy.id}] impairment proxy listening on 127.0.0.1:${proxy.port}, forwarding to 127.0.0.1:${server.port}`),
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((line) => line.startsWith(`[${proxy.id}] session 1 opened for 127.0.0.1:`)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some(
+        (line) => line.includes('client → server #1 forwarded') && line.includes('(after 5.00 ms)') && line.endsWith('"through the proxy"'),
+      ),
+      lines.join('\n'),
+    );
     const status = api.statusBar();
     assert.match(status.text, /proxy/);
     assert.ok(status.tooltip.includes(`proxy \`127.0.0.1:${proxy.port}\` → \`127.0.0.1:${server.port}\``), status.tooltip);
@@ -37,14 +54,23 @@ describe('Impairment proxy commands', () => {
   it('changes one direction live through Configure Simulation, and back', async () => {
     const api = await getInternals();
     const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
-    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', { listen: '127.0.0.1:0', upstream: `127.0.0.1:${server!.port}` });
+    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${server!.port}`,
+    });
     assert.ok(proxy);
     const mark = logMark(api);
-    const links = await vscode.commands.executeCommand<ProxyLinks>('udpWorkbench.configureSimulation', { proxyId: proxy.id, direction: 'to-client', spec: 'loss=100%' });
+    const links = await vscode.commands.executeCommand<ProxyLinks>('udpWorkbench.configureSimulation', {
+      proxyId: proxy.id,
+      direction: 'to-client',
+      spec: 'loss=100%',
+    });
     assert.equal(links?.toClient.loss, 1);
     assert.equal(links?.toServer.loss, 0);
     assert.equal(await roundTrip('127.0.0.1', proxy.port, 'lost on the way back', 300), undefined);
-    await waitFor('the drop in the log', () => logSince(api, mark).some((line) => line.includes('server → client #1 dropped') && line.includes('(simulated loss)')));
+    await waitFor('the drop in the log', () =>
+      logSince(api, mark).some((line) => line.includes('server → client #1 dropped') && line.includes('(simulated loss)')),
+    );
     assert.equal(api.workbench.proxy(proxy.id)?.counters.toServer.forwarded, 1);
     await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { proxyId: proxy.id, direction: 'both', spec: 'off' });
     assert.equal(await roundTrip('127.0.0.1', proxy.port, 'back again'), 'back again');
@@ -54,7 +80,11 @@ describe('Impairment proxy commands', () => {
   it('says what is wrong with a bad spec, and starts nothing', async () => {
     const api = await getInternals();
     const mark = logMark(api);
-    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', { listen: '127.0.0.1:0', upstream: '127.0.0.1:9', toServer: 'loss=5ms' });
+    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
+      listen: '127.0.0.1:0',
+      upstream: '127.0.0.1:9',
+      toServer: 'loss=5ms',
+    });
     assert.equal(proxy, undefined);
     assert.equal(api.workbench.runningProxies.length, 0);
     await waitFor('the error in the log', () => logSince(api, mark).some((line) => line.includes('"loss=5ms" has the wrong unit')));
@@ -62,7 +92,10 @@ describe('Impairment proxy commands', () => {
 
   it('stops by id, and stops with the extension host', async () => {
     const api = await getInternals();
-    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', { listen: '127.0.0.1:0', upstream: '127.0.0.1:9' });
+    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
+      listen: '127.0.0.1:0',
+      upstream: '127.0.0.1:9',
+    });
     assert.ok(proxy);
     assert.equal(await vscode.commands.executeCommand('udpWorkbench.stopProxy', proxy.id), true);
     assert.equal(api.workbench.runningProxies.length, 0);

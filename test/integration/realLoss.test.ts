@@ -23,7 +23,11 @@ function floodWhileBlocked(port: number, count: number): number {
         if (++settled === ${count}) { process.stdout.write(String(sent)); socket.close(); }
       });
     }`;
-  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const child = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
   assert.equal(child.status, 0, child.stderr);
   return Number(child.stdout);
 }
@@ -73,7 +77,12 @@ describe('Real loss, where the user looks', () => {
       const logged = since.reduce((sum, line) => sum + count(/the system dropped ([\d,]+) datagram/.exec(line)?.[1] ?? '0'), 0);
       return logged === kernel && since;
     });
-    assert.match(lines[0], new RegExp(`for ${server.id}: its receive buffer was full .*the buffer is 8,192 bytes.* a larger receive buffer \\(the Recv Buffer Size setting\\)`));
+    assert.match(
+      lines[0],
+      new RegExp(
+        `for ${server.id}: its receive buffer was full .*the buffer is 8,192 bytes.* a larger receive buffer \\(the Recv Buffer Size setting\\)`,
+      ),
+    );
 
     const status = internals.statusBar();
     const shown = /✗[\d,]+ · ([\d,]+) dropped by the system/.exec(status.text);
@@ -99,11 +108,18 @@ describe('Real loss, where the user looks', () => {
       const status = internals.statusBar();
       assert.equal(status.totals.timeouts, before.timeouts + 2);
       assert.equal(status.totals.gaveUp, before.gaveUp + 1);
-      assert.ok(status.text.includes(`⏱${(before.timeouts + 2).toLocaleString('en-US')} timed out, ${(before.gaveUp + 1).toLocaleString('en-US')} gave up`), status.text);
+      assert.ok(
+        status.text.includes(
+          `⏱${(before.timeouts + 2).toLocaleString('en-US')} timed out, ${(before.gaveUp + 1).toLocaleString('en-US')} gave up`,
+        ),
+        status.text,
+      );
       assert.ok(status.tooltip.includes(`Send Selection sends to \`${target}\``), status.tooltip);
 
       // Without a target, Send Selection goes where the last send went, not to the setting.
-      const again = await withSettings({ 'send.timeoutMs': 100, 'send.retries': 0 }, () => vscode.commands.executeCommand<SendSelectionResult>('udpWorkbench.sendSelection'));
+      const again = await withSettings({ 'send.timeoutMs': 100, 'send.retries': 0 }, () =>
+        vscode.commands.executeCommand<SendSelectionResult>('udpWorkbench.sendSelection'),
+      );
       assert.equal(again?.target, target);
     } finally {
       silent.close();

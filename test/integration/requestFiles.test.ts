@@ -19,7 +19,11 @@ async function open(name: string): Promise<vscode.TextDocument> {
 }
 
 async function startServer(args: StartServerArgs = {}): Promise<ServerInfo> {
-  const server = await vscode.commands.executeCommand<ServerInfo | undefined>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, ...args });
+  const server = await vscode.commands.executeCommand<ServerInfo | undefined>('udpWorkbench.startServer', {
+    host: '127.0.0.1',
+    port: 0,
+    ...args,
+  });
   assert.ok(server, 'the echo server did not start');
   return server;
 }
@@ -51,7 +55,10 @@ describe('.udp request files', () => {
       const found = vscode.languages.getDiagnostics(document.uri);
       return found.length >= 4 && found;
     });
-    const shown = marks.map((d) => `${d.range.start.line}:${d.range.start.character}-${d.range.end.character} ${d.severity === vscode.DiagnosticSeverity.Error ? 'error' : 'warning'}`);
+    const shown = marks.map(
+      (d) =>
+        `${d.range.start.line}:${d.range.start.character}-${d.range.end.character} ${d.severity === vscode.DiagnosticSeverity.Error ? 'error' : 'warning'}`,
+    );
     assert.deepEqual(shown, ['2:0-8 error', '6:9-12 error', '7:16-27 error', '8:5-13 error']);
     assert.match(marks[0].message, /Unknown header @tiemout: use @target, @encoding, @timeout/);
     assert.match(marks[1].message, /Bad @timeout "abc"/);
@@ -80,13 +87,16 @@ describe('.udp request files', () => {
     const server = await templateServer();
     const document = await open('runAll.udp');
     const before = await lenses(document.uri);
-    assert.deepEqual(before.map(({ line, title }) => [line, title]), [
-      [4, '$(send) Send'],
-      [9, '$(send) Send'],
-      [14, '$(send) Send'],
-      [19, '$(send) Send'],
-      [24, '$(send) Send'],
-    ]);
+    assert.deepEqual(
+      before.map(({ line, title }) => [line, title]),
+      [
+        [4, '$(send) Send'],
+        [9, '$(send) Send'],
+        [14, '$(send) Send'],
+        [19, '$(send) Send'],
+        [24, '$(send) Send'],
+      ],
+    );
     assert.deepEqual(before[0].args, { uri: document.uri.toString(), line: 4 });
 
     const mark = logMark(internals);
@@ -100,8 +110,14 @@ describe('.udp request files', () => {
       const all = await lenses(document.uri);
       return all.length === 6 && all;
     });
-    assert.deepEqual(after.filter((lens) => lens.line === 4).map((lens) => lens.title), ['$(send) Send', result.summary]);
-    assert.ok(logSince(internals, mark).includes(`[contains] ${result.summary}: reply contains "Data received: hello"`), logSince(internals, mark).join('\n'));
+    assert.deepEqual(
+      after.filter((lens) => lens.line === 4).map((lens) => lens.title),
+      ['$(send) Send', result.summary],
+    );
+    assert.ok(
+      logSince(internals, mark).includes(`[contains] ${result.summary}: reply contains "Data received: hello"`),
+      logSince(internals, mark).join('\n'),
+    );
   });
 
   it('sends the block under the cursor, and Rerun Last sends it again', async () => {
@@ -130,17 +146,23 @@ describe('.udp request files', () => {
       vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', document.uri),
     );
     assert.ok(run);
-    assert.deepEqual(run.results.map((r) => [r.name, r.outcome]), [
-      ['contains', 'passed'],
-      ['matches', 'passed'],
-      ['equals, and fails', 'failed'],
-      ['too impatient', 'timeout'],
-      ['hex', 'passed'],
-    ]);
+    assert.deepEqual(
+      run.results.map((r) => [r.name, r.outcome]),
+      [
+        ['contains', 'passed'],
+        ['matches', 'passed'],
+        ['equals, and fails', 'failed'],
+        ['too impatient', 'timeout'],
+        ['hex', 'passed'],
+      ],
+    );
     assert.equal(run.results[2].detail, 'expected a reply that equals "pong", got 19 B: "Data received: ping"');
     assert.equal(run.results[3].summary, '✗ timed out after 1 try');
     assert.equal(run.results[4].reply, 'Data received: hi');
-    assert.deepEqual({ ...run.summary, roundTrip: run.summary.roundTrip.count }, { total: 5, passed: 3, failed: 1, timedOut: 1, notSent: 0, measured: 0, cancelled: 0, roundTrip: 4 });
+    assert.deepEqual(
+      { ...run.summary, roundTrip: run.summary.roundTrip.count },
+      { total: 5, passed: 3, failed: 1, timedOut: 1, notSent: 0, measured: 0, cancelled: 0, roundTrip: 4 },
+    );
     assert.ok((run.summary.roundTrip.min ?? 0) >= 140, `the server waits 150 ms before each reply; min ${run.summary.roundTrip.min}`);
     assert.match(run.text, /^5 blocks: 3 passed, 1 failed, 1 timed out; round trip over 4 replies: p50 \S+ ms, p99 \S+ ms, max \S+ ms$/);
     assert.ok(logSince(internals, mark).includes(`Run All runAll.udp: ${run.text}`), logSince(internals, mark).join('\n'));
@@ -149,7 +171,10 @@ describe('.udp request files', () => {
       const all = await lenses(document.uri);
       return all.length === 10 && all;
     });
-    assert.deepEqual(shown.filter((lens) => !lens.title.startsWith('$(send)')).map((lens) => lens.title.slice(0, 2)), ['✓ ', '✓ ', '✗ ', '✗ ', '✓ ']);
+    assert.deepEqual(
+      shown.filter((lens) => !lens.title.startsWith('$(send)')).map((lens) => lens.title.slice(0, 2)),
+      ['✓ ', '✓ ', '✗ ', '✗ ', '✓ '],
+    );
 
     const rerun = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.rerunLast');
     assert.equal(rerun?.results.length, 5, 'Rerun Last repeats Run All');
@@ -169,7 +194,10 @@ describe('.udp request files', () => {
     assert.ok(result.burst.stats.p50 !== undefined && result.burst.stats.p99 !== undefined);
     // A loaded machine may not keep the rate, and then says so.
     assert.match(result.summary, /^⚠ 200 sent · \d+\.\d% lost · (?:rate [\d,]+\/s of [\d,]+\/s asked · )?p50 \S+ ms · p99 \S+ ms$/);
-    assert.ok(logSince(internals, mark).includes(`[packet loss] ${result.summary}: ${result.detail}`), logSince(internals, mark).join('\n'));
+    assert.ok(
+      logSince(internals, mark).includes(`[packet loss] ${result.summary}: ${result.detail}`),
+      logSince(internals, mark).join('\n'),
+    );
   });
 
   it('cancels a burst through the command, which reports how many went out and came back', async () => {
@@ -180,7 +208,11 @@ describe('.udp request files', () => {
     const cancellation = new vscode.CancellationTokenSource();
     const mark = logMark(internals);
     try {
-      const sending = vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock', { uri: document.uri.toString(), line: 0, cancellation: cancellation.token });
+      const sending = vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock', {
+        uri: document.uri.toString(),
+        line: 0,
+        cancellation: cancellation.token,
+      });
       await waitFor('the first datagrams at the server', () => (internals.workbench.server(server.id)?.counters.received ?? 0) >= 20);
       cancellation.cancel();
       const result = await sending;
@@ -191,7 +223,10 @@ describe('.udp request files', () => {
       assert.equal(received + lost, sent);
       await waitFor('the server to count every datagram sent', () => internals.workbench.server(server.id)?.counters.received === sent);
       assert.match(result.summary, new RegExp(`^⊘ cancelled after ${sent.toLocaleString('en-US')} of 100,000 sent · \\d+\\.\\d% lost · `));
-      assert.ok(logSince(internals, mark).includes(`[long burst] ${result.summary}: ${result.detail}`), logSince(internals, mark).join('\n'));
+      assert.ok(
+        logSince(internals, mark).includes(`[long burst] ${result.summary}: ${result.detail}`),
+        logSince(internals, mark).join('\n'),
+      );
     } finally {
       cancellation.dispose();
     }
@@ -205,11 +240,17 @@ describe('.udp request files', () => {
     const cancellation = new vscode.CancellationTokenSource();
     try {
       const started = Date.now();
-      const running = vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', { uri: document.uri.toString(), cancellation: cancellation.token });
+      const running = vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', {
+        uri: document.uri.toString(),
+        cancellation: cancellation.token,
+      });
       setTimeout(() => cancellation.cancel(), 300);
       const run = await running;
       assert.ok(Date.now() - started < 5000, 'the 10 s wait was cut short');
-      assert.deepEqual(run?.results.map((r) => [r.name, r.outcome, r.summary]), [['waits', 'cancelled', '⊘ cancelled']]);
+      assert.deepEqual(
+        run?.results.map((r) => [r.name, r.outcome, r.summary]),
+        [['waits', 'cancelled', '⊘ cancelled']],
+      );
       assert.equal(run.summary.cancelled, 1);
       assert.match(run.text, /^1 block: 0 passed, 0 failed, 0 timed out, 1 cancelled/);
       const internals = await getInternals();
@@ -230,12 +271,18 @@ describe('.udp request files', () => {
     const document = await vscode.workspace.openTextDocument({ language: 'udp', content });
     try {
       const run = await vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', { uri: document.uri.toString() });
-      assert.deepEqual(run?.results.map((r) => r.outcome), ['passed', 'passed'], JSON.stringify(run?.results.map((r) => r.detail)));
+      assert.deepEqual(
+        run?.results.map((r) => r.outcome),
+        ['passed', 'passed'],
+        JSON.stringify(run?.results.map((r) => r.detail)),
+      );
     } finally {
       listening.dispose();
     }
     // A burst datagram ends in an 8-byte tag that matches its reply; the single send has none.
-    const sent = received.map((payload) => (payload[0] === 0x62 ? payload.subarray(0, -8) : payload).toString('utf8')).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+    const sent = received
+      .map((payload) => (payload[0] === 0x62 ? payload.subarray(0, -8) : payload).toString('utf8'))
+      .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
     const first = Number(sent[0].slice(1));
     assert.deepEqual(sent, [`b${first}`, `b${first + 1}`, `b${first + 2}`, `s${first + 3}`]);
   });
@@ -253,10 +300,15 @@ describe('.udp request files', () => {
     assert.equal(run?.results[0]?.outcome, 'failed', run?.results[0]?.detail);
     const lines = logSince(internals, mark);
     assert.ok(
-      lines.includes(String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that equals "ok\u2066", got 15 B: "hello \\ \"there\""`),
+      lines.includes(
+        String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that equals "ok\u2066", got 15 B: "hello \\ \"there\""`,
+      ),
       lines.join('\n'),
     );
-    assert.ok(lines.every((line) => !/[\u202e\u2066]/u.test(line)), lines.join('\n'));
+    assert.ok(
+      lines.every((line) => !/[\u202e\u2066]/u.test(line)),
+      lines.join('\n'),
+    );
   });
 
   it('checks a reply against a nested quantifier without freezing the host, and marks what RE2 cannot run', async () => {
@@ -266,7 +318,10 @@ describe('.udp request files', () => {
       const found = vscode.languages.getDiagnostics(document.uri);
       return found.length >= 1 && found;
     });
-    assert.deepEqual(marks.map((d) => `${d.range.start.line}:${d.range.start.character}`), ['6:16']);
+    assert.deepEqual(
+      marks.map((d) => `${d.range.start.line}:${d.range.start.character}`),
+      ['6:16'],
+    );
     assert.match(marks[0].message, /RE2 has no lookbehind/);
     // A backtracking engine would try 2^30 ways to split the a's before failing at "!": minutes with the host frozen.
     const result = await withSettings({ 'send.target': at(server) }, () => sendBlock(document.uri, 1));
@@ -278,7 +333,9 @@ describe('.udp request files', () => {
     const server = await templateServer();
     await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
     const document = await open('runAll.udp');
-    const run = await withSettings({ 'send.target': at(server) }, () => vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', { uri: document.uri.toString() }));
+    const run = await withSettings({ 'send.target': at(server) }, () =>
+      vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', { uri: document.uri.toString() }),
+    );
     // The impatient block may give up before the "port unreachable" answer comes back.
     assert.ok((run?.summary.notSent ?? 0) >= 4, JSON.stringify(run?.results.map((r) => r.detail)));
     assert.match(run?.results[0].detail ?? '', /Nothing is listening on 127\.0\.0\.1:\d+/);
@@ -300,7 +357,12 @@ describe('.udp request files', () => {
       assert.equal(run.summary.passed, run.summary.total, JSON.stringify(outcomes, null, 1));
       assert.deepEqual(
         run.results.map((r) => r.name),
-        ['hello', 'heartbeat with a deadline', 'binary', ...(replyMode === 'mirror' ? ['packet loss: a burst of 1000 datagrams at 200/s'] : [])],
+        [
+          'hello',
+          'heartbeat with a deadline',
+          'binary',
+          ...(replyMode === 'mirror' ? ['packet loss: a burst of 1000 datagrams at 200/s'] : []),
+        ],
       );
     });
   }

@@ -36,8 +36,14 @@ describe('Send Selection', () => {
     assert.equal(datagram.attempts, 1);
     assert.ok(datagram.rttMs !== undefined && datagram.rttMs > 0 && datagram.rttMs < 1000, `rtt ${datagram.rttMs}`);
     const lines = logSince(internals, mark);
-    assert.ok(lines.some((l) => l.startsWith(`sent to 127.0.0.1:${server.port} from 127.0.0.1:`) && l.endsWith('10 bytes: "hello from"')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.startsWith(`reply from 127.0.0.1:${server.port} in `) && l.endsWith('25 bytes: "Data received: hello from"')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith(`sent to 127.0.0.1:${server.port} from 127.0.0.1:`) && l.endsWith('10 bytes: "hello from"')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith(`reply from 127.0.0.1:${server.port} in `) && l.endsWith('25 bytes: "Data received: hello from"')),
+      lines.join('\n'),
+    );
     assert.match(internals.statusBar().tooltip, /Round trip over \d+: p50 /);
   });
 
@@ -45,17 +51,29 @@ describe('Send Selection', () => {
     const server = await startServer();
     await editorWith('alpha\nbeta\ngamma', [[2, 1, 2, 1]]);
     const single = await send(`127.0.0.1:${server.port}`);
-    assert.deepEqual(single?.datagrams.map((d) => d.reply), ['gamma']);
+    assert.deepEqual(
+      single?.datagrams.map((d) => d.reply),
+      ['gamma'],
+    );
 
-    await editorWith('alpha\nbeta\ngamma', [[0, 0, 0, 5], [1, 1, 1, 3], [2, 0, 2, 0]]);
+    await editorWith('alpha\nbeta\ngamma', [
+      [0, 0, 0, 5],
+      [1, 1, 1, 3],
+      [2, 0, 2, 0],
+    ]);
     const several = await send(`127.0.0.1:${server.port}`);
-    assert.deepEqual(several?.datagrams.map((d) => d.reply), ['alpha', 'et', 'gamma']);
+    assert.deepEqual(
+      several?.datagrams.map((d) => d.reply),
+      ['alpha', 'et', 'gamma'],
+    );
   });
 
   it('sends to the target in the settings, over IPv6 too', async () => {
     const server = await startServer({ host: '::1' });
     await editorWith('to the default target', [[0, 0, 0, 0]]);
-    const result = await withSettings({ 'send.target': `[::1]:${server.port}` }, () => vscode.commands.executeCommand<SendSelectionResult>('udpWorkbench.sendSelection'));
+    const result = await withSettings({ 'send.target': `[::1]:${server.port}` }, () =>
+      vscode.commands.executeCommand<SendSelectionResult>('udpWorkbench.sendSelection'),
+    );
     assert.equal(result?.target, `[::1]:${server.port}`);
     assert.equal(result?.datagrams[0].reply, 'to the default target');
   });
@@ -78,7 +96,10 @@ describe('Send Selection', () => {
     const mark = logMark(internals);
     await send(`127.0.0.1:${server.port}`, { encoding: 'hex' });
     const lines = logSince(internals, mark);
-    assert.ok(lines.some((l) => /^reply from .*, 6 bytes:\n {4}0000 {2}de ad be ef 00 01/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^reply from .*, 6 bytes:\n {4}0000 {2}de ad be ef 00 01/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   it('waits, retries with backoff, then logs a timeout without an error dialog', async () => {
@@ -91,7 +112,9 @@ describe('Send Selection', () => {
       await editorWith('anyone there?', [[0, 0, 0, 0]]);
       const mark = logMark(internals);
       const started = Date.now();
-      const result = await withSettings({ 'send.timeoutMs': 100, 'send.retries': 2, 'send.backoff': 2 }, () => send(`127.0.0.1:${silent.address().port}`));
+      const result = await withSettings({ 'send.timeoutMs': 100, 'send.retries': 2, 'send.backoff': 2 }, () =>
+        send(`127.0.0.1:${silent.address().port}`),
+      );
       const elapsed = Date.now() - started;
       assert.equal(result?.datagrams[0].outcome, 'timeout');
       assert.equal(result?.datagrams[0].attempts, 3);
@@ -115,7 +138,9 @@ describe('Send Selection', () => {
     const mark = logMark(internals);
     try {
       const started = Date.now();
-      const sending = withSettings({ 'send.timeoutMs': 5000, 'send.retries': 3 }, () => send(`127.0.0.1:${silent.port}`, { cancellation: cancellation.token }));
+      const sending = withSettings({ 'send.timeoutMs': 5000, 'send.retries': 3 }, () =>
+        send(`127.0.0.1:${silent.port}`, { cancellation: cancellation.token }),
+      );
       await waitFor('the datagram at the server', () => (internals.workbench.server(silent.id)?.counters.received ?? 0) >= 1);
       cancellation.cancel();
       const result = await sending;
@@ -133,9 +158,18 @@ describe('Send Selection', () => {
     const internals = await getInternals();
     // With seed 3, a 50 % inbound loss drops some of the first tries; the retries get through.
     const server = await startServer({ simulation: { dropInbound: 0.5, seed: 3 } });
-    await editorWith('one\ntwo\nthree\nfour\nfive\nsix', [[0, 0, 0, 0], [1, 0, 1, 0], [2, 0, 2, 0], [3, 0, 3, 0], [4, 0, 4, 0], [5, 0, 5, 0]]);
+    await editorWith('one\ntwo\nthree\nfour\nfive\nsix', [
+      [0, 0, 0, 0],
+      [1, 0, 1, 0],
+      [2, 0, 2, 0],
+      [3, 0, 3, 0],
+      [4, 0, 4, 0],
+      [5, 0, 5, 0],
+    ]);
     const mark = logMark(internals);
-    const result = await withSettings({ 'send.timeoutMs': 150, 'send.retries': 5, 'send.backoff': 1 }, () => send(`127.0.0.1:${server.port}`));
+    const result = await withSettings({ 'send.timeoutMs': 150, 'send.retries': 5, 'send.backoff': 1 }, () =>
+      send(`127.0.0.1:${server.port}`),
+    );
     assert.ok(result);
     const counters = internals.workbench.server(server.id)?.counters;
     assert.ok(counters);
@@ -157,21 +191,33 @@ describe('Send Selection', () => {
     const editor = await editorWith('de ad zz\n\nkeep me', [[0, 0, 0, 0]]);
     let mark = logMark(internals);
     assert.equal(await send(target, { encoding: 'hex' }), undefined);
-    assert.ok(logSince(internals, mark).some((l) => /Malformed hex: "z" at column 7/.test(l)), logSince(internals, mark).join('\n'));
+    assert.ok(
+      logSince(internals, mark).some((l) => /Malformed hex: "z" at column 7/.test(l)),
+      logSince(internals, mark).join('\n'),
+    );
 
     editor.selections = [new vscode.Selection(1, 0, 1, 0)];
     mark = logMark(internals);
     assert.equal(await send(target), undefined);
-    assert.ok(logSince(internals, mark).some((l) => /Line 2 is empty/.test(l)), logSince(internals, mark).join('\n'));
+    assert.ok(
+      logSince(internals, mark).some((l) => /Line 2 is empty/.test(l)),
+      logSince(internals, mark).join('\n'),
+    );
 
     mark = logMark(internals);
     assert.equal(await send('127.0.0.1:99999'), undefined);
-    assert.ok(logSince(internals, mark).some((l) => /99999/.test(l) && /1.65535|65535/.test(l)), logSince(internals, mark).join('\n'));
+    assert.ok(
+      logSince(internals, mark).some((l) => /99999/.test(l) && /1.65535|65535/.test(l)),
+      logSince(internals, mark).join('\n'),
+    );
 
     mark = logMark(internals);
     editor.selections = [new vscode.Selection(2, 0, 2, 0)];
     assert.equal(await send('no-such-host.invalid:9'), undefined);
-    assert.ok(logSince(internals, mark).some((l) => /no-such-host\.invalid/.test(l)), logSince(internals, mark).join('\n'));
+    assert.ok(
+      logSince(internals, mark).some((l) => /no-such-host\.invalid/.test(l)),
+      logSince(internals, mark).join('\n'),
+    );
     assert.equal(internals.workbench.server(server.id)?.counters.received, 0);
     assert.equal(editor.document.getText(), 'de ad zz\n\nkeep me');
   });
@@ -186,7 +232,10 @@ describe('Send Selection', () => {
     const mark = logMark(internals);
     const result = await withSettings({ 'send.timeoutMs': 300, 'send.retries': 0 }, () => send(`127.0.0.1:${port}`));
     assert.equal(result, undefined);
-    assert.ok(logSince(internals, mark).some((l) => l.includes(`127.0.0.1:${port}`) && /Nothing is listening/i.test(l)), logSince(internals, mark).join('\n'));
+    assert.ok(
+      logSince(internals, mark).some((l) => l.includes(`127.0.0.1:${port}`) && /Nothing is listening/i.test(l)),
+      logSince(internals, mark).join('\n'),
+    );
   });
 
   it('writes one line for one failed send', async () => {

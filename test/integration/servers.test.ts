@@ -22,7 +22,12 @@ describe('Echo server commands', () => {
     assert.equal(internals.workbench.runningServers.length, 2);
     const status = internals.statusBar();
     const shown = (n: number): string => n.toLocaleString('en-US');
-    assert.ok(status.text.startsWith(`$(radio-tower) 2 servers  ↓${shown(before.received + 2)} ↑${shown(before.sent + 2)} ✗${shown(before.dropped)}`), status.text);
+    assert.ok(
+      status.text.startsWith(
+        `$(radio-tower) 2 servers  ↓${shown(before.received + 2)} ↑${shown(before.sent + 2)} ✗${shown(before.dropped)}`,
+      ),
+      status.text,
+    );
     assert.match(status.tooltip, new RegExp(`127\\.0\\.0\\.1:${v4.port}`));
     assert.match(status.tooltip, new RegExp(`\\[::1\\]:${v6.port}`));
   });
@@ -49,7 +54,10 @@ describe('Echo server commands', () => {
       return since.some((line) => line.includes('replied to #1')) && since;
     });
     assert.ok(lines.includes(`[${server.id}] echo server listening on 127.0.0.1:${server.port}`), lines.join('\n'));
-    assert.ok(lines.some((line) => line.startsWith(`[${server.id}] received #1 from 127.0.0.1:`) && line.endsWith(', 9 bytes: "hello log"')), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => line.startsWith(`[${server.id}] received #1 from 127.0.0.1:`) && line.endsWith(', 9 bytes: "hello log"')),
+      lines.join('\n'),
+    );
     assert.match(internals.statusBar().text, new RegExp(`127\\.0\\.0\\.1:${server.port}\\s+↓[\\d,]+ ↑[\\d,]+ ✗[\\d,]+`));
   });
 
@@ -61,7 +69,10 @@ describe('Echo server commands', () => {
     const second = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: first.port });
     assert.equal(second, undefined);
     assert.equal(internals.workbench.runningServers.length, 1);
-    assert.ok(logSince(internals, mark).some((line) => line.includes(`${first.port}`) && /already in use/.test(line)), logSince(internals, mark).join('\n'));
+    assert.ok(
+      logSince(internals, mark).some((line) => line.includes(`${first.port}`) && /already in use/.test(line)),
+      logSince(internals, mark).join('\n'),
+    );
   });
 
   it('stops a server by id, idempotently, and frees its port at once', async () => {
@@ -84,11 +95,20 @@ describe('Echo server commands', () => {
     assert.ok(server);
     const mark = logMark(internals);
     const droppedBefore = internals.statusBar().totals.dropped;
-    const simulation = await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=100% seed=9' });
+    const simulation = await vscode.commands.executeCommand('udpWorkbench.configureSimulation', {
+      serverId: server.id,
+      spec: 'loss=100% seed=9',
+    });
     assert.deepEqual(simulation, { ...server.simulation, dropInbound: 1, seed: 9 });
     assert.equal(await roundTrip('127.0.0.1', server.port, 'lost', 200), undefined);
-    const lines = await waitFor('the drop in the log', () => logSince(internals, mark).some((l) => l.includes('dropped #1')) && logSince(internals, mark));
-    assert.ok(lines.some((l) => /dropped #1 from 127\.0\.0\.1:\d+ \(simulated loss on the way in\), 4 bytes: "lost"/.test(l)), lines.join('\n'));
+    const lines = await waitFor(
+      'the drop in the log',
+      () => logSince(internals, mark).some((l) => l.includes('dropped #1')) && logSince(internals, mark),
+    );
+    assert.ok(
+      lines.some((l) => /dropped #1 from 127\.0\.0\.1:\d+ \(simulated loss on the way in\), 4 bytes: "lost"/.test(l)),
+      lines.join('\n'),
+    );
     assert.equal(internals.statusBar().totals.dropped, droppedBefore + 1);
     assert.match(internals.statusBar().text, new RegExp(`✗${(droppedBefore + 1).toLocaleString('en-US')}(?: · |$)`));
 
@@ -98,11 +118,21 @@ describe('Echo server commands', () => {
 
   it('rejects a bad simulation with the reason, and keeps the old one', async () => {
     const internals = await getInternals();
-    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0, simulation: { dropInbound: 0.25 } });
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', {
+      host: '127.0.0.1',
+      port: 0,
+      simulation: { dropInbound: 0.25 },
+    });
     assert.ok(server);
     const mark = logMark(internals);
-    assert.equal(await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=250%' }), undefined);
-    assert.ok(logSince(internals, mark).some((l) => /dropInbound|loss/.test(l) && /250|2\.5/.test(l)), logSince(internals, mark).join('\n'));
+    assert.equal(
+      await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=250%' }),
+      undefined,
+    );
+    assert.ok(
+      logSince(internals, mark).some((l) => /dropInbound|loss/.test(l) && /250|2\.5/.test(l)),
+      logSince(internals, mark).join('\n'),
+    );
     assert.equal(internals.workbench.server(server.id)?.simulation.dropInbound, 0.25);
   });
 
@@ -114,7 +144,11 @@ describe('Echo server commands', () => {
     const changes: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ 'server.replyMode': 'none' }, `[${server.id}] replies: none (listening only)`, /replies: none \(listening only\)/],
       [{ 'simulation.dropInboundPercent': 25 }, `[${server.id}] simulation: 25% lost in (seed 1)`, /simulation: 25% lost in/],
-      [{ 'server.rateLimitPerSecond': 50 }, `[${server.id}] rate limit 50/s per peer, bursts of 2000, loopback exempt; amplification guard on`, /rate limit 50\/s per peer/],
+      [
+        { 'server.rateLimitPerSecond': 50 },
+        `[${server.id}] rate limit 50/s per peer, bursts of 2000, loopback exempt; amplification guard on`,
+        /rate limit 50\/s per peer/,
+      ],
     ];
     for (const [values, line, shown] of changes) {
       const mark = logMark(internals);

@@ -52,10 +52,7 @@ describe('sendBurst', () => {
     assert.equal(result.lost, counters.dropped + lostOnTheWay);
     assert.ok(counters.dropped > 20 && counters.dropped < 90, `dropped ${counters.dropped} of 500 at 10%`);
     assert.equal(result.lossPercent, (result.lost / 500) * 100);
-    assert.deepEqual(
-      [result.duplicates, result.reordered, result.unmatched],
-      [0, 0, 0],
-    );
+    assert.deepEqual([result.duplicates, result.reordered, result.unmatched], [0, 0, 0]);
     // 500 sends spread over 250 ms, with room for a slow machine.
     assert.ok(result.durationMs >= 240 && result.durationMs < 1500, `took ${result.durationMs} ms`);
 
@@ -99,12 +96,15 @@ describe('sendBurst', () => {
   it('makes each datagram with a payload function, in order, and matches the different replies to their sends', async () => {
     const received: Buffer[] = [];
     const replied: Buffer[] = [];
-    const server = await startServer({}, {
-      emit: (e) => {
-        if (e.kind === 'received') received.push(e.payload);
-        if (e.kind === 'replied') replied.push(e.payload);
+    const server = await startServer(
+      {},
+      {
+        emit: (e) => {
+          if (e.kind === 'received') received.push(e.payload);
+          if (e.kind === 'replied') replied.push(e.payload);
+        },
       },
-    });
+    );
     const asked: number[] = [];
     const payload = (index: number): Buffer => {
       asked.push(index);
@@ -114,9 +114,18 @@ describe('sendBurst', () => {
 
     assert.deepEqual(asked, [0, 1, 2, 3, 4], 'called once per datagram, in order');
     const expected = ['ping 0', 'ping 1!', 'ping 2!!', 'ping 3!!!', 'ping 4!!!!'];
-    assert.deepEqual(received.map((datagram) => datagram.subarray(0, -8).toString()), expected);
-    assert.deepEqual(received.map((datagram) => datagram.readUInt32BE(datagram.length - 4)), [0, 1, 2, 3, 4]);
-    assert.deepEqual(replied.map((datagram) => datagram.subarray(0, -8).toString()), expected);
+    assert.deepEqual(
+      received.map((datagram) => datagram.subarray(0, -8).toString()),
+      expected,
+    );
+    assert.deepEqual(
+      received.map((datagram) => datagram.readUInt32BE(datagram.length - 4)),
+      [0, 1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      replied.map((datagram) => datagram.subarray(0, -8).toString()),
+      expected,
+    );
     assert.deepEqual(
       [server.counters.received, server.counters.answered, server.counters.bytesReceived],
       [5, 5, expected.join('').length + 5 * 8],
@@ -143,12 +152,25 @@ describe('sendBurst', () => {
     const growing = (index: number): Buffer => Buffer.alloc(index === 0 ? 10 : 65_500);
     const tooLarge = await rejection(sendBurst(burst(server, { payload: growing, count: 3, timeoutMs: 100 })));
     assert.equal(tooLarge.code, 'DATAGRAM_TOO_LARGE');
-    assert.match(tooLarge.message, /^Burst stopped at datagram 2 of 3, 1 sent: The datagram is 65,508 bytes; UDP over IPv4 carries at most 65,507\.$/);
+    assert.match(
+      tooLarge.message,
+      /^Burst stopped at datagram 2 of 3, 1 sent: The datagram is 65,508 bytes; UDP over IPv4 carries at most 65,507\.$/,
+    );
     assert.equal(await receivedCount(server, 4), 4, 'one more went out');
 
     // A bug in the function is not a network error: it comes out as it was thrown.
     const bug = new TypeError('not a buffer');
-    await assert.rejects(sendBurst(burst(server, { payload: () => { throw bug; }, count: 2 })), (err) => err === bug);
+    await assert.rejects(
+      sendBurst(
+        burst(server, {
+          payload: () => {
+            throw bug;
+          },
+          count: 2,
+        }),
+      ),
+      (err) => err === bug,
+    );
   });
 
   it('counts second copies of a reply as duplicates', async () => {
@@ -171,20 +193,14 @@ describe('sendBurst', () => {
   it('counts replies that are not its own bytes as unmatched, and their datagrams as lost', async () => {
     const server = await startServer({}, { replyMode: 'template', template: 'got ${size} bytes' });
     const result = await sendBurst(burst(server, { count: 10, timeoutMs: 100 }));
-    assert.deepEqual(
-      [result.received, result.lost, result.unmatched],
-      [0, 10, server.counters.answered],
-    );
+    assert.deepEqual([result.received, result.lost, result.unmatched], [0, 10, server.counters.answered]);
   });
 
   it('gives up on each datagram after timeoutMs, keeping at most `window` waiting', async () => {
     const silent = await startServer({}, { replyMode: 'none' });
     const result = await sendBurst(burst(silent, { count: 10, window: 2, timeoutMs: 30 }));
 
-    assert.deepEqual(
-      [result.sent, result.received, result.lost, result.lossPercent],
-      [10, 0, 10, 100],
-    );
+    assert.deepEqual([result.sent, result.received, result.lost, result.lossPercent], [10, 0, 10, 100]);
     assert.equal(result.stats.count, 0);
     assert.equal(result.stats.p50, undefined);
     // Five rounds of two datagrams: the last round is sent after four waits of 30 ms.
@@ -197,7 +213,9 @@ describe('sendBurst', () => {
     const port = socket.address().port;
     await new Promise<void>((resolve) => socket.close(resolve));
 
-    const error = await rejection(sendBurst({ target: { host: '127.0.0.1', port }, payload: Buffer.from('x'), timeoutMs: 200, count: 50, ratePerSecond: 1000 }));
+    const error = await rejection(
+      sendBurst({ target: { host: '127.0.0.1', port }, payload: Buffer.from('x'), timeoutMs: 200, count: 50, ratePerSecond: 1000 }),
+    );
     assert.equal(error.code, 'CONNECTION_REFUSED');
   });
 
@@ -205,10 +223,15 @@ describe('sendBurst', () => {
     const server = await startServer();
     const started = performance.now();
     const progress: BurstProgress[] = [];
-    const result = await sendBurst(burst(server, { count: 1000, ratePerSecond: 100, signal: AbortSignal.timeout(600), onProgress: (p) => progress.push(p) }));
+    const result = await sendBurst(
+      burst(server, { count: 1000, ratePerSecond: 100, signal: AbortSignal.timeout(600), onProgress: (p) => progress.push(p) }),
+    );
     assert.ok(performance.now() - started < 2000);
     assert.ok(progress.length >= 1 && progress.length <= 4, `told of its progress ${progress.length} times in 0.6 s`);
-    assert.ok(progress.every((p, i) => p.sent <= result.sent && p.received <= p.sent && (i === 0 || p.sent >= progress[i - 1].sent)), JSON.stringify(progress));
+    assert.ok(
+      progress.every((p, i) => p.sent <= result.sent && p.received <= p.sent && (i === 0 || p.sent >= progress[i - 1].sent)),
+      JSON.stringify(progress),
+    );
     assert.equal(result.cancelled, true);
     assert.equal(result.count, 1000);
     // 100/s for 0.6 s: about 60 went out, not the thousand.
@@ -231,9 +254,13 @@ describe('sendBurst', () => {
   it('keeps at most `window` datagrams awaiting a reply, 256 by default with a rate', async () => {
     const silent = await startServer({}, { replyMode: 'none' });
     // Nothing answers, so each window's worth waits out its 2 s: halfway through the first wait, exactly one window went out.
-    const explicit = await sendBurst(burst(silent, { count: 100, window: 10, ratePerSecond: 1_000_000, timeoutMs: 2000, signal: AbortSignal.timeout(1000) }));
+    const explicit = await sendBurst(
+      burst(silent, { count: 100, window: 10, ratePerSecond: 1_000_000, timeoutMs: 2000, signal: AbortSignal.timeout(1000) }),
+    );
     assert.deepEqual([explicit.cancelled, explicit.sent, explicit.received], [true, 10, 0]);
-    const byDefault = await sendBurst(burst(silent, { count: 5000, ratePerSecond: 1_000_000, timeoutMs: 2000, signal: AbortSignal.timeout(1000) }));
+    const byDefault = await sendBurst(
+      burst(silent, { count: 5000, ratePerSecond: 1_000_000, timeoutMs: 2000, signal: AbortSignal.timeout(1000) }),
+    );
     assert.deepEqual([byDefault.cancelled, byDefault.sent], [true, 256]);
   });
 
@@ -305,7 +332,11 @@ describe('sendBurst', () => {
     const received: Buffer[] = [];
     const server = await startServer({}, { emit: (e) => void (e.kind === 'received' && received.push(e.payload)) });
     const plain = await sendBurst(burst(server, { count: 20, tag: false, timeoutMs: 200 }));
-    assert.deepEqual(received.map((datagram) => datagram.toString()), Array(20).fill('ping'), 'no tag on the wire');
+    assert.deepEqual(
+      received.map((datagram) => datagram.toString()),
+      Array(20).fill('ping'),
+      'no tag on the wire',
+    );
     assert.deepEqual([plain.tagged, plain.sent, plain.received, plain.lost, plain.unmatched, plain.stats.count], [false, 20, 20, 0, 0, 20]);
 
     // A server that answers in its own words cannot be matched by a tag, but by order it can.
@@ -324,7 +355,16 @@ describe('sendBurst', () => {
 
   it('refuses counts, rates and windows beyond its bounds', async () => {
     const server = await startServer();
-    for (const bad of [{ count: 0 }, { count: 1_000_001 }, { count: 2.5 }, { ratePerSecond: 2_000_000 }, { ratePerSecond: 0 }, { ratePerSecond: 0.0001 }, { window: 0 }, { timeoutMs: 0 }]) {
+    for (const bad of [
+      { count: 0 },
+      { count: 1_000_001 },
+      { count: 2.5 },
+      { ratePerSecond: 2_000_000 },
+      { ratePerSecond: 0 },
+      { ratePerSecond: 0.0001 },
+      { window: 0 },
+      { timeoutMs: 0 },
+    ]) {
       const error = await rejection(sendBurst(burst(server, bad)));
       assert.equal(error.code, 'BAD_SETTING', JSON.stringify(bad));
     }

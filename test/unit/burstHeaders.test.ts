@@ -13,7 +13,15 @@ function editorAccepts(header: string): boolean {
 /** Whether sendBurst takes the value (one datagram to a socket that never answers, waiting 1 ms), or refuses it as a bad setting. */
 async function clientAccepts(port: number, value: { count?: number; ratePerSecond?: number }): Promise<boolean> {
   try {
-    await sendBurst({ target: { host: '127.0.0.1', port }, payload: Buffer.from('x'), timeoutMs: 1, count: 1, window: 1, ...value, signal: AbortSignal.timeout(2000) });
+    await sendBurst({
+      target: { host: '127.0.0.1', port },
+      payload: Buffer.from('x'),
+      timeoutMs: 1,
+      count: 1,
+      window: 1,
+      ...value,
+      signal: AbortSignal.timeout(2000),
+    });
     return true;
   } catch (error) {
     if (isWorkbenchError(error) && error.code === 'BAD_SETTING') return false;
@@ -52,14 +60,20 @@ describe('burst headers', () => {
   });
 
   it('read @tag on and off, say what else is wrong, and warn when there is no burst to tag', () => {
-    const [on, off, single] = parseRequestFile('### on\n@repeat 5\n@tag on\nx\n### off\n@repeat 5\n@tag off # count by order\nx\n### single\n@tag off\nx').blocks;
+    const [on, off, single] = parseRequestFile(
+      '### on\n@repeat 5\n@tag on\nx\n### off\n@repeat 5\n@tag off # count by order\nx\n### single\n@tag off\nx',
+    ).blocks;
     assert.deepEqual([on.tag?.value, off.tag?.value, single.tag?.value], [true, false, false]);
     const problems = parseRequestFile('### single\n@tag off\nx\n### bad\n@repeat 2\n@tag no\nx').problems;
     assert.deepEqual(
       problems.map((problem) => [problem.line, problem.severity, problem.message]),
       [
         [1, 'warning', '@tag only applies to a burst: add @repeat N to send N datagrams.'],
-        [5, 'error', 'Bad @tag "no": write off to send a burst\'s datagrams without their 8-byte tag (replies are then counted by order), or on.'],
+        [
+          5,
+          'error',
+          'Bad @tag "no": write off to send a burst\'s datagrams without their 8-byte tag (replies are then counted by order), or on.',
+        ],
       ],
     );
   });

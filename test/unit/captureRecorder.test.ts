@@ -18,10 +18,20 @@ import { rejection } from './assertions';
 const server: Peer = { address: '127.0.0.1', port: 12345, family: 'IPv4' };
 const client: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
 const started: WorkbenchEvent = { kind: 'server-started', at: 0, serverId: 's', local: server, exposed: false };
-const received = (seq: number, text = `d${seq}`): WorkbenchEvent => ({ kind: 'received', at: 0, serverId: 's', peer: client, payload: Buffer.from(text), seq });
+const received = (seq: number, text = `d${seq}`): WorkbenchEvent => ({
+  kind: 'received',
+  at: 0,
+  serverId: 's',
+  peer: client,
+  payload: Buffer.from(text),
+  seq,
+});
 const dropped = (seq: number, reason: DropReason | string): WorkbenchEvent =>
   ({ kind: 'dropped', at: 0, serverId: 's', peer: client, size: 2, seq, reason }) as WorkbenchEvent;
-const replied = (seq: number, copy: { delayMs?: number; duplicate?: boolean; reordered?: boolean; truncated?: boolean } = {}): WorkbenchEvent => ({
+const replied = (
+  seq: number,
+  copy: { delayMs?: number; duplicate?: boolean; reordered?: boolean; truncated?: boolean } = {},
+): WorkbenchEvent => ({
   kind: 'replied',
   at: 0,
   serverId: 's',
@@ -37,7 +47,10 @@ const replied = (seq: number, copy: { delayMs?: number; duplicate?: boolean; reo
 function recorder(): { add: (event: WorkbenchEvent) => void; flush: () => void; seen: CapturedDatagram[] } {
   const seen: CapturedDatagram[] = [];
   let clock = 1_000_000;
-  const r = new CaptureRecorder((datagram) => seen.push(datagram), () => clock++);
+  const r = new CaptureRecorder(
+    (datagram) => seen.push(datagram),
+    () => clock++,
+  );
   r.add(started);
   return { add: r.add, flush: () => r.flush(), seen };
 }
@@ -127,7 +140,10 @@ describe('CaptureRecorder', () => {
     const r = recorder();
     r.add(received(1));
     r.add(replied(1));
-    assert.deepEqual(r.seen.map((d) => d.atMicros), [1_000_000, 1_000_001]);
+    assert.deepEqual(
+      r.seen.map((d) => d.atMicros),
+      [1_000_000, 1_000_001],
+    );
   });
 });
 
@@ -144,7 +160,10 @@ describe('CaptureRecorder on a real server', () => {
         workbench.events.subscribe((event) => void events.set(event.kind, (events.get(event.kind) ?? 0) + 1));
         const lines: string[] = [];
         const write = (text: string): void => void lines.push(text);
-        const batcher = new LogBatcher({ info: write, warn: write, error: write }, { ...DEFAULT_BATCHING, maxEventsPerFlush: 50, previewBytes: 64, hexDump: 'never' });
+        const batcher = new LogBatcher(
+          { info: write, warn: write, error: write },
+          { ...DEFAULT_BATCHING, maxEventsPerFlush: 50, previewBytes: 64, hexDump: 'never' },
+        );
         workbench.events.subscribe(batcher.add);
         const buffer = new CaptureBuffer(10_000);
         const recorder = new CaptureRecorder(buffer.add);
@@ -158,26 +177,41 @@ describe('CaptureRecorder on a real server', () => {
             client.send(`datagram ${n}`, server.local.port, host);
             if (n % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
           }
-          for (let waited = 0; (server.counters.received < sent || server.counters.pending > 0) && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+          for (let waited = 0; (server.counters.received < sent || server.counters.pending > 0) && waited < 5000; waited += 10) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
           const c = server.counters;
           assert.equal(c.received, sent);
           assert.equal(c.received, c.answered + c.dropped + c.rateLimited + c.listened + c.cancelled + c.pending);
           if (simulation === NO_SIMULATION) assert.deepEqual([c.answered, c.replies, c.dropped], [sent, sent, 0]);
-          else assert.ok(c.dropped > 0 && c.replies > c.answered, `the simulation dropped ${c.dropped} and duplicated ${c.replies - c.answered}`);
-          assert.deepEqual([events.get('received'), events.get('replied') ?? 0, events.get('dropped') ?? 0], [c.received, c.replies, c.dropped]);
+          else {
+            assert.ok(
+              c.dropped > 0 && c.replies > c.answered,
+              `the simulation dropped ${c.dropped} and duplicated ${c.replies - c.answered}`,
+            );
+          }
+          assert.deepEqual(
+            [events.get('received'), events.get('replied') ?? 0, events.get('dropped') ?? 0],
+            [c.received, c.replies, c.dropped],
+          );
           assert.deepEqual(workbench.totals.server, { received: c.received, replies: c.replies, dropped: c.dropped, kernelDropped: 0 });
 
           recorder.flush();
           const captured = buffer.datagrams();
           assert.equal(captured.length, c.received + c.replies, 'every request and every reply copy');
           const requests = captured.filter((d) => d.destination.port === server.local.port);
-          assert.deepEqual(requests.map((d) => d.payload.toString()).sort(), Array.from({ length: sent }, (_, n) => `datagram ${n}`).sort());
+          assert.deepEqual(
+            requests.map((d) => d.payload.toString()).sort(),
+            Array.from({ length: sent }, (_, n) => `datagram ${n}`).sort(),
+          );
           assert.equal(requests.filter((d) => d.comment !== undefined).length, c.dropped);
           assert.equal(captured.filter((d) => d.comment?.startsWith('duplicate')).length, c.replies - c.answered);
           for (let i = 1; i < captured.length; i++) assert.ok(captured[i].atMicros >= captured[i - 1].atMicros, 'stamps never go back');
 
           batcher.flush();
-          const notShown = lines.map((line) => /^(\d+) more datagrams? .* not shown$/.exec(line)).reduce((sum, match) => sum + (match ? Number(match[1]) : 0), 0);
+          const notShown = lines
+            .map((line) => /^(\d+) more datagrams? .* not shown$/.exec(line))
+            .reduce((sum, match) => sum + (match ? Number(match[1]) : 0), 0);
           const entries = lines.filter((line) => line.includes('datagram ') && !/ not shown$/.test(line)).length;
           assert.equal(entries + notShown, c.received + c.replies + c.dropped, 'each datagram event shown or counted in a summary');
           assert.equal(batcher.stats.notShown, notShown);
@@ -196,14 +230,23 @@ describe('CaptureBuffer', () => {
   it('keeps the newest datagrams up to its capacity, oldest first, and counts those it let go', () => {
     const buffer = new CaptureBuffer(3);
     for (let n = 1; n <= 5; n++) buffer.add(datagram(n));
-    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [3, 4, 5]);
+    assert.deepEqual(
+      buffer.datagrams().map((d) => d.atMicros),
+      [3, 4, 5],
+    );
     assert.equal(buffer.notKept, 2);
     buffer.resize(2);
-    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [4, 5]);
+    assert.deepEqual(
+      buffer.datagrams().map((d) => d.atMicros),
+      [4, 5],
+    );
     assert.equal(buffer.notKept, 3);
     buffer.resize(4);
     buffer.add(datagram(6));
-    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [4, 5, 6]);
+    assert.deepEqual(
+      buffer.datagrams().map((d) => d.atMicros),
+      [4, 5, 6],
+    );
     buffer.clear();
     assert.deepEqual([buffer.size, buffer.notKept], [0, 0]);
     assert.throws(() => new CaptureBuffer(0), /at least 1 datagram, not 0/);
@@ -215,14 +258,24 @@ describe('CaptureBuffer', () => {
     buffer.add(sized(1, 100));
     buffer.add(sized(2, 100));
     buffer.add(sized(3, 100));
-    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [2, 3]);
+    assert.deepEqual(
+      buffer.datagrams().map((d) => d.atMicros),
+      [2, 3],
+    );
     buffer.add(sized(4, 1000));
-    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [4], 'a datagram larger than the budget is still kept, alone');
+    assert.deepEqual(
+      buffer.datagrams().map((d) => d.atMicros),
+      [4],
+      'a datagram larger than the budget is still kept, alone',
+    );
     buffer.add(sized(5, 0));
-    assert.deepEqual(buffer.datagrams().map((d) => d.atMicros), [5]);
+    assert.deepEqual(
+      buffer.datagrams().map((d) => d.atMicros),
+      [5],
+    );
     assert.equal(buffer.notKept, 4);
   });
-  it('keeps a mirrored reply (its request\'s very bytes) as a datagram of its own, within the same budget', () => {
+  it("keeps a mirrored reply (its request's very bytes) as a datagram of its own, within the same budget", () => {
     const buffer = new CaptureBuffer(3, 250);
     const bytes = Buffer.from('mirror me');
     buffer.add({ atMicros: 1, source: client, destination: server, payload: bytes });
@@ -232,14 +285,18 @@ describe('CaptureBuffer', () => {
     assert.deepEqual(summary(buffer.datagrams()), ['12345>50000 mirror me', '50000>12345 next', '12345>50000 next']);
     assert.equal(buffer.notKept, 1);
   });
-
 });
 
 describe('CaptureFile', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'udpw-capture-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  const datagram = (n: number, size = 100): CapturedDatagram => ({ atMicros: n, source: client, destination: server, payload: Buffer.alloc(size, n) });
+  const datagram = (n: number, size = 100): CapturedDatagram => ({
+    atMicros: n,
+    source: client,
+    destination: server,
+    payload: Buffer.alloc(size, n),
+  });
 
   it('writes the header and every datagram, the same bytes as the writer makes, and closes once', async () => {
     const path = join(dir, 'a.pcapng');
@@ -282,7 +339,10 @@ describe('CaptureFile', () => {
     assert.equal(missing.code, 'FILE_NOT_WRITABLE');
     assert.match(missing.text, /The folder for ".*nope\/a\.pcapng" does not exist\. Pick a folder that exists\./);
     assert.match((await rejection(saveCapture(dir, []))).text, /is a folder\. Pick a file name/);
-    assert.match((await rejection(CaptureFile.create('/dev/full'))).text, /The disk is full: could not write the capture to "\/dev\/full"\./);
+    assert.match(
+      (await rejection(CaptureFile.create('/dev/full'))).text,
+      /The disk is full: could not write the capture to "\/dev\/full"\./,
+    );
     assert.match((await rejection(saveCapture('/dev/full', [datagram(1)]))).text, /The disk is full/);
   });
 

@@ -30,7 +30,14 @@ function expectedPackets(events: readonly WorkbenchEvent[], ownServerPorts: Read
     if (event.kind === 'server-started') servers.set(event.serverId, event.local);
     if (event.kind === 'received') {
       const local = servers.get(event.serverId)!;
-      const packet = { source: event.peer.address, destination: local.address, sourcePort: event.peer.port, destinationPort: local.port, payload: event.payload.toString('hex'), comment: '' };
+      const packet = {
+        source: event.peer.address,
+        destination: local.address,
+        sourcePort: event.peer.port,
+        destinationPort: local.port,
+        payload: event.payload.toString('hex'),
+        comment: '',
+      };
       packets.push(packet);
       byServerSeq.set(`${event.serverId}#${event.seq}`, packet);
     }
@@ -38,15 +45,36 @@ function expectedPackets(events: readonly WorkbenchEvent[], ownServerPorts: Read
     if (event.kind === 'replied') {
       const local = servers.get(event.serverId)!;
       const comment = event.duplicate ? 'duplicate' : '';
-      packets.push({ source: local.address, destination: event.peer.address, sourcePort: local.port, destinationPort: event.peer.port, payload: event.payload.toString('hex'), comment });
+      packets.push({
+        source: local.address,
+        destination: event.peer.address,
+        sourcePort: local.port,
+        destinationPort: event.peer.port,
+        payload: event.payload.toString('hex'),
+        comment,
+      });
     }
     if (event.kind === 'sent') senders.set(event.requestId, event.local);
     if (event.kind === 'sent' && !ownServerPorts.has(event.target.port)) {
-      packets.push({ source: event.local.address, destination: event.target.address, sourcePort: event.local.port, destinationPort: event.target.port, payload: event.payload.toString('hex'), comment: '' });
+      packets.push({
+        source: event.local.address,
+        destination: event.target.address,
+        sourcePort: event.local.port,
+        destinationPort: event.target.port,
+        payload: event.payload.toString('hex'),
+        comment: '',
+      });
     }
     if (event.kind === 'reply' && !ownServerPorts.has(event.from.port)) {
       const sender = senders.get(event.requestId)!;
-      packets.push({ source: event.from.address, destination: sender.address, sourcePort: event.from.port, destinationPort: sender.port, payload: event.payload.toString('hex'), comment: `reply after ` });
+      packets.push({
+        source: event.from.address,
+        destination: sender.address,
+        sourcePort: event.from.port,
+        destinationPort: sender.port,
+        payload: event.payload.toString('hex'),
+        comment: `reply after `,
+      });
     }
   }
   return packets;
@@ -96,23 +124,47 @@ describe('capture read back by tshark', function () {
       const simulation = { ...NO_SIMULATION, seed: 7, dropInbound: 0.25, dropOutbound: 0.15, duplicate: 0.3 };
       const v4 = await workbench.startServer({ host: '127.0.0.1', port: 0, simulation });
       const v6 = await workbench.startServer({ host: '::1', port: 0, simulation });
-      const payloads = [Buffer.alloc(0), Buffer.from('hello'), Buffer.from([0, 1, 2, 0xff]), Buffer.alloc(1400, 0xab), Buffer.from('\u202e ünïcode')];
+      const payloads = [
+        Buffer.alloc(0),
+        Buffer.from('hello'),
+        Buffer.from([0, 1, 2, 0xff]),
+        Buffer.alloc(1400, 0xab),
+        Buffer.from('\u202e ünïcode'),
+      ];
       for (let round = 0; round < 4; round++) {
         for (const [i, payload] of payloads.entries()) {
           for (const server of [v4, v6]) {
             const bytes = payload.length === 0 ? payload : Buffer.concat([payload, Buffer.from(` #${round}.${i}`)]);
-            await workbench.send({ target: { host: server.local.address, port: server.local.port }, payload: bytes, timeoutMs: 150, retries: 0, backoff: 1 });
+            await workbench.send({
+              target: { host: server.local.address, port: server.local.port },
+              payload: bytes,
+              timeoutMs: 150,
+              retries: 0,
+              backoff: 1,
+            });
           }
         }
       }
-      await workbench.send({ target: { host: '127.0.0.1', port: echo.address().port }, payload: Buffer.from('to a stranger'), timeoutMs: 2000, retries: 0, backoff: 1 });
+      await workbench.send({
+        target: { host: '127.0.0.1', port: echo.address().port },
+        payload: Buffer.from('to a stranger'),
+        timeoutMs: 2000,
+        retries: 0,
+        backoff: 1,
+      });
       // Late duplicates must be in before the capture is read.
       await new Promise((resolve) => setTimeout(resolve, 50));
       recorder.flush();
 
       const counters = [v4.counters, v6.counters];
-      assert.ok(counters.every((c) => c.droppedBy['simulated-loss-inbound'] > 0 && c.droppedBy['simulated-loss-outbound'] > 0), 'the seed drops both ways on both servers');
-      assert.ok(counters.every((c) => c.replies > c.answered), 'the seed duplicates on both servers');
+      assert.ok(
+        counters.every((c) => c.droppedBy['simulated-loss-inbound'] > 0 && c.droppedBy['simulated-loss-outbound'] > 0),
+        'the seed drops both ways on both servers',
+      );
+      assert.ok(
+        counters.every((c) => c.replies > c.answered),
+        'the seed duplicates on both servers',
+      );
 
       const saved = join(dir, 'saved.pcapng');
       await saveCapture(saved, buffer.datagrams());
@@ -122,7 +174,10 @@ describe('capture read back by tshark', function () {
       for (const file of [saved, join(dir, 'streamed.pcapng')]) {
         const packets = readCapture(file);
         assert.deepEqual(comparable(packets), expected);
-        assert.ok(packets.every((p) => p.udpChecksum === '1' && (p.source.includes(':') || p.ipChecksum === '1')), 'Wireshark finds every checksum good');
+        assert.ok(
+          packets.every((p) => p.udpChecksum === '1' && (p.source.includes(':') || p.ipChecksum === '1')),
+          'Wireshark finds every checksum good',
+        );
         assert.deepEqual(expertProblems(file), []);
       }
     } finally {
@@ -140,9 +195,20 @@ describe('capture read back by tshark', function () {
       file,
       Buffer.concat([
         captureHeader('test'),
-        packetBlock({ atMicros: 1e15, source: { address: '127.0.0.1', port: 1 }, destination: { address: '127.0.0.2', port: 65535 }, payload: big4, comment }),
+        packetBlock({
+          atMicros: 1e15,
+          source: { address: '127.0.0.1', port: 1 },
+          destination: { address: '127.0.0.2', port: 65535 },
+          payload: big4,
+          comment,
+        }),
         packetBlock({ atMicros: 1e15 + 1, source: { address: '::1', port: 2 }, destination: { address: '::1', port: 3 }, payload: big6 }),
-        packetBlock({ atMicros: 1e15 + 2, source: { address: '127.0.0.1', port: 4 }, destination: { address: '127.0.0.1', port: 5 }, payload: Buffer.alloc(0) }),
+        packetBlock({
+          atMicros: 1e15 + 2,
+          source: { address: '127.0.0.1', port: 4 },
+          destination: { address: '127.0.0.1', port: 5 },
+          payload: Buffer.alloc(0),
+        }),
       ]),
     );
     const packets = readCapture(file);

@@ -184,7 +184,9 @@ describe('sendDatagram', () => {
     // Where /etc/hosts gives localhost no ::1, answer as a resolver that does; the socket work stays real.
     const restore = localhostHasIpv6 ? () => {} : resolveLocalhostTo('::1');
     try {
-      const error = await rejection(sendDatagram(options(ipv4Only.port, { target: { host: 'localhost', port: ipv4Only.port, family: 6 } })));
+      const error = await rejection(
+        sendDatagram(options(ipv4Only.port, { target: { host: 'localhost', port: ipv4Only.port, family: 6 } })),
+      );
       assert.equal(error.code, 'FAMILY_MISMATCH');
       assert.equal(error.message, 'localhost resolved to ::1 (IPv6), and nothing listens there; a server on 127.0.0.1 does not hear IPv6.');
       assert.equal(error.hint, `Send to 127.0.0.1:${ipv4Only.port} instead, or start the server on ::1.`);
@@ -268,7 +270,12 @@ describe('sendDatagram', () => {
     await sendBurst(burst);
     await sendBurst({ ...burst, target: { host: '127.0.0.1', port: silent.port }, window: 4 });
     await rejection(sendBurst({ ...burst, target: { host: '127.0.0.1', port: refused }, ratePerSecond: 1000 }));
-    const cancelled = await sendBurst({ ...burst, target: { host: '127.0.0.1', port: silent.port }, ratePerSecond: 100, signal: AbortSignal.timeout(30) });
+    const cancelled = await sendBurst({
+      ...burst,
+      target: { host: '127.0.0.1', port: silent.port },
+      ratePerSecond: 100,
+      signal: AbortSignal.timeout(30),
+    });
     assert.equal(cancelled.cancelled, true);
     await sendBurst({ ...burst, count: 5000, ratePerSecond: 1_000_000, tag: false });
 

@@ -32,7 +32,10 @@ class RemoteServer {
   async next<T>(): Promise<T> {
     if (this.queue.length === 0) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the server in the namespace did not answer within ${ANSWER_TIMEOUT_MS} ms`)), ANSWER_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`the server in the namespace did not answer within ${ANSWER_TIMEOUT_MS} ms`)),
+          ANSWER_TIMEOUT_MS,
+        );
         this.wake = () => {
           clearTimeout(timer);
           resolve();
@@ -113,7 +116,22 @@ describe('Across hosts (network namespaces): a server on :: and a peer on anothe
   function peerForges(source: string, sourcePort: number, payload: string): void {
     const ipv6 = source.includes(':');
     const dst = ipv6 ? hosts.server.ipv6 : hosts.server.ipv4;
-    const args = ['--iface', hosts.peer.iface, '--mac', hosts.server.mac, '--src', source, '--dst', dst, '--sport', String(sourcePort), '--dport', String(port), '--payload', payload];
+    const args = [
+      '--iface',
+      hosts.peer.iface,
+      '--mac',
+      hosts.server.mac,
+      '--src',
+      source,
+      '--dst',
+      dst,
+      '--sport',
+      String(sourcePort),
+      '--dport',
+      String(port),
+      '--payload',
+      payload,
+    ];
     pair!.exec(hosts.peer, 'python3', [PEER_SCRIPT, 'forge', ...args]);
   }
 
@@ -144,7 +162,10 @@ describe('Across hosts (network namespaces): a server on :: and a peer on anothe
         [`::ffff:${hosts.peer.ipv4} 40000`, 'forged-source'],
       ],
     );
-    assert.deepEqual(report.events.filter((event) => event.kind === 'replied'), []);
+    assert.deepEqual(
+      report.events.filter((event) => event.kind === 'replied'),
+      [],
+    );
     assert.deepEqual(report.victim, [], 'the forged bytes reached a service that listens only on 127.0.0.1');
     assert.equal(report.counters.droppedBy['forged-source'] - before.droppedBy['forged-source'], 2);
     assert.equal(report.counters.answered, before.answered);

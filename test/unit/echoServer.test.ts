@@ -177,7 +177,13 @@ describe('EchoServer', () => {
         assert.equal(received.serverId, server.id);
         const [replied] = recorder.of('replied');
         assert.deepEqual(
-          { seq: replied.seq, delayMs: replied.delayMs, duplicate: replied.duplicate, reordered: replied.reordered, truncated: replied.truncated },
+          {
+            seq: replied.seq,
+            delayMs: replied.delayMs,
+            duplicate: replied.duplicate,
+            reordered: replied.reordered,
+            truncated: replied.truncated,
+          },
           { seq: 1, delayMs: 0, duplicate: false, reordered: false, truncated: false },
         );
         assert.equal(replied.payload.toString(), 'hello');
@@ -293,7 +299,10 @@ describe('EchoServer', () => {
         else if (replay.planReply().dropped) expected.set(seq, 'simulated-loss-outbound');
       }
       const reasons = [...expected.values()];
-      assert.ok(reasons.includes('simulated-loss-inbound') && reasons.includes('simulated-loss-outbound'), 'the seed should drop both ways');
+      assert.ok(
+        reasons.includes('simulated-loss-inbound') && reasons.includes('simulated-loss-outbound'),
+        'the seed should drop both ways',
+      );
 
       const { server, recorder } = await start({ simulation: settings });
       const sender = await client();
@@ -324,7 +333,10 @@ describe('EchoServer', () => {
     });
 
     it('bounds the replies waiting for their delay by count, dropping the rest with a reason', async () => {
-      const { server, recorder } = await start({ simulation: simulation({ delayMs: 5000 }), delayQueue: { maxReplies: 3, maxBytes: 1_000_000 } });
+      const { server, recorder } = await start({
+        simulation: simulation({ delayMs: 5000 }),
+        delayQueue: { maxReplies: 3, maxBytes: 1_000_000 },
+      });
       const sender = await client();
       for (let i = 1; i <= 5; i++) await sender.send(`wait ${i}`, server.local);
       await recorder.waitFor((event) => event.kind === 'dropped' && event.seq === 5, 'dropped #5');
@@ -355,8 +367,14 @@ describe('EchoServer', () => {
     });
 
     it('rejects delay queue limits that are not whole numbers', async () => {
-      await assert.rejects(start({ delayQueue: { maxReplies: -1, maxBytes: 10 } }), failsWith('BAD_SETTING', (error) => error.message.includes('maxReplies')));
-      await assert.rejects(start({ delayQueue: { maxReplies: 1, maxBytes: 0.5 } }), failsWith('BAD_SETTING', (error) => error.message.includes('maxBytes')));
+      await assert.rejects(
+        start({ delayQueue: { maxReplies: -1, maxBytes: 10 } }),
+        failsWith('BAD_SETTING', (error) => error.message.includes('maxReplies')),
+      );
+      await assert.rejects(
+        start({ delayQueue: { maxReplies: 1, maxBytes: 0.5 } }),
+        failsWith('BAD_SETTING', (error) => error.message.includes('maxBytes')),
+      );
     });
 
     it('duplicates a reply', async () => {
@@ -425,7 +443,9 @@ describe('EchoServer', () => {
       assert.equal(cut.toString(), 'Data');
       assert.equal(guardedReply(reply, 4, '2001:db8::7').length, 4);
       // Loopback peers, in every spelling, are this machine: their replies are not cut.
-      for (const loopback of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1']) assert.equal(guardedReply(reply, 4, loopback), reply, loopback);
+      for (const loopback of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1']) {
+        assert.equal(guardedReply(reply, 4, loopback), reply, loopback);
+      }
       // A reply no larger than its request is sent as it is.
       assert.equal(guardedReply(reply, reply.length, '203.0.113.7'), reply);
     });
@@ -572,7 +592,10 @@ describe('EchoServer', () => {
         const port = holder.address().port;
         const before = await openUdpSockets();
         // 127.0.0.1 holds it for IPv4, so binding 0.0.0.0 on it fails after the IPv6 socket bound.
-        await assert.rejects(EchoServer.start({ host: '::', port }), failsWith('PORT_IN_USE', (error) => error.message === `Port ${port} on 0.0.0.0 is already in use.`));
+        await assert.rejects(
+          EchoServer.start({ host: '::', port }),
+          failsWith('PORT_IN_USE', (error) => error.message === `Port ${port} on 0.0.0.0 is already in use.`),
+        );
         assert.equal(await openUdpSockets(), before);
       } finally {
         holder.close();
@@ -583,7 +606,10 @@ describe('EchoServer', () => {
       this.timeout(30_000);
       const fixture = path.join(__dirname, 'fixtures', 'openFiles.js');
       // A low open-file limit for the child only; it opens servers, then sends, until the limit stops it.
-      const output = execFileSync('/bin/sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${fixture}"`], { encoding: 'utf8', timeout: 20_000 });
+      const output = execFileSync('/bin/sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${fixture}"`], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
       const result = JSON.parse(output) as Record<'bind' | 'send', { code: string; message: string; hint: string } | undefined>;
       for (const side of ['bind', 'send'] as const) {
         assert.equal(result[side]?.code, 'TOO_MANY_OPEN_FILES', output);
@@ -600,7 +626,10 @@ describe('EchoServer', () => {
 
     it('reports BAD_TEMPLATE before opening a socket', async () => {
       const before = await openUdpSockets();
-      await assert.rejects(EchoServer.start({ host: '127.0.0.1', port: 0, replyMode: 'template', template: '${nope}' }), failsWith('BAD_TEMPLATE'));
+      await assert.rejects(
+        EchoServer.start({ host: '127.0.0.1', port: 0, replyMode: 'template', template: '${nope}' }),
+        failsWith('BAD_TEMPLATE'),
+      );
       await assert.rejects(EchoServer.start({ host: '127.0.0.1', port: 0, replyMode: 'template' }), failsWith('BAD_TEMPLATE'));
       await assert.rejects(EchoServer.start({ host: '127.0.0.1', port: 0, replyMode: 'echo' as 'mirror' }), failsWith('BAD_SETTING'));
       assert.equal(await openUdpSockets(), before);

@@ -136,7 +136,10 @@ describe('parsePort', () => {
   });
 
   it('rejects what is not a port', () => {
-    assert.match(assertFails(() => parsePort('8o'), 'BAD_ENDPOINT', 1).message, /^"8o" is not a port number: "o" at column 2 is not a digit\.$/);
+    assert.match(
+      assertFails(() => parsePort('8o'), 'BAD_ENDPOINT', 1).message,
+      /^"8o" is not a port number: "o" at column 2 is not a digit\.$/,
+    );
     assertFails(() => parsePort(''), 'BAD_ENDPOINT', 0);
     assertFails(() => parsePort('-1'), 'BAD_ENDPOINT', 0);
     assertFails(() => parsePort('0'), 'PORT_OUT_OF_RANGE', 0);
@@ -180,8 +183,12 @@ describe('isLoopback and isWildcard', () => {
 
 describe('IPv4-mapped addresses', () => {
   it('recognises ::ffff:a.b.c.d in every spelling, and nothing else', () => {
-    for (const address of ['::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:0.0.0.0']) assert.equal(isIPv4Mapped(address), true, address);
-    for (const address of ['127.0.0.1', '::1', '::', '::127.0.0.1', '64:ff9b::7f00:1', '::fffe:7f00:1', 'localhost']) assert.equal(isIPv4Mapped(address), false, address);
+    for (const address of ['::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:0.0.0.0']) {
+      assert.equal(isIPv4Mapped(address), true, address);
+    }
+    for (const address of ['127.0.0.1', '::1', '::', '::127.0.0.1', '64:ff9b::7f00:1', '::fffe:7f00:1', 'localhost']) {
+      assert.equal(isIPv4Mapped(address), false, address);
+    }
   });
 
   it('gives the IPv4 address inside, and leaves other addresses alone', () => {

@@ -23,11 +23,16 @@ describe('describeEvent', () => {
 
   it('caps a text preview too, saying how much was cut', () => {
     const text = receivedText(Buffer.alloc(65_507, 0x61), 65_536, 'auto');
-    assert.ok(text.endsWith(`"${'a'.repeat(MAX_TEXT_PREVIEW_BYTES)}" … (+${(65_507 - MAX_TEXT_PREVIEW_BYTES).toLocaleString('en-US')} bytes)`));
+    assert.ok(
+      text.endsWith(`"${'a'.repeat(MAX_TEXT_PREVIEW_BYTES)}" … (+${(65_507 - MAX_TEXT_PREVIEW_BYTES).toLocaleString('en-US')} bytes)`),
+    );
   });
 
   it('logs look-alike datagrams differently', () => {
     assert.equal(receivedText(Buffer.from('a\nb'), 256, 'auto'), String.raw`[udp-1] received #1 from 127.0.0.1:50000, 3 bytes: "a\nb"`);
-    assert.equal(receivedText(Buffer.from(String.raw`a\nb`), 256, 'auto'), String.raw`[udp-1] received #1 from 127.0.0.1:50000, 4 bytes: "a\\nb"`);
+    assert.equal(
+      receivedText(Buffer.from(String.raw`a\nb`), 256, 'auto'),
+      String.raw`[udp-1] received #1 from 127.0.0.1:50000, 4 bytes: "a\\nb"`,
+    );
   });
 });

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { EventStream, familyNumber, peerOf } from '../../src/core/events';
 
 describe('EventStream', () => {
-  it("tells its owner what a listener threw, and still calls the other listeners", () => {
+  it('tells its owner what a listener threw, and still calls the other listeners', () => {
     const stream = new EventStream<number>();
     const thrown: unknown[] = [];
     const seen: number[] = [];

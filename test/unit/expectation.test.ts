@@ -36,7 +36,10 @@ describe('parseExpectation', () => {
   });
 
   it('says which forms exist for an unknown or missing operator', () => {
-    assert.match(mistake('contain "x"').message, /Unknown @expect "contain": write contains "…", equals "…", matches \/…\/flags, hex "…", size N or none/);
+    assert.match(
+      mistake('contain "x"').message,
+      /Unknown @expect "contain": write contains "…", equals "…", matches \/…\/flags, hex "…", size N or none/,
+    );
     assert.match(mistake('').message, /@expect needs one of/);
     assert.match(mistake('"x"').message, /Unknown @expect/);
   });
@@ -53,7 +56,7 @@ describe('parseExpectation', () => {
     assert.match(mistake('size -1').message, /needs a number of bytes/);
   });
 
-  it('reports a regular expression that does not compile, with the engine\'s reason', () => {
+  it("reports a regular expression that does not compile, with the engine's reason", () => {
     const bad = mistake('matches /(a/');
     assert.match(bad.message, /Bad regular expression: missing closing \): `\(a` \(RE2 syntax\)\./);
     assert.deepEqual({ start: bad.start, end: bad.end }, { start: 8, end: 12 });
@@ -158,7 +161,7 @@ describe('judgeReply', () => {
     assert.equal(check('matches /one.two/s', 'one\ntwo'), true);
     assert.equal(check('matches /two/y', 'one two'), false);
     assert.equal(check('matches /one/y', 'one two'), true);
-    assert.equal(check('matches /^two/my', 'one\ntwo'), false, 'y anchors at the reply\'s start even with m');
+    assert.equal(check('matches /^two/my', 'one\ntwo'), false, "y anchors at the reply's start even with m");
     assert.equal(check('matches /^.$/u', '😀'), true, 'a character outside the BMP is one character');
     assert.equal(check('matches /ping|pong/g', 'a pong'), true);
   });
@@ -174,7 +177,10 @@ describe('judgeReply', () => {
       judgeReply(parsed('contains "a\\"b\u202e"'), Buffer.from('a\\nb\u2066')).detail,
       String.raw`expected a reply that contains "a\"b\u202e", got 7 B: "a\\nb\u2066"`,
     );
-    assert.equal(judgeReply(parsed('matches /^\\d\u200f/'), Buffer.from('x')).detail, String.raw`expected a reply that matches /^\d\u200f/, got 1 B: "x"`);
+    assert.equal(
+      judgeReply(parsed('matches /^\\d\u200f/'), Buffer.from('x')).detail,
+      String.raw`expected a reply that matches /^\d\u200f/, got 1 B: "x"`,
+    );
   });
 
   it('says what was expected and what came', () => {

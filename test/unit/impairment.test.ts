@@ -1,6 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { isWorkbenchError } from '../../src/core/errors';
-import { Impairment, NO_SIMULATION, REORDER_HOLD_MS, validateSimulation, type ReplyPlan, type SimulationSettings } from '../../src/core/impairment';
+import {
+  Impairment,
+  NO_SIMULATION,
+  REORDER_HOLD_MS,
+  validateSimulation,
+  type ReplyPlan,
+  type SimulationSettings,
+} from '../../src/core/impairment';
 import { SIMULATION_LIMITS } from '../../src/core/limits';
 
 function simulation(changes: Partial<SimulationSettings>): SimulationSettings {
@@ -73,7 +80,10 @@ describe('Impairment', () => {
       assert.deepEqual([copies[0].duplicate, copies[1].duplicate], [false, true]);
       assert.equal(copies[1].delayMs, copies[0].delayMs);
     }
-    assert.equal(countWhere(decided, (plan) => plan.copies.length > 2 || plan.copies.length === 0), 0);
+    assert.equal(
+      countWhere(decided, (plan) => plan.copies.length > 2 || plan.copies.length === 0),
+      0,
+    );
   });
 
   it('holds a reordered reply back longer than any ordinary one', () => {
@@ -126,7 +136,13 @@ describe('validateSimulation', () => {
     it(`rejects ${field} = ${shown} with BAD_SETTING naming the field, the value and the range`, () => {
       assert.throws(
         () => validateSimulation(simulation(changes)),
-        (error) => isWorkbenchError(error) && error.code === 'BAD_SETTING' && error.fix === 'open-settings' && error.message.includes(field) && error.message.includes(shown) && / from | whole number/.test(error.message),
+        (error) =>
+          isWorkbenchError(error) &&
+          error.code === 'BAD_SETTING' &&
+          error.fix === 'open-settings' &&
+          error.message.includes(field) &&
+          error.message.includes(shown) &&
+          / from | whole number/.test(error.message),
       );
     });
   }

@@ -7,7 +7,11 @@ import { PythonEchoServer, runPythonClients, type ClientPlan } from './proxyProg
 const link = (changes: Partial<LinkSettings>): LinkSettings => ({ ...NO_LINK_IMPAIRMENT, ...changes });
 
 function assertAddsUp(counters: DirectionCounters, what: string): void {
-  assert.equal(counters.received, counters.forwarded + counters.dropped + counters.pending, `${what}: received === forwarded + dropped + pending`);
+  assert.equal(
+    counters.received,
+    counters.forwarded + counters.dropped + counters.pending,
+    `${what}: received === forwarded + dropped + pending`,
+  );
 }
 
 describe('ImpairmentProxy between a real client and a real server (Python, child processes)', function () {
@@ -50,8 +54,10 @@ describe('ImpairmentProxy between a real client and a real server (Python, child
     return proxy;
   }
 
-  const clients = (plan: Partial<ClientPlan>) => runPythonClients('127.0.0.1', proxy!.local.port, { clients: 1, count: 1, gapMs: 2, quietMs: 500, ...plan });
-  const ofKind = <K extends ProxyEvent['kind']>(kind: K) => events.filter((event): event is Extract<ProxyEvent, { kind: K }> => event.kind === kind);
+  const clients = (plan: Partial<ClientPlan>) =>
+    runPythonClients('127.0.0.1', proxy!.local.port, { clients: 1, count: 1, gapMs: 2, quietMs: 500, ...plan });
+  const ofKind = <K extends ProxyEvent['kind']>(kind: K) =>
+    events.filter((event): event is Extract<ProxyEvent, { kind: K }> => event.kind === kind);
 
   it('forwards the bytes both ways, one upstream socket per client, each reply to its own client', async () => {
     await startProxy();
@@ -72,7 +78,12 @@ describe('ImpairmentProxy between a real client and a real server (Python, child
     const clientPorts = run.locals.map((local) => Number(local.split(':')[1])).sort();
     for (const peer of peers) assert.ok(!clientPorts.includes(Number(peer.split(':')[1])), 'the server sees the proxy, not the client');
     assert.equal(ofKind('session-opened').length, 3);
-    assert.deepEqual(ofKind('session-opened').map((event) => event.peer.port).sort(), clientPorts);
+    assert.deepEqual(
+      ofKind('session-opened')
+        .map((event) => event.peer.port)
+        .sort(),
+      clientPorts,
+    );
     const counters = proxy!.counters;
     assert.equal(counters.toServer.forwarded, 15);
     assert.equal(counters.toClient.forwarded, 15);
@@ -115,7 +126,10 @@ describe('ImpairmentProxy between a real client and a real server (Python, child
     assert.equal(toServer.received, n);
     assert.ok(within(toServer.droppedBy['simulated-loss'], n, 0.2), `to-server lost ${toServer.droppedBy['simulated-loss']} of ${n}`);
     assert.equal(toClient.received, toServer.forwarded, 'the server answered everything that reached it');
-    assert.ok(within(toClient.droppedBy['simulated-loss'], toClient.received, 0.1), `to-client lost ${toClient.droppedBy['simulated-loss']} of ${toClient.received}`);
+    assert.ok(
+      within(toClient.droppedBy['simulated-loss'], toClient.received, 0.1),
+      `to-client lost ${toClient.droppedBy['simulated-loss']} of ${toClient.received}`,
+    );
     assert.equal(run.replies.length, toClient.forwarded);
     const drops = ofKind('proxy-dropped');
     assert.equal(drops.filter((event) => event.direction === 'to-server').length, toServer.dropped);
@@ -129,7 +143,9 @@ describe('ImpairmentProxy between a real client and a real server (Python, child
     const { toClient } = proxy!.counters;
     assert.equal(toClient.forwarded, n);
     assert.equal(run.replies.length, n + toClient.duplicated, 'a duplicate arrives as a second copy');
-    const sent = new Set(ofKind('forwarded').flatMap((event) => (event.direction === 'to-client' ? [event.payload.toString('latin1')] : [])));
+    const sent = new Set(
+      ofKind('forwarded').flatMap((event) => (event.direction === 'to-client' ? [event.payload.toString('latin1')] : [])),
+    );
     for (const [, reply] of run.replies) assert.ok(sent.has(reply), `reply ${JSON.stringify(reply)} is one the proxy sent`);
     let corrupted = 0;
     for (const event of ofKind('forwarded').filter((e) => e.direction === 'to-client' && !e.duplicate)) {
@@ -157,13 +173,21 @@ describe('ImpairmentProxy between a real client and a real server (Python, child
   it('gives each datagram the same fate again from the same seed', async () => {
     const fates = async (): Promise<string[]> => {
       events = [];
-      await startProxy({ links: { toServer: link({ loss: 0.3, corrupt: 0.2, duplicate: 0.2, seed: 99 }), toClient: link({ loss: 0.3, seed: 98 }) } });
+      await startProxy({
+        links: { toServer: link({ loss: 0.3, corrupt: 0.2, duplicate: 0.2, seed: 99 }), toClient: link({ loss: 0.3, seed: 98 }) },
+      });
       await clients({ count: 150, gapMs: 2 });
       await proxy!.stop();
       proxy = undefined;
-      return events.flatMap((event) =>
-        event.kind === 'forwarded' ? [`${event.direction} ${event.seq} ${event.duplicate} ${event.corruptedBit}`] : event.kind === 'proxy-dropped' ? [`${event.direction} ${event.seq} ${event.reason}`] : [],
-      ).sort(); // the two directions interleave as timing has it; each one's fates are what must repeat
+      return events
+        .flatMap((event) =>
+          event.kind === 'forwarded'
+            ? [`${event.direction} ${event.seq} ${event.duplicate} ${event.corruptedBit}`]
+            : event.kind === 'proxy-dropped'
+              ? [`${event.direction} ${event.seq} ${event.reason}`]
+              : [],
+        )
+        .sort(); // the two directions interleave as timing has it; each one's fates are what must repeat
     };
     const first = await fates();
     assert.ok(first.some((fate) => fate.endsWith('simulated-loss')));

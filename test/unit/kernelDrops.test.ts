@@ -25,7 +25,10 @@ function floodWhileBlocked(server: EchoServer, count: number): number {
       });
     }`;
   const family = server.local.family === 'IPv6' ? 'udp6' : 'udp4';
-  const child = spawnSync(process.execPath, ['-e', script, family, server.local.address, String(server.local.port), String(count)], { encoding: 'utf8', timeout: 30_000 });
+  const child = spawnSync(process.execPath, ['-e', script, family, server.local.address, String(server.local.port), String(count)], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(child.status, 0, child.stderr);
   return Number(child.stdout);
 }
@@ -58,7 +61,11 @@ describe('Datagrams the system drops (Linux, real loopback sockets)', () => {
         assert.ok(seen.kernel > 0, `the buffer overflowed: ${JSON.stringify(seen)}`);
         assert.equal(seen.kernel, sent - seen.received);
         const reports = events.filter((event) => event.kind === 'kernel-dropped');
-        assert.equal(reports.reduce((sum, event) => sum + event.dropped, 0), seen.kernel, 'each report carries only what is new');
+        assert.equal(
+          reports.reduce((sum, event) => sum + event.dropped, 0),
+          seen.kernel,
+          'each report carries only what is new',
+        );
         assert.ok(reports.every((event) => event.serverId === server.id && event.receiveBufferBytes === server.buffers.receive));
       } finally {
         await workbench.dispose();
@@ -81,8 +88,14 @@ describe('Datagrams the system drops (Linux, real loopback sockets)', () => {
   it('refuses a buffer size that is not a whole number of bytes, leaving no socket open', async () => {
     const workbench = new Workbench();
     try {
-      await assert.rejects(workbench.startServer({ host: '127.0.0.1', port: 0, recvBufferSize: -5 }), { code: 'BAD_SETTING', message: /receive buffer size is -5/ });
-      await assert.rejects(workbench.startServer({ host: '127.0.0.1', port: 0, sendBufferSize: 1.5 }), { code: 'BAD_SETTING', message: /send buffer size is 1\.5/ });
+      await assert.rejects(workbench.startServer({ host: '127.0.0.1', port: 0, recvBufferSize: -5 }), {
+        code: 'BAD_SETTING',
+        message: /receive buffer size is -5/,
+      });
+      await assert.rejects(workbench.startServer({ host: '127.0.0.1', port: 0, sendBufferSize: 1.5 }), {
+        code: 'BAD_SETTING',
+        message: /send buffer size is 1\.5/,
+      });
       assert.equal(workbench.runningServers.length, 0);
     } finally {
       await workbench.dispose();
@@ -91,13 +104,19 @@ describe('Datagrams the system drops (Linux, real loopback sockets)', () => {
 
   it('says once that the figure is not available where the system gives none, and samples only while a server runs', async () => {
     const reads: Array<Peer['family']> = [];
-    const workbench = new Workbench({ kernelDrops: { intervalMs: 10, read: (family) => (reads.push(family), Promise.resolve(undefined)) } });
+    const workbench = new Workbench({
+      kernelDrops: { intervalMs: 10, read: (family) => (reads.push(family), Promise.resolve(undefined)) },
+    });
     const events: WorkbenchEvent[] = [];
     workbench.events.subscribe((event) => events.push(event));
     try {
       const a = await workbench.startServer({ host: '127.0.0.1', port: 0 });
       const b = await workbench.startServer({ host: '::1', port: 0 });
-      await settle('a few samples', () => reads.length, (n) => n >= 6);
+      await settle(
+        'a few samples',
+        () => reads.length,
+        (n) => n >= 6,
+      );
       assert.ok(reads.includes('IPv4') && reads.includes('IPv6'));
       assert.equal(events.filter((event) => event.kind === 'kernel-drops-unavailable').length, 1);
       assert.equal(workbench.totals.server.kernelDropped, undefined);

@@ -105,9 +105,26 @@ describe('LinkImpairment', () => {
 
 describe('parseLinkSpec', () => {
   it('reads every setting with its unit', () => {
-    const settings = parseLinkSpec('loss=5% burst=3 delay=80ms jitter=30ms dup=1% reorder=2% corrupt=0.1% rate=2mbit queue=50 seed=42', NO_LINK_IMPAIRMENT);
-    assert.deepEqual(settings, { seed: 42, loss: 0.05, burstLength: 3, delayMs: 80, jitterMs: 30, duplicate: 0.01, reorder: 0.02, corrupt: 0.001, rateKbps: 2000, queueLimit: 50 });
-    assert.equal(describeLink(settings), '5% lost in bursts of 3, 80 ms + up to 30 ms jitter, 1% duplicated, 2% reordered, 0.1% corrupted, 2 Mbit/s (queue 50) (seed 42)');
+    const settings = parseLinkSpec(
+      'loss=5% burst=3 delay=80ms jitter=30ms dup=1% reorder=2% corrupt=0.1% rate=2mbit queue=50 seed=42',
+      NO_LINK_IMPAIRMENT,
+    );
+    assert.deepEqual(settings, {
+      seed: 42,
+      loss: 0.05,
+      burstLength: 3,
+      delayMs: 80,
+      jitterMs: 30,
+      duplicate: 0.01,
+      reorder: 0.02,
+      corrupt: 0.001,
+      rateKbps: 2000,
+      queueLimit: 50,
+    });
+    assert.equal(
+      describeLink(settings),
+      '5% lost in bursts of 3, 80 ms + up to 30 ms jitter, 1% duplicated, 2% reordered, 0.1% corrupted, 2 Mbit/s (queue 50) (seed 42)',
+    );
   });
 
   it('starts from a preset and adjusts it; every preset is valid', () => {

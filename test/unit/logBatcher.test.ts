@@ -112,14 +112,26 @@ describe('LogBatcher', () => {
     const other: Peer = { address: '::1', port: 40000, family: 'IPv6' };
     for (let seq = 1; seq <= 5000; seq++) batcher.add(received(seq));
     for (let seq = 1; seq <= 7; seq++) batcher.add(received(seq, other));
-    batcher.add({ kind: 'dropped', at: 0, serverId: 'udp-1', peer: PEER, size: 5, payload: Buffer.from('hello'), seq: 5001, reason: 'simulated-loss-inbound' });
+    batcher.add({
+      kind: 'dropped',
+      at: 0,
+      serverId: 'udp-1',
+      peer: PEER,
+      size: 5,
+      payload: Buffer.from('hello'),
+      seq: 5001,
+      reason: 'simulated-loss-inbound',
+    });
     batcher.flush();
     const texts = writer.lines.map((l) => l.text);
     assert.equal(texts.filter((t) => t.startsWith('[udp-1] received')).length, 10);
     assert.ok(texts.includes('4,990 more datagrams received by udp-1 from 127.0.0.1:50000 not shown'), texts.join('\n'));
     assert.ok(texts.includes('7 more datagrams received by udp-1 from [::1]:40000 not shown'), texts.join('\n'));
     const drop = writer.lines.find((l) => l.text.includes('dropped by udp-1'));
-    assert.deepEqual(drop, { level: 'warn', text: '1 more datagram dropped by udp-1 from 127.0.0.1:50000 (simulated loss on the way in) not shown' });
+    assert.deepEqual(drop, {
+      level: 'warn',
+      text: '1 more datagram dropped by udp-1 from 127.0.0.1:50000 (simulated loss on the way in) not shown',
+    });
     assert.equal(batcher.stats.notShown, 4990 + 7 + 1);
   });
 
@@ -163,8 +175,16 @@ describe('LogBatcher', () => {
     batcher.flush();
     const texts = writer.lines.map((l) => l.text);
     assert.equal(texts.filter((t) => t.startsWith('[udp-1] Could not reply')).length, 10, texts.join('\n'));
-    assert.ok(texts.includes('[udp-1] 2,590 more errors like this not shown: Could not reply to 127.0.0.1:0: invalid port. The server keeps listening.'), texts.join('\n'));
-    assert.ok(texts.includes('5 more failed sends to 127.0.0.1:9 like this not shown: Nothing is listening on 127.0.0.1:9. Start a server there.'), texts.join('\n'));
+    assert.ok(
+      texts.includes(
+        '[udp-1] 2,590 more errors like this not shown: Could not reply to 127.0.0.1:0: invalid port. The server keeps listening.',
+      ),
+      texts.join('\n'),
+    );
+    assert.ok(
+      texts.includes('5 more failed sends to 127.0.0.1:9 like this not shown: Nothing is listening on 127.0.0.1:9. Start a server there.'),
+      texts.join('\n'),
+    );
     assert.ok(texts.includes('[udp-1] echo server on 127.0.0.1:50000 stopped'), 'a stop is always shown');
     assert.equal(writer.lines.length, 10 + 2 + 1);
     assert.ok(writer.lines.filter((l) => l.text.includes('more')).every((l) => l.level === 'error'));
@@ -179,11 +199,17 @@ describe('LogBatcher', () => {
       batcher.flush();
       const shown = writer.lines.filter((l) => l.text.startsWith('[udp-1] Could not reply'));
       const bytes = shown.reduce((sum, l) => sum + Buffer.byteLength(l.text), 0);
-      assert.ok(shown.length >= 1 && shown.length <= (budget.maxLinesPerFlush ?? 99), `${shown.length} error lines with ${JSON.stringify(budget)}`);
+      assert.ok(
+        shown.length >= 1 && shown.length <= (budget.maxLinesPerFlush ?? 99),
+        `${shown.length} error lines with ${JSON.stringify(budget)}`,
+      );
       assert.ok(bytes <= (budget.maxBytesPerFlush ?? Infinity), `${bytes} bytes`);
-      assert.deepEqual(writer.lines.slice(shown.length).map((l) => l.text), [
-        `[udp-1] ${(2600 - shown.length).toLocaleString('en-US')} more errors like this not shown: Could not reply to 127.0.0.1:0: invalid port. The server keeps listening.`,
-      ]);
+      assert.deepEqual(
+        writer.lines.slice(shown.length).map((l) => l.text),
+        [
+          `[udp-1] ${(2600 - shown.length).toLocaleString('en-US')} more errors like this not shown: Could not reply to 127.0.0.1:0: invalid port. The server keeps listening.`,
+        ],
+      );
       assert.equal(batcher.stats.notShown, 2600 - shown.length);
     }
   });

@@ -30,7 +30,11 @@ function processInfo(pid: number): ProcessInfo | undefined {
 
 /** `root` and every process below it, code-server's own process group included (it is still a child). */
 function processTree(root: number): ProcessInfo[] {
-  const all = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((name) => processInfo(Number(name))).filter((info) => info !== undefined);
+  const all = fs
+    .readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => processInfo(Number(name)))
+    .filter((info) => info !== undefined);
   const tree = all.filter((info) => info.pid === root);
   for (let i = 0; i < tree.length; i++) tree.push(...all.filter((info) => info.ppid === tree[i].pid));
   return tree;
@@ -59,13 +63,19 @@ function assertHostInstalled(): void {
     cwd: REPO,
     encoding: 'utf8',
   });
-  assert.equal(check.status, 0, `npm start needs the offline test host (UDPW_HOST_CACHE=${process.env.UDPW_HOST_CACHE ?? '(unset)'}):\n${check.stderr}`);
+  assert.equal(
+    check.status,
+    0,
+    `npm start needs the offline test host (UDPW_HOST_CACHE=${process.env.UDPW_HOST_CACHE ?? '(unset)'}):\n${check.stderr}`,
+  );
 }
 
 async function waitForServer(port: number, npm: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (npm.exitCode !== null || npm.signalCode !== null) assert.fail(`npm start ended (${npm.exitCode ?? npm.signalCode}) before serving:\n${output()}`);
+    if (npm.exitCode !== null || npm.signalCode !== null) {
+      assert.fail(`npm start ended (${npm.exitCode ?? npm.signalCode}) before serving:\n${output()}`);
+    }
     const answered = await fetch(`http://127.0.0.1:${port}/healthz`).then(
       (response) => response.status > 0,
       () => false,
@@ -83,7 +93,11 @@ describe('npm start', () => {
       assertHostInstalled();
       const port = await freePort();
       // --web: code-server even where a desktop `code` is on PATH.
-      const npm = spawn('npm', ['start', '--', '--web'], { cwd: REPO, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const npm = spawn('npm', ['start', '--', '--web'], {
+        cwd: REPO,
+        env: { ...process.env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       const keep = (data: Buffer): void => void (output = (output + data.toString()).slice(-20_000));
       npm.stdout.on('data', keep);
@@ -103,7 +117,11 @@ describe('npm start', () => {
         const deadline = Date.now() + 20_000;
         while (tree.some(stillRunning) && Date.now() < deadline) await sleep(200);
         const left = tree.filter(stillRunning);
-        assert.deepEqual(left.map((info) => `${info.pid} ${info.command}`), [], `still running after npm got ${signal}`);
+        assert.deepEqual(
+          left.map((info) => `${info.pid} ${info.command}`),
+          [],
+          `still running after npm got ${signal}`,
+        );
       } finally {
         // Whatever the outcome, leave nothing behind.
         npm.kill('SIGKILL');

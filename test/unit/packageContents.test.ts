@@ -4,7 +4,14 @@ import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 /** What may ship in the .vsix: the bundle, media, and the documents; never sources, tests or maps. */
-const ALLOWED = [/^dist\/(extension|webview)\.js$/, /^dist\/webview\.css$/, /^media\/[\w./-]+\.(png|json)$/, /^(README|CHANGELOG)\.md$/, /^LICENSE$/, /^package\.json$/];
+const ALLOWED = [
+  /^dist\/(extension|webview)\.js$/,
+  /^dist\/webview\.css$/,
+  /^media\/[\w./-]+\.(png|json)$/,
+  /^(README|CHANGELOG)\.md$/,
+  /^LICENSE$/,
+  /^package\.json$/,
+];
 
 describe('The packaged extension', () => {
   it('holds only the bundles (extension, traffic view script and styles), media, README, CHANGELOG, LICENSE and package.json (vsce ls)', function () {
@@ -12,10 +19,22 @@ describe('The packaged extension', () => {
     // Built first, so the bundles are there to list: the test checks that .vscodeignore ships them.
     execFileSync(process.execPath, [path.join(REPO, 'esbuild.mjs')], { cwd: REPO });
     const vsce = path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce');
-    const listed = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: REPO, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const listed = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: REPO, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     const unexpected = listed.filter((file) => !ALLOWED.some((pattern) => pattern.test(file)));
     assert.deepEqual(unexpected, [], `files that should not ship: ${unexpected.join(', ')}`);
-    for (const required of ['dist/extension.js', 'dist/webview.js', 'dist/webview.css', 'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'media/icon.png', 'media/udp.tmLanguage.json']) {
+    for (const required of [
+      'dist/extension.js',
+      'dist/webview.js',
+      'dist/webview.css',
+      'package.json',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+      'media/icon.png',
+      'media/udp.tmLanguage.json',
+    ]) {
       assert.ok(listed.includes(required), `${required} is missing from the package`);
     }
   });

@@ -12,13 +12,89 @@ const HUGE = 100_000;
 const SLOW_MS = 1_000;
 
 const HOSTILE = [
-  '[', ']', ']:', ':', '::', '::::', '%', '%eth0', '/', 'udp://', 'UDP://', 'tcp://', '.', '..', '@', '#', '?',
-  '127.0.0.1', '::1', '::ffff:127.0.0.1', 'fe80::1', 'localhost', '0', '-1', '65535', '65536', '99999999999999999999', '1e3', '0x10',
-  '\\', '\\x', '\\x4', '\\xzz', '\\u{41}', '\\n', '\\0', '"', "'",
-  '$', '$$', '${', '${${', '$${', '}', '{', '${text}', '${hex}', '${peer}', '${seq}', '${size}', '${nope}',
-  'de', 'ad', 'DE', '0X', 'g', ',', '-', 'QQ', 'aGVs', '+/', '-_', '=', '==', '===',
-  ' ', '\t', '\n', '\r\n', '\u00a0', '\u0000', '\u001b', '\u007f', '\u0085', '\u2028', '\u202e', '\ufeff',
-  '\ud800', '\udc00', '\ud83d\ude00', 'é', '€', '中',
+  '[',
+  ']',
+  ']:',
+  ':',
+  '::',
+  '::::',
+  '%',
+  '%eth0',
+  '/',
+  'udp://',
+  'UDP://',
+  'tcp://',
+  '.',
+  '..',
+  '@',
+  '#',
+  '?',
+  '127.0.0.1',
+  '::1',
+  '::ffff:127.0.0.1',
+  'fe80::1',
+  'localhost',
+  '0',
+  '-1',
+  '65535',
+  '65536',
+  '99999999999999999999',
+  '1e3',
+  '0x10',
+  '\\',
+  '\\x',
+  '\\x4',
+  '\\xzz',
+  '\\u{41}',
+  '\\n',
+  '\\0',
+  '"',
+  "'",
+  '$',
+  '$$',
+  '${',
+  '${${',
+  '$${',
+  '}',
+  '{',
+  '${text}',
+  '${hex}',
+  '${peer}',
+  '${seq}',
+  '${size}',
+  '${nope}',
+  'de',
+  'ad',
+  'DE',
+  '0X',
+  'g',
+  ',',
+  '-',
+  'QQ',
+  'aGVs',
+  '+/',
+  '-_',
+  '=',
+  '==',
+  '===',
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\u00a0',
+  '\u0000',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u202e',
+  '\ufeff',
+  '\ud800',
+  '\udc00',
+  '\ud83d\ude00',
+  'é',
+  '€',
+  '中',
 ];
 
 type Random = () => number;
@@ -35,7 +111,9 @@ function randomString(random: Random): string {
     case 2: // random bytes read as text
       return String.fromCharCode(...Array.from({ length }, () => Math.floor(random() * 0x100)));
     default:
-      return Array.from({ length }, () => pick(random, ['1', ':', '.', '[', ']', 'a', 'f', '0', ' ', '$', '{', '}', '\\', 'x', '='])).join('');
+      return Array.from({ length }, () => pick(random, ['1', ':', '.', '[', ']', 'a', 'f', '0', ' ', '$', '{', '}', '\\', 'x', '='])).join(
+        '',
+      );
   }
 }
 
@@ -132,7 +210,10 @@ describe('parsers under random and hostile input', () => {
         const measured = measurePayload(input, encoding);
         if (encoded instanceof WorkbenchError) {
           assert.ok(typeof measured !== 'number', `${JSON.stringify(input.slice(0, 80))}: measured ${String(measured)} bytes`);
-          assert.deepEqual([measured.code, `${measured.message} ${measured.hint}`, measured.offset], [encoded.code, encoded.text, encoded.offset]);
+          assert.deepEqual(
+            [measured.code, `${measured.message} ${measured.hint}`, measured.offset],
+            [encoded.code, encoded.text, encoded.offset],
+          );
         } else {
           assert.equal(measured, encoded.length, JSON.stringify(input.slice(0, 80)));
         }
@@ -141,11 +222,45 @@ describe('parsers under random and hostile input', () => {
   }
 
   it('compileReplyPattern builds a pattern that tests any text, or explains in one short line', () => {
-    const pieces = ['(', ')', '(?:', '(?<=', '(?=', '(?<n>', '\\1', '\\k<n>', '\\u', '\\x', '\\p{L}', '\\', '[', ']', '^', '$', '|', '*', '+', '?', '{', '}', '{2}', '{1000}', ',', 'a', '.', '\\d', '\\b', '😀', '\ud800'];
+    const pieces = [
+      '(',
+      ')',
+      '(?:',
+      '(?<=',
+      '(?=',
+      '(?<n>',
+      '\\1',
+      '\\k<n>',
+      '\\u',
+      '\\x',
+      '\\p{L}',
+      '\\',
+      '[',
+      ']',
+      '^',
+      '$',
+      '|',
+      '*',
+      '+',
+      '?',
+      '{',
+      '}',
+      '{2}',
+      '{1000}',
+      ',',
+      'a',
+      '.',
+      '\\d',
+      '\\b',
+      '😀',
+      '\ud800',
+    ];
     const random = createRandom(50);
     for (let run = 0; run < RUNS / 4; run++) {
       const source = Array.from({ length: Math.floor(random() * 12) }, () => pick(random, pieces)).join('');
-      const flags = Array.from({ length: Math.floor(random() * 3) }, () => pick(random, ['i', 'm', 's', 'u', 'g', 'y', 'd', 'v', 'q'])).join('');
+      const flags = Array.from({ length: Math.floor(random() * 3) }, () =>
+        pick(random, ['i', 'm', 's', 'u', 'g', 'y', 'd', 'v', 'q']),
+      ).join('');
       const compiled = compileReplyPattern(source, flags);
       if ('message' in compiled) {
         assert.ok(!/[\n\r]/.test(compiled.message) && compiled.message.length < 400, compiled.message);
@@ -174,8 +289,17 @@ describe('encodings read back what Node writes, with any separators', () => {
       const hex = Array.from(bytes, (byte) => pick(random, ['', ' ', ':', ', ', '-', ' 0x']) + byte.toString(16).padStart(2, '0'));
       assert.deepEqual(encodePayload(hex.join(''), 'hex'), bytes, hex.join(''));
       const base64 = bytes.toString(random() < 0.5 ? 'base64' : 'base64url').replace(/=+$/, (padding) => (random() < 0.5 ? padding : ''));
-      assert.deepEqual(encodePayload(base64.replace(/.{1,8}/g, (chunk) => `${chunk}\n `), 'base64'), bytes, base64);
-      const escaped = Array.from(bytes, (byte) => (byte > 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`));
+      assert.deepEqual(
+        encodePayload(
+          base64.replace(/.{1,8}/g, (chunk) => `${chunk}\n `),
+          'base64',
+        ),
+        bytes,
+        base64,
+      );
+      const escaped = Array.from(bytes, (byte) =>
+        byte > 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`,
+      );
       assert.deepEqual(encodePayload(escaped.join(''), 'escaped'), bytes, escaped.join(''));
     }
   });

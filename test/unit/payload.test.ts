@@ -51,7 +51,10 @@ describe('encodePayload', () => {
     });
 
     it('rejects unknown and short escapes at the backslash', () => {
-      assert.match(assertFails(() => encode(String.raw`ab\q`), 'BAD_ESCAPE', 2).message, /column 3: a backslash followed by "q" is not an escape/);
+      assert.match(
+        assertFails(() => encode(String.raw`ab\q`), 'BAD_ESCAPE', 2).message,
+        /column 3: a backslash followed by "q" is not an escape/,
+      );
       assertFails(() => encode(String.raw`\x4`), 'BAD_ESCAPE', 0);
       assertFails(() => encode(String.raw`x\xg0`), 'BAD_ESCAPE', 1);
       assert.match(assertFails(() => encode('abc\\'), 'BAD_ESCAPE', 3).message, /lone backslash/);
@@ -64,7 +67,16 @@ describe('encodePayload', () => {
 
     it('reads pairs and ignores separators and 0x prefixes', () => {
       const deadbeef = bytes(0xde, 0xad, 0xbe, 0xef);
-      for (const text of ['deadbeef', 'de ad be ef', 'DE:AD:BE:EF', 'de,ad,be,ef', 'de-ad-be-ef', '0xde, 0xad, 0xbe, 0xef', '0XDEADBEEF', ' de\n\tad  be\r\nef ']) {
+      for (const text of [
+        'deadbeef',
+        'de ad be ef',
+        'DE:AD:BE:EF',
+        'de,ad,be,ef',
+        'de-ad-be-ef',
+        '0xde, 0xad, 0xbe, 0xef',
+        '0XDEADBEEF',
+        ' de\n\tad  be\r\nef ',
+      ]) {
         assert.deepEqual(encode(text), deadbeef, text);
       }
     });
@@ -124,7 +136,15 @@ describe('isPrintable', () => {
   });
 
   it('rejects control characters and bytes that are not UTF-8', () => {
-    for (const buf of [bytes(0), bytes(0x61, 0x1b), bytes(0x7f), Buffer.from('\u0085'), bytes(0xff), bytes(0xe2, 0x82), bytes(0xc0, 0x80)]) {
+    for (const buf of [
+      bytes(0),
+      bytes(0x61, 0x1b),
+      bytes(0x7f),
+      Buffer.from('\u0085'),
+      bytes(0xff),
+      bytes(0xe2, 0x82),
+      bytes(0xc0, 0x80),
+    ]) {
       assert.equal(isPrintable(buf), false, buf.toString('hex'));
     }
   });
@@ -156,7 +176,10 @@ describe('previewText', () => {
 
   it('escapes every bidirectional, invisible and format character', () => {
     const sneaky = '\u061c\u200e\u200f\u202a\u202d\u2066\u2069\u200b\ufeff\u{e0041}';
-    assert.equal(previewText(Buffer.from(`a${sneaky}b`), 100), String.raw`"a\u061c\u200e\u200f\u202a\u202d\u2066\u2069\u200b\ufeff\u{e0041}b"`);
+    assert.equal(
+      previewText(Buffer.from(`a${sneaky}b`), 100),
+      String.raw`"a\u061c\u200e\u200f\u202a\u202d\u2066\u2069\u200b\ufeff\u{e0041}b"`,
+    );
   });
 
   it('says how much was cut, and never cuts a character in half', () => {
@@ -170,7 +193,9 @@ describe('previewText', () => {
 
 describe('hexDump', () => {
   it('writes the classic offset, hex and ASCII columns', () => {
-    assert.deepEqual(hexDump(Buffer.from('Hello world\n'), 256), ['0000  48 65 6c 6c 6f 20 77 6f  72 6c 64 0a              |Hello world.|']);
+    assert.deepEqual(hexDump(Buffer.from('Hello world\n'), 256), [
+      '0000  48 65 6c 6c 6f 20 77 6f  72 6c 64 0a              |Hello world.|',
+    ]);
   });
 
   it('writes 16 bytes a line and says how many were not shown', () => {

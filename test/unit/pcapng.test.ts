@@ -20,7 +20,7 @@ function u16(...values: number[]): Buffer {
 /** Splits a pcapng file into its blocks, checking that each one's two length fields agree and are 32-bit aligned. */
 function blocks(file: Buffer): Array<{ type: number; body: Buffer }> {
   const found: Array<{ type: number; body: Buffer }> = [];
-  for (let offset = 0; offset < file.length; ) {
+  for (let offset = 0; offset < file.length;) {
     const type = file.readUInt32LE(offset);
     const length = file.readUInt32LE(offset + 4);
     assert.equal(length % 4, 0, `block at ${offset} is ${length} bytes, not a multiple of 4`);
@@ -135,16 +135,26 @@ describe('pcapng writer', () => {
       ['2001:DB8:0:0:1::1', '20010db8000000000001000000000001'],
     ];
     for (const [address, hex] of spellings) {
-      assert.equal(ipPacket({ address, port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)).subarray(8, 24).toString('hex'), hex, address);
+      assert.equal(
+        ipPacket({ address, port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)).subarray(8, 24).toString('hex'),
+        hex,
+        address,
+      );
     }
-    assert.throws(() => ipPacket({ address: 'localhost', port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)), /"localhost" is not an IP address/);
+    assert.throws(
+      () => ipPacket({ address: 'localhost', port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)),
+      /"localhost" is not an IP address/,
+    );
   });
 
   it('writes an IPv4 peer of a dual-stack socket IPv4-mapped', () => {
     const packet = ipPacket({ address: '127.0.0.1', port: 1 }, { address: '::', port: 2 }, Buffer.alloc(0));
     assert.equal(packet[0] >> 4, 6);
     assert.equal(packet.subarray(8, 24).toString('hex'), '00000000000000000000ffff7f000001');
-    assert.equal(ipPacket({ address: '::ffff:10.0.0.1', port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)).subarray(8, 24).toString('hex'), '00000000000000000000ffff0a000001');
+    assert.equal(
+      ipPacket({ address: '::ffff:10.0.0.1', port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(0)).subarray(8, 24).toString('hex'),
+      '00000000000000000000ffff0a000001',
+    );
   });
 
   it('carries an empty datagram, and the largest of each family, and refuses one byte more', () => {
@@ -166,7 +176,10 @@ describe('pcapng writer', () => {
     assert.equal(v6.readUInt16BE(4), 65_535);
     assert.equal(onesComplementSum(Buffer.concat([v6.subarray(8, 40), u16(0, 65_535, 0, 17), v6.subarray(40)])), 0xffff);
 
-    assert.throws(() => ipPacket({ address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port: 2 }, Buffer.alloc(65_508)), /at most 65507 bytes, not 65508/);
+    assert.throws(
+      () => ipPacket({ address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port: 2 }, Buffer.alloc(65_508)),
+      /at most 65507 bytes, not 65508/,
+    );
     assert.throws(() => ipPacket({ address: '::1', port: 1 }, { address: '::1', port: 2 }, Buffer.alloc(65_528)), /at most 65527 bytes/);
   });
 

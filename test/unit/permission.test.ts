@@ -19,7 +19,11 @@ describe('Binding a privileged port without privileges', () => {
     const port = Math.min(start - 1, 1023);
     // As root, the attempt runs as the unprivileged user "nobody"; otherwise as ourselves.
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const output = execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'bindPort.js'), String(port)], { encoding: 'utf8', timeout: 10_000, ...asNobody });
+    const output = execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'bindPort.js'), String(port)], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      ...asNobody,
+    });
     const result = JSON.parse(output);
     assert.equal(result.code, 'PERMISSION_DENIED', output);
     assert.match(result.message, new RegExp(`${port}`));

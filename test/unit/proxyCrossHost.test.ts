@@ -14,7 +14,10 @@ const LINE_TIMEOUT_MS = 10_000;
 
 function nextLine(child: ChildProcess, lines = createInterface({ input: child.stdout! })): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the proxy in the namespace said nothing within ${LINE_TIMEOUT_MS} ms`)), LINE_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the proxy in the namespace said nothing within ${LINE_TIMEOUT_MS} ms`)),
+      LINE_TIMEOUT_MS,
+    );
     lines.once('line', (line) => {
       clearTimeout(timer);
       resolve(line);
@@ -37,12 +40,23 @@ describe('ImpairmentProxy across hosts (network namespaces)', function () {
     pair?.destroy();
   });
 
-  async function throughProxy(options: Record<string, unknown>, plan: { clients: number; count: number }): Promise<{ replies: number; report: ProxyReport }> {
-    const proxy = pair.spawn(pair.server, process.execPath, [PROXY_FIXTURE, JSON.stringify({ host: pair.server.ipv4, port: 0, upstreamHost: '127.0.0.1', upstreamPort: echo.port, ...options })]);
+  async function throughProxy(
+    options: Record<string, unknown>,
+    plan: { clients: number; count: number },
+  ): Promise<{ replies: number; report: ProxyReport }> {
+    const proxy = pair.spawn(pair.server, process.execPath, [
+      PROXY_FIXTURE,
+      JSON.stringify({ host: pair.server.ipv4, port: 0, upstreamHost: '127.0.0.1', upstreamPort: echo.port, ...options }),
+    ]);
     const lines = createInterface({ input: proxy.stdout! });
     try {
       const { port } = JSON.parse(await nextLine(proxy, lines)) as { port: number };
-      const run = await runPythonClients(pair.server.ipv4, port, { ...plan, gapMs: 5, quietMs: 700 }, ['ip', 'netns', 'exec', pair.peer.namespace]);
+      const run = await runPythonClients(pair.server.ipv4, port, { ...plan, gapMs: 5, quietMs: 700 }, [
+        'ip',
+        'netns',
+        'exec',
+        pair.peer.namespace,
+      ]);
       const reported = nextLine(proxy, lines);
       proxy.stdin!.end();
       return { replies: run.replies.length, report: JSON.parse(await reported) as ProxyReport };
@@ -60,7 +74,10 @@ describe('ImpairmentProxy across hosts (network namespaces)', function () {
   });
 
   it('rate-limits a client on another host, per address', async () => {
-    const { replies, report } = await throughProxy({ rateLimit: { perSecond: 0.01, burst: 3, exemptLoopback: true } }, { clients: 1, count: 10 });
+    const { replies, report } = await throughProxy(
+      { rateLimit: { perSecond: 0.01, burst: 3, exemptLoopback: true } },
+      { clients: 1, count: 10 },
+    );
     assert.equal(replies, 3, 'the burst of 3 passes, the rest is limited');
     assert.equal(report.counters.toServer.droppedBy['rate-limited'], 7);
     const { toServer } = report.counters;

@@ -14,10 +14,16 @@ export class PythonEchoServer {
     readonly port: number,
   ) {}
 
-  static async start(host = '127.0.0.1', spawnIt: (args: string[]) => ChildProcess = (args) => spawn('python3', args, { stdio: ['pipe', 'pipe', 'inherit'] })): Promise<PythonEchoServer> {
+  static async start(
+    host = '127.0.0.1',
+    spawnIt: (args: string[]) => ChildProcess = (args) => spawn('python3', args, { stdio: ['pipe', 'pipe', 'inherit'] }),
+  ): Promise<PythonEchoServer> {
     const child = spawnIt([path.join(FIXTURES, 'udpEcho.py'), host]);
     const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`udpEcho.py did not print its port within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`udpEcho.py did not print its port within ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
       createInterface({ input: child.stdout! }).once('line', (first) => {
         clearTimeout(timer);
         resolve(first);
@@ -54,7 +60,15 @@ export interface ClientPlan {
 
 /** Runs udpClients.py to completion: `command` and its leading args run it elsewhere, e.g. in a namespace. */
 export function runPythonClients(host: string, port: number, plan: ClientPlan, prefix: readonly string[] = []): Promise<ClientRun> {
-  const args = [path.join(FIXTURES, 'udpClients.py'), host, String(port), String(plan.clients), String(plan.count), String(plan.gapMs), String(plan.quietMs)];
+  const args = [
+    path.join(FIXTURES, 'udpClients.py'),
+    host,
+    String(port),
+    String(plan.clients),
+    String(plan.count),
+    String(plan.gapMs),
+    String(plan.quietMs),
+  ];
   const [command, ...rest] = [...prefix, 'python3', ...args];
   return new Promise((resolve, reject) => {
     execFile(command, rest, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {

@@ -42,7 +42,13 @@ describe('PeerRateLimiter', () => {
   it('counts a whole IPv6 /64 as one peer, and each IPv4 address as its own', () => {
     const limiter = new PeerRateLimiter({ perSecond: 1, burst: 3, exemptLoopback: false });
     // One host usually owns a whole /64: new addresses in it must not bring new bursts.
-    const sameNetwork = ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:DB8:1:2:ffff:ffff:ffff:ffff', '2001:db8:1:2:0:0:0:9', '2001:db8:1:2::a%eth0'];
+    const sameNetwork = [
+      '2001:db8:1:2::1',
+      '2001:db8:1:2::2',
+      '2001:DB8:1:2:ffff:ffff:ffff:ffff',
+      '2001:db8:1:2:0:0:0:9',
+      '2001:db8:1:2::a%eth0',
+    ];
     assert.equal(sameNetwork.filter((address) => limiter.allow(address, 0)).length, 3);
     assert.equal(limiter.allow('2001:db8:1:3::1', 0), true, 'the next /64 is another peer');
     assert.equal(allowed(limiter, '10.0.0.1', 0, 2) + allowed(limiter, '10.0.0.2', 0, 2), 4, 'IPv4 addresses are not aggregated');

@@ -55,21 +55,30 @@ describe('parseRequestFile', () => {
         '',
       );
       assert.deepEqual(parsed.problems, []);
-      assert.deepEqual([...parsed.variables], [
-        ['server', { value: '127.0.0.1:9000', line: 0 }],
-        ['greeting', { value: 'hello world', line: 1 }],
-      ]);
-      assert.deepEqual(parsed.blocks.map((block) => [block.name, block.range, block.payload]), [
-        ['first', { start: 3, end: 6 }, 'say {{greeting}}'],
-        ['Block 2', { start: 7, end: 11 }, 'second\nline two'],
-      ]);
+      assert.deepEqual(
+        [...parsed.variables],
+        [
+          ['server', { value: '127.0.0.1:9000', line: 0 }],
+          ['greeting', { value: 'hello world', line: 1 }],
+        ],
+      );
+      assert.deepEqual(
+        parsed.blocks.map((block) => [block.name, block.range, block.payload]),
+        [
+          ['first', { start: 3, end: 6 }, 'say {{greeting}}'],
+          ['Block 2', { start: 7, end: 11 }, 'second\nline two'],
+        ],
+      );
       assert.deepEqual(parsed.blocks[0].target?.value, { host: '127.0.0.1', port: 9000, family: 4 });
     });
 
     it('reads a file without ### as one block', () => {
       const parsed = file('@v = 1', '', '@timeout 2s', 'ping {{v}}');
       assert.deepEqual(parsed.problems, []);
-      assert.deepEqual(parsed.blocks.map((block) => [block.name, block.range, block.timeoutMs?.value]), [['Block 1', { start: 2, end: 3 }, 2000]]);
+      assert.deepEqual(
+        parsed.blocks.map((block) => [block.name, block.range, block.timeoutMs?.value]),
+        [['Block 1', { start: 2, end: 3 }, 2000]],
+      );
     });
 
     it('has no blocks in a file of variables and comments', () => {
@@ -94,10 +103,13 @@ describe('parseRequestFile', () => {
     it('reads CRLF and CR line ends', () => {
       const parsed = parseRequestFile('### a\r\n@timeout 5\r\nping\r\n### b\rpong\r');
       assert.deepEqual(parsed.problems, []);
-      assert.deepEqual(parsed.blocks.map((block) => [block.payload, block.range]), [
-        ['ping', { start: 0, end: 2 }],
-        ['pong', { start: 3, end: 5 }],
-      ]);
+      assert.deepEqual(
+        parsed.blocks.map((block) => [block.payload, block.range]),
+        [
+          ['ping', { start: 0, end: 2 }],
+          ['pong', { start: 3, end: 5 }],
+        ],
+      );
     });
 
     it('reads every header form', () => {
@@ -138,7 +150,10 @@ describe('parseRequestFile', () => {
       assert.equal(blockAt(parsed, 5)?.name, 'two');
       assert.deepEqual(errorsIn(parsed, parsed.blocks[0]), []);
       assert.equal(errorsIn(parsed, parsed.blocks[1]).length, 1);
-      const many = file('@v = {{x}}', ...Array.from({ length: 50 }, (_, i) => `### b${i}\n${i % 2 ? '@repeat 2\n' : ''}@rate 1/s\n${i % 3 === 0 ? '\\q \\q' : 'ok'}\n\n`));
+      const many = file(
+        '@v = {{x}}',
+        ...Array.from({ length: 50 }, (_, i) => `### b${i}\n${i % 2 ? '@repeat 2\n' : ''}@rate 1/s\n${i % 3 === 0 ? '\\q \\q' : 'ok'}\n\n`),
+      );
       for (const block of many.blocks) {
         const inside = many.problems.filter((p) => p.severity === 'error' && block.range.start <= p.line && p.line <= block.range.end);
         assert.deepEqual(errorsIn(many, block), inside, block.name);
@@ -216,11 +231,14 @@ describe('parseRequestFile', () => {
 
     it('marks a header set twice, a variable defined twice, and a variable named like a header', () => {
       const parsed = file('@a = 1', '@a = 2', '@target = 127.0.0.1:1', '### b', '@timeout 5', '@timeout 6', 'x');
-      assert.deepEqual(parsed.problems.map((problem) => [at(problem), problem.message]), [
-        ['1:0-2', '@a is already defined on line 1.'],
-        ['2:0-7', '@target is a header, not a variable: write @target value, without "=".'],
-        ['5:0-8', '@timeout is already set on line 5 of this block.'],
-      ]);
+      assert.deepEqual(
+        parsed.problems.map((problem) => [at(problem), problem.message]),
+        [
+          ['1:0-2', '@a is already defined on line 1.'],
+          ['2:0-7', '@target is a header, not a variable: write @target value, without "=".'],
+          ['5:0-8', '@timeout is already set on line 5 of this block.'],
+        ],
+      );
       assert.equal(parsed.variables.get('a')?.value, '1');
     });
 
@@ -230,7 +248,7 @@ describe('parseRequestFile', () => {
       assert.match(problem.message, /Write a header .* or a variable \(@name = value\) after @/);
     });
 
-    it('warns that a variable\'s value is not filled in', () => {
+    it("warns that a variable's value is not filled in", () => {
       const problem = onlyProblem(file('@a = x{{b}}'));
       assert.equal(problem.severity, 'warning');
       assert.equal(at(problem), '0:6-8');
@@ -260,13 +278,29 @@ describe('parseRequestFile', () => {
     });
 
     it('checks headers that do not go together', () => {
-      const parsed = file('### burst', '@repeat 100', '@retries 2', '@expect size 4', 'ping {{$seq}}', '### lone rate', '@rate 5/s', 'x', '### none', '@expect none', '@retries 1', 'x');
-      assert.deepEqual(parsed.problems.map((problem) => [at(problem), problem.severity]), [
-        ['2:0-10', 'warning'],
-        ['3:0-14', 'error'],
-        ['6:0-9', 'warning'],
-        ['10:0-10', 'warning'],
-      ]);
+      const parsed = file(
+        '### burst',
+        '@repeat 100',
+        '@retries 2',
+        '@expect size 4',
+        'ping {{$seq}}',
+        '### lone rate',
+        '@rate 5/s',
+        'x',
+        '### none',
+        '@expect none',
+        '@retries 1',
+        'x',
+      );
+      assert.deepEqual(
+        parsed.problems.map((problem) => [at(problem), problem.severity]),
+        [
+          ['2:0-10', 'warning'],
+          ['3:0-14', 'error'],
+          ['6:0-9', 'warning'],
+          ['10:0-10', 'warning'],
+        ],
+      );
       assert.match(parsed.problems[1].message, /@expect checks a single reply; a burst \(@repeat\) reports loss/);
       assert.match(parsed.problems[2].message, /@rate only applies to a burst: add @repeat N/);
     });
@@ -308,7 +342,7 @@ describe('parseRequestFile', () => {
       }
     });
 
-    it('use the target\'s limit, the larger one without a target, and count only what is written around {{…}}', () => {
+    it("use the target's limit, the larger one without a target, and count only what is written around {{…}}", () => {
       const ipv4 = onlyProblem(file('@target 127.0.0.1:9', 'x'.repeat(65_508)));
       assert.match(ipv4.message, /^The payload is 65,508 bytes; UDP over IPv4 carries at most 65,507\./);
       assert.deepEqual(file('x'.repeat(65_508)).problems, [], 'the default target may be IPv6');
@@ -321,7 +355,11 @@ describe('parseRequestFile', () => {
 
     it('parses without making a Buffer for any payload, so a file ten times larger makes none either', () => {
       const blocks = (count: number): string =>
-        Array.from({ length: count }, (_, i) => `### b${i}\n${['', '@encoding hex\n', '@encoding base64\n'][i % 3]}${['ping \\x00 {{$seq}}\\n', 'de ad be ef', 'aGVsbG8='][i % 3]}`).join('\n');
+        Array.from(
+          { length: count },
+          (_, i) =>
+            `### b${i}\n${['', '@encoding hex\n', '@encoding base64\n'][i % 3]}${['ping \\x00 {{$seq}}\\n', 'de ad be ef', 'aGVsbG8='][i % 3]}`,
+        ).join('\n');
       for (const count of [100, 1_000]) {
         const { result, largest } = largestBufferDuring(() => parseRequestFile(blocks(count)));
         assert.equal(result.blocks.length, count);
@@ -353,7 +391,16 @@ describe('parseRequestFile', () => {
 
     const blocks = (count: number): string =>
       Array.from({ length: count }, (_, i) =>
-        [`### block ${i}`, '@target 127.0.0.1:9', ['@encoding utf8', '@encoding hex', '@encoding base64'][i % 3], '@expect matches /^pong \\d+$/i', '# a comment', ['ping {{$seq}} \\x00', 'de ad be ef', 'aGVs'][i % 3], ['second \\q line', '01 02', 'bG8='][i % 3], ''].join(i % 2 ? '\r\n' : '\n'),
+        [
+          `### block ${i}`,
+          '@target 127.0.0.1:9',
+          ['@encoding utf8', '@encoding hex', '@encoding base64'][i % 3],
+          '@expect matches /^pong \\d+$/i',
+          '# a comment',
+          ['ping {{$seq}} \\x00', 'de ad be ef', 'aGVs'][i % 3],
+          ['second \\q line', '01 02', 'bG8='][i % 3],
+          '',
+        ].join(i % 2 ? '\r\n' : '\n'),
       ).join('\n');
 
     it('reads each line a fixed number of times: ten times the blocks, ten times the reads', () => {
@@ -384,9 +431,39 @@ describe('parseRequestFile', () => {
       return parsed;
     };
 
-    it('never throws on random text built from the format\'s own pieces (fixed seed)', () => {
+    it("never throws on random text built from the format's own pieces (fixed seed)", () => {
       const random = createRandom(20240601);
-      const pieces = ['###', '@', '@target ', '@expect ', 'matches /', 'contains "', '"', '/', '{{', '}}', '$randomInt ', '$seq', '#', '//', '=', ' ', '\t', '\n', '\r\n', '\\', 'x', '[', ']', ':', '9', '@encoding hex', '@repeat 5', '\u{1F600}', '\0'];
+      const pieces = [
+        '###',
+        '@',
+        '@target ',
+        '@expect ',
+        'matches /',
+        'contains "',
+        '"',
+        '/',
+        '{{',
+        '}}',
+        '$randomInt ',
+        '$seq',
+        '#',
+        '//',
+        '=',
+        ' ',
+        '\t',
+        '\n',
+        '\r\n',
+        '\\',
+        'x',
+        '[',
+        ']',
+        ':',
+        '9',
+        '@encoding hex',
+        '@repeat 5',
+        '\u{1F600}',
+        '\0',
+      ];
       for (let round = 0; round < 2000; round++) {
         let text = '';
         const length = Math.floor(random() * 60);
@@ -420,7 +497,10 @@ describe('parseRequestFile', () => {
 
     it('reports everything left unterminated, each on its own line', () => {
       const parsed = timed(['### b', '@target [::1', '@expect equals "abc', 'x {{y', '### c', '@expect matches /a(', 'x'].join('\n'), 100);
-      assert.deepEqual(parsed.problems.map((problem) => problem.line), [1, 2, 3, 5]);
+      assert.deepEqual(
+        parsed.problems.map((problem) => problem.line),
+        [1, 2, 3, 5],
+      );
     });
   });
 });

@@ -10,7 +10,10 @@ describe('exampleRequestFile', () => {
   it('parses without a problem, every block aimed at the given server', () => {
     const parsed = parseRequestFile(exampleRequestFile('[::1]:9000'));
     assert.deepEqual(parsed.problems, []);
-    assert.deepEqual(parsed.blocks.map((block) => block.name), ['hello', 'heartbeat with a deadline', 'binary', 'packet loss: a burst of 1000 datagrams at 200/s']);
+    assert.deepEqual(
+      parsed.blocks.map((block) => block.name),
+      ['hello', 'heartbeat with a deadline', 'binary', 'packet loss: a burst of 1000 datagrams at 200/s'],
+    );
     for (const block of parsed.blocks) assert.deepEqual(block.target?.value, { host: '::1', port: 9000, family: 6 });
     assert.equal(parsed.blocks[3].repeat?.value, 1000);
   });
@@ -24,7 +27,10 @@ describe('exampleRequestFile', () => {
     for (const text of [template, listening]) {
       const parsed = parseRequestFile(text);
       assert.deepEqual(parsed.problems, []);
-      assert.deepEqual(parsed.blocks.map((block) => block.name), ['hello', 'heartbeat with a deadline', 'binary']);
+      assert.deepEqual(
+        parsed.blocks.map((block) => block.name),
+        ['hello', 'heartbeat with a deadline', 'binary'],
+      );
     }
   });
 

@@ -3,7 +3,14 @@ import type { EchoServer } from '../../src/core/echoServer';
 import { NO_SIMULATION } from '../../src/core/impairment';
 import { parseRequestFile } from '../../src/core/requestFile';
 import type { BurstResult } from '../../src/core/client';
-import { describeBlockResult, describeRun, sendRequestBlock, summarizeRun, type BlockResult, type SendDefaults } from '../../src/core/requestRun';
+import {
+  describeBlockResult,
+  describeRun,
+  sendRequestBlock,
+  summarizeRun,
+  type BlockResult,
+  type SendDefaults,
+} from '../../src/core/requestRun';
 import { Workbench } from '../../src/core/workbench';
 
 describe('sendRequestBlock', () => {
@@ -13,7 +20,13 @@ describe('sendRequestBlock', () => {
 
   beforeEach(async () => {
     workbench = new Workbench();
-    echo = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'template', template: 'Data received: ${text}', rateLimit: false });
+    echo = await workbench.startServer({
+      host: '127.0.0.1',
+      port: 0,
+      replyMode: 'template',
+      template: 'Data received: ${text}',
+      rateLimit: false,
+    });
     defaults = { target: `127.0.0.1:${echo.local.port}`, timeoutMs: 1000, retries: 0, backoff: 1 };
   });
   afterEach(() => workbench.dispose());
@@ -36,7 +49,7 @@ describe('sendRequestBlock', () => {
     assert.equal(result.detail, 'reply contains "Data received"');
   });
 
-  it('uses the block\'s own target, encoding and expectation', async () => {
+  it("uses the block's own target, encoding and expectation", async () => {
     const other = await workbench.startServer({ host: '127.0.0.1', port: 0, replyMode: 'mirror', rateLimit: false });
     const result = await run(`@target 127.0.0.1:${other.local.port}\n@encoding hex\n@expect hex "48 69"\n48 69`);
     assert.equal(result.outcome, 'passed', result.detail);
@@ -109,10 +122,13 @@ describe('sendRequestBlock', () => {
     assert.match(clean.summary, /^✓ 20 sent · 0\.0% lost/);
   });
 
-  it('says in a burst\'s result that its datagrams carry a tag, and with @tag off counts replies by order', async () => {
+  it("says in a burst's result that its datagrams carry a tag, and with @tag off counts replies by order", async () => {
     const mirror = await mirrorServer();
     const tagged = await run(`@target ${mirror.target}\n@repeat 3\n@timeout 200\nping`);
-    assert.match(tagged.detail, /; each datagram carried an 8-byte tag after the payload to match its reply \(@tag off sends the payload alone\)$/);
+    assert.match(
+      tagged.detail,
+      /; each datagram carried an 8-byte tag after the payload to match its reply \(@tag off sends the payload alone\)$/,
+    );
     // The template server answers in its own words: no tag comes back, but by order every reply counts.
     const byOrder = await run('@repeat 5\n@tag off\n@timeout 200\nping');
     assert.equal(byOrder.outcome, 'passed', byOrder.detail);
@@ -135,13 +151,29 @@ describe('sendRequestBlock', () => {
   it('says when a burst could not keep its rate, and the rate it achieved', async () => {
     const file = parseRequestFile('@target 127.0.0.1:9\n@repeat 1000\n@rate 1000000/s\nx');
     const slow: BurstResult = {
-      count: 1000, sent: 1000, received: 1000, lost: 0, lossPercent: 0, duplicates: 0, reordered: 0, unmatched: 0,
-      stats: { count: 0, min: undefined, mean: undefined, p50: undefined, p99: undefined, max: undefined }, durationMs: 20, askedRate: 1_000_000, achievedRate: 48_210.4, keptRate: false, tagged: true, cancelled: false,
+      count: 1000,
+      sent: 1000,
+      received: 1000,
+      lost: 0,
+      lossPercent: 0,
+      duplicates: 0,
+      reordered: 0,
+      unmatched: 0,
+      stats: { count: 0, min: undefined, mean: undefined, p50: undefined, p99: undefined, max: undefined },
+      durationMs: 20,
+      askedRate: 1_000_000,
+      achievedRate: 48_210.4,
+      keptRate: false,
+      tagged: true,
+      cancelled: false,
     };
     const sender = { send: () => Promise.reject(new Error('not a single send')), burst: () => Promise.resolve(slow) };
     const result = await sendRequestBlock(sender, file, file.blocks[0], defaults, 1);
     assert.match(result.summary, /^✓ 1,000 sent · 0\.0% lost · rate 48,210\/s of 1,000,000\/s asked · /);
-    assert.match(result.detail, /; rate 48,210\/s of 1,000,000\/s asked: this machine, or the replies the window waited for, could not keep up;/);
+    assert.match(
+      result.detail,
+      /; rate 48,210\/s of 1,000,000\/s asked: this machine, or the replies the window waited for, could not keep up;/,
+    );
   });
 
   /** A mirror server, and the payloads it receives, without the burst's 8-byte tag. */
@@ -169,14 +201,19 @@ describe('sendRequestBlock', () => {
   it('fills in {{$uuid}}, {{$timestamp}} and {{$randomInt}} per datagram of a burst, and a burst without built-ins sends the same bytes', async () => {
     const mirror = await mirrorServer();
     const before = Date.now();
-    const result = await run(`@target ${mirror.target}\n@repeat 5\n@rate 100/s\n@timeout 200\n{{$uuid}} {{$timestamp}} {{$randomInt 0 1000000000000}}`);
+    const result = await run(
+      `@target ${mirror.target}\n@repeat 5\n@rate 100/s\n@timeout 200\n{{$uuid}} {{$timestamp}} {{$randomInt 0 1000000000000}}`,
+    );
     assert.equal(result.outcome, 'passed', result.detail);
     const fields = mirror.received.map((payload) => String(payload).split(' '));
     assert.equal(fields.length, 5);
     assert.equal(new Set(fields.map(([uuid]) => uuid)).size, 5, 'a uuid each');
     assert.equal(new Set(fields.map(([, , random]) => random)).size, 5, 'a random number each');
     const times = fields.map(([, timestamp]) => Number(timestamp));
-    assert.ok(times.every((time, i) => time >= before && time <= Date.now() && (i === 0 || time >= times[i - 1])), times.join(' '));
+    assert.ok(
+      times.every((time, i) => time >= before && time <= Date.now() && (i === 0 || time >= times[i - 1])),
+      times.join(' '),
+    );
     // At 100/s the five datagrams go out over 40 ms, each stamped as it goes.
     assert.ok(times[4] - times[0] >= 30, times.join(' '));
 
@@ -198,16 +235,36 @@ describe('sendRequestBlock', () => {
     assert.match(result.detail, /^not sent: Burst stopped at datagram 3 of 5, 2 sent: .* each byte needs two\. Use pairs of 0-9 a-f/);
     assert.equal(result.burst, undefined);
     for (let waited = 0; mirror.received.length < 2 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.deepEqual(mirror.received.map((payload) => payload.toString('hex')), ['de98', 'de99']);
+    assert.deepEqual(
+      mirror.received.map((payload) => payload.toString('hex')),
+      ['de98', 'de99'],
+    );
   });
 });
 
 describe('summarizeRun', () => {
-  const result = (outcome: BlockResult['outcome'], rttMs?: number): BlockResult => ({ name: 'b', line: 0, outcome, summary: '', detail: '', rttMs });
+  const result = (outcome: BlockResult['outcome'], rttMs?: number): BlockResult => ({
+    name: 'b',
+    line: 0,
+    outcome,
+    summary: '',
+    detail: '',
+    rttMs,
+  });
 
   it('counts each outcome and the round trips of single sends', () => {
-    const summary = summarizeRun([result('passed', 1), result('passed', 3), result('failed', 2), result('timeout'), result('not-sent'), result('measured')]);
-    assert.deepEqual({ ...summary, roundTrip: undefined }, { total: 6, passed: 2, failed: 1, timedOut: 1, notSent: 1, measured: 1, cancelled: 0, roundTrip: undefined });
+    const summary = summarizeRun([
+      result('passed', 1),
+      result('passed', 3),
+      result('failed', 2),
+      result('timeout'),
+      result('not-sent'),
+      result('measured'),
+    ]);
+    assert.deepEqual(
+      { ...summary, roundTrip: undefined },
+      { total: 6, passed: 2, failed: 1, timedOut: 1, notSent: 1, measured: 1, cancelled: 0, roundTrip: undefined },
+    );
     assert.equal(summary.roundTrip.count, 3);
     assert.equal(
       describeRun(summary),
@@ -240,7 +297,10 @@ describe('describeBlockResult', () => {
   it('escapes the block name, the @expect text and the reply, as they come from the file and the network', async () => {
     const line = await logLine('### pay\u202eexe.txt\n@expect contains "ok\u2066"\nno\u061c "quote" \\\\');
     assert.doesNotMatch(line, SNEAKY);
-    assert.equal(line, String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that contains "ok\u2066", got 14 B: "no\u061c \"quote\" \\"`);
+    assert.equal(
+      line,
+      String.raw`[pay\u202eexe.txt] ✗ expectation failed: expected a reply that contains "ok\u2066", got 14 B: "no\u061c \"quote\" \\"`,
+    );
   });
 
   it('escapes a regular expression without doubling its own backslashes', async () => {

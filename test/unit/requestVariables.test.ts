@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { expandFileVariables, renderRequestTemplate, scanTemplate, type BuiltinValues } from '../../src/core/requestVariables';
 
-const defined = (...names: string[]) => (name: string): boolean => names.includes(name);
+const defined =
+  (...names: string[]) =>
+  (name: string): boolean =>
+    names.includes(name);
 const variables = (entries: Record<string, string>): Map<string, { value: string }> =>
   new Map(Object.entries(entries).map(([name, value]) => [name, { value }]));
 const fixed: BuiltinValues = { seq: 7, now: () => 1_700_000_000_000, uuid: () => 'u-u-i-d', randomInt: (min) => min };
@@ -36,7 +39,14 @@ describe('scanTemplate', () => {
     const messages = (text: string): string[] => scanTemplate(text, defined()).problems.map((problem) => problem.message);
     assert.match(messages('{{$now}}')[0], /Unknown built-in \{\{\$now\}\}.*\$seq/);
     assert.match(messages('{{$seq 2}}')[0], /takes no arguments/);
-    for (const bad of ['{{$randomInt}}', '{{$randomInt 1}}', '{{$randomInt 5 5}}', '{{$randomInt a b}}', '{{$randomInt 1 2 3}}', '{{$randomInt 0 99999999999999999}}']) {
+    for (const bad of [
+      '{{$randomInt}}',
+      '{{$randomInt 1}}',
+      '{{$randomInt 5 5}}',
+      '{{$randomInt a b}}',
+      '{{$randomInt 1 2 3}}',
+      '{{$randomInt 0 99999999999999999}}',
+    ]) {
       assert.match(messages(bad)[0] ?? '', /min < max/, bad);
     }
     assert.match(messages('{{}}')[0], /not a variable reference/);
@@ -45,7 +55,10 @@ describe('scanTemplate', () => {
 
   it('reports an unterminated {{ once per line and keeps the rest of the line as text', () => {
     const { parts, problems } = scanTemplate('a {{b {{c\nd {{$seq}}', defined());
-    assert.deepEqual(problems.map(({ start, end }) => ({ start, end })), [{ start: 2, end: 9 }]);
+    assert.deepEqual(
+      problems.map(({ start, end }) => ({ start, end })),
+      [{ start: 2, end: 9 }],
+    );
     assert.match(problems[0].message, /Unterminated \{\{/);
     assert.deepEqual(parts, [
       { kind: 'text', text: 'a {{b {{c\nd ', start: 0 },

@@ -19,7 +19,10 @@ describe('live changes to a running server', () => {
 
   /** The one event the last change emitted, and its log line. */
   function announced(): { event: ServerConfiguredEvent; line: string } {
-    assert.deepEqual(events.map((event) => event.kind), ['server-configured']);
+    assert.deepEqual(
+      events.map((event) => event.kind),
+      ['server-configured'],
+    );
     const event = events[0] as ServerConfiguredEvent;
     events.length = 0;
     assert.equal(event.serverId, server.id);

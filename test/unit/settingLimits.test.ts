@@ -13,7 +13,9 @@ interface SettingSchema {
 }
 
 function bounds(): Map<string, SettingSchema> {
-  const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as { contributes: { configuration: { properties: Record<string, SettingSchema> } } };
+  const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, SettingSchema> } };
+  };
   const bounded = new Map<string, SettingSchema>();
   for (const [key, schema] of Object.entries(manifest.contributes.configuration.properties)) {
     if (schema.minimum !== undefined || schema.maximum !== undefined) bounded.set(key.slice(PREFIX.length), schema);
@@ -24,7 +26,11 @@ function bounds(): Map<string, SettingSchema> {
 describe('Setting limits', () => {
   it("package.json's minimum and maximum of each setting are the core's (SETTING_LIMITS)", () => {
     const manifest = bounds();
-    assert.deepEqual([...manifest.keys()].sort(), Object.keys(SETTING_LIMITS).sort(), 'the bounded settings and SETTING_LIMITS name the same keys');
+    assert.deepEqual(
+      [...manifest.keys()].sort(),
+      Object.keys(SETTING_LIMITS).sort(),
+      'the bounded settings and SETTING_LIMITS name the same keys',
+    );
     for (const [key, schema] of manifest) {
       assert.deepEqual({ minimum: schema.minimum, maximum: schema.maximum }, SETTING_LIMITS[key], `udpWorkbench.${key}`);
     }

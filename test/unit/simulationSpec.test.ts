@@ -18,10 +18,17 @@ describe('parseSimulationSpec', () => {
   it('says which word is wrong, where, and what to write instead', () => {
     assert.throws(
       () => parseSimulationSpec('loss=10% lag=5ms', NO_SIMULATION),
-      (error: WorkbenchError) => error.code === 'BAD_SETTING' && error.offset === 9 && /"lag=5ms" is not a simulation setting/.test(error.message) && /loss=10%/.test(error.hint),
+      (error: WorkbenchError) =>
+        error.code === 'BAD_SETTING' &&
+        error.offset === 9 &&
+        /"lag=5ms" is not a simulation setting/.test(error.message) &&
+        /loss=10%/.test(error.hint),
     );
     assert.throws(() => parseSimulationSpec('delay=5%', NO_SIMULATION), /wrong unit/);
-    assert.throws(() => parseSimulationSpec('loss=150%', NO_SIMULATION), (error: WorkbenchError) => error.code === 'BAD_SETTING');
+    assert.throws(
+      () => parseSimulationSpec('loss=150%', NO_SIMULATION),
+      (error: WorkbenchError) => error.code === 'BAD_SETTING',
+    );
   });
 
   it('describes a simulation in words', () => {

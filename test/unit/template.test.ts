@@ -27,7 +27,10 @@ describe('reply templates', () => {
 
   it('passes binary datagrams through ${text} unchanged', () => {
     const payload = Buffer.from([0xff, 0x00, 0xfe]);
-    assert.deepEqual(renderReplyTemplate('<${text}>', { ...context, payload }), Buffer.concat([Buffer.from('<'), payload, Buffer.from('>')]));
+    assert.deepEqual(
+      renderReplyTemplate('<${text}>', { ...context, payload }),
+      Buffer.concat([Buffer.from('<'), payload, Buffer.from('>')]),
+    );
     assert.equal(render('${hex}', { ...context, payload }), 'ff00fe');
   });
 

@@ -8,7 +8,10 @@ describe('TextLines', () => {
     for (const text of ['', 'a', '\n', 'a\nb', 'a\r\nb\rc\n', '\r\r\n\n\r', 'x\r', '\n\r', 'é\r\n中\n😀']) {
       const lines = new TextLines(text);
       assert.deepEqual(all(lines), text.split(/\r\n|\r|\n/), JSON.stringify(text));
-      assert.deepEqual(all(lines).map((line) => line.length), Array.from({ length: lines.count }, (_, line) => lines.length(line)));
+      assert.deepEqual(
+        all(lines).map((line) => line.length),
+        Array.from({ length: lines.count }, (_, line) => lines.length(line)),
+      );
     }
   });
 

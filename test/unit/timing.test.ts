@@ -23,7 +23,11 @@ describe('Coalescer', () => {
     const clock = new FakeClock();
     let delayMs = 100;
     let runs = 0;
-    const coalescer = new Coalescer(() => runs++, () => delayMs, clock);
+    const coalescer = new Coalescer(
+      () => runs++,
+      () => delayMs,
+      clock,
+    );
     coalescer.request();
     delayMs = 1000;
     clock.tick(100);

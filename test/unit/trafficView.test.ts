@@ -12,7 +12,16 @@ const remote: Peer = { address: '::1', port: 9000, family: 'IPv6' };
 
 function datagram(fields: Partial<RecordedDatagram> & { text?: string } = {}): RecordedDatagram {
   const { text = 'hello', ...rest } = fields;
-  return { atMicros: 1_000_000, source: client, destination: server, payload: Buffer.from(text), direction: 'in', fate: 'received', exchange: 's#1', ...rest };
+  return {
+    atMicros: 1_000_000,
+    source: client,
+    destination: server,
+    payload: Buffer.from(text),
+    direction: 'in',
+    fate: 'received',
+    exchange: 's#1',
+    ...rest,
+  };
 }
 
 /** A recorder feeding a buffer, as the extension wires them, with a clock that steps 1 µs a datagram. */
@@ -20,50 +29,108 @@ function recorded(events: WorkbenchEvent[]): RecordedDatagram[] {
   const buffer = new CaptureBuffer<RecordedDatagram>(100);
   let clock = 0;
   const recorder = new CaptureRecorder(buffer.add, () => clock++);
-  for (const event of [{ kind: 'server-started', at: 0, serverId: 's', local: server, exposed: false } as WorkbenchEvent, ...events]) recorder.add(event);
+  for (const event of [{ kind: 'server-started', at: 0, serverId: 's', local: server, exposed: false } as WorkbenchEvent, ...events]) {
+    recorder.add(event);
+  }
   recorder.flush();
   return buffer.datagrams();
 }
 
-const received = (seq: number): WorkbenchEvent => ({ kind: 'received', at: 0, serverId: 's', peer: client, payload: Buffer.from(`q${seq}`), seq });
+const received = (seq: number): WorkbenchEvent => ({
+  kind: 'received',
+  at: 0,
+  serverId: 's',
+  peer: client,
+  payload: Buffer.from(`q${seq}`),
+  seq,
+});
 const replied = (seq: number, extra: { duplicate?: boolean; delayMs?: number } = {}): WorkbenchEvent => ({
-  kind: 'replied', at: 0, serverId: 's', peer: client, payload: Buffer.from(`r${seq}`), seq, delayMs: extra.delayMs ?? 0, duplicate: extra.duplicate ?? false, reordered: false, truncated: false,
+  kind: 'replied',
+  at: 0,
+  serverId: 's',
+  peer: client,
+  payload: Buffer.from(`r${seq}`),
+  seq,
+  delayMs: extra.delayMs ?? 0,
+  duplicate: extra.duplicate ?? false,
+  reordered: false,
+  truncated: false,
 });
 
 describe('Traffic view: fates and exchanges of recorded datagrams', () => {
   it('marks a request replied, its replies as reply, duplicated or delayed, and both with one exchange', () => {
-    const [request, reply, duplicate, delayed] = recorded([received(1), replied(1), replied(1, { duplicate: true }), replied(1, { delayMs: 40 })]);
-    assert.deepEqual([request, reply, duplicate, delayed].map((d) => [d.direction, d.fate, d.exchange]), [
-      ['in', 'replied', 's#1'],
-      ['out', 'reply', 's#1'],
-      ['out', 'duplicated', 's#1'],
-      ['out', 'delayed', 's#1'],
+    const [request, reply, duplicate, delayed] = recorded([
+      received(1),
+      replied(1),
+      replied(1, { duplicate: true }),
+      replied(1, { delayMs: 40 }),
     ]);
+    assert.deepEqual(
+      [request, reply, duplicate, delayed].map((d) => [d.direction, d.fate, d.exchange]),
+      [
+        ['in', 'replied', 's#1'],
+        ['out', 'reply', 's#1'],
+        ['out', 'duplicated', 's#1'],
+        ['out', 'delayed', 's#1'],
+      ],
+    );
   });
 
   it('marks a datagram dropped on the way in or out, or rate-limited, with its reason as the note', () => {
-    const drop = (seq: number, reason: string): WorkbenchEvent => ({ kind: 'dropped', at: 0, serverId: 's', peer: client, size: 2, payload: Buffer.from('q'), seq, reason }) as WorkbenchEvent;
-    const rows = recorded([received(1), drop(1, 'simulated-loss-inbound'), received(2), drop(2, 'rate-limited'), received(3), drop(3, 'simulated-loss-outbound')]);
-    assert.deepEqual(rows.map((d) => d.fate), ['dropped', 'rate-limited', 'dropped']);
+    const drop = (seq: number, reason: string): WorkbenchEvent =>
+      ({ kind: 'dropped', at: 0, serverId: 's', peer: client, size: 2, payload: Buffer.from('q'), seq, reason }) as WorkbenchEvent;
+    const rows = recorded([
+      received(1),
+      drop(1, 'simulated-loss-inbound'),
+      received(2),
+      drop(2, 'rate-limited'),
+      received(3),
+      drop(3, 'simulated-loss-outbound'),
+    ]);
+    assert.deepEqual(
+      rows.map((d) => d.fate),
+      ['dropped', 'rate-limited', 'dropped'],
+    );
     assert.match(trafficRow(0, rows[0]).note, /dropped by simulation \(loss on the way in\)/);
   });
 
   it('marks a send elsewhere timed out, then replied on the attempt that got an answer', () => {
     const local: Peer = { address: '127.0.0.1', port: 40000, family: 'IPv4' };
-    const sent = (attempt: number): WorkbenchEvent => ({ kind: 'sent', at: 0, requestId: 7, target: remote, payload: Buffer.from('ping'), attempt, local });
+    const sent = (attempt: number): WorkbenchEvent => ({
+      kind: 'sent',
+      at: 0,
+      requestId: 7,
+      target: remote,
+      payload: Buffer.from('ping'),
+      attempt,
+      local,
+    });
     const rows = recorded([
       sent(1),
       { kind: 'timeout', at: 0, requestId: 7, target: remote, attempt: 1, timeoutMs: 100, willRetry: true },
       sent(2),
       { kind: 'reply', at: 0, requestId: 7, target: remote, payload: Buffer.from('pong'), attempt: 2, rttMs: 3, from: remote },
     ]);
-    assert.deepEqual(rows.map((d) => `${d.direction} ${d.fate} ${d.exchange}`), ['out timed-out request 7', 'out replied request 7', 'in reply request 7']);
+    assert.deepEqual(
+      rows.map((d) => `${d.direction} ${d.fate} ${d.exchange}`),
+      ['out timed-out request 7', 'out replied request 7', 'in reply request 7'],
+    );
     assert.deepEqual([trafficRow(2, rows[2]).local, trafficRow(2, rows[2]).peer], ['127.0.0.1:40000', '[::1]:9000']);
   });
 
   it('records nothing for an event kind it does not know, and goes on recording the known ones', () => {
-    const proxyEvent = { kind: 'proxy-forwarded', at: 0, proxyId: 'p', direction: 'upstream', peer: client, payload: Buffer.from('x') } as unknown as WorkbenchEvent;
-    assert.deepEqual(recorded([proxyEvent, received(1), proxyEvent]).map((d) => d.fate), ['received']);
+    const proxyEvent = {
+      kind: 'proxy-forwarded',
+      at: 0,
+      proxyId: 'p',
+      direction: 'upstream',
+      peer: client,
+      payload: Buffer.from('x'),
+    } as unknown as WorkbenchEvent;
+    assert.deepEqual(
+      recorded([proxyEvent, received(1), proxyEvent]).map((d) => d.fate),
+      ['received'],
+    );
   });
 });
 
@@ -120,10 +187,19 @@ describe('Traffic view: the list over the ring buffer', () => {
     list.update();
     // Held: d3..d7; of these in: d4, d6.
     assert.equal(list.matched, 2);
-    assert.deepEqual(list.window(0, 10).rows.map((r) => [r.n, r.preview]), [[4, '"d4"'], [6, '"d6"']]);
+    assert.deepEqual(
+      list.window(0, 10).rows.map((r) => [r.n, r.preview]),
+      [
+        [4, '"d4"'],
+        [6, '"d6"'],
+      ],
+    );
     for (let i = 8; i < 12; i++) buffer.add(datagram({ text: `d${i}`, direction: 'in' }));
     list.update();
-    assert.deepEqual(list.window(0, 10).rows.map((r) => r.n), [7, 8, 9, 10, 11].filter((n) => n !== 7));
+    assert.deepEqual(
+      list.window(0, 10).rows.map((r) => r.n),
+      [7, 8, 9, 10, 11].filter((n) => n !== 7),
+    );
     assert.deepEqual(list.window(99, 2), { first: 2, rows: list.window(2, 2).rows }, 'a window past the end shows the last rows');
     assert.equal(list.window(0, 10_000).rows.length, 4);
     assert.ok(MAX_WINDOW_ROWS < 10_000);
@@ -136,12 +212,21 @@ describe('Traffic view: the list over the ring buffer', () => {
     buffer.add(datagram({ exchange: 'b' }));
     buffer.add(datagram({ exchange: 'a', direction: 'out', fate: 'reply' }));
     list.update();
-    assert.deepEqual(list.exchangeOf(2).map((r) => [r.n, r.fate]), [[0, 'received'], [2, 'reply']]);
+    assert.deepEqual(
+      list.exchangeOf(2).map((r) => [r.n, r.fate]),
+      [
+        [0, 'received'],
+        [2, 'reply'],
+      ],
+    );
     buffer.clear();
     buffer.add(datagram());
     list.forget();
     list.update();
-    assert.deepEqual(list.window(0, 10).rows.map((r) => r.n), [0]);
+    assert.deepEqual(
+      list.window(0, 10).rows.map((r) => r.n),
+      [0],
+    );
     assert.deepEqual(list.exchangeOf(5), []);
   });
 });
@@ -153,16 +238,39 @@ describe('Traffic view: the per-second charts', () => {
     rates.addDatagram(datagram({ atMicros: at * 1000 + 1, direction: 'in' }));
     rates.addDatagram(datagram({ atMicros: at * 1000 + 2, direction: 'out' }));
     rates.addDatagram(datagram({ atMicros: (at + 1000) * 1000, direction: 'in' }));
-    rates.addEvent({ kind: 'dropped', at, serverId: 's', peer: client, size: 1, payload: Buffer.from('x'), seq: 1, reason: 'simulated-loss-inbound' });
+    rates.addEvent({
+      kind: 'dropped',
+      at,
+      serverId: 's',
+      peer: client,
+      size: 1,
+      payload: Buffer.from('x'),
+      seq: 1,
+      reason: 'simulated-loss-inbound',
+    });
     rates.addEvent({ kind: 'dropped', at, serverId: 's', peer: client, size: 1, payload: Buffer.from('x'), seq: 2, reason: 'send-failed' });
     rates.addEvent({ kind: 'timeout', at: at + 1000, requestId: 1, target: remote, attempt: 1, timeoutMs: 100, willRetry: false });
-    for (let ms = 1; ms <= 100; ms++) rates.addEvent({ kind: 'reply', at, requestId: ms, target: remote, payload: Buffer.from('x'), attempt: 1, rttMs: ms, from: remote });
+    for (let ms = 1; ms <= 100; ms++) {
+      rates.addEvent({ kind: 'reply', at, requestId: ms, target: remote, payload: Buffer.from('x'), attempt: 1, rttMs: ms, from: remote });
+    }
     const charts = rates.charts(at + 1500);
     assert.equal(charts.seconds.length, CHART_SECONDS);
     const last = CHART_SECONDS - 1;
     assert.deepEqual(charts.seconds.slice(-2), [at / 1000, at / 1000 + 1]);
-    assert.deepEqual([charts.in.slice(-2), charts.out.slice(-2)], [[1, 1], [1, 0]]);
-    assert.deepEqual([charts.simulatedLoss.slice(-2), charts.timeouts.slice(-2)], [[1, 0], [0, 1]]);
+    assert.deepEqual(
+      [charts.in.slice(-2), charts.out.slice(-2)],
+      [
+        [1, 1],
+        [1, 0],
+      ],
+    );
+    assert.deepEqual(
+      [charts.simulatedLoss.slice(-2), charts.timeouts.slice(-2)],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    );
     assert.deepEqual([charts.rttP50[last - 1], charts.rttP99[last - 1], charts.rttP50[last]], [50, 99, null]);
     assert.deepEqual(charts.in.slice(0, -2), new Array<number>(CHART_SECONDS - 2).fill(0), 'quiet seconds are zeros');
     assert.deepEqual(rates.totals, { in: 2, out: 1 });
@@ -172,7 +280,10 @@ describe('Traffic view: the per-second charts', () => {
     const rates = new TrafficRates();
     for (let s = 0; s < 10 * CHART_SECONDS; s++) rates.addDatagram(datagram({ atMicros: s * 1e6, direction: 'in' }));
     const charts = rates.charts(10 * CHART_SECONDS * 1000 - 1);
-    assert.equal(charts.in.reduce((a, b) => a + b, 0), CHART_SECONDS);
+    assert.equal(
+      charts.in.reduce((a, b) => a + b, 0),
+      CHART_SECONDS,
+    );
     assert.equal(rates.totals.in, 10 * CHART_SECONDS);
     rates.clear();
     assert.deepEqual(rates.totals, { in: 0, out: 0 });

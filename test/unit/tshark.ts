@@ -23,10 +23,16 @@ const CHECKSUMS = ['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRU
 /** Wireshark's command line, the oracle: a test that needs it fails, never skips, when it is missing. */
 export function tshark(args: readonly string[]): string {
   try {
-    return execFileSync('tshark', ['-n', ...CHECKSUMS, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('tshark', ['-n', ...CHECKSUMS, ...args], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      assert.fail("tshark is not installed: these tests read captures back with Wireshark's tshark. Run `node test/host/setup.mjs` (installs Debian's tshark), or `apt-get install tshark`.");
+      assert.fail(
+        "tshark is not installed: these tests read captures back with Wireshark's tshark. Run `node test/host/setup.mjs` (installs Debian's tshark), or `apt-get install tshark`.",
+      );
     }
     throw err;
   }
@@ -37,13 +43,26 @@ export function tshark(args: readonly string[]): string {
  * port it knows (or guesses) to that protocol's dissector, and `data.data` is then empty.
  */
 export function readCapture(file: string): DecodedPacket[] {
-  const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'udp.srcport', 'udp.dstport', 'udp.payload', 'frame.comment', 'ip.checksum.status', 'udp.checksum.status', 'frame.time_epoch'];
+  const fields = [
+    'ip.src',
+    'ipv6.src',
+    'ip.dst',
+    'ipv6.dst',
+    'udp.srcport',
+    'udp.dstport',
+    'udp.payload',
+    'frame.comment',
+    'ip.checksum.status',
+    'udp.checksum.status',
+    'frame.time_epoch',
+  ];
   const out = tshark(['-r', file, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f', ...fields.flatMap((field) => ['-e', field])]);
   return out
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
-      const [ip4src, ip6src, ip4dst, ip6dst, sourcePort, destinationPort, payload, comment, ipChecksum, udpChecksum, time] = line.split('\t');
+      const [ip4src, ip6src, ip4dst, ip6dst, sourcePort, destinationPort, payload, comment, ipChecksum, udpChecksum, time] =
+        line.split('\t');
       return {
         source: ip4src || ip6src,
         destination: ip4dst || ip6dst,

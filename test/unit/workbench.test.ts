@@ -20,11 +20,21 @@ describe('Workbench', () => {
     const a = await workbench.startServer({ host: '127.0.0.1', port: 0 });
     const b = await workbench.startServer({ host: '::1', port: 0 });
     assert.deepEqual(workbench.runningServers, [a, b]);
-    const result = await workbench.send({ target: { host: '127.0.0.1', port: a.local.port }, payload: Buffer.from('hi'), timeoutMs: 1000, retries: 0, backoff: 1 });
+    const result = await workbench.send({
+      target: { host: '127.0.0.1', port: a.local.port },
+      payload: Buffer.from('hi'),
+      timeoutMs: 1000,
+      retries: 0,
+      backoff: 1,
+    });
     assert.equal(result.outcome, 'reply');
     assert.equal(await workbench.stopServer(a.id), true);
     assert.equal(await workbench.stopServer(a.id), false);
-    assert.deepEqual(workbench.totals, { server: { received: 1, replies: 1, dropped: 0, kernelDropped: 0 }, client: { sent: 1, replies: 1, timeouts: 0, gaveUp: 0, failures: 0 }, proxy: { forwarded: 0, dropped: 0 } });
+    assert.deepEqual(workbench.totals, {
+      server: { received: 1, replies: 1, dropped: 0, kernelDropped: 0 },
+      client: { sent: 1, replies: 1, timeouts: 0, gaveUp: 0, failures: 0 },
+      proxy: { forwarded: 0, dropped: 0 },
+    });
     assert.equal(workbench.roundTrips.count, 1);
     assert.deepEqual(kinds, ['server-started', 'server-started', 'sent', 'received', 'replied', 'reply', 'server-stopped']);
     await workbench.dispose();
@@ -35,7 +45,13 @@ describe('Workbench', () => {
     const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
     const before = workbench.totals;
     before.client.sent = 99;
-    await workbench.send({ target: { host: '127.0.0.1', port: server.local.port }, payload: Buffer.from('hi'), timeoutMs: 1000, retries: 0, backoff: 1 });
+    await workbench.send({
+      target: { host: '127.0.0.1', port: server.local.port },
+      payload: Buffer.from('hi'),
+      timeoutMs: 1000,
+      retries: 0,
+      backoff: 1,
+    });
     assert.equal(before.client.sent, 99);
     assert.equal(before.server.received, 0);
     assert.equal(workbench.totals.client.sent, 1);
@@ -50,7 +66,9 @@ describe('Workbench', () => {
     const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
     const [socket] = socketsOn(server.local.port);
     socket.close();
-    for (let waited = 0; workbench.runningServers.length > 0 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; workbench.runningServers.length > 0 && waited < 2000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     assert.deepEqual(workbench.runningServers, []);
     assert.deepEqual(kinds, ['server-started', 'server-error', 'server-stopped']);
     await workbench.dispose();
@@ -61,7 +79,13 @@ describe('Workbench', () => {
     const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
     const silent = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-    const waiting = workbench.send({ target: { host: '127.0.0.1', port: silent.address().port }, payload: Buffer.from('x'), timeoutMs: 60_000, retries: 0, backoff: 1 });
+    const waiting = workbench.send({
+      target: { host: '127.0.0.1', port: silent.address().port },
+      payload: Buffer.from('x'),
+      timeoutMs: 60_000,
+      retries: 0,
+      backoff: 1,
+    });
     await new Promise((resolve) => setTimeout(resolve, 20));
     await workbench.dispose();
     await assert.rejects(waiting, { code: 'CANCELLED' });
@@ -78,7 +102,13 @@ describe('Workbench', () => {
     const proxy = await workbench.startProxy({ host: '127.0.0.1', port: 0, upstreamHost: '127.0.0.1', upstreamPort: server.local.port });
     assert.deepEqual(workbench.runningProxies, [proxy]);
     assert.equal(workbench.proxy(proxy.id), proxy);
-    const result = await workbench.send({ target: { host: '127.0.0.1', port: proxy.local.port }, payload: Buffer.from('via'), timeoutMs: 1000, retries: 0, backoff: 1 });
+    const result = await workbench.send({
+      target: { host: '127.0.0.1', port: proxy.local.port },
+      payload: Buffer.from('via'),
+      timeoutMs: 1000,
+      retries: 0,
+      backoff: 1,
+    });
     assert.equal(result.outcome, 'reply');
     assert.deepEqual(workbench.totals.proxy, { forwarded: 2, dropped: 0 });
     const port = proxy.local.port;

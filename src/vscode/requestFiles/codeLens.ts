@@ -39,7 +39,15 @@ export class RequestCodeLenses extends Disposable implements vscode.CodeLensProv
         }),
       );
       const result = results.get(block);
-      if (result) lenses.push(new vscode.CodeLens(range, { title: result.summary, tooltip: `${result.detail}\n\nClick to show the log.`, command: 'udpWorkbench.showLog' }));
+      if (result) {
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: result.summary,
+            tooltip: `${result.detail}\n\nClick to show the log.`,
+            command: 'udpWorkbench.showLog',
+          }),
+        );
+      }
     }
     return lenses;
   }

@@ -51,9 +51,12 @@ async function requestDocument(uri: string | undefined, command: string): Promis
   const document =
     uri === undefined
       ? vscode.window.activeTextEditor?.document
-      : (vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri) ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri))));
+      : (vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri) ??
+        (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri))));
   if (document?.languageId === 'udp') return document;
-  void vscode.window.showInformationMessage(`${command} works in .udp request files: open one, or run UDP: New Datagram File. Elsewhere, UDP: Send Selection sends the selected text.`);
+  void vscode.window.showInformationMessage(
+    `${command} works in .udp request files: open one, or run UDP: New Datagram File. Elsewhere, UDP: Send Selection sends the selected text.`,
+  );
   return undefined;
 }
 

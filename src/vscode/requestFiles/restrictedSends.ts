@@ -52,18 +52,20 @@ export class RestrictedSendGuard {
       offMachine ? `${formatEndpoint(plan.target)} is not this machine.` : '',
       large ? `A burst of ${formatCount(plan.count)} datagrams can flood what it reaches.` : '',
     ].filter(Boolean);
-    const answer = vscode.window.showWarningMessage(
-      `Send ${describePlannedSend(plan)}?`,
-      {
-        modal: true,
-        detail: `"${block.name}" in ${document.uri.path.split('/').pop() ?? 'this file'} asks for it, in a folder VS Code does not trust. ${why.join(' ')}`,
-      },
-      send,
-    ).then(
-      (choice) => choice,
-      // A window that cannot show the question (a test host refuses modals) has not said yes.
-      () => undefined,
-    );
+    const answer = vscode.window
+      .showWarningMessage(
+        `Send ${describePlannedSend(plan)}?`,
+        {
+          modal: true,
+          detail: `"${block.name}" in ${document.uri.path.split('/').pop() ?? 'this file'} asks for it, in a folder VS Code does not trust. ${why.join(' ')}`,
+        },
+        send,
+      )
+      .then(
+        (choice) => choice,
+        // A window that cannot show the question (a test host refuses modals) has not said yes.
+        () => undefined,
+      );
     const cancelled = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     if ((await Promise.race([answer, cancelled])) !== send) return false;
     if (offMachine) this.confirmed.add(key);

@@ -21,7 +21,6 @@ export interface RunAllResult {
   readonly text: string;
 }
 
-
 /** What Rerun Last repeats: one block (by its key) or the whole file. */
 interface LastRun {
   readonly uri: vscode.Uri;
@@ -84,7 +83,9 @@ export class RequestRunner extends Disposable {
     this.last = { uri: document.uri };
     const name = documentName(document);
     if (file.blocks.length === 0) {
-      void vscode.window.showInformationMessage(`${name} has no datagram blocks: start one with a ### line, or run UDP: New Datagram File for an example.`);
+      void vscode.window.showInformationMessage(
+        `${name} has no datagram blocks: start one with a ### line, or run UDP: New Datagram File for an example.`,
+      );
     }
     const settings = readSettings().send;
     const results: BlockResult[] = [];
@@ -92,7 +93,12 @@ export class RequestRunner extends Disposable {
       for (const block of file.blocks) {
         if (signal.aborted) break;
         report(escapeText(block.name));
-        results.push(await this.send(document, file, block, settings, false, { signal, report: (message) => report(`${escapeText(block.name)}: ${message}`) }));
+        results.push(
+          await this.send(document, file, block, settings, false, {
+            signal,
+            report: (message) => report(`${escapeText(block.name)}: ${message}`),
+          }),
+        );
       }
     });
     const summary = summarizeRun(results);
@@ -115,13 +121,17 @@ export class RequestRunner extends Disposable {
     try {
       document = await vscode.workspace.openTextDocument(last.uri);
     } catch {
-      void vscode.window.showWarningMessage(`${last.uri.fsPath || last.uri.toString()} cannot be opened any more, so there is nothing to rerun.`);
+      void vscode.window.showWarningMessage(
+        `${last.uri.fsPath || last.uri.toString()} cannot be opened any more, so there is nothing to rerun.`,
+      );
       return undefined;
     }
     if (last.blockKey === undefined) return this.runAll(document);
     const block = [...blockKeys(parseDocument(document))].find(([, key]) => key === last.blockKey)?.[0];
     if (!block) {
-      void vscode.window.showWarningMessage(`The block last sent (${escapeText(last.blockKey.split('\0')[0])}) is no longer in ${documentName(document)}.`);
+      void vscode.window.showWarningMessage(
+        `The block last sent (${escapeText(last.blockKey.split('\0')[0])}) is no longer in ${documentName(document)}.`,
+      );
       return undefined;
     }
     return this.runBlock(document, block);

@@ -84,22 +84,30 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
     assert.ok(extension);
     const untrusted = extension.packageJSON.capabilities?.untrustedWorkspaces;
     assert.equal(untrusted?.supported, 'limited');
-    for (const key of Object.keys(RESTRICTED)) assert.ok(untrusted.restrictedConfigurations.includes(`udpWorkbench.${key}`), `${key} is not restricted`);
+    for (const key of Object.keys(RESTRICTED)) {
+      assert.ok(untrusted.restrictedConfigurations.includes(`udpWorkbench.${key}`), `${key} is not restricted`);
+    }
     // Every setting that shapes what a server or a send does, or what the log shows, is restricted.
     const ours = Object.keys(extension.packageJSON.contributes.configuration.properties as Record<string, unknown>);
-    const unrestricted = ours.filter((key) => /^udpWorkbench\.(server|simulation|send|log|proxy)\./.test(key) && !untrusted.restrictedConfigurations.includes(key));
+    const unrestricted = ours.filter(
+      (key) => /^udpWorkbench\.(server|simulation|send|log|proxy)\./.test(key) && !untrusted.restrictedConfigurations.includes(key),
+    );
     assert.deepEqual(unrestricted, [], 'settings a folder could still set');
     await getApi();
     assert.equal(extension.isActive, true);
     const commands = await vscode.commands.getCommands(true);
-    for (const command of ['udpWorkbench.startServer', 'udpWorkbench.sendSelection', 'udpWorkbench.showLog']) assert.ok(commands.includes(command), command);
+    for (const command of ['udpWorkbench.startServer', 'udpWorkbench.sendSelection', 'udpWorkbench.showLog']) {
+      assert.ok(commands.includes(command), command);
+    }
   });
 
   it('ignores the folder’s server, simulation, send and log settings: VS Code returns the defaults', () => {
     const config = vscode.workspace.getConfiguration('udpWorkbench');
     for (const [key, { folder, default: fallback }] of Object.entries(RESTRICTED)) {
       const inspected = config.inspect(key);
-      console.log(`      ${key}: get() ${JSON.stringify(config.get(key))}, inspect().workspaceValue ${JSON.stringify(inspected?.workspaceValue)}`);
+      console.log(
+        `      ${key}: get() ${JSON.stringify(config.get(key))}, inspect().workspaceValue ${JSON.stringify(inspected?.workspaceValue)}`,
+      );
       assert.equal(config.get(key), fallback, `${key} should be the default, not the folder's ${JSON.stringify(folder)}`);
       assert.notEqual(inspected?.workspaceValue, folder, `${key}: the folder's value is visible to the extension`);
     }

@@ -34,8 +34,16 @@ const CONTENT = (port: number): string =>
 /** The first line of each block in CONTENT. */
 const LINE = { farBurst: 0, farSingle: 4, localLargeBurst: 7, localBurst: 11, defaultTarget: 16 };
 
-function sendBlock(document: vscode.TextDocument, line: number, cancellation?: vscode.CancellationToken): Thenable<BlockResult | undefined> {
-  return vscode.commands.executeCommand<BlockResult | undefined>('udpWorkbench.sendBlock', { uri: document.uri.toString(), line, cancellation });
+function sendBlock(
+  document: vscode.TextDocument,
+  line: number,
+  cancellation?: vscode.CancellationToken,
+): Thenable<BlockResult | undefined> {
+  return vscode.commands.executeCommand<BlockResult | undefined>('udpWorkbench.sendBlock', {
+    uri: document.uri.toString(),
+    line,
+    cancellation,
+  });
 }
 
 function cancelled(): vscode.CancellationToken {
