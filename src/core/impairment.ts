@@ -51,8 +51,18 @@ const TIMES = ['delayMs', 'jitterMs'] as const;
 
 /** Returns a frozen copy of valid settings, or throws BAD_SETTING naming the field, its value and the allowed range. */
 export function validateSimulation(settings: SimulationSettings): SimulationSettings {
+  checkSeedChancesAndTimes(settings, PROBABILITIES);
+  const { seed, dropInbound, dropOutbound, delayMs, jitterMs, duplicate, reorder } = settings;
+  return Object.freeze({ seed, dropInbound, dropOutbound, delayMs, jitterMs, duplicate, reorder });
+}
+
+/** What a server's simulation and a proxy's link have in common: a whole seed, chances from 0 to 1, delays within the limit. */
+function checkSeedChancesAndTimes<S extends { readonly seed: number; readonly delayMs: number; readonly jitterMs: number }>(
+  settings: S,
+  chances: readonly (keyof S & string)[],
+): void {
   if (!Number.isSafeInteger(settings.seed)) throw badSimulation('seed', settings.seed, 'a whole number');
-  for (const field of PROBABILITIES) {
+  for (const field of chances) {
     const value = settings[field];
     if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw badSimulation(field, value, 'a chance from 0 to 1');
   }
@@ -62,8 +72,6 @@ export function validateSimulation(settings: SimulationSettings): SimulationSett
       throw badSimulation(field, value, `a whole number of milliseconds from 0 to ${SIMULATION_LIMITS.maxDelayMs}`);
     }
   }
-  const { seed, dropInbound, dropOutbound, delayMs, jitterMs, duplicate, reorder } = settings;
-  return Object.freeze({ seed, dropInbound, dropOutbound, delayMs, jitterMs, duplicate, reorder });
 }
 
 function badSimulation(field: string, value: unknown, range: string): WorkbenchError {
@@ -160,17 +168,7 @@ const LINK_CHANCES = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
 
 /** Returns a frozen copy of valid settings, or throws BAD_SETTING naming the field, its value and the allowed range. */
 export function validateLink(settings: LinkSettings): LinkSettings {
-  if (!Number.isSafeInteger(settings.seed)) throw badSimulation('seed', settings.seed, 'a whole number');
-  for (const field of LINK_CHANCES) {
-    const value = settings[field];
-    if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw badSimulation(field, value, 'a chance from 0 to 1');
-  }
-  for (const field of TIMES) {
-    const value = settings[field];
-    if (!(Number.isInteger(value) && value >= 0 && value <= SIMULATION_LIMITS.maxDelayMs)) {
-      throw badSimulation(field, value, `a whole number of milliseconds from 0 to ${SIMULATION_LIMITS.maxDelayMs}`);
-    }
-  }
+  checkSeedChancesAndTimes(settings, LINK_CHANCES);
   const { seed, loss, burstLength, delayMs, jitterMs, duplicate, reorder, corrupt, rateKbps, queueLimit } = settings;
   if (!(typeof burstLength === 'number' && burstLength >= 0 && burstLength <= MAX_BURST_LENGTH)) {
     throw badSimulation('burstLength', burstLength, `a mean number of datagrams from 0 (independent losses) to ${MAX_BURST_LENGTH}`);
