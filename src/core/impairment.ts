@@ -1,5 +1,5 @@
 import { badSetting, WorkbenchError } from './errors';
-import { SIMULATION_LIMITS } from './limits';
+import { LINK_LIMITS, SIMULATION_LIMITS } from './limits';
 import { createRandom } from './random';
 
 /** What the echo server does to traffic on purpose. Chances are probabilities in [0, 1]; times are in ms. */
@@ -158,20 +158,18 @@ export const NO_LINK_IMPAIRMENT: LinkSettings = Object.freeze({
   queueLimit: 100,
 });
 
-/** 10 Gbit/s: beyond it a limit limits nothing a proxy in the editor can forward. */
-export const MAX_RATE_KBPS = 10_000_000;
-export const MAX_QUEUE_LIMIT = 100_000;
-/** A mean burst this long already means "the link is down for a while". */
-export const MAX_BURST_LENGTH = 1000;
-
 const LINK_CHANCES = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
 
 /** Returns a frozen copy of valid settings, or throws BAD_SETTING naming the field, its value and the allowed range. */
 export function validateLink(settings: LinkSettings): LinkSettings {
   checkSeedChancesAndTimes(settings, LINK_CHANCES);
   const { seed, loss, burstLength, delayMs, jitterMs, duplicate, reorder, corrupt, rateKbps, queueLimit } = settings;
-  if (!(typeof burstLength === 'number' && burstLength >= 0 && burstLength <= MAX_BURST_LENGTH)) {
-    throw badSimulation('burstLength', burstLength, `a mean number of datagrams from 0 (independent losses) to ${MAX_BURST_LENGTH}`);
+  if (!(typeof burstLength === 'number' && burstLength >= 0 && burstLength <= LINK_LIMITS.maxBurstLength)) {
+    throw badSimulation(
+      'burstLength',
+      burstLength,
+      `a mean number of datagrams from 0 (independent losses) to ${LINK_LIMITS.maxBurstLength}`,
+    );
   }
   // A burst cannot be shorter than the losses in a row that the loss rate alone already makes.
   if (burstLength > 0 && loss < 1 && burstLength < loss / (1 - loss)) {
@@ -181,11 +179,11 @@ export function validateLink(settings: LinkSettings): LinkSettings {
       `at least ${Number((loss / (1 - loss)).toFixed(2))} at ${Number((loss * 100).toFixed(2))}% loss`,
     );
   }
-  if (!(typeof rateKbps === 'number' && rateKbps >= 0 && rateKbps <= MAX_RATE_KBPS)) {
-    throw badSimulation('rateKbps', rateKbps, `kilobits per second from 0 (unlimited) to ${MAX_RATE_KBPS}`);
+  if (!(typeof rateKbps === 'number' && rateKbps >= 0 && rateKbps <= LINK_LIMITS.maxRateKbps)) {
+    throw badSimulation('rateKbps', rateKbps, `kilobits per second from 0 (unlimited) to ${LINK_LIMITS.maxRateKbps}`);
   }
-  if (!(Number.isInteger(queueLimit) && queueLimit >= 1 && queueLimit <= MAX_QUEUE_LIMIT)) {
-    throw badSimulation('queueLimit', queueLimit, `a whole number of datagrams from 1 to ${MAX_QUEUE_LIMIT}`);
+  if (!(Number.isInteger(queueLimit) && queueLimit >= 1 && queueLimit <= LINK_LIMITS.maxQueueLimit)) {
+    throw badSimulation('queueLimit', queueLimit, `a whole number of datagrams from 1 to ${LINK_LIMITS.maxQueueLimit}`);
   }
   return Object.freeze({ seed, loss, burstLength, delayMs, jitterMs, duplicate, reorder, corrupt, rateKbps, queueLimit });
 }

@@ -50,6 +50,15 @@ export const CAPTURE_LIMITS = {
   maxBufferSize: 1_000_000,
 } as const;
 
+/** A proxy's link (per direction), beyond the simulation's chances and delays. */
+export const LINK_LIMITS = {
+  /** 10 Gbit/s: beyond it a limit limits nothing a proxy in the editor can forward. */
+  maxRateKbps: 10_000_000,
+  maxQueueLimit: 100_000,
+  /** A mean burst this long already means "the link is down for a while". */
+  maxBurstLength: 1000,
+} as const;
+
 /** The impairment proxy: how long a quiet session lives, and how many clients one proxy serves at once. */
 export const PROXY_LIMITS = {
   maxIdleTimeoutMs: 24 * 60 * 60 * 1000,
