@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -34,6 +35,8 @@ describe('The packaged extension', () => {
       'LICENSE',
       'media/icon.png',
       'media/udp.tmLanguage.json',
+      // The Marketplace shows the README from the package: every picture it shows must ship with it.
+      ...new Set(readFileSync(path.join(REPO, 'README.md'), 'utf8').match(/media\/[\w./-]+\.png/g) ?? []),
     ]) {
       assert.ok(listed.includes(required), `${required} is missing from the package`);
     }
