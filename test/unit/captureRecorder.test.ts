@@ -10,39 +10,11 @@ import * as dgram from 'node:dgram';
 import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
 import { DEFAULT_BATCHING, LogBatcher } from '../../src/core/logBatcher';
 import { Workbench } from '../../src/core/workbench';
-import type { DropReason, Peer, WorkbenchEvent } from '../../src/core/events';
+import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/pcapng';
 import type { WorkbenchError } from '../../src/core/errors';
 import { rejection } from './assertions';
-
-const server: Peer = { address: '127.0.0.1', port: 12345, family: 'IPv4' };
-const client: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
-const started: WorkbenchEvent = { kind: 'server-started', at: 0, serverId: 's', local: server, exposed: false };
-const received = (seq: number, text = `d${seq}`): WorkbenchEvent => ({
-  kind: 'received',
-  at: 0,
-  serverId: 's',
-  peer: client,
-  payload: Buffer.from(text),
-  seq,
-});
-const dropped = (seq: number, reason: DropReason | string): WorkbenchEvent =>
-  ({ kind: 'dropped', at: 0, serverId: 's', peer: client, size: 2, seq, reason }) as WorkbenchEvent;
-const replied = (
-  seq: number,
-  copy: { delayMs?: number; duplicate?: boolean; reordered?: boolean; truncated?: boolean } = {},
-): WorkbenchEvent => ({
-  kind: 'replied',
-  at: 0,
-  serverId: 's',
-  peer: client,
-  payload: Buffer.from(`r${seq}`),
-  seq,
-  delayMs: copy.delayMs ?? 0,
-  duplicate: copy.duplicate ?? false,
-  reordered: copy.reordered ?? false,
-  truncated: copy.truncated ?? false,
-});
+import { client, dropped, received, replied, server, started } from './serverEvents';
 
 function recorder(): { add: (event: WorkbenchEvent) => void; flush: () => void; seen: CapturedDatagram[] } {
   const seen: CapturedDatagram[] = [];

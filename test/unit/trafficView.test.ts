@@ -5,9 +5,8 @@ import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { parseTrafficFilter } from '../../src/core/trafficFilter';
 import { MAX_WINDOW_ROWS, TrafficList, trafficRow } from '../../src/core/trafficList';
 import { CHART_SECONDS, TrafficRates } from '../../src/core/trafficRates';
+import { client, dropped, received, replied, server, started } from './serverEvents';
 
-const server: Peer = { address: '127.0.0.1', port: 12345, family: 'IPv4' };
-const client: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
 const remote: Peer = { address: '::1', port: 9000, family: 'IPv6' };
 
 function datagram(fields: Partial<RecordedDatagram> & { text?: string } = {}): RecordedDatagram {
@@ -29,33 +28,12 @@ function recorded(events: WorkbenchEvent[]): RecordedDatagram[] {
   const buffer = new CaptureBuffer<RecordedDatagram>(100);
   let clock = 0;
   const recorder = new CaptureRecorder(buffer.add, () => clock++);
-  for (const event of [{ kind: 'server-started', at: 0, serverId: 's', local: server, exposed: false } as WorkbenchEvent, ...events]) {
+  for (const event of [started, ...events]) {
     recorder.add(event);
   }
   recorder.flush();
   return buffer.datagrams();
 }
-
-const received = (seq: number): WorkbenchEvent => ({
-  kind: 'received',
-  at: 0,
-  serverId: 's',
-  peer: client,
-  payload: Buffer.from(`q${seq}`),
-  seq,
-});
-const replied = (seq: number, extra: { duplicate?: boolean; delayMs?: number } = {}): WorkbenchEvent => ({
-  kind: 'replied',
-  at: 0,
-  serverId: 's',
-  peer: client,
-  payload: Buffer.from(`r${seq}`),
-  seq,
-  delayMs: extra.delayMs ?? 0,
-  duplicate: extra.duplicate ?? false,
-  reordered: false,
-  truncated: false,
-});
 
 describe('Traffic view: fates and exchanges of recorded datagrams', () => {
   it('marks a request replied, its replies as reply, duplicated or delayed, and both with one exchange', () => {
@@ -77,15 +55,13 @@ describe('Traffic view: fates and exchanges of recorded datagrams', () => {
   });
 
   it('marks a datagram dropped on the way in or out, or rate-limited, with its reason as the note', () => {
-    const drop = (seq: number, reason: string): WorkbenchEvent =>
-      ({ kind: 'dropped', at: 0, serverId: 's', peer: client, size: 2, payload: Buffer.from('q'), seq, reason }) as WorkbenchEvent;
     const rows = recorded([
       received(1),
-      drop(1, 'simulated-loss-inbound'),
+      dropped(1, 'simulated-loss-inbound'),
       received(2),
-      drop(2, 'rate-limited'),
+      dropped(2, 'rate-limited'),
       received(3),
-      drop(3, 'simulated-loss-outbound'),
+      dropped(3, 'simulated-loss-outbound'),
     ]);
     assert.deepEqual(
       rows.map((d) => d.fate),
