@@ -4,6 +4,7 @@ import { badSetting, WorkbenchError } from './errors';
 import { familyNumber, peerOf, type DropReason, type EventSink, type Peer, type ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { SERVER_LIMITS } from './limits';
+import { DelayedCopies } from './delayedCopies';
 import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { formatCount } from './stats';
@@ -151,7 +152,8 @@ export class EchoServer {
   private guardAmplification = false;
   private protectionSettings: ServerProtection;
   private readonly delayQueue: DelayQueueLimits;
-  private readonly waiting = new Map<NodeJS.Timeout, OutgoingReply>();
+  private readonly waiting = new DelayedCopies<OutgoingReply>();
+  private readonly sendCopy = (outgoing: OutgoingReply, copy: ReplyCopy): void => this.send(outgoing, copy);
   /** Replies, and their bytes, that wait for their simulated delay. */
   private readonly delayed = { replies: 0, bytes: 0 };
   private stopping: Promise<void> | undefined;
@@ -278,11 +280,7 @@ export class EchoServer {
   }
 
   private async shutDown(): Promise<void> {
-    for (const [timer, outgoing] of this.waiting) {
-      clearTimeout(timer);
-      this.copySettled(outgoing);
-    }
-    this.waiting.clear();
+    this.waiting.cancelAll((outgoing) => this.copySettled(outgoing));
     await Promise.all(this.sockets.map(closeSocket));
     // Sends the socket had queued report back (cancelled) after it closes.
     if (this.count.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
@@ -339,17 +337,7 @@ export class EchoServer {
   }
 
   private reply(outgoing: OutgoingReply): void {
-    for (const copy of outgoing.plan.copies) {
-      if (copy.delayMs === 0) {
-        this.send(outgoing, copy);
-        continue;
-      }
-      const timer = setTimeout(() => {
-        this.waiting.delete(timer);
-        this.send(outgoing, copy);
-      }, copy.delayMs);
-      this.waiting.set(timer, outgoing);
-    }
+    this.waiting.send(outgoing, outgoing.plan.copies, this.sendCopy);
   }
 
   private send(outgoing: OutgoingReply, copy: ReplyCopy): void {

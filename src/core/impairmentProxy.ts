@@ -4,6 +4,7 @@ import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
 import type { Direction, EventSink, Peer, ProxyDropReason } from './events';
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy, type LinkSettings } from './impairment';
 import { PROXY_LIMITS } from './limits';
+import { DelayedCopies } from './delayedCopies';
 import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 
@@ -112,7 +113,8 @@ export class ImpairmentProxy {
   private readonly link: Record<Direction, LinkImpairment>;
   private readonly limiter: PeerRateLimiter | undefined;
   private readonly sessions = new Map<string, Session>();
-  private readonly waiting = new Map<NodeJS.Timeout, InFlight>();
+  private readonly waiting = new DelayedCopies<InFlight>();
+  private readonly sendCopy = (inFlight: InFlight, copy: ForwardCopy): void => this.send(inFlight, copy);
   private sessionsStarted = 0;
   private atLimit = false;
   private stopping: Promise<void> | undefined;
@@ -208,11 +210,7 @@ export class ImpairmentProxy {
   }
 
   private async shutDown(): Promise<void> {
-    for (const [timer, inFlight] of this.waiting) {
-      clearTimeout(timer);
-      this.copySettled(inFlight);
-    }
-    this.waiting.clear();
+    this.waiting.cancelAll((inFlight) => this.copySettled(inFlight));
     const sessions = [...this.sessions.values()];
     await Promise.all([...this.sockets.map(closeSocket), ...sessions.map((session) => this.closeSession(session, 'stopped'))]);
     this.emit?.({ kind: 'proxy-stopped', at: Date.now(), proxyId: this.id, local: this.local });
@@ -328,17 +326,7 @@ export class ImpairmentProxy {
     counters.pending++;
     session.pending++;
     const inFlight = new InFlight(direction, session, sent, seq, fate.corruptBit, fate.copies.length);
-    for (const copy of fate.copies) {
-      if (copy.delayMs === 0) {
-        this.send(inFlight, copy);
-        continue;
-      }
-      const timer = setTimeout(() => {
-        this.waiting.delete(timer);
-        this.send(inFlight, copy);
-      }, copy.delayMs);
-      this.waiting.set(timer, inFlight);
-    }
+    this.waiting.send(inFlight, fate.copies, this.sendCopy);
   }
 
   private send(inFlight: InFlight, copy: ForwardCopy): void {
