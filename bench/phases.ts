@@ -24,14 +24,27 @@ export interface Run extends LoadResult {
   readonly linesPerSecond?: number;
 }
 
+/**
+ * The servers of the comparison: ours as issue #9 names it (workbench, event stream, counters, batched log), ours
+ * with the capture recorder too (as while the traffic view or a capture is open), and the plainest Node echo.
+ */
+export const CONTENDERS = ['ours', 'capture', 'baseline'] as const;
+export type Contender = (typeof CONTENDERS)[number];
+export type Variant = Exclude<Contender, 'baseline'>;
+
+/** One variant against the baseline: one ratio per round, each from two runs of the same round. */
+export interface Ratios {
+  /** Variant / baseline. */
+  readonly throughput: number[];
+  readonly p50: number[];
+  /** Plain / variant server CPU per datagram: the throughput ratio both would reach if each had a core to itself. */
+  readonly cpu: number[];
+}
+
 export interface ScenarioResult {
   readonly scenario: Scenario;
-  readonly runs: Record<ServerKind, Run[]>;
-  /** Ours / baseline, one per round, each from two runs of the same round. */
-  readonly throughputRatios: number[];
-  readonly p50Ratios: number[];
-  /** Plain / ours server CPU per datagram: the throughput ratio both would reach if each had a core to itself. */
-  readonly cpuRatios: number[];
+  readonly runs: Record<Contender, Run[]>;
+  readonly ratios: Record<Variant, Ratios>;
 }
 
 const PHASE_DEADLINE_MS = 20_000;
@@ -68,33 +81,35 @@ function logRates(before: ServerSample, after: ServerSample, durationMs: number)
 }
 
 /**
- * Every scenario against both servers, round after round. Within a round the two runs of a scenario follow each
- * other, and which server goes first alternates from round to round (A B, B A, …), so drift in a noisy machine's
- * speed falls on both alike; each ratio is taken within one round.
+ * Every scenario against every server, round after round. Within a round the runs of a scenario follow each other,
+ * and the order of the servers reverses from round to round (A B C, C B A, …), so drift in a noisy machine's speed
+ * falls on all alike; each ratio is taken within one round.
  */
 export async function compare(
-  servers: Record<ServerKind, ServerUnderTest>,
+  servers: Record<Contender, ServerUnderTest>,
   scenarios: readonly Scenario[],
   rounds: number,
   progress: (line: string) => void,
 ): Promise<ScenarioResult[]> {
+  const noRatios = (): Ratios => ({ throughput: [], p50: [], cpu: [] });
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     scenario,
-    runs: { ours: [], baseline: [] },
-    throughputRatios: [],
-    p50Ratios: [],
-    cpuRatios: [],
+    runs: { ours: [], capture: [], baseline: [] },
+    ratios: { ours: noRatios(), capture: noRatios() },
   }));
   for (let round = 0; round < rounds; round++) {
-    const order: ServerKind[] = round % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours'];
+    const order = round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
     for (const result of results) {
-      const runs = {} as Record<ServerKind, Run>;
+      const runs = {} as Record<Contender, Run>;
       for (const kind of order) runs[kind] = await measure(servers[kind], result.scenario);
-      result.runs.ours.push(runs.ours);
-      result.runs.baseline.push(runs.baseline);
-      result.throughputRatios.push(runs.ours.roundTripsPerSecond / runs.baseline.roundTripsPerSecond);
-      result.p50Ratios.push(runs.ours.p50Ms / runs.baseline.p50Ms);
-      result.cpuRatios.push(runs.baseline.serverMicrosPerDatagram / runs.ours.serverMicrosPerDatagram);
+      const baseline = runs.baseline;
+      for (const kind of CONTENDERS) result.runs[kind].push(runs[kind]);
+      for (const variant of ['ours', 'capture'] as const) {
+        const ratios = result.ratios[variant];
+        ratios.throughput.push(runs[variant].roundTripsPerSecond / baseline.roundTripsPerSecond);
+        ratios.p50.push(runs[variant].p50Ms / baseline.p50Ms);
+        ratios.cpu.push(baseline.serverMicrosPerDatagram / runs[variant].serverMicrosPerDatagram);
+      }
     }
     progress(`round ${round + 1}/${rounds} done`);
   }

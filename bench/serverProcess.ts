@@ -21,6 +21,11 @@ export interface ServerConfig {
   readonly template?: string;
   /** Ours only: the log settings; package.json's defaults unless given. */
   readonly log?: DescribeOptions;
+  /**
+   * Ours only: attach the capture recorder and its ring buffer, as the extension does while the traffic view or a
+   * capture is open (true unless given). Issue #9's configuration is without it: workbench, events, counters, log.
+   */
+  readonly capture?: boolean;
 }
 
 export interface ServerSample {
@@ -79,11 +84,13 @@ async function startOurs(config: ServerConfig): Promise<Running> {
   workbench.events.subscribe(batcher.add);
   const captureBuffer = new CaptureBuffer(CAPTURE_BUFFER_SIZE);
   let recorded = 0;
-  const recorder = new CaptureRecorder((datagram) => {
-    recorded++;
-    captureBuffer.add(datagram);
-  });
-  workbench.events.subscribe(recorder.add);
+  if (config.capture !== false) {
+    const recorder = new CaptureRecorder((datagram) => {
+      recorded++;
+      captureBuffer.add(datagram);
+    });
+    workbench.events.subscribe(recorder.add);
+  }
   let serverErrors = 0;
   workbench.events.subscribe((event) => void (event.kind === 'server-error' && serverErrors++));
   const server = await workbench.startServer({
@@ -101,7 +108,7 @@ async function startOurs(config: ServerConfig): Promise<Running> {
       counters: server.counters,
       serverErrors,
       log: { ...batcher.stats, lines: channel.lines, bytes: channel.bytes },
-      capture: { recorded, buffered: captureBuffer.size },
+      capture: config.capture === false ? undefined : { recorded, buffered: captureBuffer.size },
     }),
   };
 }
