@@ -12,6 +12,11 @@ export class DelayedCopies<T> {
 
   /** Sends each copy of `item`: at once when it has no delay, else when its delay is over. */
   send<C extends DelayedCopy>(item: T, copies: readonly C[], send: (item: T, copy: C) => void): void {
+    // Without a simulation, every datagram: one copy that leaves now.
+    if (copies.length === 1 && copies[0].delayMs === 0) {
+      send(item, copies[0]);
+      return;
+    }
     for (const copy of copies) {
       if (copy.delayMs === 0) {
         send(item, copy);

@@ -215,6 +215,11 @@ export type LinkFate =
  */
 export class LinkImpairment {
   readonly settings: LinkSettings;
+  /**
+   * False when nothing is lost, delayed, duplicated, reordered, corrupted or rate-limited: every datagram is then
+   * forwarded at once without a draw. Skipping the draws changes no fate: new settings start a new sequence from the seed.
+   */
+  readonly active: boolean;
   private readonly random: () => number;
   /** Gilbert–Elliott: in the bad state every datagram is lost. */
   private bad = false;
@@ -227,7 +232,8 @@ export class LinkImpairment {
   constructor(settings: LinkSettings) {
     this.settings = validateLink(settings);
     this.random = createRandom(this.settings.seed);
-    const { loss, burstLength } = this.settings;
+    const { loss, burstLength, delayMs, jitterMs, duplicate, reorder, corrupt, rateKbps } = this.settings;
+    this.active = loss + delayMs + jitterMs + duplicate + reorder + corrupt + rateKbps > 0;
     // Stationary share of the bad state = enter / (enter + leave) = loss; a bad run lasts 1 / leave on average.
     this.leaveBad = loss >= 1 ? 0 : burstLength > 0 ? 1 / burstLength : 1 - loss;
     this.enterBad = loss >= 1 ? 1 : burstLength > 0 ? (loss * this.leaveBad) / (1 - loss) : loss;
@@ -235,6 +241,7 @@ export class LinkImpairment {
 
   /** `now` in ms (any clock that only moves forward); `size` in bytes. */
   decide(size: number, now: number): LinkFate {
+    if (!this.active) return UNIMPAIRED;
     const s = this.settings;
     const lossDraw = this.random();
     const jitterMs = Math.floor(this.random() * (s.jitterMs + 1));
@@ -272,6 +279,12 @@ export class LinkImpairment {
 }
 
 const LOST: LinkFate = Object.freeze({ kind: 'lost' });
+const UNIMPAIRED: LinkFate = Object.freeze({
+  kind: 'forwarded',
+  copies: Object.freeze([Object.freeze({ delayMs: 0, duplicate: false, reordered: false })]),
+  corruptBit: undefined,
+  queuedMs: 0,
+});
 const QUEUE_FULL: LinkFate = Object.freeze({ kind: 'queue-full' });
 
 /** A copy of `payload` with one bit flipped. */

@@ -5,7 +5,7 @@ import type { Direction, EventSink, Peer, ProxyDropReason } from './events';
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy, type LinkSettings } from './impairment';
 import { PROXY_LIMITS } from './limits';
 import { DelayedCopies } from './delayedCopies';
-import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
+import { bindListenSockets, closeSocket, isForgedSource, numericLookup } from './listenSockets';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 
 export interface ProxyLinks {
@@ -271,7 +271,7 @@ export class ImpairmentProxy {
   private openSession(key: string, client: Peer, listener: dgram.Socket, at: number): Session | undefined {
     let upstream: dgram.Socket;
     try {
-      upstream = dgram.createSocket(this.upstream.family === 'IPv6' ? 'udp6' : 'udp4');
+      upstream = dgram.createSocket({ type: this.upstream.family === 'IPv6' ? 'udp6' : 'udp4', lookup: numericLookup });
     } catch (error) {
       this.emit?.({
         kind: 'proxy-error',

@@ -39,9 +39,10 @@ const BIND_ATTEMPTS = 10;
 
 /**
  * A listening socket only ever meets numeric addresses (its resolved bind address, and each peer's as the system
- * reported it), so it skips dgram's default lookup, which checks the address again and puts every reply off by a tick.
+ * reported it), and so does a proxy's upstream socket (the upstream is resolved once, at start), so they skip dgram's
+ * default lookup, which checks the address again with a regular expression and puts every send off by a tick.
  */
-const numericLookup: NonNullable<dgram.SocketOptions['lookup']> = (address, _options, callback) => callback(null, address, 0);
+export const numericLookup: NonNullable<dgram.SocketOptions['lookup']> = (address, _options, callback) => callback(null, address, 0);
 
 /** Every IPv6 socket is IPv6-only (see bindSockets). Throws WorkbenchError, and leaves nothing open when it does. */
 async function bindSocket(family: 4 | 6, address: string, port: number): Promise<dgram.Socket> {

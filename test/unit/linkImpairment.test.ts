@@ -25,6 +25,30 @@ function bursts(list: readonly LinkFate[]): number[] {
 }
 
 describe('LinkImpairment', () => {
+  it('forwards every datagram at once, unchanged, when no impairment is set, whatever the seed', () => {
+    const impairment = new LinkImpairment(link({ seed: 9, queueLimit: 5, burstLength: 4 }));
+    assert.equal(impairment.active, false);
+    for (const fate of fates(link({ seed: 9 }), 1000)) {
+      assert.deepEqual(fate, {
+        kind: 'forwarded',
+        copies: [{ delayMs: 0, duplicate: false, reordered: false }],
+        corruptBit: undefined,
+        queuedMs: 0,
+      });
+    }
+    for (const changes of [
+      { loss: 0.1 },
+      { delayMs: 1 },
+      { jitterMs: 1 },
+      { duplicate: 0.1 },
+      { reorder: 0.1 },
+      { corrupt: 0.1 },
+      { rateKbps: 1 },
+    ]) {
+      assert.equal(new LinkImpairment(link(changes)).active, true, JSON.stringify(changes));
+    }
+  });
+
   it('loses independently at the set rate, within ±1 percentage point over 100,000 datagrams', () => {
     for (const loss of [0.01, 0.05, 0.3]) {
       const lost = fates(link({ loss, seed: 3 }), N).filter((fate) => fate.kind === 'lost').length;
