@@ -8,7 +8,10 @@ import type { TrafficDirection, TrafficFate } from '../webview/messages';
 /** Microseconds since the Unix epoch, finer than Date.now(). */
 export type MicrosecondClock = () => number;
 
-export const systemMicros: MicrosecondClock = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+/** Read once: the getter costs about as much as the clock itself, and the origin never changes. */
+const timeOrigin = performance.timeOrigin;
+
+export const systemMicros: MicrosecondClock = () => Math.round((timeOrigin + performance.now()) * 1000);
 
 const REMEMBERED_SENDERS = 4096;
 
@@ -159,15 +162,27 @@ export class CaptureRecorder {
   }
 
   private emit(datagram: Omit<RecordedDatagram, 'atMicros' | 'comment'>, comment: string | undefined): RecordedDatagram {
-    const recorded: RecordedDatagram = { atMicros: this.now(), ...datagram, ...(comment === undefined ? {} : { comment }) };
+    const atMicros = this.now();
+    const recorded: RecordedDatagram = comment === undefined ? { atMicros, ...datagram } : { atMicros, ...datagram, comment };
     this.record(recorded);
     return recorded;
   }
 
+  /**
+   * What `remember` was told, oldest next, as a ring: asking the map for its oldest key instead takes an iterator
+   * per datagram that walks past every key deleted before it, thousands under a flood.
+   */
+  private readonly rememberedOrder = new Array<RecordedDatagram | undefined>(REMEMBERED_SENDERS);
+  private rememberedNext = 0;
+
   private remember(request: RecordedDatagram): void {
-    this.requests.delete(request.exchange);
-    this.requests.set(request.exchange, request);
-    if (this.requests.size > REMEMBERED_SENDERS) this.requests.delete(this.requests.keys().next().value!);
+    const requests = this.requests;
+    const oldest = this.rememberedOrder[this.rememberedNext];
+    // Unless the same exchange was remembered again since (a drop, a retry): then that newer one stays.
+    if (oldest !== undefined && requests.get(oldest.exchange) === oldest) requests.delete(oldest.exchange);
+    requests.set(request.exchange, request);
+    this.rememberedOrder[this.rememberedNext] = request;
+    this.rememberedNext = (this.rememberedNext + 1) % REMEMBERED_SENDERS;
   }
 
   /** The request of an exchange learns its fate; a drop it was already marked with stays. */
@@ -212,6 +227,8 @@ function replyFate(event: ReplySentEvent): TrafficFate {
 }
 
 function replyComment(event: ReplySentEvent): string | undefined {
+  // Nearly every reply: nothing to say, and nothing to build.
+  if (!event.duplicate && event.delayMs === 0 && !event.reordered && !event.truncated) return undefined;
   const notes = [
     event.duplicate ? 'duplicate' : '',
     event.delayMs > 0 ? `delayed ${Math.round(event.delayMs)} ms` : '',

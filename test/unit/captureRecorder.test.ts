@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureBuffer } from '../../src/core/captureBuffer';
 import { CaptureFile, saveCapture } from '../../src/core/captureFile';
-import { CaptureRecorder } from '../../src/core/captureRecorder';
+import { CaptureRecorder, type RecordedDatagram } from '../../src/core/captureRecorder';
 import * as dgram from 'node:dgram';
 import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
 import { DEFAULT_BATCHING, LogBatcher } from '../../src/core/logBatcher';
@@ -98,6 +98,40 @@ describe('CaptureRecorder', () => {
       '50000>9 x [attempt 2: sent again after no reply in time]',
       '9>50000 y [reply after 1.23 ms]',
     ]);
+  });
+
+  it('follows the fate of the 4,096 most recent requests, a request sent again as its newest attempt', () => {
+    const seen: RecordedDatagram[] = [];
+    const r = new CaptureRecorder(
+      (datagram) => seen.push(datagram),
+      () => 0,
+    );
+    r.add(started);
+    const elsewhere: Peer = { address: '127.0.0.1', port: 9, family: 'IPv4' };
+    const sent = (attempt: number): WorkbenchEvent => ({
+      kind: 'sent',
+      at: 0,
+      requestId: 7,
+      target: elsewhere,
+      payload: Buffer.from('x'),
+      attempt,
+      local: client,
+    });
+    r.add(sent(1));
+    // The second attempt 100 requests later: past 4,096 more the first attempt's place goes, the second stays.
+    for (let seq = 1; seq <= 4096; seq++) {
+      r.add(received(seq));
+      if (seq === 100) r.add(sent(2));
+    }
+    r.add({ kind: 'reply', at: 0, requestId: 7, target: elsewhere, payload: Buffer.from('y'), attempt: 2, rttMs: 1, from: elsewhere });
+    r.add(replied(1));
+    r.add(replied(3));
+    r.flush();
+    const fate = (text: string): string[] => seen.filter((d) => d.payload.toString() === text && d.direction !== 'in').map((d) => d.fate);
+    assert.deepEqual(fate('x'), ['sent', 'replied']);
+    const request = (seq: number): RecordedDatagram => seen.find((d) => d.direction === 'in' && d.payload.toString() === `d${seq}`)!;
+    assert.equal(request(1).fate, 'received', 'forgotten: beyond the 4,096 most recent');
+    assert.equal(request(3).fate, 'replied');
   });
 
   it('treats a server bound to every interface as the target of a send to its port', () => {
