@@ -16,6 +16,8 @@ const ROUND_TRIP_TIMEOUT_MS = 1000;
 export interface RelayFigures {
   readonly roundTripsPerSecond: number;
   readonly p50Ms: number;
+  /** This process's CPU time (the client's and the relay's) per round trip answered, µs: steadier than the rate on a busy machine. */
+  readonly cpuMicrosPerRoundTrip: number;
 }
 
 interface Relay {
@@ -74,6 +76,7 @@ function roundTrips(port: number, count: number, window: number): Promise<RelayF
     let next = 0;
     let settled = 0;
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const send = (): void => {
       const id = next++;
       const payload = Buffer.alloc(64);
@@ -86,8 +89,13 @@ function roundTrips(port: number, count: number, window: number): Promise<RelayF
         clearInterval(sweep);
         socket.close();
         const seconds = (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpuAtStart);
         rtts.sort((a, b) => a - b);
-        resolve({ roundTripsPerSecond: rtts.length / seconds, p50Ms: percentile(rtts, 50) });
+        resolve({
+          roundTripsPerSecond: rtts.length / seconds,
+          p50Ms: percentile(rtts, 50),
+          cpuMicrosPerRoundTrip: (cpu.user + cpu.system) / rtts.length,
+        });
       } else if (next < count) send();
     };
     socket.on('message', (reply) => {
@@ -153,12 +161,15 @@ export async function proxyBench(
         const figures = await roundTrips(relay.port, options.count, options.window);
         await relay.stop();
         into.push(figures);
-        log(`round ${round} ${name}: ${Math.round(figures.roundTripsPerSecond)} round trips/s, p50 ${figures.p50Ms.toFixed(3)} ms`);
+        log(
+          `round ${round} ${name}: ${Math.round(figures.roundTripsPerSecond)} round trips/s, p50 ${figures.p50Ms.toFixed(3)} ms, ${figures.cpuMicrosPerRoundTrip.toFixed(1)} µs CPU/round trip`,
+        );
       }
     }
     const medianOf = (runs: RelayFigures[]): RelayFigures => ({
       roundTripsPerSecond: median(runs.map((r) => r.roundTripsPerSecond)),
       p50Ms: median(runs.map((r) => r.p50Ms)),
+      cpuMicrosPerRoundTrip: median(runs.map((r) => r.cpuMicrosPerRoundTrip)),
     });
     return {
       ours: medianOf(ours),

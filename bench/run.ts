@@ -131,6 +131,9 @@ function checkProxy({ ours, baseline, loss, sessions }: ProxyBenchResult): void 
   log(
     `ours ${fmt.int(ours.roundTripsPerSecond)} round trips/s, p50 ${fmt.ms(ours.p50Ms)}; plain relay ${fmt.int(baseline.roundTripsPerSecond)}/s, p50 ${fmt.ms(baseline.p50Ms)}`,
   );
+  log(
+    `CPU of this process (client and relay) per round trip: ours ${ours.cpuMicrosPerRoundTrip.toFixed(1)} µs, plain relay ${baseline.cpuMicrosPerRoundTrip.toFixed(1)} µs (plain/ours ${fmt.ratio(baseline.cpuMicrosPerRoundTrip / ours.cpuMicrosPerRoundTrip)}; for information)`,
+  );
   check('proxy round trips/s vs plain relay', fmt.ratio(throughput), `≥ ${TARGET.throughputRatio}×`, throughput >= TARGET.throughputRatio);
   check('proxy p50 round trip vs plain relay', fmt.ratio(p50), `≤ ${TARGET.p50Ratio}×`, p50 <= TARGET.p50Ratio);
   for (const [way, percent, received] of [
