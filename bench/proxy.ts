@@ -131,6 +131,8 @@ async function startEcho(): Promise<{ port: number; child: ChildProcess }> {
 export interface ProxyBenchResult {
   readonly ours: RelayFigures;
   readonly baseline: RelayFigures;
+  /** Ours / plain, one per round (each from two runs seconds apart), and their medians: what the targets hold. */
+  readonly ratios: { readonly throughput: number[]; readonly p50: number[]; readonly cpu: number[] };
   readonly loss: {
     readonly setPercent: number;
     readonly toServerPercent: number;
@@ -171,9 +173,15 @@ export async function proxyBench(
       p50Ms: median(runs.map((r) => r.p50Ms)),
       cpuMicrosPerRoundTrip: median(runs.map((r) => r.cpuMicrosPerRoundTrip)),
     });
+    const perRound = (pick: (a: RelayFigures, b: RelayFigures) => number): number[] => ours.map((run, i) => pick(run, baseline[i]));
     return {
       ours: medianOf(ours),
       baseline: medianOf(baseline),
+      ratios: {
+        throughput: perRound((a, b) => a.roundTripsPerSecond / b.roundTripsPerSecond),
+        p50: perRound((a, b) => a.p50Ms / b.p50Ms),
+        cpu: perRound((a, b) => b.cpuMicrosPerRoundTrip / a.cpuMicrosPerRoundTrip),
+      },
       loss: await lossAccuracy(echo.port, options),
       sessions: await manySessions(echo.port, options.sessions),
     };
