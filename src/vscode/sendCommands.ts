@@ -45,7 +45,8 @@ interface SelectedText {
   readonly start: vscode.Position;
 }
 
-const RECENT_TARGETS_KEY = 'udpWorkbench.recentTargets';
+/** The targets sent to lately, newest first; the Targets view lists them too. */
+export const RECENT_TARGETS_KEY = 'udpWorkbench.recentTargets';
 const MAX_RECENT_TARGETS = 10;
 const ENCODING_ERRORS: ReadonlySet<string> = new Set(['BAD_HEX', 'BAD_BASE64', 'BAD_ESCAPE']);
 /** Forgotten when the target setting changes, so a new setting takes effect at once. */

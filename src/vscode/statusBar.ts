@@ -6,6 +6,7 @@ import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { Coalescer } from '../core/timing';
 import { Disposable, toDisposable } from './dispose';
+import { describeRemoteWindow, type HostPlace } from './remoteWindow';
 
 /** Redraws at most this often, so a flood costs a few status bar updates a second. */
 const REFRESH_MS = 250;
@@ -32,10 +33,11 @@ export class StatusBar extends Disposable {
   private readonly item = this._register(vscode.window.createStatusBarItem('udpWorkbench.status', vscode.StatusBarAlignment.Left, 50));
   private readonly refreshLater = new Coalescer(() => this.refresh(), REFRESH_MS);
 
-  /** `sendTarget` says where Send Selection goes without being told. */
+  /** `sendTarget` says where Send Selection goes without being told; `place`, where the sockets are. */
   constructor(
     private readonly workbench: Workbench,
     private readonly sendTarget: () => string,
+    private readonly place: HostPlace,
   ) {
     super();
     this._register(toDisposable(() => this.refreshLater.cancel()));
@@ -132,6 +134,8 @@ export class StatusBar extends Disposable {
     }
     lines.push('', `Send Selection sends to \`${this.sendTarget()}\`; Send Selection To… picks another.`);
     if (exposed) lines.push('', '$(warning) A server is bound to an address other machines can reach.');
+    const remote = describeRemoteWindow(this.place);
+    if (remote) lines.push('', `$(remote) ${remote}`);
     lines.push('', 'Click for the UDP menu.');
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
     return markdown;
