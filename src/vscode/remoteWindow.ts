@@ -25,7 +25,10 @@ export function isRemote(place: HostPlace): boolean {
   return place.remoteName !== undefined && place.extensionKind === vscode.ExtensionKind.Workspace;
 }
 
-/** "on the SSH host `build-01`", in the words of each kind of remote window. */
+/** The kinds of remote window VS Code names; any other name is the address of a server that serves the window to a browser. */
+const REMOTE_KINDS = new Set(['ssh-remote', 'wsl', 'dev-container', 'attached-container', 'codespaces']);
+
+/** "on the SSH host build-01", in the words of each kind of remote window. */
 export function describeHost(place: HostPlace): string {
   const host = place.hostname;
   switch (place.remoteName) {
@@ -39,32 +42,42 @@ export function describeHost(place: HostPlace): string {
     case 'codespaces':
       return vscode.l10n.t('in the codespace {0}', host);
     default:
-      return vscode.l10n.t('on the remote host {0} ({1})', host, place.remoteName ?? '');
+      // VS Code's own server or code-server, opened in a browser: its name is the address the browser connected to.
+      return vscode.l10n.t('on {0}, the machine that serves this VS Code window ({1})', host, place.remoteName ?? '');
   }
 }
 
 /**
- * What a remote window must say about a socket: where it really listens, and that the laptop cannot reach it
- * through VS Code, whose port forwarding carries TCP only. Undefined in a local window, where there is nothing to add.
+ * What a remote window must say about a socket: where it really listens, and who can reach it, since VS Code's port
+ * forwarding carries TCP only. Undefined in a local window, where there is nothing to add.
  */
 export function describeRemoteListening(place: HostPlace, local: Peer): string | undefined {
   if (!isRemote(place)) return undefined;
   const where = vscode.l10n.t('listening on {0} {1}', formatEndpoint(local), describeHost(place));
-  return isLoopback(local.address)
+  if (!isLoopback(local.address)) {
+    return vscode.l10n.t(
+      '{0}; other machines reach it only if the network routes UDP to {1} — VS Code does not forward UDP',
+      where,
+      place.hostname,
+    );
+  }
+  return REMOTE_KINDS.has(place.remoteName ?? '')
     ? vscode.l10n.t('{0}; programs on your laptop cannot reach it — VS Code does not forward UDP', where)
-    : vscode.l10n.t(
-        '{0}; programs on your laptop reach it only if your network routes UDP to that machine — VS Code does not forward UDP',
-        where,
-      );
+    : vscode.l10n.t('{0}; only programs on {1} can reach it — VS Code does not forward UDP', where, place.hostname);
 }
 
-/** One line for the status bar's tooltip and the log: where every socket of this window is. */
+/** One line for the status bar's tooltip: where every socket of this window is. */
 export function describeRemoteWindow(place: HostPlace): string | undefined {
   if (!isRemote(place)) return undefined;
-  return vscode.l10n.t(
-    'This is a remote window: echo servers and proxies listen {0}, not on your laptop. VS Code does not forward UDP.',
-    describeHost(place),
-  );
+  return REMOTE_KINDS.has(place.remoteName ?? '')
+    ? vscode.l10n.t(
+        'This is a remote window: echo servers and proxies listen {0}, not on your laptop. VS Code does not forward UDP.',
+        describeHost(place),
+      )
+    : vscode.l10n.t(
+        'Echo servers and proxies listen {0}. VS Code does not forward UDP to the machine your browser runs on.',
+        describeHost(place),
+      );
 }
 
 /** In a remote window, the log says where each server or proxy that starts really listens. */

@@ -25,7 +25,10 @@ export interface ServerNode {
 export class ServersView extends BatchedTreeProvider<ServerNode> {
   readonly commands: readonly Command[] = [
     { id: 'udpWorkbench.views.stop', execute: (node: Partial<ServerNode>) => this.stop(node) },
-    { id: 'udpWorkbench.views.configureSimulation', execute: (node: Partial<ServerNode>) => this.configureSimulation(node) },
+    {
+      id: 'udpWorkbench.views.configureSimulation',
+      execute: (node: Partial<ServerNode> & { spec?: string }) => this.configureSimulation(node),
+    },
     { id: 'udpWorkbench.views.copyAddress', execute: (node: Partial<ServerNode>) => this.copyAddress(node) },
     { id: 'udpWorkbench.views.sendTo', execute: (node: Partial<ServerNode>) => this.sendTo(node) },
   ];
@@ -147,10 +150,11 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     return node.kind === 'proxy' ? this.workbench.stopProxy(node.id) : this.workbench.stopServer(node.id);
   }
 
-  private configureSimulation(node: Partial<ServerNode>): Thenable<unknown> {
+  /** Asks for the simulation unless `spec` says it ("loss=10%"): the menu passes only the node. */
+  private configureSimulation({ kind, id, spec }: Partial<ServerNode> & { spec?: string }): Thenable<unknown> {
     return vscode.commands.executeCommand(
       'udpWorkbench.configureSimulation',
-      node.kind === 'proxy' ? { proxyId: node.id } : { serverId: node.id },
+      kind === 'proxy' ? { proxyId: id, spec } : { serverId: id, spec },
     );
   }
 
