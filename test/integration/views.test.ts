@@ -149,40 +149,44 @@ describe('The UDP view', () => {
   });
 
   describe('Request files', () => {
-    it("lists the workspace's .udp files and their blocks, with each block's last result", async () => {
+    it("lists the workspace's .udp files and their blocks, and shows each block's last result", async () => {
       const { views } = await getInternals();
-      const server = await startServer('127.0.0.1', { replyMode: 'template', template: 'Data received: ${text}' });
-      const files = await views.requestFiles.getChildren();
-      const runAll = files.find((n) => n.uri.endsWith('/runAll.udp'));
-      assert.ok(runAll, files.map((n) => n.uri).join(', '));
-      assert.ok(
-        files.some((n) => n.uri.endsWith('/burst.udp')),
-        'burst.udp listed',
-      );
-      assert.equal(views.requestFiles.getTreeItem(runAll).contextValue, 'requestFile');
-      const [first] = await views.requestFiles.getChildren(runAll);
-      assert.ok(first?.kind === 'block');
-      assert.equal(first.name, 'contains');
-      const unsent = views.requestFiles.getTreeItem(first);
-      assert.equal(unsent.contextValue, 'requestBlock');
-      assert.equal(unsent.description, undefined);
-
-      // The inline Send action runs Send Block on the node, which carries its uri and line.
-      await vscode.workspace
-        .getConfiguration('udpWorkbench')
-        .update('send.target', `127.0.0.1:${server.port}`, vscode.ConfigurationTarget.Global);
+      const server = await startServer();
+      const [folder] = vscode.workspace.workspaceFolders ?? [];
+      assert.ok(folder, 'the integration tests run with the fixtures folder open');
+      const file = vscode.Uri.joinPath(folder.uri, 'views-test.udp');
+      await vscode.workspace.fs.writeFile(file, Buffer.from(`### first\n@target 127.0.0.1:${server.port}\nping\n\n### second\npong\n`));
       try {
+        // A new file in the workspace is listed once the file watcher sees it.
+        const node = await waitFor('the new file listed', async () =>
+          (await views.requestFiles.getChildren()).find((n) => n.uri === file.toString()),
+        );
+        const files = await views.requestFiles.getChildren();
+        assert.ok(
+          files.some((n) => n.uri.endsWith('/runAll.udp')),
+          files.map((n) => n.uri).join(', '),
+        );
+        assert.equal(views.requestFiles.getTreeItem(node).contextValue, 'requestFile');
+        const [first, second] = await views.requestFiles.getChildren(node);
+        assert.ok(first?.kind === 'block' && second?.kind === 'block');
+        assert.deepEqual([first.name, first.line, second.name, second.line], ['first', 0, 'second', 4]);
+        const unsent = views.requestFiles.getTreeItem(first);
+        assert.equal(unsent.contextValue, 'requestBlock');
+        assert.equal(unsent.description, undefined);
+
+        // The inline Send action runs Send Block on the node, which carries its uri and line.
         const result = await vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock', first);
         assert.equal(result?.outcome, 'passed', result?.detail);
         const sent = await waitFor('the result in the tree', async () => {
-          const [block] = await views.requestFiles.getChildren(runAll);
+          const [block] = await views.requestFiles.getChildren(node);
           return block?.kind === 'block' && block.result !== undefined && block;
         });
         const item = views.requestFiles.getTreeItem(sent);
         assert.equal(item.description, result.summary);
+        assert.match(String(item.description), /^✓/);
         assert.equal((item.iconPath as vscode.ThemeIcon).id, 'pass');
       } finally {
-        await vscode.workspace.getConfiguration('udpWorkbench').update('send.target', undefined, vscode.ConfigurationTarget.Global);
+        await vscode.workspace.fs.delete(file);
       }
     });
 
