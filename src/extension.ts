@@ -36,7 +36,13 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const place = hostPlace(context.extension);
   const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target, place);
   const requestFiles = new RequestFiles({ workbench: bench, log, servers });
-  const views = new UdpViews({ workbench: bench, state: context.globalState, runner: requestFiles.runner, place });
+  const views = new UdpViews({
+    workbench: bench,
+    state: context.globalState,
+    workspaceState: context.workspaceState,
+    runner: requestFiles.runner,
+    place,
+  });
   const testOnly =
     context.extensionMode === vscode.ExtensionMode.Test ? [testInternalsCommand(bench, log, statusBar, traffic, { views, place })] : [];
 

@@ -13,6 +13,8 @@ export interface UdpViewsDeps {
   readonly workbench: Workbench;
   /** Where the Targets view keeps pinned and named targets, beside the recent ones. */
   readonly state: vscode.Memento;
+  /** Where the Request files view keeps the last results of this workspace's blocks. */
+  readonly workspaceState: vscode.Memento;
   readonly runner: RequestRunner;
   readonly place: HostPlace;
 }
@@ -25,11 +27,11 @@ export class UdpViews extends Disposable {
   readonly walkthrough: WalkthroughProgress;
   readonly commands: readonly Command[];
 
-  constructor({ workbench, state, runner, place }: UdpViewsDeps) {
+  constructor({ workbench, state, workspaceState, runner, place }: UdpViewsDeps) {
     super();
     this.servers = this._register(new ServersView(workbench, place));
     this.targets = this._register(new TargetsView(workbench, state));
-    this.requestFiles = this._register(new RequestFilesView(runner));
+    this.requestFiles = this._register(new RequestFilesView(runner, workspaceState));
     this.walkthrough = this._register(new WalkthroughProgress(workbench, runner));
     this.commands = [...this.servers.commands, ...this.targets.commands, ...this.requestFiles.commands, ...this.walkthrough.commands];
   }

@@ -4,17 +4,26 @@ import { parseRequestFile, type RequestFile } from '../../core/requestFile';
 import type { BlockResult } from '../../core/requestRun';
 import type { Command } from '../commandRegistry';
 import { parseDocument } from '../requestFiles/parsedDocuments';
-import type { RequestRunner, RunAllResult } from '../requestFiles/runner';
+import { blockKeys, type RequestRunner, type RunAllResult } from '../requestFiles/runner';
 import { BatchedTreeProvider } from './refresh';
 
 export const REQUEST_FILES_VIEW_ID = 'udpWorkbench.requestFiles';
 /** The workspace's `.udp` files listed at most; a workspace with more is rare, and the search stays cheap. */
 const MAX_FILES = 500;
 const UDP_FILES = '**/*.udp';
+/** The last results, kept in the workspace's state so that they are there again after a reload. */
+const RESULTS_KEY = 'udpWorkbench.requestFileResults';
+/** Files whose results are kept across reloads; the oldest go first. */
+const MAX_KEPT_FILES = 200;
+
+/** What the view shows of a block's last result. */
+export type ShownResult = Pick<BlockResult, 'outcome' | 'summary' | 'detail'>;
+/** Per file URI, per block key (its name and which block of that name it is), the last result. */
+type KeptResults = Record<string, Record<string, ShownResult>>;
 
 export type RequestFileNode =
   | { readonly kind: 'file'; readonly uri: string }
-  | { readonly kind: 'block'; readonly uri: string; readonly line: number; readonly name: string; readonly result?: BlockResult };
+  | { readonly kind: 'block'; readonly uri: string; readonly line: number; readonly name: string; readonly result?: ShownResult };
 
 /**
  * The Request files view: the workspace's `.udp` files (and open `.udp` documents, saved or not) with their blocks,
@@ -29,7 +38,11 @@ export class RequestFilesView extends BatchedTreeProvider<RequestFileNode> {
     { id: 'udpWorkbench.views.runAllFiles', execute: () => this.runAllFiles() },
   ];
 
-  constructor(private readonly runner: RequestRunner) {
+  /** `state` is the workspace's: the last results are kept there across reloads. */
+  constructor(
+    private readonly runner: RequestRunner,
+    private readonly state: vscode.Memento,
+  ) {
     super();
     this._register(vscode.window.registerTreeDataProvider(REQUEST_FILES_VIEW_ID, this));
     const watcher = this._register(vscode.workspace.createFileSystemWatcher(UDP_FILES));
@@ -47,7 +60,12 @@ export class RequestFilesView extends BatchedTreeProvider<RequestFileNode> {
     this._register(vscode.workspace.onDidOpenTextDocument(ifUdp));
     this._register(vscode.workspace.onDidCloseTextDocument(ifUdp));
     this._register(vscode.workspace.onDidChangeTextDocument(({ document }) => ifUdp(document)));
-    this._register(runner.onDidChangeResults(() => this.scheduleRefresh()));
+    this._register(
+      runner.onDidChangeResults((uri) => {
+        void this.keepResults(uri);
+        this.scheduleRefresh();
+      }),
+    );
   }
 
   async getChildren(node?: RequestFileNode): Promise<RequestFileNode[]> {
@@ -106,22 +124,39 @@ export class RequestFilesView extends BatchedTreeProvider<RequestFileNode> {
     return [...new Set([...open, ...onDisk])];
   }
 
-  /** An open document's blocks come with their last results; a file not open is read from disk. */
+  /** An open document's blocks come with their last results; a file not open is read from disk, with the results kept. */
   private async blocksOf(uri: string): Promise<RequestFileNode[]> {
     const document = vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri);
     let file: RequestFile;
-    let results = new Map<RequestFile['blocks'][number], BlockResult>();
-    if (document) {
-      file = parseDocument(document);
-      results = this.runner.resultsOf(document);
-    } else {
-      try {
-        file = parseRequestFile(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.parse(uri))));
-      } catch {
-        return []; // deleted since it was listed: the watcher refreshes the list
-      }
+    try {
+      file = document
+        ? parseDocument(document)
+        : parseRequestFile(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.parse(uri))));
+    } catch {
+      return []; // deleted since it was listed: the watcher refreshes the list
     }
-    return file.blocks.map((block) => ({ kind: 'block', uri, line: block.range.start, name: block.name, result: results.get(block) }));
+    const fresh = document ? this.runner.resultsOf(document) : new Map<RequestFile['blocks'][number], BlockResult>();
+    const kept = this.state.get<KeptResults>(RESULTS_KEY, {})[uri] ?? {};
+    const keys = blockKeys(file);
+    return file.blocks.map((block) => {
+      const result = fresh.get(block) ?? kept[keys.get(block) ?? ''];
+      return { kind: 'block', uri, line: block.range.start, name: block.name, result };
+    });
+  }
+
+  /** Writes the document's last results to the workspace state, newest file last. */
+  private async keepResults(uri: vscode.Uri): Promise<void> {
+    const document = vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri.toString());
+    if (!document) return;
+    const keys = blockKeys(parseDocument(document));
+    const { [uri.toString()]: before, ...others } = this.state.get<KeptResults>(RESULTS_KEY, {});
+    const results: Record<string, ShownResult> = { ...before };
+    for (const [block, { outcome, summary, detail }] of this.runner.resultsOf(document)) {
+      const key = keys.get(block);
+      if (key !== undefined) results[key] = { outcome, summary, detail };
+    }
+    const files = Object.entries({ ...others, [uri.toString()]: results }).slice(-MAX_KEPT_FILES);
+    await this.state.update(RESULTS_KEY, Object.fromEntries(files));
   }
 
   private async reveal({ uri, line }: { uri?: string; line?: number }): Promise<vscode.TextEditor | undefined> {
