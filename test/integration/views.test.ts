@@ -97,6 +97,21 @@ describe('The UDP view', () => {
       assert.equal(workbench.runningProxies.length, 0);
     });
 
+    it('stops every server and proxy with the title bar Stop All', async () => {
+      const { workbench } = await getInternals();
+      const server = await startServer();
+      await startServer('::1');
+      const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
+        listen: '127.0.0.1:0',
+        upstream: `127.0.0.1:${server.port}`,
+        toServer: 'off',
+        toClient: 'off',
+      });
+      assert.ok(proxy);
+      assert.equal(await vscode.commands.executeCommand('udpWorkbench.views.stopAll'), 3);
+      assert.equal(workbench.runningServers.length + workbench.runningProxies.length, 0);
+    });
+
     it('redraws a few times a second during a flood, not once per datagram', async () => {
       const { views } = await getInternals();
       const server = await startServer();

@@ -23,12 +23,14 @@ export interface ServerNode {
  * commands get the node and act on that one server or proxy.
  */
 export class ServersView extends BatchedTreeProvider<ServerNode> {
+  private listing: boolean | undefined;
   readonly commands: readonly Command[] = [
     { id: 'udpWorkbench.views.stop', execute: (node: Partial<ServerNode>) => this.stop(node) },
     {
       id: 'udpWorkbench.views.configureSimulation',
       execute: (node: Partial<ServerNode> & { spec?: string }) => this.configureSimulation(node),
     },
+    { id: 'udpWorkbench.views.stopAll', execute: () => this.stopAll() },
     { id: 'udpWorkbench.views.copyAddress', execute: (node: Partial<ServerNode>) => this.copyAddress(node) },
     { id: 'udpWorkbench.views.sendTo', execute: (node: Partial<ServerNode>) => this.sendTo(node) },
   ];
@@ -60,10 +62,19 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
 
   getChildren(node?: ServerNode): ServerNode[] {
     if (node) return [];
-    return [
+    const nodes = [
       ...this.workbench.runningServers.map((server) => ({ kind: 'server' as const, id: server.id })),
       ...this.workbench.runningProxies.map((proxy) => ({ kind: 'proxy' as const, id: proxy.id })),
     ];
+    this.setListing(nodes.length > 0);
+    return nodes;
+  }
+
+  /** The title bar's Stop All shows only while the view lists something to stop. */
+  private setListing(listing: boolean): void {
+    if (listing === this.listing) return;
+    this.listing = listing;
+    void vscode.commands.executeCommand('setContext', 'udpWorkbench.serversListed', listing);
   }
 
   getTreeItem(node: ServerNode): vscode.TreeItem {
@@ -141,7 +152,6 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     if (remote) lines.push('', `$(remote) ${remote}`);
     if (exposed) lines.push('', `$(warning) ${vscode.l10n.t('Bound to an address other machines can reach.')}`);
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
-    markdown.isTrusted = false;
     return markdown;
   }
 
@@ -151,6 +161,13 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
   }
 
   /** Asks for the simulation unless `spec` says it ("loss=10%"): the menu passes only the node. */
+  /** Every server and every proxy the view lists; resolves to how many were stopped. */
+  private async stopAll(): Promise<number> {
+    const proxies = this.workbench.runningProxies.map((proxy) => this.workbench.stopProxy(proxy.id));
+    const [servers] = await Promise.all([this.workbench.stopAllServers(), ...proxies]);
+    return servers + proxies.length;
+  }
+
   private configureSimulation({ kind, id, spec }: Partial<ServerNode> & { spec?: string }): Thenable<unknown> {
     return vscode.commands.executeCommand(
       'udpWorkbench.configureSimulation',
