@@ -1,8 +1,10 @@
 import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
 import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import type { BlockResult } from '../../src/core/requestRun';
 import type { ProxyInfo } from '../../src/vscode/proxyCommands';
+import type { RunAllResult } from '../../src/vscode/requestFiles/runner';
 import type { SendSelectionResult } from '../../src/vscode/sendCommands';
 import { describeRemoteListening, describeRemoteWindow, type HostPlace } from '../../src/vscode/remoteWindow';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
@@ -10,7 +12,7 @@ import type { RequestFileNode } from '../../src/vscode/views/requestFilesView';
 import type { ServerNode } from '../../src/vscode/views/serversView';
 import type { TargetNode } from '../../src/vscode/views/targetsView';
 import { WALKTHROUGH_KEYS } from '../../src/vscode/views/walkthrough';
-import { closeEditors, editorWith, EXTENSION_ID, getInternals, logMark, logSince, roundTrip, waitFor } from './helpers';
+import { closeEditors, editorWith, EXTENSION_ID, getInternals, logMark, logSince, roundTrip, waitFor, withSettings } from './helpers';
 
 async function startServer(host = '127.0.0.1', extra: object = {}): Promise<ServerInfo> {
   const server = await vscode.commands.executeCommand<ServerInfo | undefined>('udpWorkbench.startServer', { host, port: 0, ...extra });
@@ -203,6 +205,31 @@ describe('The UDP view', () => {
       } finally {
         await vscode.workspace.fs.delete(file);
       }
+    });
+
+    it('runs every block of every listed file with the title bar Run All Request Files', async () => {
+      const { views } = await getInternals();
+      // Nothing listens where the settings send: every block without its own target is refused at once.
+      const closed = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
+      const { port } = closed.address();
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const files = await views.requestFiles.getChildren();
+      const runs = await withSettings({ 'send.target': `127.0.0.1:${port}`, 'send.retries': 0 }, () =>
+        vscode.commands.executeCommand<RunAllResult[]>('udpWorkbench.views.runAllFiles'),
+      );
+      assert.deepEqual(
+        runs.map((run) => run.uri),
+        files.map((file) => file.uri),
+      );
+      const burst = files.find((n) => n.uri.endsWith('/burst.udp'));
+      assert.ok(burst);
+      const [block] = await waitFor('the burst result in the tree', async () => {
+        const blocks = await views.requestFiles.getChildren(burst);
+        return blocks.every((n) => n.kind === 'block' && n.result !== undefined) && blocks;
+      });
+      assert.ok(block.kind === 'block' && block.result);
+      assert.equal(views.requestFiles.getTreeItem(block).description, block.result.summary);
     });
 
     it('reveals a block on a click', async () => {
