@@ -106,7 +106,7 @@ export class RequestFilesView extends BatchedTreeProvider<RequestFileNode> {
             : 'error',
     );
     item.tooltip = result
-      ? `${result.detail}`
+      ? result.detail
       : vscode.l10n.t('Line {0}: not sent yet. Click to show it, or send it with the button.', node.line + 1);
     item.command = {
       command: 'udpWorkbench.views.revealBlock',
@@ -116,12 +116,15 @@ export class RequestFilesView extends BatchedTreeProvider<RequestFileNode> {
     return item;
   }
 
-  /** The open `.udp` documents (untitled ones too), then the workspace's other `.udp` files, by path. */
+  /** The workspace's `.udp` files by path, then the open `.udp` documents that are not among them (new, unsaved ones). */
   private async files(): Promise<string[]> {
     this.workspaceFiles ??= Promise.resolve(vscode.workspace.findFiles(UDP_FILES, '**/node_modules/**', MAX_FILES)).catch(() => []);
-    const open = vscode.workspace.textDocuments.filter((document) => document.languageId === 'udp').map((d) => d.uri.toString());
+    // Not the read-only copies VS Code opens for diffs and history (git:, vscode-scm: …): only files and new editors.
+    const open = vscode.workspace.textDocuments
+      .filter((document) => document.languageId === 'udp' && (document.uri.scheme === 'file' || document.uri.scheme === 'untitled'))
+      .map((document) => document.uri.toString());
     const onDisk = (await this.workspaceFiles).map((uri) => uri.toString()).sort();
-    return [...new Set([...open, ...onDisk])];
+    return [...new Set([...onDisk, ...open])];
   }
 
   /** An open document's blocks come with their last results; a file not open is read from disk, with the results kept. */
