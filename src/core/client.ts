@@ -4,6 +4,8 @@ import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
 import { badSetting, messageOf, tooManyOpenFiles, WorkbenchError } from './errors';
 import { familyNumber, peerOf, type EventSink, type Peer } from './events';
 import { BURST_LIMITS, SEND_LIMITS } from './limits';
+import { sendToGroup, type GroupReplies } from './groupSend';
+import { groupKind, type GroupSendOptions } from './multicast';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
 
@@ -18,6 +20,8 @@ export interface SendOptions {
   expectReply?: boolean;
   emit?: EventSink;
   signal?: AbortSignal;
+  /** How a datagram to a multicast group or a broadcast address leaves; ignored for other targets. */
+  group?: GroupSendOptions;
 }
 
 export interface SendResult {
@@ -29,6 +33,8 @@ export interface SendResult {
   reply?: Buffer;
   from?: Peer;
   rttMs?: number;
+  /** Sent to a group or a broadcast address: every reply (`reply`, `from` and `rttMs` are the first one's). */
+  group?: GroupReplies;
 }
 
 /** A burst emits no events per datagram (a flood would swamp the log); the caller reports its result. */
@@ -126,6 +132,8 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
   const expectReply = options.expectReply ?? true;
   try {
     checkDatagramSize(payload.length, familyNumber(target));
+    const kind = groupKind(target.address);
+    if (kind !== undefined) return await sendToGroup(options, target, kind, requestId);
     return await talkTo<SendResult>(target, options.signal, (socket, talk) => {
       const local = peerOf(socket.address());
       let attempt = 0;
@@ -464,7 +472,7 @@ function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchEr
       return new WorkbenchError(
         'PERMISSION_DENIED',
         `This machine does not allow sending to ${where}.`,
-        'Broadcast addresses need broadcast enabled, and a firewall may block the address; send to a single host instead.',
+        'A broadcast address needs "@broadcast on" in a .udp file or the Allow Broadcast setting, and a firewall may block the address; send to a single host instead.',
         cause,
       );
     case 'EMSGSIZE':

@@ -1,11 +1,11 @@
-// Two hosts on one machine: network namespaces joined by a veth pair, made by the test and removed after it.
-// Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
+// Hosts on one machine: network namespaces joined by a veth pair, or several on a bridge, made by the test and
+// removed after it. Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 const EXEC_TIMEOUT_MS = 20_000;
 let made = 0;
-/** Pairs not destroyed yet: removed when the process exits, should a test run be cut short. */
-const alive = new Set<NamespacePair>();
+/** Pairs and segments not destroyed yet: removed when the process exits, should a test run be cut short. */
+const alive = new Set<{ destroy(): void }>();
 process.on('exit', () => {
   for (const pair of alive) pair.destroy();
 });
@@ -120,5 +120,74 @@ function deleteNamespace(namespace: string): void {
     ip('netns', 'del', namespace);
   } catch {
     // Already gone.
+  }
+}
+
+/**
+ * `count` hosts on one Ethernet segment: each in its own namespace, linked by a veth pair to a bridge in a namespace
+ * of its own, on 10.78.0.0/24 and fd78::/64 (host i has .i+1 and ::i+1), with a route that sends multicast out by
+ * its link. The bridge floods multicast to every port (no snooping), so what a host receives is what its own kernel
+ * lets through: its memberships and their sources.
+ */
+export class NamespaceSegment {
+  private destroyed = false;
+
+  private constructor(
+    readonly hosts: readonly Host[],
+    private readonly namespaces: readonly string[],
+  ) {}
+
+  static create(count: number): NamespaceSegment {
+    const tag = `udpw-${process.pid}-${++made}`;
+    const bridge = `${tag}-b`;
+    const created: string[] = [];
+    try {
+      ip('netns', 'add', bridge);
+      created.push(bridge);
+      ip('-n', bridge, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
+      ip('-n', bridge, 'link', 'set', 'br0', 'up');
+      const hosts: Host[] = [];
+      for (let i = 0; i < count; i++) {
+        const namespace = `${tag}-${i}`;
+        ip('netns', 'add', namespace);
+        created.push(namespace);
+        // Addresses usable at once, link-local ones included: IPv6 multicast leaves from those.
+        exec(namespace, 'sysctl', ['-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+        const iface = `veth${i}`;
+        ip('link', 'add', iface, 'netns', namespace, 'type', 'veth', 'peer', 'name', `port${i}`, 'netns', bridge);
+        ip('-n', bridge, 'link', 'set', `port${i}`, 'master', 'br0', 'up');
+        const host = { namespace, iface, ipv4: `10.78.0.${i + 1}`, ipv6: `fd78::${i + 1}` };
+        ip('-n', namespace, 'link', 'set', 'lo', 'up');
+        ip('-n', namespace, 'link', 'set', iface, 'up');
+        ip('-n', namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', iface);
+        ip('-n', namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', iface, 'nodad');
+        ip('-n', namespace, 'route', 'add', '224.0.0.0/4', 'dev', iface);
+        hosts.push({ ...host, mac: exec(namespace, 'cat', [`/sys/class/net/${iface}/address`]).trim() });
+      }
+      const segment = new NamespaceSegment(hosts, created);
+      alive.add(segment);
+      return segment;
+    } catch (error) {
+      for (const namespace of created) deleteNamespace(namespace);
+      throw error;
+    }
+  }
+
+  /** Takes a host's multicast route away: sends to a group without an interface then have no way out. */
+  removeMulticastRoute(host: Host): void {
+    ip('-n', host.namespace, 'route', 'del', '224.0.0.0/4', 'dev', host.iface);
+  }
+
+  /** Starts a long-running command inside a host's namespace. */
+  spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
+    return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  }
+
+  /** Removes every namespace (the veth pairs and the bridge go with them); safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    alive.delete(this);
+    for (const namespace of this.namespaces) deleteNamespace(namespace);
   }
 }
