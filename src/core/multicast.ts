@@ -203,6 +203,16 @@ export function describeMembership({ group, interface: iface, source }: GroupMem
   return `${group}${iface ? ` on ${iface}` : ''}${source ? ` from ${source}` : ''}`;
 }
 
+/** Where a server listens, in the status bar: its first group and port for a group listener ("239.1.2.3:5000 +1"). */
+export function describeListening(server: {
+  readonly local: { address: string; port: number };
+  readonly groups: readonly GroupMembership[];
+}): string {
+  const [first, ...others] = server.groups;
+  if (first === undefined) return formatEndpoint(server.local);
+  return `${formatEndpoint({ host: first.group, port: server.local.port })}${others.length > 0 ? ` +${others.length}` : ''}`;
+}
+
 /**
  * The groups a listener joins and the port it listens on, as typed in the palette: `239.1.2.3:5000`, several
  * separated by spaces or commas (`239.1.2.3:5000 239.1.2.4`, all on one port), then optionally `on eth0` (the

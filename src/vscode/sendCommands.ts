@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parseEndpoint, type Endpoint } from '../core/endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
+import { groupKind, groupSendOptions } from '../core/multicast';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
 import { formatCount, formatMs, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
@@ -30,6 +31,9 @@ export interface SentDatagram {
   /** The reply as UTF-8 text. */
   readonly reply?: string;
   readonly replyBytes?: number;
+  /** Sent to a group or a broadcast address: every reply, and how many distinct peers sent them. */
+  readonly replies?: ReadonlyArray<{ readonly from: string; readonly rttMs: number; readonly reply: string }>;
+  readonly peers?: number;
 }
 
 export interface SendSelectionResult {
@@ -171,7 +175,14 @@ export class SendCommands extends Disposable {
     const startThere = 'Start Echo Server There';
     const buttons = isLoopback(target.host) && !ours ? [retry, startThere] : [retry];
     const choice = await vscode.window.showWarningMessage(
-      `No reply from ${where} to ${what} after ${tries}. Something is listening there but did not answer in time, or the reply was lost.`,
+      groupKind(target.host) === undefined
+        ? `No reply from ${where} to ${what} after ${tries}. Something is listening there but did not answer in time, or the reply was lost.`
+        : vscode.l10n.t(
+            'Nobody answered {0} to {1} after {2}. Members may only listen; check the TTL, loopback and interface settings if they should answer.',
+            where,
+            what,
+            tries,
+          ),
       ...buttons,
     );
     if (choice === startThere && (await this.servers.start({ host: target.host, port: target.port })) === undefined) return;
@@ -198,13 +209,17 @@ export class SendCommands extends Disposable {
         retries: settings.retries,
         backoff: settings.backoff,
         signal,
+        group: groupSendOptions(settings),
       });
       const where = formatEndpoint(result.target);
+      const group = result.group;
       // A timeout clears an earlier success; the notification that follows says what happened.
       this.showResult(
-        result.outcome === 'reply' && result.reply
-          ? `$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}`
-          : undefined,
+        result.outcome !== 'reply' || !result.reply
+          ? undefined
+          : group
+            ? `$(check) ${where}: ${vscode.l10n.t('{0} answered, first in {1}', plural(group.peers, 'peer'), formatMs(result.rttMs ?? 0))}`
+            : `$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}`,
       );
       return {
         text,
@@ -213,6 +228,14 @@ export class SendCommands extends Disposable {
         rttMs: result.rttMs,
         reply: result.reply?.toString('utf8'),
         replyBytes: result.reply?.length,
+        ...(group && {
+          replies: group.replies.map(({ from, rttMs, payload }) => ({
+            from: formatEndpoint(from),
+            rttMs,
+            reply: payload.toString('utf8'),
+          })),
+          peers: group.peers,
+        }),
       };
     } catch (error) {
       this.showResult(undefined);

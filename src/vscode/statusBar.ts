@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
+import type { EchoServer } from '../core/echoServer';
+import { describeListening, describeMembership } from '../core/multicast';
 import { describeProtection, describeReply } from '../core/serverConfigText';
 import { describeLink, describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
@@ -84,7 +86,7 @@ export class StatusBar extends Disposable {
         : servers.length === 0
           ? '$(circle-slash) UDP'
           : servers.length === 1
-            ? `$(radio-tower) ${formatEndpoint(servers[0].local)}`
+            ? `$(radio-tower) ${describeListening(servers[0])}`
             : `$(radio-tower) ${servers.length} servers`;
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -102,7 +104,7 @@ export class StatusBar extends Disposable {
     for (const server of servers) {
       const c = server.counters;
       lines.push(
-        `- \`${formatEndpoint(server.local)}\` (${server.id}, ${server.replyMode}${server.exposed ? ', **reachable from other machines**' : ''}): ` +
+        `- \`${formatEndpoint(server.local)}\` (${server.id}, ${server.replyMode}${describeGroups(server)}${server.exposed ? ', **reachable from other machines**' : ''}): ` +
           `${formatCount(c.received)} received, ${formatCount(c.replies)} replies sent, ${formatCount(c.dropped)} dropped, ${formatCount(c.rateLimited)} rate-limited, ` +
           describeKernelDrops(this.workbench.kernelDroppedBy(server.id)),
         `  ${codeSpan(`replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}; ${describeProtection(server.protection)}`)}`,
@@ -136,6 +138,11 @@ export class StatusBar extends Disposable {
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
     return markdown;
   }
+}
+
+/** ", groups 239.1.2.3 on lo, ff02::1234%lo" for a group listener. */
+function describeGroups(server: EchoServer): string {
+  return server.groups.length > 0 ? `, ${vscode.l10n.t('groups {0}', server.groups.map(describeMembership).join(', '))}` : '';
 }
 
 /** Text shown as it is in Markdown: a code span fenced by more backticks than it contains. */
