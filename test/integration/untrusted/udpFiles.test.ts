@@ -116,3 +116,39 @@ describe('.udp files in a folder VS Code does not trust', () => {
     assert.equal(await received(), before);
   });
 });
+
+describe('.udp blocks to groups and broadcast addresses in a folder VS Code does not trust', () => {
+  after(async () => {
+    await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
+    await closeEditors();
+  });
+
+  it('asks before sending to a group or a broadcast address, and sends nothing unconfirmed', async () => {
+    const listener = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', {
+      host: '239.77.2.1',
+      port: 0,
+      interface: 'lo',
+      confirmExposed: true,
+    });
+    assert.ok(listener, 'the group listener did not start');
+    const content = [
+      '### group',
+      `@target 239.77.2.1:${listener.port}`,
+      '@interface lo',
+      '@ttl 0',
+      'hello group',
+      '### broadcast',
+      '@target 255.255.255.255:9',
+      '@broadcast on',
+      'hello everyone',
+    ].join('\n');
+    const document = await vscode.workspace.openTextDocument({ language: 'udp', content });
+    await vscode.window.showTextDocument(document);
+    for (const line of [0, 5]) {
+      const result = await vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock', { uri: document.uri.toString(), line });
+      assert.equal(result?.summary, '⊘ not sent: not confirmed', JSON.stringify(result));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await getInternals()).workbench.server(listener.id)?.counters.received, 0);
+  });
+});
