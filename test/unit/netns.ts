@@ -5,9 +5,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 const EXEC_TIMEOUT_MS = 20_000;
 let made = 0;
 /** Pairs and segments not destroyed yet: removed when the process exits, should a test run be cut short. */
-const alive = new Set<{ destroy(): void }>();
+const alive = new Set<Namespaces>();
 process.on('exit', () => {
-  for (const pair of alive) pair.destroy();
+  for (const made of alive) made.destroy();
 });
 
 /** One end of the link: a namespace, its interface, its MAC and its first addresses. */
@@ -45,14 +45,36 @@ export function requireNamespaces(context: Mocha.Context): void {
   context.skip();
 }
 
-/** `server` and `peer`, each in its own namespace with loopback up, on 10.77.0.0/24 and fd77::/64. */
-export class NamespacePair {
+/** Namespaces a test made: commands start inside them, and destroy() removes them all (and their links). */
+abstract class Namespaces {
   private destroyed = false;
 
+  protected constructor(private readonly namespaces: readonly string[]) {
+    alive.add(this);
+  }
+
+  /** Starts a long-running command inside a host's namespace. */
+  spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
+    return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  }
+
+  /** Safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    alive.delete(this);
+    for (const namespace of this.namespaces) deleteNamespace(namespace);
+  }
+}
+
+/** `server` and `peer`, each in its own namespace with loopback up, on 10.77.0.0/24 and fd77::/64. */
+export class NamespacePair extends Namespaces {
   private constructor(
     readonly server: Host,
     readonly peer: Host,
-  ) {}
+  ) {
+    super([server.namespace, peer.namespace]);
+  }
 
   /** Unique names (pid and a counter), so parallel runs never meet. */
   static create(): NamespacePair {
@@ -74,9 +96,7 @@ export class NamespacePair {
         ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
       }
       const mac = (host: typeof server): string => exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim();
-      const pair = new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
-      alive.add(pair);
-      return pair;
+      return new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
     } catch (error) {
       for (const namespace of created) deleteNamespace(namespace);
       throw error;
@@ -91,19 +111,6 @@ export class NamespacePair {
   /** Runs a command inside a host's namespace and returns its standard output. */
   exec(host: Host, command: string, args: readonly string[]): string {
     return exec(host.namespace, command, args);
-  }
-
-  /** Starts a long-running command inside a host's namespace. */
-  spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
-    return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  }
-
-  /** Removes both namespaces (the veth pair goes with them); safe to call twice. */
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    alive.delete(this);
-    for (const host of [this.server, this.peer]) deleteNamespace(host.namespace);
   }
 }
 
@@ -129,13 +136,13 @@ function deleteNamespace(namespace: string): void {
  * its link. The bridge floods multicast to every port (no snooping), so what a host receives is what its own kernel
  * lets through: its memberships and their sources.
  */
-export class NamespaceSegment {
-  private destroyed = false;
-
+export class NamespaceSegment extends Namespaces {
   private constructor(
     readonly hosts: readonly Host[],
-    private readonly namespaces: readonly string[],
-  ) {}
+    namespaces: readonly string[],
+  ) {
+    super(namespaces);
+  }
 
   static create(count: number): NamespaceSegment {
     const tag = `udpw-${process.pid}-${++made}`;
@@ -164,9 +171,7 @@ export class NamespaceSegment {
         ip('-n', namespace, 'route', 'add', '224.0.0.0/4', 'dev', iface);
         hosts.push({ ...host, mac: exec(namespace, 'cat', [`/sys/class/net/${iface}/address`]).trim() });
       }
-      const segment = new NamespaceSegment(hosts, created);
-      alive.add(segment);
-      return segment;
+      return new NamespaceSegment(hosts, created);
     } catch (error) {
       for (const namespace of created) deleteNamespace(namespace);
       throw error;
@@ -176,18 +181,5 @@ export class NamespaceSegment {
   /** Takes a host's multicast route away: sends to a group without an interface then have no way out. */
   removeMulticastRoute(host: Host): void {
     ip('-n', host.namespace, 'route', 'del', '224.0.0.0/4', 'dev', host.iface);
-  }
-
-  /** Starts a long-running command inside a host's namespace. */
-  spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
-    return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  }
-
-  /** Removes every namespace (the veth pairs and the bridge go with them); safe to call twice. */
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    alive.delete(this);
-    for (const namespace of this.namespaces) deleteNamespace(namespace);
   }
 }
