@@ -8,6 +8,7 @@ import { sendToGroup, type GroupReplies } from './groupSend';
 import { groupKind, type GroupSendOptions } from './multicast';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
+import { attemptWaitMs } from './timing';
 
 export interface SendOptions {
   target: Endpoint;
@@ -113,8 +114,6 @@ const MAX_QUEUED_SENDS = 64;
 const BURST_PROGRESS_MS = 250;
 /** An achieved rate this far below the asked one is reported as not kept. */
 const RATE_TOLERANCE = 0.95;
-/** Node turns longer timer delays into 1 ms; a long backoff waits this long instead. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 let lastRequestId = 0;
 
@@ -151,7 +150,7 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
         });
         emit?.({ kind: 'sent', at: Date.now(), requestId, target, payload, attempt, local });
         if (!expectReply) return;
-        const waitMs = Math.min(timeoutMs * backoff ** (attempt - 1), MAX_TIMER_MS);
+        const waitMs = attemptWaitMs(timeoutMs, backoff, attempt);
         timer = setTimeout(() => {
           const willRetry = attempt <= retries;
           emit?.({ kind: 'timeout', at: Date.now(), requestId, target, attempt, timeoutMs: waitMs, willRetry });

@@ -5,6 +5,7 @@ import { WorkbenchError } from './errors';
 import { peerOf, type Peer } from './events';
 import { GROUP_LIMITS } from './limits';
 import { broadcastNotAllowed, interfaceFor, noMulticastRoute, type GroupKind } from './multicast';
+import { attemptWaitMs } from './timing';
 
 /** One answer to a datagram sent to a group or a broadcast address. */
 export interface GroupReply {
@@ -86,7 +87,7 @@ export async function sendToGroup(options: SendOptions, target: Peer, kind: Grou
       });
       emit?.({ kind: 'sent', at: Date.now(), requestId, target, payload, attempt, local: local! });
       if (!expectReply) return;
-      const waitMs = timeoutMs * backoff ** (attempt - 1);
+      const waitMs = attemptWaitMs(timeoutMs, backoff, attempt);
       timer = setTimeout(() => {
         if (replies.length > 0 || more > 0) {
           const listed = replies.map(({ from, rttMs, payload: bytes }) => ({ from, rttMs, size: bytes.length }));

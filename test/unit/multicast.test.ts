@@ -11,7 +11,7 @@ import {
   parseGroupSpec,
   type InterfaceTable,
 } from '../../src/core/multicast';
-import type { SendOptions } from '../../src/core/client';
+import { sendDatagram, type SendOptions } from '../../src/core/client';
 import { parseRequestFile } from '../../src/core/requestFile';
 import { sendRequestBlock, type BlockResult, type BlockSender } from '../../src/core/requestRun';
 
@@ -242,5 +242,37 @@ describe('A .udp block sent to a group', () => {
     ).result;
     assert.equal(failed.outcome, 'failed');
     assert.match(failed.detail, /1 of 2 failed, first from 10\.0\.0\.4:1900: expected a reply that contains "200 OK"/);
+  });
+});
+
+describe('A send to a group on this machine', () => {
+  // Only the loopback interface, with a TTL of 0: nothing leaves this machine.
+  const local = { interface: '127.0.0.1', ttl: 0 };
+
+  it('is cancelled by its signal while it listens for replies', async () => {
+    const controller = new AbortController();
+    const sending = sendDatagram({
+      target: { host: '239.77.9.9', port: 9, family: 4 },
+      payload: Buffer.from('anyone?'),
+      timeoutMs: 10_000,
+      retries: 0,
+      backoff: 1,
+      signal: controller.signal,
+      group: local,
+    });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(sending, { code: 'CANCELLED' });
+  });
+
+  it('waits out its timeout, then says nobody answered', async () => {
+    const result = await sendDatagram({
+      target: { host: '239.77.9.9', port: 9, family: 4 },
+      payload: Buffer.from('anyone?'),
+      timeoutMs: 50,
+      retries: 1,
+      backoff: 1,
+      group: local,
+    });
+    assert.deepEqual([result.outcome, result.attempts, result.group?.replies.length], ['timeout', 2, 0]);
   });
 });
