@@ -126,7 +126,6 @@ function ipv4Interface(iface: string, interfaces: InterfaceTable): string {
     'UNKNOWN_INTERFACE',
     `The interface ${quoteInput(iface)} has no IPv4 address, so it cannot carry an IPv4 group.`,
     `Use an interface with an IPv4 address (${describeInterfaces(interfaces)}), or an IPv6 group.`,
-    { fix: 'open-settings' },
   );
 }
 
@@ -152,7 +151,6 @@ function unknownInterface(name: string, interfaces: InterfaceTable): WorkbenchEr
     'UNKNOWN_INTERFACE',
     `This machine has no network interface ${quoteInput(name)}.`,
     `Name one it has (${describeInterfaces(interfaces)}), or leave the interface out to let the system choose.`,
-    { fix: 'open-settings' },
   );
 }
 

@@ -392,7 +392,7 @@ export class ServerCommands {
     const bind = `Bind to ${host}`;
     const joining = groups.map(describeMembership).join(', ');
     const choice = await vscode.window.showWarningMessage(
-      groups.length > 0 ? vscode.l10n.t('Listen on {0} for the groups {1}?', host, joining) : `Bind the echo server to ${host}?`,
+      groups.length > 0 ? vscode.l10n.t('Listen on {0} for {1}?', host, joining) : `Bind the echo server to ${host}?`,
       {
         modal: true,
         detail:
