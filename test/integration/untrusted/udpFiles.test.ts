@@ -1,5 +1,6 @@
 // Runs only in a folder VS Code does not trust (see index.ts beside this file): a `.udp` file there asks before its
-// first send off this machine and before a burst of more than 1,000 datagrams, and its Send lens says where and how many.
+// first send off this machine (a multicast group and a broadcast address always are) and before a burst of more than
+// 1,000 datagrams, and its Send lens says where and how many.
 // A modal cannot be answered from here (the test host refuses to show one), so most sends below are cancelled before
 // they start: a send that needs the user's word then says "not confirmed", one that does not says "cancelled", and
 // neither sends anything, even if the check were wrong.
