@@ -3,7 +3,7 @@ import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, messageOf, quoteInput, WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
 import { describeReplies } from './eventText';
-import { judgeReply, type Expectation } from './expectation';
+import { describeExpectation, judgeReply, type Expectation } from './expectation';
 import type { GroupReplies } from './groupSend';
 import { groupSendOptions, type GroupSendDefaults } from './multicast';
 import { encodePayload, type PayloadEncoding } from './payload';
@@ -205,7 +205,9 @@ function judgeGroupReplies(
   const answered = `${plural(peers, 'peer')} answered`;
   const verdict =
     failed.length === 0
-      ? judged[0].detail.replace(/^reply/, expectation === undefined ? 'first reply' : 'every reply')
+      ? expectation === undefined
+        ? `first ${judged[0].detail}`
+        : `every reply ${describeExpectation(expectation)}`
       : `${formatCount(failed.length)} of ${formatCount(replies.length)} failed, first from ${formatEndpoint(failed[0].from)}: ${failed[0].detail}`;
   const listed = describeReplies(
     replies.map(({ from, rttMs, payload }) => ({ from, rttMs, size: payload.length })),
