@@ -3,8 +3,8 @@ import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
 import { badSetting, messageOf, tooManyOpenFiles, WorkbenchError } from './errors';
 import { familyNumber, peerOf, type EventSink, type Peer } from './events';
-import { BURST_LIMITS, SEND_LIMITS } from './limits';
 import { sendToGroup, type GroupReplies } from './groupSend';
+import { BURST_LIMITS, SEND_LIMITS } from './limits';
 import { groupKind, type GroupSendOptions } from './multicast';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
@@ -471,7 +471,7 @@ function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchEr
       return new WorkbenchError(
         'PERMISSION_DENIED',
         `This machine does not allow sending to ${where}.`,
-        'A broadcast address needs "@broadcast on" in a .udp file or the Allow Broadcast setting, and a firewall may block the address; send to a single host instead.',
+        'Broadcast addresses need broadcast enabled, and a firewall may block the address; send to a single host instead.',
         cause,
       );
     case 'EMSGSIZE':
