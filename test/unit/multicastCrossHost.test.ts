@@ -130,6 +130,14 @@ describe('Multicast and broadcast across hosts (three network namespaces on a br
     assert.deepEqual(sent.replies, [`${first.host.ipv4} ssm`]);
     assert.deepEqual((await first.received()).listeners.c, ['ssm']);
     assert.deepEqual((await second.received()).listeners.c, []);
+
+    // IPv6 too, in the source-specific range ff3x::.
+    const group = 'ff35::7801';
+    await first.listen('c6', 5013, [{ group, interface: first.host.iface, source: sender.host.ipv6 }], '::');
+    await second.listen('c6', 5013, [{ group, interface: second.host.iface, source: 'fd78::99' }], '::');
+    const sent6 = await sender.send(`[${group}]:5013`, 'ssm6', { interface: sender.host.iface });
+    assert.deepEqual(sent6.replies, [`${first.host.ipv6} ssm6`], JSON.stringify(sent6));
+    assert.deepEqual((await second.received()).listeners.c6, []);
   });
 
   it('TTL 0 keeps a datagram on the sending host; loopback off keeps it off the sending host', async () => {
