@@ -27,7 +27,7 @@ export function plannedSend(block: RequestBlock, settingsTarget: string): Planne
 
 /** "1,000,000 × to 10.0.0.5:53", or "to 10.0.0.5:53" for one datagram. */
 export function describePlannedSend({ target, count }: PlannedSend): string {
-  const where = `to ${formatEndpoint(target)}`;
+  const where = vscode.l10n.t('to {0}', formatEndpoint(target));
   return count === 1 ? where : `${formatCount(count)} × ${where}`;
 }
 
@@ -49,7 +49,7 @@ export class RestrictedSendGuard {
     const large = plan.count > CONFIRM_BURSTS_OVER;
     if (!large && (!offMachine || this.confirmed.has(key))) return true;
     if (signal.aborted) return false;
-    const send = 'Send';
+    const send = vscode.l10n.t('Send');
     const kind = groupKind(plan.target.host);
     const why = [
       kind === 'multicast'
@@ -57,16 +57,21 @@ export class RestrictedSendGuard {
         : kind === 'broadcast'
           ? vscode.l10n.t('{0} is a broadcast address: every host on the network segment receives it.', formatEndpoint(plan.target))
           : offMachine
-            ? `${formatEndpoint(plan.target)} is not this machine.`
+            ? vscode.l10n.t('{0} is not this machine.', formatEndpoint(plan.target))
             : '',
-      large ? `A burst of ${formatCount(plan.count)} datagrams can flood what it reaches.` : '',
+      large ? vscode.l10n.t('A burst of {0} datagrams can flood what it reaches.', formatCount(plan.count)) : '',
     ].filter(Boolean);
     const answer = vscode.window
       .showWarningMessage(
-        `Send ${describePlannedSend(plan)}?`,
+        vscode.l10n.t('Send {0}?', describePlannedSend(plan)),
         {
           modal: true,
-          detail: `"${block.name}" in ${document.uri.path.split('/').pop() ?? 'this file'} asks for it, in a folder VS Code does not trust. ${why.join(' ')}`,
+          detail: vscode.l10n.t(
+            '"{0}" in {1} asks for it, in a folder VS Code does not trust. {2}',
+            block.name,
+            document.uri.path.split('/').pop() ?? vscode.l10n.t('this file'),
+            why.join(' '),
+          ),
         },
         send,
       )
