@@ -8,6 +8,7 @@ import { applySettingsLive } from './vscode/liveSettings';
 import { OutputLog } from './vscode/outputLog';
 import { ProxyCommands } from './vscode/proxyCommands';
 import { quickMenuCommand } from './vscode/quickMenu';
+import { hostPlace, RemoteListeningNotes } from './vscode/remoteWindow';
 import { RequestFiles } from './vscode/requestFiles';
 import { SendCommands } from './vscode/sendCommands';
 import { ServerCommands } from './vscode/serverCommands';
@@ -16,6 +17,7 @@ import { StatusBar } from './vscode/statusBar';
 import { trackRunningServers } from './vscode/serverContext';
 import { testInternalsCommand } from './vscode/testInternals';
 import { TrafficView } from './vscode/trafficView';
+import { UdpViews } from './vscode/views';
 
 let workbench: Workbench | undefined;
 let capture: CaptureCommands | undefined;
@@ -31,9 +33,18 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
   const proxies = new ProxyCommands(bench, log, context.globalState, servers);
   const captures = (capture = new CaptureCommands(bench, log));
   const traffic = new TrafficView(context.extensionUri, bench, captures);
-  const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target);
+  const place = hostPlace(context.extension);
+  const statusBar = new StatusBar(bench, () => sends.lastTarget ?? readSettings().send.target, place);
   const requestFiles = new RequestFiles({ workbench: bench, log, servers });
-  const testOnly = context.extensionMode === vscode.ExtensionMode.Test ? [testInternalsCommand(bench, log, statusBar, traffic)] : [];
+  const views = new UdpViews({
+    workbench: bench,
+    state: context.globalState,
+    workspaceState: context.workspaceState,
+    runner: requestFiles.runner,
+    place,
+  });
+  const testOnly =
+    context.extensionMode === vscode.ExtensionMode.Test ? [testInternalsCommand(bench, log, statusBar, traffic, { views, place })] : [];
 
   context.subscriptions.push(
     log,
@@ -42,6 +53,8 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     captures,
     requestFiles,
     traffic,
+    views,
+    new RemoteListeningNotes(bench, log, place),
     trackRunningServers(bench),
     applySettingsLive(bench, log),
     registerCommands([
@@ -52,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
       ...requestFiles.commands,
       ...log.commands,
       ...traffic.commands,
+      ...views.commands,
       quickMenuCommand(bench, () => captures.capturing),
       ...testOnly,
     ]),

@@ -110,6 +110,12 @@ export function isWildcard(address: string): boolean {
   return matches(wildcard, address);
 }
 
+/** Where to send, from this machine, to reach a socket bound at `local`: one on every interface is reached on loopback. */
+export function sendTargetFor(local: { readonly address: string; readonly port: number; readonly family: 'IPv4' | 'IPv6' }): string {
+  const host = isWildcard(local.address) ? (local.family === 'IPv6' ? '::1' : '127.0.0.1') : local.address;
+  return formatEndpoint({ host, port: local.port });
+}
+
 function matches(list: BlockList, address: string): boolean {
   const family = isIP(address);
   return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');

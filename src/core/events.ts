@@ -1,6 +1,7 @@
 import type { ReplyMode, ServerProtection } from './echoServer';
 import type { WorkbenchError } from './errors';
 import type { LinkSettings, SimulationSettings } from './impairment';
+import type { GroupMembership } from './multicast';
 
 /** A socket address as Node reports it. */
 export interface Peer {
@@ -45,10 +46,14 @@ export interface ServerStartedEvent extends ServerBase {
   readonly local: Peer;
   /** Bound to an address other machines can reach (not loopback). */
   readonly exposed: boolean;
+  /** The multicast groups it joined, if any. */
+  readonly groups?: readonly GroupMembership[];
 }
 export interface ServerStoppedEvent extends ServerBase {
   readonly kind: 'server-stopped';
   readonly local: Peer;
+  /** The multicast groups it left, if any. */
+  readonly groups?: readonly GroupMembership[];
 }
 /** A socket error the server survived (it keeps listening). */
 export interface ServerErrorEvent extends ServerBase {
@@ -135,6 +140,18 @@ export interface TimeoutEvent extends ClientBase {
   readonly timeoutMs: number;
   /** Another attempt follows. */
   readonly willRetry: boolean;
+}
+/** A send to a group or a broadcast address stopped listening: who answered, and each round trip. */
+export interface RepliesCollectedEvent extends ClientBase {
+  readonly kind: 'replies-collected';
+  /** In the order they came; each also had its own 'reply' event. */
+  readonly replies: ReadonlyArray<{ readonly from: Peer; readonly rttMs: number; readonly size: number }>;
+  /** Distinct sources among them. */
+  readonly peers: number;
+  /** Replies past the most a send keeps: counted, not listed. */
+  readonly more: number;
+  /** How long it listened after its last send, in ms. */
+  readonly windowMs: number;
 }
 export interface SendFailedEvent extends ClientBase {
   readonly kind: 'send-failed';
@@ -251,7 +268,7 @@ export type ServerEvent =
   | DatagramDroppedEvent
   | KernelDropsEvent
   | KernelDropsUnavailableEvent;
-export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | SendFailedEvent;
+export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | RepliesCollectedEvent | SendFailedEvent;
 export type WorkbenchEvent = ServerEvent | ClientEvent | ProxyEvent;
 
 /** Where the core puts its events. It must return at once: the core never waits for a view. */

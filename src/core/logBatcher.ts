@@ -176,6 +176,7 @@ type AlwaysShownEvent = Extract<
       | 'sent'
       | 'reply'
       | 'timeout'
+      | 'replies-collected'
       | 'proxy-started'
       | 'proxy-stopped'
       | 'proxy-configured'
@@ -195,6 +196,7 @@ function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
     case 'sent':
     case 'reply':
     case 'timeout':
+    case 'replies-collected':
     case 'proxy-started':
     case 'proxy-stopped':
     case 'proxy-configured':

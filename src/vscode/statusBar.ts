@@ -1,11 +1,14 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
+import type { EchoServer } from '../core/echoServer';
+import { describeListening, describeMembership } from '../core/multicast';
 import { describeProtection, describeReply } from '../core/serverConfigText';
 import { describeLink, describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { Coalescer } from '../core/timing';
 import { Disposable, toDisposable } from './dispose';
+import { describeRemoteWindow, type HostPlace } from './remoteWindow';
 
 /** Redraws at most this often, so a flood costs a few status bar updates a second. */
 const REFRESH_MS = 250;
@@ -32,10 +35,11 @@ export class StatusBar extends Disposable {
   private readonly item = this._register(vscode.window.createStatusBarItem('udpWorkbench.status', vscode.StatusBarAlignment.Left, 50));
   private readonly refreshLater = new Coalescer(() => this.refresh(), REFRESH_MS);
 
-  /** `sendTarget` says where Send Selection goes without being told. */
+  /** `sendTarget` says where Send Selection goes without being told; `place`, where the sockets are. */
   constructor(
     private readonly workbench: Workbench,
     private readonly sendTarget: () => string,
+    private readonly place: HostPlace,
   ) {
     super();
     this._register(toDisposable(() => this.refreshLater.cancel()));
@@ -85,7 +89,7 @@ export class StatusBar extends Disposable {
         : servers.length === 0
           ? '$(circle-slash) UDP'
           : servers.length === 1
-            ? `$(radio-tower) ${formatEndpoint(servers[0].local)}`
+            ? `$(radio-tower) ${describeListening(servers[0])}`
             : vscode.l10n.t('$(radio-tower) {0} servers', servers.length);
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -109,7 +113,7 @@ export class StatusBar extends Disposable {
           formatEndpoint(server.local),
           server.id,
           server.replyMode,
-          reachable(server.exposed),
+          `${describeGroups(server)}${reachable(server.exposed)}`,
           formatCount(c.received),
           formatCount(c.replies),
           formatCount(c.dropped),
@@ -177,10 +181,17 @@ export class StatusBar extends Disposable {
     }
     lines.push('', vscode.l10n.t('Send Selection sends to `{0}`; Send Selection To… picks another.', this.sendTarget()));
     if (exposed) lines.push('', vscode.l10n.t('$(warning) A server is bound to an address other machines can reach.'));
+    const remote = describeRemoteWindow(this.place);
+    if (remote) lines.push('', `$(remote) ${remote}`);
     lines.push('', vscode.l10n.t('Click for the UDP menu.'));
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
     return markdown;
   }
+}
+
+/** ", groups 239.1.2.3 on lo, ff02::1234%lo" for a group listener. */
+function describeGroups(server: EchoServer): string {
+  return server.groups.length > 0 ? `, ${vscode.l10n.t('groups {0}', server.groups.map(describeMembership).join(', '))}` : '';
 }
 
 /** Text shown as it is in Markdown: a code span fenced by more backticks than it contains. */

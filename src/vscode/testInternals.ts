@@ -1,8 +1,10 @@
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
 import type { OutputLog } from './outputLog';
+import type { HostPlace } from './remoteWindow';
 import type { StatusBar, StatusTotals } from './statusBar';
 import type { TrafficView, TrafficViewState } from './trafficView';
+import type { UdpViews } from './views';
 
 /** Not contributed in package.json, and registered only when VS Code runs the extension for tests. */
 export const TEST_INTERNALS_COMMAND = 'udpWorkbench.test.internals';
@@ -21,6 +23,10 @@ export interface TestInternals {
   statusBar(): { text: string; tooltip: string; totals: StatusTotals };
   /** The "UDP Traffic" view: whether it shows, how many updates it got, and the last one (totals, rows, charts). */
   trafficView(): TrafficViewState;
+  /** The UDP view container's tree providers and the walkthrough's progress. */
+  readonly views: UdpViews;
+  /** Where VS Code runs the extension, as the remote-window wording reads it. */
+  readonly place: HostPlace;
 }
 
 /**
@@ -28,7 +34,13 @@ export interface TestInternals {
  * host returns its result as it is). extension.ts registers it only in ExtensionMode.Test, so the public API
  * (api.ts) carries nothing that exists for tests.
  */
-export function testInternalsCommand(workbench: Workbench, log: OutputLog, statusBar: StatusBar, traffic: TrafficView): Command {
+export function testInternalsCommand(
+  workbench: Workbench,
+  log: OutputLog,
+  statusBar: StatusBar,
+  traffic: TrafficView,
+  { views, place }: { views: UdpViews; place: HostPlace },
+): Command {
   const internals: TestInternals = {
     workbench,
     logLines: () => log.lines(),
@@ -39,6 +51,8 @@ export function testInternalsCommand(workbench: Workbench, log: OutputLog, statu
       return { text: statusBar.text, tooltip: statusBar.tooltip, totals: statusBar.totals() };
     },
     trafficView: () => traffic.state,
+    views,
+    place,
   };
   return { id: TEST_INTERNALS_COMMAND, execute: () => internals };
 }

@@ -37,7 +37,10 @@ export async function run({ page, log, screenshot, workspace }) {
   await runCommand(page, 'UDP: Send Selection To…');
   await answerInput(page, proxy, { title: 'Send Selection To…' });
 
-  const shown = await readOutputPanel(page, 'UDP Workbench', { waitForText: /server → client #1\s+forwarded/ });
+  await readOutputPanel(page, 'UDP Workbench', { waitForText: /server → client #1\s+forwarded/ });
+  // The panel at full height, so the first lines (the proxy starting; in a remote window, where it listens) stay in view.
+  await runCommand(page, 'View: Toggle Maximized Panel');
+  const shown = await readOutputPanel(page, 'UDP Workbench', { waitForText: /impairment proxy listening/ });
   log('output panel:\n' + shown);
   const text = shown.replace(/\s+/g, ' ');
   assert.match(

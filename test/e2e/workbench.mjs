@@ -333,3 +333,23 @@ export async function clickNotificationButton(page, messagePart, label) {
   await button.click();
   return message;
 }
+
+/**
+ * One view of the UDP container in the side bar, by its name.
+ * @param {Page} page
+ * @param {string} name
+ */
+export function udpPane(page, name) {
+  return page.locator('.part.sidebar .pane', { has: page.locator('.pane-header h3.title', { hasText: new RegExp(`^${name}$`, 'i') }) });
+}
+
+/**
+ * Opens the UDP view container with its activity bar icon.
+ * @param {Page} page
+ */
+export async function openUdpView(page) {
+  const icon = page.locator('.part.activitybar .action-item a.action-label[aria-label^="UDP"]').first();
+  await waitFor('the UDP icon in the activity bar', async () => (await icon.count()) > 0 && icon.isVisible());
+  await icon.click();
+  await waitFor('the Servers view', async () => (await udpPane(page, 'Servers').count()) > 0);
+}

@@ -1,13 +1,13 @@
-// Two hosts on one machine: network namespaces joined by a veth pair, made by the test and removed after it.
-// Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
+// Hosts on one machine: network namespaces joined by a veth pair, or several on a bridge, made by the test and
+// removed after it. Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 const EXEC_TIMEOUT_MS = 20_000;
 let made = 0;
-/** Pairs not destroyed yet: removed when the process exits, should a test run be cut short. */
-const alive = new Set<NamespacePair>();
+/** Pairs and segments not destroyed yet: removed when the process exits, should a test run be cut short. */
+const alive = new Set<Namespaces>();
 process.on('exit', () => {
-  for (const pair of alive) pair.destroy();
+  for (const made of alive) made.destroy();
 });
 
 /** One end of the link: a namespace, its interface, its MAC and its first addresses. */
@@ -45,14 +45,36 @@ export function requireNamespaces(context: Mocha.Context): void {
   context.skip();
 }
 
-/** `server` and `peer`, each in its own namespace with loopback up, on 10.77.0.0/24 and fd77::/64. */
-export class NamespacePair {
+/** Namespaces a test made: commands start inside them, and destroy() removes them all (and their links). */
+abstract class Namespaces {
   private destroyed = false;
 
+  protected constructor(private readonly namespaces: readonly string[]) {
+    alive.add(this);
+  }
+
+  /** Starts a long-running command inside a host's namespace. */
+  spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
+    return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  }
+
+  /** Safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    alive.delete(this);
+    for (const namespace of this.namespaces) deleteNamespace(namespace);
+  }
+}
+
+/** `server` and `peer`, each in its own namespace with loopback up, on 10.77.0.0/24 and fd77::/64. */
+export class NamespacePair extends Namespaces {
   private constructor(
     readonly server: Host,
     readonly peer: Host,
-  ) {}
+  ) {
+    super([server.namespace, peer.namespace]);
+  }
 
   /** Unique names (pid and a counter), so parallel runs never meet. */
   static create(): NamespacePair {
@@ -74,9 +96,7 @@ export class NamespacePair {
         ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
       }
       const mac = (host: typeof server): string => exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim();
-      const pair = new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
-      alive.add(pair);
-      return pair;
+      return new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
     } catch (error) {
       for (const namespace of created) deleteNamespace(namespace);
       throw error;
@@ -91,19 +111,6 @@ export class NamespacePair {
   /** Runs a command inside a host's namespace and returns its standard output. */
   exec(host: Host, command: string, args: readonly string[]): string {
     return exec(host.namespace, command, args);
-  }
-
-  /** Starts a long-running command inside a host's namespace. */
-  spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
-    return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  }
-
-  /** Removes both namespaces (the veth pair goes with them); safe to call twice. */
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    alive.delete(this);
-    for (const host of [this.server, this.peer]) deleteNamespace(host.namespace);
   }
 }
 
@@ -120,5 +127,59 @@ function deleteNamespace(namespace: string): void {
     ip('netns', 'del', namespace);
   } catch {
     // Already gone.
+  }
+}
+
+/**
+ * `count` hosts on one Ethernet segment: each in its own namespace, linked by a veth pair to a bridge in a namespace
+ * of its own, on 10.78.0.0/24 and fd78::/64 (host i has .i+1 and ::i+1), with a route that sends multicast out by
+ * its link. The bridge floods multicast to every port (no snooping), so what a host receives is what its own kernel
+ * lets through: its memberships and their sources.
+ */
+export class NamespaceSegment extends Namespaces {
+  private constructor(
+    readonly hosts: readonly Host[],
+    namespaces: readonly string[],
+  ) {
+    super(namespaces);
+  }
+
+  static create(count: number): NamespaceSegment {
+    const tag = `udpw-${process.pid}-${++made}`;
+    const bridge = `${tag}-b`;
+    const created: string[] = [];
+    try {
+      ip('netns', 'add', bridge);
+      created.push(bridge);
+      ip('-n', bridge, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
+      ip('-n', bridge, 'link', 'set', 'br0', 'up');
+      const hosts: Host[] = [];
+      for (let i = 0; i < count; i++) {
+        const namespace = `${tag}-${i}`;
+        ip('netns', 'add', namespace);
+        created.push(namespace);
+        // Addresses usable at once, link-local ones included: IPv6 multicast leaves from those.
+        exec(namespace, 'sysctl', ['-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+        const iface = `veth${i}`;
+        ip('link', 'add', iface, 'netns', namespace, 'type', 'veth', 'peer', 'name', `port${i}`, 'netns', bridge);
+        ip('-n', bridge, 'link', 'set', `port${i}`, 'master', 'br0', 'up');
+        const host = { namespace, iface, ipv4: `10.78.0.${i + 1}`, ipv6: `fd78::${i + 1}` };
+        ip('-n', namespace, 'link', 'set', 'lo', 'up');
+        ip('-n', namespace, 'link', 'set', iface, 'up');
+        ip('-n', namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', iface);
+        ip('-n', namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', iface, 'nodad');
+        ip('-n', namespace, 'route', 'add', '224.0.0.0/4', 'dev', iface);
+        hosts.push({ ...host, mac: exec(namespace, 'cat', [`/sys/class/net/${iface}/address`]).trim() });
+      }
+      return new NamespaceSegment(hosts, created);
+    } catch (error) {
+      for (const namespace of created) deleteNamespace(namespace);
+      throw error;
+    }
+  }
+
+  /** Takes a host's multicast route away: sends to a group without an interface then have no way out. */
+  removeMulticastRoute(host: Host): void {
+    ip('-n', host.namespace, 'route', 'del', '224.0.0.0/4', 'dev', host.iface);
   }
 }

@@ -8,7 +8,7 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 const ALLOWED = [
   /^dist\/(extension|webview)\.js$/,
   /^dist\/webview\.css$/,
-  /^media\/[\w./-]+\.(png|json)$/,
+  /^media\/[\w./-]+\.(png|svg|json)$/,
   /^(README|CHANGELOG)\.md$/,
   /^LICENSE$/,
   /^package(\.nls)?\.json$/,
@@ -40,6 +40,8 @@ describe('The packaged extension', () => {
       'media/udp.tmLanguage.json',
       // The Marketplace shows the README from the package: every picture it shows must ship with it.
       ...new Set(readFileSync(path.join(REPO, 'README.md'), 'utf8').match(/media\/[\w./-]+\.png/g) ?? []),
+      // The activity bar icon and the walkthrough's pictures are named in package.json.
+      ...new Set(readFileSync(path.join(REPO, 'package.json'), 'utf8').match(/media\/[\w./-]+\.(?:png|svg)/g) ?? []),
     ]) {
       assert.ok(listed.includes(required), `${required} is missing from the package`);
     }

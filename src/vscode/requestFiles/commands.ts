@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatEndpoint, isWildcard } from '../../core/endpoint';
+import { sendTargetFor } from '../../core/endpoint';
 import { blockAt } from '../../core/requestFile';
 import { exampleRequestFile, type ExampleReply } from '../../core/requestFileExample';
 import type { BlockResult } from '../../core/requestRun';
@@ -80,8 +80,5 @@ function exampleServer(workbench: Workbench): { target: string; reply: ExampleRe
     const settings = readSettings();
     return { target: settings.send.target, reply: { mode: settings.server.replyMode, template: settings.server.template } };
   }
-  const { address, port, family } = server.local;
-  // A server on every interface is reached, from here, on loopback.
-  const host = isWildcard(address) ? (family === 'IPv6' ? '::1' : '127.0.0.1') : address;
-  return { target: formatEndpoint({ host, port }), reply: { mode: server.replyMode, template: server.template } };
+  return { target: sendTargetFor(server.local), reply: { mode: server.replyMode, template: server.template } };
 }

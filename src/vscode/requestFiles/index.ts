@@ -18,12 +18,14 @@ export interface RequestFilesDeps {
 /** Everything `.udp` request files need in the editor: CodeLenses, diagnostics and the four commands. */
 export class RequestFiles extends Disposable {
   readonly commands: readonly Command[];
+  /** Sends the blocks and keeps their last results, which the Request files view shows too. */
+  readonly runner: RequestRunner;
 
   constructor({ workbench, log, servers }: RequestFilesDeps) {
     super();
-    const runner = this._register(new RequestRunner(workbench, log, servers));
-    this._register(new RequestCodeLenses(runner));
+    this.runner = this._register(new RequestRunner(workbench, log, servers));
+    this._register(new RequestCodeLenses(this.runner));
     this._register(new RequestDiagnostics());
-    this.commands = requestCommands(runner, workbench);
+    this.commands = requestCommands(this.runner, workbench);
   }
 }

@@ -196,7 +196,7 @@ export class RequestRunner extends Disposable {
  * A name for each block that survives edits elsewhere in the file: its name, and which block of that
  * name it is. Lines move as the user types; names rarely do.
  */
-function blockKeys(file: RequestFile): Map<RequestBlock, string> {
+export function blockKeys(file: RequestFile): Map<RequestBlock, string> {
   const seen = new Map<string, number>();
   const keys = new Map<RequestBlock, string>();
   for (const block of file.blocks) {
