@@ -59,6 +59,9 @@ export function describeDirection(direction: Direction): string {
   return direction === 'to-server' ? 'client → server' : 'server → client';
 }
 
+/** Why a proxy sent one copy where the simulation asked for two. */
+export const DUPLICATE_WITHHELD = 'its simulated duplicate held back: the client is on another machine (amplification guard)';
+
 const at = (peer: Peer): string => formatEndpoint(peer);
 
 /** One log entry for an event, in the user's words: who, what, how big, and the bytes themselves. */
@@ -137,12 +140,18 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
         level: 'warn',
         text: `[${event.proxyId}] ${plural(event.limit, 'session')} open, the limit: new clients such as ${at(event.peer)} are dropped until one closes. Raise the Proxy Max Sessions setting, or shorten the idle timeout.`,
       };
+    case 'proxy-received':
+      return {
+        level: 'info',
+        text: `[${event.proxyId}] ${describeDirection(event.direction)} #${event.seq} received from ${at(event.source)}, ${plural(event.payload.length, 'byte')}`,
+      };
     case 'forwarded': {
       const notes = [
         event.delayMs > 0 ? `after ${formatMs(event.delayMs)}` : '',
         event.duplicate ? 'duplicate' : '',
         event.reordered ? 'held back to reorder' : '',
         event.corruptedBit !== undefined ? `corrupted: bit ${event.corruptedBit} flipped` : '',
+        event.duplicateWithheld ? DUPLICATE_WITHHELD : '',
       ].filter(Boolean);
       const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
       return info(

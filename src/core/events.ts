@@ -184,7 +184,7 @@ export interface ProxyConfiguredEvent extends ProxyBase {
   readonly direction: Direction;
   readonly link: LinkSettings;
 }
-/** A client's first datagram opened a session: its own upstream socket, `via`. */
+/** A client's first datagram opened a session: its own upstream socket, so the server sees one peer per client. */
 export interface SessionOpenedEvent extends ProxyBase {
   readonly kind: 'session-opened';
   readonly session: number;
@@ -207,11 +207,24 @@ export interface SessionLimitEvent extends ProxyBase {
 }
 interface ProxyDatagram extends ProxyBase {
   readonly direction: Direction;
+  /** 0 for a client refused before it had a session. */
   readonly session: number;
   /** The session's client, whichever way the datagram goes. */
   readonly peer: Peer;
   /** 1 for the first datagram received in this direction. */
   readonly seq: number;
+  /**
+   * The datagram's addresses on the wire, as the capture shows them: received from a client (or the server) on one
+   * of the proxy's sockets, or forwarded from one to the server (or the client). A session's upstream socket is on
+   * the address the system sends to the server from.
+   */
+  readonly source: Peer;
+  readonly destination: Peer;
+}
+/** A datagram reached the proxy, either way; `forwarded` or `proxy-dropped` follows with the same direction and seq. */
+export interface ProxyReceivedEvent extends ProxyDatagram {
+  readonly kind: 'proxy-received';
+  readonly payload: Buffer;
 }
 export interface ProxyForwardedEvent extends ProxyDatagram {
   readonly kind: 'forwarded';
@@ -222,6 +235,8 @@ export interface ProxyForwardedEvent extends ProxyDatagram {
   readonly reordered: boolean;
   /** The bit flipped by simulated corruption (0 is the first byte's top bit). */
   readonly corruptedBit: number | undefined;
+  /** The simulation's duplicate of this datagram was not sent: the client is on another machine (amplification guard). */
+  readonly duplicateWithheld: boolean;
 }
 export interface ProxyDroppedEvent extends ProxyDatagram {
   readonly kind: 'proxy-dropped';
@@ -238,6 +253,7 @@ export type ProxyEvent =
   | SessionOpenedEvent
   | SessionClosedEvent
   | SessionLimitEvent
+  | ProxyReceivedEvent
   | ProxyForwardedEvent
   | ProxyDroppedEvent;
 

@@ -222,6 +222,7 @@ function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
     case 'session-opened':
     case 'session-closed':
       return b.kind === a.kind && a.proxyId === b.proxyId;
+    case 'proxy-received':
     case 'forwarded':
     case 'proxy-dropped':
       return (
@@ -255,6 +256,7 @@ function summaryKey(event: SummarisedEvent, others: boolean): string {
     case 'session-opened':
     case 'session-closed':
       return `${event.kind}|${event.proxyId}`;
+    case 'proxy-received':
     case 'forwarded':
     case 'proxy-dropped': {
       const reason = event.kind === 'proxy-dropped' ? event.reason : '';
@@ -292,6 +294,11 @@ function summaryLine(event: SummarisedEvent, others: boolean, count: number): { 
       return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} opened not shown` };
     case 'session-closed':
       return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} closed not shown` };
+    case 'proxy-received':
+      return {
+        level: 'info',
+        text: `[${event.proxyId}] ${plural(count, 'more datagram')} ${describeDirection(event.direction)} received for ${peer(event.peer)} not shown`,
+      };
     case 'forwarded':
       return {
         level: 'info',

@@ -43,6 +43,11 @@ export class TrafficRates {
           this.second(Math.floor(event.at / 1000)).simulatedLoss++;
         }
         break;
+      case 'proxy-dropped':
+        if (event.reason === 'simulated-loss' || event.reason === 'queue-full' || event.reason === 'rate-limited') {
+          this.second(Math.floor(event.at / 1000)).simulatedLoss++;
+        }
+        break;
       case 'timeout':
         this.second(Math.floor(event.at / 1000)).timeouts++;
         break;
