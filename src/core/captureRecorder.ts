@@ -1,6 +1,7 @@
 import { isWildcard } from './endpoint';
 import { escapeText } from './escapeText';
 import type {
+  BurstReplyEvent,
   DatagramDroppedEvent,
   Direction,
   Peer,
@@ -170,6 +171,32 @@ export class CaptureRecorder {
       case 'timeout':
         this.settle(clientExchange(event.requestId), 'timed-out');
         break;
+      case 'burst-sent':
+        if (this.isOwnServer(event.target) || isOneOf(this.proxies, event.target)) break;
+        this.remember(
+          this.emit(
+            {
+              source: event.local,
+              destination: event.target,
+              payload: event.payload,
+              direction: 'out',
+              fate: 'sent',
+              exchange: burstExchange(event.requestId, event.seq),
+            },
+            undefined,
+          ),
+        );
+        break;
+      case 'burst-reply': {
+        if (this.isOwnServer(event.from) || isOneOf(this.proxies, event.from)) break;
+        const exchange = event.seq === undefined ? clientExchange(event.requestId) : burstExchange(event.requestId, event.seq);
+        if (event.seq !== undefined && !event.duplicate) this.settle(exchange, 'replied');
+        this.emit(
+          { source: event.from, destination: event.local, payload: event.payload, direction: 'in', fate: 'reply', exchange },
+          burstReplyComment(event),
+        );
+        break;
+      }
       // A later drop (a reply that could not be sent) leaves nothing on the wire: its request is recorded already, and marked.
       case 'dropped':
         this.settle(serverExchange(event.serverId, event.seq), event.reason === 'rate-limited' ? 'rate-limited' : 'dropped');
@@ -296,6 +323,16 @@ function forwardComment(event: ProxyForwardedEvent): string {
 
 function clientExchange(requestId: number): string {
   return `request ${requestId}`;
+}
+
+function burstExchange(requestId: number, seq: number): string {
+  return `request ${requestId}#${seq + 1}`;
+}
+
+function burstReplyComment(event: BurstReplyEvent): string {
+  if (event.seq === undefined) return 'reply matching none of the burst’s datagrams';
+  if (event.duplicate) return `another reply to burst datagram #${event.seq + 1}`;
+  return `reply after ${formatMs(event.rttMs!)}`;
 }
 
 function replyFate(event: ReplySentEvent): TrafficFate {

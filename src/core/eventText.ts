@@ -118,6 +118,13 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
       };
     case 'send-failed':
       return { level: 'error', text: `sending to ${at(event.target)} failed: ${event.error.text}` };
+    case 'burst-sent':
+      return info(`burst datagram #${event.seq + 1} sent to ${at(event.target)} from ${at(event.local)}`, event.payload, options);
+    case 'burst-reply': {
+      const answers = event.seq === undefined ? 'answering none of the burst' : `to #${event.seq + 1}${event.duplicate ? ', again' : ''}`;
+      const time = event.rttMs === undefined ? '' : ` in ${formatMs(event.rttMs)}`;
+      return info(`burst reply from ${at(event.from)} ${answers}${time}`, event.payload, options);
+    }
     case 'proxy-started': {
       const text = `[${event.proxyId}] impairment proxy listening on ${at(event.local)}, forwarding to ${at(event.upstream)}`;
       return event.exposed ? { level: 'warn', text: `${text} — reachable from other machines` } : { level: 'info', text };

@@ -111,7 +111,7 @@ export interface KernelDropsUnavailableEvent extends ServerBase {
 }
 
 interface ClientBase extends Base {
-  /** One id per sendDatagram call, shared by its attempts. */
+  /** One id per sendDatagram or sendBurst call, shared by its attempts or its datagrams. */
   readonly requestId: number;
   readonly target: Peer;
 }
@@ -135,6 +135,31 @@ export interface TimeoutEvent extends ClientBase {
   readonly timeoutMs: number;
   /** Another attempt follows. */
   readonly willRetry: boolean;
+}
+/**
+ * One datagram of a burst went out. A burst's datagrams come as a flood: the log counts them rather than showing
+ * each, and the burst's caller reports its result.
+ */
+export interface BurstSentEvent extends ClientBase {
+  readonly kind: 'burst-sent';
+  /** As sent, the burst's tag included. */
+  readonly payload: Buffer;
+  /** 0 for the burst's first datagram. */
+  readonly seq: number;
+  readonly local: Peer;
+}
+/** A reply reached a burst's socket. */
+export interface BurstReplyEvent extends ClientBase {
+  readonly kind: 'burst-reply';
+  readonly payload: Buffer;
+  readonly from: Peer;
+  readonly local: Peer;
+  /** The datagram it answers; undefined when it answers none of this burst's (no tag of the burst, or beyond the sends). */
+  readonly seq: number | undefined;
+  /** Another reply to a datagram already answered. */
+  readonly duplicate: boolean;
+  /** From its datagram's send; undefined for a duplicate or a reply that answers none. */
+  readonly rttMs: number | undefined;
 }
 export interface SendFailedEvent extends ClientBase {
   readonly kind: 'send-failed';
@@ -267,7 +292,7 @@ export type ServerEvent =
   | DatagramDroppedEvent
   | KernelDropsEvent
   | KernelDropsUnavailableEvent;
-export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | SendFailedEvent;
+export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | SendFailedEvent | BurstSentEvent | BurstReplyEvent;
 export type WorkbenchEvent = ServerEvent | ClientEvent | ProxyEvent;
 
 /** Where the core puts its events. It must return at once: the core never waits for a view. */

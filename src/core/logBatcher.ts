@@ -1,7 +1,7 @@
 import { formatEndpoint } from './endpoint';
 import type { WorkbenchEvent } from './events';
 import { describeDirection, describeDropReason, describeEvent, describeProxyDropReason, type DescribeOptions } from './eventText';
-import { plural } from './stats';
+import { formatCount, plural } from './stats';
 import { Coalescer, SYSTEM_CLOCK, type Clock } from './timing';
 
 /** Where batched lines go: a VS Code LogOutputChannel, or memory in the benchmark. */
@@ -70,6 +70,12 @@ export class LogBatcher {
 
   /** The hot path: called once per event, never formats or writes. */
   readonly add = (event: WorkbenchEvent): void => {
+    // A burst's datagrams are a flood by design, and its caller reports its result: they are only counted.
+    if (event.kind === 'burst-sent' || event.kind === 'burst-reply') {
+      this.summarise(event);
+      this.schedule();
+      return;
+    }
     if (isSummarised(event)) {
       if (this.summarisedQueued >= this.options.maxEventsPerFlush) {
         this.summarise(event);
@@ -222,6 +228,9 @@ function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
     case 'session-opened':
     case 'session-closed':
       return b.kind === a.kind && a.proxyId === b.proxyId;
+    case 'burst-sent':
+    case 'burst-reply':
+      return b.kind === a.kind && a.requestId === b.requestId;
     case 'proxy-received':
     case 'forwarded':
     case 'proxy-dropped':
@@ -256,6 +265,9 @@ function summaryKey(event: SummarisedEvent, others: boolean): string {
     case 'session-opened':
     case 'session-closed':
       return `${event.kind}|${event.proxyId}`;
+    case 'burst-sent':
+    case 'burst-reply':
+      return `${event.kind}|${event.requestId}`;
     case 'proxy-received':
     case 'forwarded':
     case 'proxy-dropped': {
@@ -294,6 +306,16 @@ function summaryLine(event: SummarisedEvent, others: boolean, count: number): { 
       return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} opened not shown` };
     case 'session-closed':
       return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} closed not shown` };
+    case 'burst-sent':
+      return {
+        level: 'info',
+        text: `burst to ${formatEndpoint(event.target)}: ${plural(count, 'datagram')} sent (counted, not shown one by one)`,
+      };
+    case 'burst-reply':
+      return {
+        level: 'info',
+        text: `burst to ${formatEndpoint(event.target)}: ${formatCount(count)} ${count === 1 ? 'reply' : 'replies'} received (counted, not shown one by one)`,
+      };
     case 'proxy-received':
       return {
         level: 'info',

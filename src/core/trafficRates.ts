@@ -51,7 +51,9 @@ export class TrafficRates {
       case 'timeout':
         this.second(Math.floor(event.at / 1000)).timeouts++;
         break;
-      case 'reply': {
+      case 'reply':
+      case 'burst-reply': {
+        if (event.rttMs === undefined) break;
         const second = this.second(Math.floor(event.at / 1000));
         (second.rtt ??= new RoundTripStats()).add(event.rttMs);
         break;

@@ -484,3 +484,55 @@ describe('CaptureRecorder on a real proxy', () => {
     }
   });
 });
+
+describe('CaptureRecorder on a burst', () => {
+  it('records each datagram of a burst to a plain Node echo and its reply, marks each answered, and the log only counts them', async () => {
+    const workbench = new Workbench();
+    const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
+    const recorder = new CaptureRecorder(buffer.add);
+    workbench.events.subscribe(recorder.add);
+    const lines: string[] = [];
+    const write = (text: string): void => void lines.push(text);
+    const batcher = new LogBatcher({ info: write, warn: write, error: write }, { ...DEFAULT_BATCHING, previewBytes: 64, hexDump: 'never' });
+    workbench.events.subscribe(batcher.add);
+    const echo = dgram.createSocket('udp6');
+    echo.on('message', (message, peer) => echo.send(message, peer.port, peer.address));
+    await new Promise<void>((resolve) => echo.bind(0, '::1', resolve));
+    try {
+      const count = 500;
+      const result = await workbench.burst({
+        target: { host: '::1', port: echo.address().port },
+        payload: Buffer.from('paced'),
+        count,
+        ratePerSecond: 5000,
+        timeoutMs: 500,
+      });
+      assert.deepEqual([result.sent, result.received], [count, count]);
+      recorder.flush();
+      const captured = buffer.datagrams();
+      const out = captured.filter((d) => d.direction === 'out');
+      const back = captured.filter((d) => d.direction === 'in');
+      assert.deepEqual([out.length, back.length], [count, count]);
+      assert.ok(out.every((d) => d.fate === 'replied' && d.payload.subarray(0, 5).toString() === 'paced' && d.payload.length === 5 + 8));
+      assert.ok(back.every((d) => d.fate === 'reply' && d.source.port === echo.address().port));
+      assert.deepEqual(new Set(back.map((d) => d.exchange)), new Set(out.map((d) => d.exchange)), 'each reply with its datagram');
+      assert.deepEqual(workbench.totals.client.sent, 0, 'the totals count sends, the burst reports itself');
+
+      batcher.flush();
+      // A flush may come while the burst runs: each writes what it counted since the last.
+      const counted = (what: string): number =>
+        lines.reduce((sum, line) => {
+          const match = new RegExp(`^burst to \\[::1\\]:${echo.address().port}: (\\d+) ${what} \\(counted, not shown one by one\\)$`).exec(
+            line,
+          );
+          return sum + (match ? Number(match[1]) : 0);
+        }, 0);
+      assert.deepEqual([counted('datagrams? sent'), counted('(?:reply|replies) received')], [count, count], lines.join('\n'));
+      assert.ok(lines.length <= 2 * 4, `a line or two a flush, not one a datagram: ${lines.length} lines`);
+    } finally {
+      batcher.dispose();
+      await workbench.dispose();
+      echo.close();
+    }
+  });
+});

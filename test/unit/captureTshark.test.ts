@@ -290,6 +290,55 @@ describe('capture read back by tshark', function () {
     }
   });
 
+  it('shows every datagram of a burst to a plain Node echo and every reply, with the bytes as sent', async () => {
+    const workbench = new Workbench();
+    const events: WorkbenchEvent[] = [];
+    const buffer = new CaptureBuffer(10_000);
+    const recorder = new CaptureRecorder(buffer.add);
+    workbench.events.subscribe((event) => {
+      events.push(event);
+      recorder.add(event);
+    });
+    const echo = await outsideEcho();
+    try {
+      const count = 300;
+      const result = await workbench.burst({
+        target: { host: '127.0.0.1', port: echo.address().port },
+        payload: (index) => Buffer.from(`burst datagram ${index}`),
+        count,
+        timeoutMs: 500,
+      });
+      assert.deepEqual([result.sent, result.received, result.unmatched], [count, count, 0]);
+      recorder.flush();
+      const sent = events.flatMap((e) => (e.kind === 'burst-sent' ? [e] : []));
+      const replies = events.flatMap((e) => (e.kind === 'burst-reply' ? [e] : []));
+      assert.equal(sent.length, count);
+      assert.deepEqual(
+        replies.map((e) => e.seq).sort((a, b) => a! - b!),
+        sent.map((e) => e.seq),
+      );
+      const file = join(dir, 'burst.pcapng');
+      await saveCapture(file, buffer.datagrams());
+      const packets = readCapture(file);
+      const port = echo.address().port;
+      const out = packets.filter((p) => p.destinationPort === port);
+      const back = packets.filter((p) => p.sourcePort === port);
+      assert.equal(packets.length, 2 * count);
+      assert.deepEqual(
+        out.map((p) => p.payload),
+        sent.map((e) => e.payload.toString('hex')),
+        'each datagram as sent, its tag included',
+      );
+      assert.ok(out.every((p) => p.sourcePort === sent[0].local.port && p.comment === ''));
+      assert.deepEqual(back.map((p) => p.payload).sort(), out.map((p) => p.payload).sort(), 'the echo sent each back');
+      assert.ok(back.every((p) => /^reply after /.test(p.comment) && p.destinationPort === sent[0].local.port));
+      assert.deepEqual(expertProblems(file), []);
+    } finally {
+      await workbench.dispose();
+      echo.close();
+    }
+  });
+
   it('reads the largest IPv4 and IPv6 datagrams and an empty one, with a comment of any text', () => {
     const file = join(dir, 'sizes.pcapng');
     const big4 = Buffer.alloc(65_507, 0x5a);
