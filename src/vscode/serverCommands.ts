@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatEndpoint, isLoopback, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
+import { formatEndpoint, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { quoteInput, WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
@@ -9,6 +9,7 @@ import { formatCount, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
 import { presentError } from './errorMessages';
+import { mayListenOn } from './exposedAddress';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
 import { openSettings, readSettings, type WorkbenchSettings } from './settings';
@@ -40,7 +41,6 @@ export interface ConfigureSimulationArgs extends Partial<SimulationSettings> {
   readonly spec?: string;
 }
 
-const CONFIRMED_ADDRESSES_KEY = 'udpWorkbench.confirmedExposedAddresses';
 const LAST_REPLY_MODE_KEY = 'udpWorkbench.lastReplyMode';
 
 export function describeServer(server: EchoServer): ServerInfo {
@@ -87,7 +87,7 @@ export class ServerCommands {
   }
 
   private async bind(args: StartServerArgs & { host: string; port: number }, settings: WorkbenchSettings): Promise<ServerInfo | undefined> {
-    if (!isLoopback(args.host) && !args.confirmExposed && !(await this.confirmExposed(args.host))) return undefined;
+    if (!(await mayListenOn(this.state, 'server', args.host, args.confirmExposed))) return undefined;
     const binding = this.workbench.startServer({
       host: args.host,
       port: args.port,
@@ -270,24 +270,6 @@ export class ServerCommands {
     });
     if (picked) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
     return picked?.mode;
-  }
-
-  private async confirmExposed(host: string): Promise<boolean> {
-    const confirmed = this.state.get<string[]>(CONFIRMED_ADDRESSES_KEY, []);
-    if (confirmed.includes(host)) return true;
-    const bind = `Bind to ${host}`;
-    const choice = await vscode.window.showWarningMessage(
-      `Bind the echo server to ${host}?`,
-      {
-        modal: true,
-        detail:
-          'Other machines that can reach this one will be able to send to it, and it will answer them. 127.0.0.1 keeps it on this machine.',
-      },
-      bind,
-    );
-    if (choice !== bind) return false;
-    await this.state.update(CONFIRMED_ADDRESSES_KEY, [...confirmed, host]);
-    return true;
   }
 
   private async askForSimulation(server: EchoServer): Promise<string | undefined> {
