@@ -102,6 +102,7 @@ export class ProxyCommands {
         idleTimeoutMs: settings.idleTimeoutMs,
         maxSessions: settings.maxSessions,
         rateLimit: readSettings().server.rateLimit,
+        allowAmplification: readSettings().server.allowAmplification,
       });
       await this.remember(formatEndpoint(target));
       for (const direction of ['to-server', 'to-client'] as const) {

@@ -1,13 +1,13 @@
-// Two hosts on one machine: network namespaces joined by a veth pair, made by the test and removed after it.
+// Hosts on one machine: network namespaces joined by veth pairs, made by the test and removed after it.
 // Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 const EXEC_TIMEOUT_MS = 20_000;
 let made = 0;
-/** Pairs not destroyed yet: removed when the process exits, should a test run be cut short. */
-const alive = new Set<NamespacePair>();
+/** Namespaces not destroyed yet: removed when the process exits, should a test run be cut short. */
+const alive = new Set<{ destroy(): void }>();
 process.on('exit', () => {
-  for (const pair of alive) pair.destroy();
+  for (const namespaces of alive) namespaces.destroy();
 });
 
 /** One end of the link: a namespace, its interface, its MAC and its first addresses. */
@@ -45,38 +45,41 @@ export function requireNamespaces(context: Mocha.Context): void {
   context.skip();
 }
 
-/** `server` and `peer`, each in its own namespace with loopback up, on 10.77.0.0/24 and fd77::/64. */
-export class NamespacePair {
+/** One end of a veth link before it exists. */
+type HostPlan = Omit<Host, 'mac'>;
+
+/** Namespaces made together and removed together; nothing a test sends between them leaves this machine. */
+abstract class Namespaces {
   private destroyed = false;
 
-  private constructor(
-    readonly server: Host,
-    readonly peer: Host,
-  ) {}
+  protected constructor(private readonly namespaces: readonly string[]) {
+    alive.add(this);
+  }
 
-  /** Unique names (pid and a counter), so parallel runs never meet. */
-  static create(): NamespacePair {
-    const tag = `udpw-${process.pid}-${++made}`;
-    const server = { namespace: `${tag}-s`, iface: 'veth-s', ipv4: '10.77.0.1', ipv6: 'fd77::1' };
-    const peer = { namespace: `${tag}-p`, iface: 'veth-p', ipv4: '10.77.0.2', ipv6: 'fd77::2' };
+  /**
+   * Makes each namespace with loopback up, then joins the hosts of each link by a veth pair with their addresses.
+   * Whatever was made is removed again should a step fail.
+   */
+  protected static make(namespaces: readonly string[], links: ReadonlyArray<readonly [HostPlan, HostPlan]>): Map<HostPlan, Host> {
     const created: string[] = [];
     try {
-      for (const host of [server, peer]) {
-        ip('netns', 'add', host.namespace);
-        created.push(host.namespace);
+      for (const namespace of namespaces) {
+        ip('netns', 'add', namespace);
+        created.push(namespace);
+        ip('-n', namespace, 'link', 'set', 'lo', 'up');
       }
-      ip('link', 'add', server.iface, 'netns', server.namespace, 'type', 'veth', 'peer', 'name', peer.iface, 'netns', peer.namespace);
-      for (const host of [server, peer]) {
-        ip('-n', host.namespace, 'link', 'set', 'lo', 'up');
-        ip('-n', host.namespace, 'link', 'set', host.iface, 'up');
-        ip('-n', host.namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', host.iface);
-        // nodad: usable at once, without waiting for duplicate address detection.
-        ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
+      const hosts = new Map<HostPlan, Host>();
+      for (const [a, b] of links) {
+        ip('link', 'add', a.iface, 'netns', a.namespace, 'type', 'veth', 'peer', 'name', b.iface, 'netns', b.namespace);
+        for (const host of [a, b]) {
+          ip('-n', host.namespace, 'link', 'set', host.iface, 'up');
+          ip('-n', host.namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', host.iface);
+          // nodad: usable at once, without waiting for duplicate address detection.
+          ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
+          hosts.set(host, { ...host, mac: exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim() });
+        }
       }
-      const mac = (host: typeof server): string => exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim();
-      const pair = new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
-      alive.add(pair);
-      return pair;
+      return hosts;
     } catch (error) {
       for (const namespace of created) deleteNamespace(namespace);
       throw error;
@@ -98,12 +101,63 @@ export class NamespacePair {
     return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   }
 
-  /** Removes both namespaces (the veth pair goes with them); safe to call twice. */
+  /** Removes the namespaces (the veth pairs and addresses go with them); safe to call twice. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     alive.delete(this);
-    for (const host of [this.server, this.peer]) deleteNamespace(host.namespace);
+    for (const namespace of this.namespaces) deleteNamespace(namespace);
+  }
+}
+
+/** `server` and `peer`, each in its own namespace, on 10.77.0.0/24 and fd77::/64. */
+export class NamespacePair extends Namespaces {
+  private constructor(
+    readonly server: Host,
+    readonly peer: Host,
+  ) {
+    super([server.namespace, peer.namespace]);
+  }
+
+  /** Unique names (pid and a counter), so parallel runs never meet. */
+  static create(): NamespacePair {
+    const tag = `udpw-${process.pid}-${++made}`;
+    const server = { namespace: `${tag}-s`, iface: 'veth-s', ipv4: '10.77.0.1', ipv6: 'fd77::1' };
+    const peer = { namespace: `${tag}-p`, iface: 'veth-p', ipv4: '10.77.0.2', ipv6: 'fd77::2' };
+    const hosts = Namespaces.make([server.namespace, peer.namespace], [[server, peer]]);
+    return new NamespacePair(hosts.get(server)!, hosts.get(peer)!);
+  }
+}
+
+/**
+ * Three hosts in a row, each in its own namespace: `client` ⇄ `proxy` ⇄ `server`, two veth pairs. The proxy's
+ * host has an address on each link (`proxyFront` on 10.78.1.0/24 and fd78:1::/64 towards the client, `proxyBack` on
+ * 10.78.2.0/24 and fd78:2::/64 towards the server); client and server share no link, so only the proxy joins them.
+ */
+export class NamespaceChain extends Namespaces {
+  private constructor(
+    readonly client: Host,
+    readonly proxyFront: Host,
+    readonly proxyBack: Host,
+    readonly server: Host,
+  ) {
+    super([client.namespace, proxyFront.namespace, server.namespace]);
+  }
+
+  static create(): NamespaceChain {
+    const tag = `udpw-${process.pid}-${++made}`;
+    const client = { namespace: `${tag}-c`, iface: 'veth-c', ipv4: '10.78.1.2', ipv6: 'fd78:1::2' };
+    const proxyFront = { namespace: `${tag}-x`, iface: 'veth-xc', ipv4: '10.78.1.1', ipv6: 'fd78:1::1' };
+    const proxyBack = { namespace: proxyFront.namespace, iface: 'veth-xs', ipv4: '10.78.2.1', ipv6: 'fd78:2::1' };
+    const server = { namespace: `${tag}-s`, iface: 'veth-s', ipv4: '10.78.2.2', ipv6: 'fd78:2::2' };
+    const hosts = Namespaces.make(
+      [client.namespace, proxyFront.namespace, server.namespace],
+      [
+        [client, proxyFront],
+        [proxyBack, server],
+      ],
+    );
+    return new NamespaceChain(hosts.get(client)!, hosts.get(proxyFront)!, hosts.get(proxyBack)!, hosts.get(server)!);
   }
 }
 
