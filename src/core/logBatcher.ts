@@ -48,7 +48,7 @@ interface Summary {
  * count is ever lost.
  */
 export class LogBatcher {
-  private queue: WorkbenchEvent[] = [];
+  private queue: Array<Exclude<WorkbenchEvent, UnloggedEvent>> = [];
   private summarisedQueued = 0;
   private summaries = new Map<string, Summary>();
   private lastSummary: Partial<Record<SummarisedEvent['kind'], Summary>> = {};
@@ -70,6 +70,8 @@ export class LogBatcher {
 
   /** The hot path: called once per event, never formats or writes. */
   readonly add = (event: WorkbenchEvent): void => {
+    // A proxy's forwarded or dropped line names each datagram it received; the arrival is for the traffic view and capture.
+    if (event.kind === 'proxy-received') return;
     // A burst's datagrams are a flood by design, and its caller reports its result: they are only counted.
     if (event.kind === 'burst-sent' || event.kind === 'burst-reply') {
       this.summarise(event);
@@ -188,10 +190,12 @@ type AlwaysShownEvent = Extract<
       | 'session-limit';
   }
 >;
+/** Never written: another event's line says it (see `add`). */
+type UnloggedEvent = Extract<WorkbenchEvent, { kind: 'proxy-received' }>;
 /** What a flood is made of (datagrams, drops, errors, and any kind of event added later): shown up to the budget, then counted. */
-type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent>;
+type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent | UnloggedEvent>;
 
-function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
+function isSummarised(event: Exclude<WorkbenchEvent, UnloggedEvent>): event is SummarisedEvent {
   switch (event.kind) {
     case 'server-started':
     case 'server-stopped':
@@ -231,7 +235,6 @@ function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
     case 'burst-sent':
     case 'burst-reply':
       return b.kind === a.kind && a.requestId === b.requestId;
-    case 'proxy-received':
     case 'forwarded':
     case 'proxy-dropped':
       return (
@@ -268,7 +271,6 @@ function summaryKey(event: SummarisedEvent, others: boolean): string {
     case 'burst-sent':
     case 'burst-reply':
       return `${event.kind}|${event.requestId}`;
-    case 'proxy-received':
     case 'forwarded':
     case 'proxy-dropped': {
       const reason = event.kind === 'proxy-dropped' ? event.reason : '';
@@ -315,11 +317,6 @@ function summaryLine(event: SummarisedEvent, others: boolean, count: number): { 
       return {
         level: 'info',
         text: `burst to ${formatEndpoint(event.target)}: ${formatCount(count)} ${count === 1 ? 'reply' : 'replies'} received (counted, not shown one by one)`,
-      };
-    case 'proxy-received':
-      return {
-        level: 'info',
-        text: `[${event.proxyId}] ${plural(count, 'more datagram')} ${describeDirection(event.direction)} received for ${peer(event.peer)} not shown`,
       };
     case 'forwarded':
       return {
