@@ -6,9 +6,10 @@ import { CaptureRecorder, type RecordedDatagram } from '../core/captureRecorder'
 import { WorkbenchError } from '../core/errors';
 import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
-import { plural } from '../core/stats';
+import { formatCount } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
+import { countDatagrams } from './counts';
 import { Disposable, toDisposable } from './dispose';
 import { presentError } from './errorMessages';
 import type { OutputLog } from './outputLog';
@@ -77,7 +78,7 @@ export class CaptureCommands extends Disposable {
     this.recorder.flush();
     const datagrams = this.buffer.datagrams();
     const notKept = this.buffer.notKept;
-    const uri = await this.pickFile(args, 'Save Capture');
+    const uri = await this.pickFile(args, vscode.l10n.t('Save Capture'));
     if (uri === undefined) return undefined;
     try {
       await saveCapture(uri.fsPath, datagrams);
@@ -85,23 +86,34 @@ export class CaptureCommands extends Disposable {
       void presentError(error, this.log);
       return undefined;
     }
-    const left =
-      notKept > 0
-        ? ` (${plural(notKept, 'older datagram')} did not fit in the buffer: raise udpWorkbench.capture.bufferSize to keep more)`
-        : '';
-    this.offerToOpen(uri, `Saved ${plural(datagrams.length, 'datagram')} to ${quoteText(uri.fsPath)}${left}.`);
+    const saved = countDatagrams(datagrams.length);
+    const path = quoteText(uri.fsPath);
+    this.offerToOpen(
+      uri,
+      notKept === 0
+        ? vscode.l10n.t('Saved {0} to {1}.', saved, path)
+        : vscode.l10n.t(
+            'Saved {0} to {1} ({2} did not fit in the buffer: raise {3} to keep more).',
+            saved,
+            path,
+            notKept === 1 ? vscode.l10n.t('1 older datagram') : vscode.l10n.t('{0} older datagrams', formatCount(notKept)),
+            'udpWorkbench.capture.bufferSize',
+          ),
+    );
     return { path: uri.fsPath, written: datagrams.length, notWritten: notKept };
   }
 
   /** Streams every datagram from now on to a file the user picks, until Stop Capture. */
   async start(args: CaptureArgs = {}): Promise<CaptureResult | undefined> {
     if (this.file !== undefined) {
-      void vscode.window.showInformationMessage(`Already capturing to ${quoteText(this.file.path)}.`, 'Stop Capture').then((choice) => {
-        if (choice) void this.stop();
-      });
+      void vscode.window
+        .showInformationMessage(vscode.l10n.t('Already capturing to {0}.', quoteText(this.file.path)), vscode.l10n.t('Stop Capture'))
+        .then((choice) => {
+          if (choice) void this.stop();
+        });
       return undefined;
     }
-    const uri = await this.pickFile(args, 'Start Capture');
+    const uri = await this.pickFile(args, vscode.l10n.t('Start Capture'));
     if (uri === undefined || this.file !== undefined) return undefined;
     try {
       const file = await CaptureFile.create(uri.fsPath, { onError: (error) => void this.failed(file, error) });
@@ -120,16 +132,24 @@ export class CaptureCommands extends Disposable {
   async stop(): Promise<CaptureResult | undefined> {
     const file = this.file;
     if (file === undefined) {
-      void vscode.window.showInformationMessage('No capture is running: UDP: Start Capture to File starts one.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No capture is running: UDP: Start Capture to File starts one.'));
       return undefined;
     }
     const stats = await this.close();
     if (stats === undefined) return undefined;
-    const left =
-      stats.notWritten > 0
-        ? ` Left out, as the disk could not keep up: ${plural(stats.notWritten, 'datagram')} (the comment of the next one written says where).`
-        : '';
-    this.offerToOpen(vscode.Uri.file(file.path), `Captured ${plural(stats.written, 'datagram')} to ${quoteText(file.path)}.${left}`);
+    const captured = countDatagrams(stats.written);
+    const path = quoteText(file.path);
+    this.offerToOpen(
+      vscode.Uri.file(file.path),
+      stats.notWritten === 0
+        ? vscode.l10n.t('Captured {0} to {1}.', captured, path)
+        : vscode.l10n.t(
+            'Captured {0} to {1}. Left out, as the disk could not keep up: {2} (the comment of the next one written says where).',
+            captured,
+            path,
+            countDatagrams(stats.notWritten),
+          ),
+    );
     return { path: file.path, ...stats };
   }
 
@@ -165,8 +185,8 @@ export class CaptureCommands extends Disposable {
       if (isAbsolute(args.path)) return vscode.Uri.file(args.path);
       const error = new WorkbenchError(
         'FILE_NOT_WRITABLE',
-        `The capture path ${quoteText(args.path)} is not a full path.`,
-        'Pass a full path, such as /tmp/capture.pcapng.',
+        vscode.l10n.t('The capture path {0} is not a full path.', quoteText(args.path)),
+        vscode.l10n.t('Pass a full path, such as {0}.', '/tmp/capture.pcapng'),
       );
       void presentError(error, this.log);
       return undefined;
@@ -177,15 +197,16 @@ export class CaptureCommands extends Disposable {
       title,
       saveLabel: title,
       defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
-      filters: { 'pcapng capture': ['pcapng'] },
+      filters: { [vscode.l10n.t('pcapng capture')]: ['pcapng'] },
     });
   }
 
   private offerToOpen(uri: vscode.Uri, message: string): void {
     this.log.info(`capture: ${message}`);
-    void vscode.window.showInformationMessage(message, 'Open', 'Reveal in File Explorer').then((choice) => {
+    const open = vscode.l10n.t('Open');
+    void vscode.window.showInformationMessage(message, open, vscode.l10n.t('Reveal in File Explorer')).then((choice) => {
       // A capture viewer extension, if one is installed, opens .pcapng files; otherwise VS Code says it is binary.
-      if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', uri);
+      if (choice === open) void vscode.commands.executeCommand('vscode.open', uri);
       else if (choice) void vscode.commands.executeCommand('revealFileInOS', uri);
     });
   }

@@ -20,6 +20,7 @@ export function disposeAll(disposables: Iterable<DisposableLike>): void {
     }
   }
   if (errors.length === 1) throw errors[0];
+  // l10n-ignore: for the developer reading the stack, never shown in the workbench
   if (errors.length > 1) throw new AggregateError(errors, `${errors.length} disposables failed to dispose`);
 }
 

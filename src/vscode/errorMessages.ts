@@ -3,14 +3,14 @@ import { isWorkbenchError, messageOf, type WorkbenchFix } from '../core/errors';
 import type { OutputLog } from './outputLog';
 import { openSettings } from './settings';
 
-/** What each fix is called on its button. */
-const FIX_LABELS: Record<WorkbenchFix, string> = {
-  'use-another-port': 'Use Another Port…',
-  'use-any-port': 'Use Any Free Port',
-  'open-settings': 'Open Settings',
-  'start-server': 'Start Echo Server',
-  'use-ipv4': 'Use 127.0.0.1',
-  'use-ipv6': 'Use ::1',
+/** What each fix is called on its button, in the user's language once the extension runs. */
+const FIX_LABELS: Record<WorkbenchFix, () => string> = {
+  'use-another-port': () => vscode.l10n.t('Use Another Port…'),
+  'use-any-port': () => vscode.l10n.t('Use Any Free Port'),
+  'open-settings': () => vscode.l10n.t('Open Settings'),
+  'start-server': () => vscode.l10n.t('Start Echo Server'),
+  'use-ipv4': () => vscode.l10n.t('Use {0}', '127.0.0.1'),
+  'use-ipv6': () => vscode.l10n.t('Use {0}', '::1'),
 };
 
 export type FixActions = Partial<Record<WorkbenchFix, () => Thenable<unknown> | Promise<unknown>>>;
@@ -35,20 +35,21 @@ export async function presentError(
   if (!isWorkbenchError(error)) {
     const message = messageOf(error);
     log.error(`unexpected error: ${error instanceof Error && error.stack ? error.stack : message}`);
-    const choice = await vscode.window.showErrorMessage(`UDP Workbench: ${message}`, 'Show Log');
-    if (choice === 'Show Log') log.show();
+    const showLog = vscode.l10n.t('Show Log');
+    const choice = await vscode.window.showErrorMessage(vscode.l10n.t('UDP Workbench: {0}', message), showLog);
+    if (choice === showLog) log.show();
     return;
   }
   log.errorOnce(error);
-  const fixes = offeredFixes(error.fix, actions);
+  const fixes = offeredFixes(error.fix, actions).map((fix) => ({ fix, label: FIX_LABELS[fix]() }));
   const choice = await vscode.window.showErrorMessage(
     error.text,
     ...extra.map((action) => action.title),
-    ...fixes.map((fix) => FIX_LABELS[fix]),
+    ...fixes.map(({ label }) => label),
   );
   const extraChosen = extra.find((action) => action.title === choice);
   if (extraChosen) return void (await extraChosen.run());
-  const chosen = fixes.find((fix) => FIX_LABELS[fix] === choice);
+  const chosen = fixes.find(({ label }) => label === choice)?.fix;
   if (chosen !== undefined) await (actions[chosen] ?? openSettings)();
 }
 

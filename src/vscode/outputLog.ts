@@ -7,8 +7,6 @@ import type { Command } from './commandRegistry';
 import { Disposable } from './dispose';
 import type { WorkbenchSettings } from './settings';
 
-export const CHANNEL_NAME = 'UDP Workbench';
-
 /** How many written lines the API keeps for other extensions and tests to read back. */
 const RECENT_LINES = 1000;
 
@@ -17,7 +15,7 @@ const RECENT_LINES = 1000;
  * batched event stream and by the commands' own messages, in the order they happened.
  */
 export class OutputLog extends Disposable {
-  private readonly channel = this._register(vscode.window.createOutputChannel(CHANNEL_NAME, { log: true }));
+  private readonly channel = this._register(vscode.window.createOutputChannel(vscode.l10n.t('UDP Workbench'), { log: true }));
   private readonly recent: string[] = [];
   private writtenCount = 0;
   private readonly batcher: LogBatcher;

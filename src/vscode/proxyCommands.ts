@@ -124,7 +124,7 @@ export class ProxyCommands {
   async stop(idOrAddress?: string): Promise<boolean> {
     const proxies = this.workbench.runningProxies;
     if (proxies.length === 0) {
-      vscode.window.setStatusBarMessage('$(info) No impairment proxy is running.', 3000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('$(info) No impairment proxy is running.'), 3000);
       return false;
     }
     const proxy =
@@ -132,7 +132,7 @@ export class ProxyCommands {
         ? this.find(idOrAddress)
         : proxies.length === 1
           ? proxies[0]
-          : await this.pickProxy('Stop which impairment proxy?');
+          : await this.pickProxy(vscode.l10n.t('Stop which impairment proxy?'));
     return proxy !== undefined && this.workbench.stopProxy(proxy.id);
   }
 
@@ -163,7 +163,7 @@ export class ProxyCommands {
             serverId: s.id as string | undefined,
           })),
         ],
-        { placeHolder: 'Configure the simulation of which server or proxy?' },
+        { placeHolder: vscode.l10n.t('Configure the simulation of which server or proxy?') },
       );
       if (!picked) return undefined;
       if (picked.serverId !== undefined) return this.servers.configureSimulation({ ...args, serverId: picked.serverId });
@@ -193,8 +193,8 @@ export class ProxyCommands {
       void presentError(
         new WorkbenchError(
           'BAD_SETTING',
-          `No impairment proxy ${quoteInput(idOrAddress)} is running.`,
-          'Pick one from the list of running proxies.',
+          vscode.l10n.t('No impairment proxy {0} is running.', quoteInput(idOrAddress)),
+          vscode.l10n.t('Pick one from the list of running proxies.'),
         ),
         this.log,
       );
@@ -207,7 +207,11 @@ export class ProxyCommands {
       this.workbench.runningProxies.map((proxy) => ({
         label: `${formatEndpoint(proxy.local)} → ${formatEndpoint(proxy.upstream)}`,
         description: proxy.id,
-        detail: `${formatCount(proxy.sessionCount)} sessions · ${formatCount(proxy.counters.toServer.received)} received from clients`,
+        detail: vscode.l10n.t(
+          '{0} sessions · {1} received from clients',
+          formatCount(proxy.sessionCount),
+          formatCount(proxy.counters.toServer.received),
+        ),
         proxy,
       })),
       { placeHolder },
@@ -217,8 +221,8 @@ export class ProxyCommands {
 
   private askForListenAddress(value: string): Thenable<string | undefined> {
     return vscode.window.showInputBox({
-      title: 'Start Impairment Proxy: Listen Address',
-      prompt: 'Where your client sends to. 127.0.0.1 or ::1 is this machine only; port 0 picks any free port.',
+      title: vscode.l10n.t('Start Impairment Proxy: Listen Address'),
+      prompt: vscode.l10n.t('Where your client sends to. 127.0.0.1 or ::1 is this machine only; port 0 picks any free port.'),
       value,
       ignoreFocusOut: true,
       validateInput: validateWith((text) => parseEndpoint(text, { allowPortZero: true })),
@@ -235,13 +239,13 @@ export class ProxyCommands {
       ]),
     ];
     const quickPick = vscode.window.createQuickPick();
-    quickPick.title = 'Start Impairment Proxy: Upstream Server';
-    quickPick.placeholder = 'host:port of your real server';
+    quickPick.title = vscode.l10n.t('Start Impairment Proxy: Upstream Server');
+    quickPick.placeholder = vscode.l10n.t('host:port of your real server');
     quickPick.ignoreFocusOut = true;
     const items = offered.map((label) => ({ label }));
     quickPick.items = items;
     quickPick.onDidChangeValue((value) => {
-      quickPick.items = value && !offered.includes(value) ? [{ label: value, description: 'typed' }, ...items] : items;
+      quickPick.items = value && !offered.includes(value) ? [{ label: value, description: vscode.l10n.t('typed') }, ...items] : items;
     });
     const picked = await new Promise<string | undefined>((resolve) => {
       quickPick.onDidAccept(() => resolve(quickPick.selectedItems[0]?.label ?? (quickPick.value || undefined)));
@@ -261,14 +265,18 @@ export class ProxyCommands {
     const picked = await vscode.window.showQuickPick(
       [
         {
-          label: 'Both directions',
-          detail: `client → server: ${describeLink(proxy.links.toServer)}; server → client: ${describeLink(proxy.links.toClient)}`,
+          label: vscode.l10n.t('Both directions'),
+          detail: vscode.l10n.t(
+            'client → server: {0}; server → client: {1}',
+            describeLink(proxy.links.toServer),
+            describeLink(proxy.links.toClient),
+          ),
           direction: 'both' as const,
         },
         { label: describeDirection('to-server'), detail: describeLink(proxy.links.toServer), direction: 'to-server' as const },
         { label: describeDirection('to-client'), detail: describeLink(proxy.links.toClient), direction: 'to-client' as const },
       ],
-      { placeHolder: `Which way through ${formatEndpoint(proxy.local)} → ${formatEndpoint(proxy.upstream)}?` },
+      { placeHolder: vscode.l10n.t('Which way through {0} → {1}?', formatEndpoint(proxy.local), formatEndpoint(proxy.upstream)) },
     );
     return picked?.direction;
   }
@@ -276,23 +284,25 @@ export class ProxyCommands {
   private async askForSpec(proxy: ImpairmentProxy, current: LinkSettings): Promise<string | undefined> {
     const picked = await vscode.window.showQuickPick(
       [
-        { label: 'No impairment', detail: 'off', spec: 'off' as string | undefined },
+        // l10n-ignore: the detail is the spec itself, as it is typed
+        { label: vscode.l10n.t('No impairment'), detail: 'off', spec: 'off' as string | undefined },
         ...Object.entries(LINK_PRESETS).map(([name, preset]) => ({
           label: preset.label,
           description: name,
           detail: preset.spec,
           spec: name as string | undefined,
         })),
-        { label: 'Custom…', detail: `now: ${describeLink(current)}`, spec: undefined },
+        { label: vscode.l10n.t('Custom…'), detail: vscode.l10n.t('now: {0}', describeLink(current)), spec: undefined },
       ],
-      { placeHolder: `Conditions on ${proxy.id}` },
+      { placeHolder: vscode.l10n.t('Conditions on {0}', proxy.id) },
     );
     if (!picked) return undefined;
     if (picked.spec !== undefined) return picked.spec;
     return vscode.window.showInputBox({
-      title: 'Configure Simulation',
-      prompt:
+      title: vscode.l10n.t('Configure Simulation'),
+      prompt: vscode.l10n.t(
         'Chances in %, times in ms, rate in kbit or mbit, burst = mean losses in a row; a preset name may come first. The seed makes a run repeat exactly.',
+      ),
       placeHolder: LINK_SPEC_EXAMPLE,
       ignoreFocusOut: true,
       validateInput: validateWith((text) => parseLinkSpec(text, current)),

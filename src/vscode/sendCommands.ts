@@ -5,6 +5,7 @@ import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/
 import { formatCount, formatMs, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
+import { countBytes, countDatagrams } from './counts';
 import { Disposable, toDisposable } from './dispose';
 import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';
@@ -105,7 +106,7 @@ export class SendCommands extends Disposable {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       void vscode.window.showInformationMessage(
-        'Open a file and select the text to send: UDP: Send Selection sends the selection, or the current line.',
+        vscode.l10n.t('Open a file and select the text to send: UDP: Send Selection sends the selection, or the current line.'),
       );
       return undefined;
     }
@@ -123,13 +124,13 @@ export class SendCommands extends Disposable {
     const datagrams: SentDatagram[] = [];
     const where = formatEndpoint(target);
     let cancelled = false;
-    await withSendProgress(`UDP: sending to ${where}`, args.cancellation, async ({ signal }) => {
+    await withSendProgress(vscode.l10n.t('UDP: sending to {0}', where), args.cancellation, async ({ signal }) => {
       datagrams.push(...(await this.sendEach(target, payloads, settings, signal)));
       cancelled = signal.aborted;
     });
     if (cancelled) {
       this.log.info(`Sending to ${where} was cancelled after ${plural(datagrams.length, 'datagram')}.`);
-      vscode.window.setStatusBarMessage(`$(circle-slash) ${where}: cancelled`, 5000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('$(circle-slash) {0}: cancelled', where), 5000);
       return { target: where, datagrams, cancelled };
     }
     return datagrams.length > 0 ? { target: where, datagrams } : undefined;
@@ -164,14 +165,19 @@ export class SendCommands extends Disposable {
     attempts: number,
   ): Promise<void> {
     const where = formatEndpoint(target);
-    const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : plural(unanswered.length, 'datagram');
-    const tries = attempts === 1 ? '1 try' : `${attempts} tries`;
+    const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : countDatagrams(unanswered.length);
+    const tries = attempts === 1 ? vscode.l10n.t('1 try') : vscode.l10n.t('{0} tries', attempts);
     const ours = this.workbench.runningServers.some((server) => server.local.port === target.port);
-    const retry = 'Retry';
-    const startThere = 'Start Echo Server There';
+    const retry = vscode.l10n.t('Retry');
+    const startThere = vscode.l10n.t('Start Echo Server There');
     const buttons = isLoopback(target.host) && !ours ? [retry, startThere] : [retry];
     const choice = await vscode.window.showWarningMessage(
-      `No reply from ${where} to ${what} after ${tries}. Something is listening there but did not answer in time, or the reply was lost.`,
+      vscode.l10n.t(
+        'No reply from {0} to {1} after {2}. Something is listening there but did not answer in time, or the reply was lost.',
+        where,
+        what,
+        tries,
+      ),
       ...buttons,
     );
     if (choice === startThere && (await this.servers.start({ host: target.host, port: target.port })) === undefined) return;
@@ -203,7 +209,7 @@ export class SendCommands extends Disposable {
       // A timeout clears an earlier success; the notification that follows says what happened.
       this.showResult(
         result.outcome === 'reply' && result.reply
-          ? `$(check) ${where}: ${plural(result.reply.length, 'byte')} back in ${formatMs(result.rttMs ?? 0)}`
+          ? vscode.l10n.t('$(check) {0}: {1} back in {2}', where, countBytes(result.reply.length), formatMs(result.rttMs ?? 0))
           : undefined,
       );
       return {
@@ -235,12 +241,12 @@ export class SendCommands extends Disposable {
     const max = MAX_DATAGRAM_BYTES[target.family ?? (target.host.includes(':') ? 6 : 4)];
     const count = Math.ceil(payload.length / max);
     return {
-      title: `Send as ${formatCount(count)} Datagrams`,
+      title: vscode.l10n.t('Send as {0} Datagrams', formatCount(count)),
       run: () => {
         const parts = Array.from({ length: count }, (_, i) => payload.subarray(i * max, (i + 1) * max));
         return this.sendEach(
           target,
-          parts.map((part, i) => ({ text: `part ${formatCount(i + 1)} of ${formatCount(count)}`, payload: part })),
+          parts.map((part, i) => ({ text: vscode.l10n.t('part {0} of {1}', formatCount(i + 1), formatCount(count)), payload: part })),
           settings,
         );
       },
@@ -255,8 +261,8 @@ export class SendCommands extends Disposable {
         if (selected.text.length === 0) {
           throw new WorkbenchError(
             'EMPTY_PAYLOAD',
-            `Line ${selected.start.line + 1} is empty: there is nothing to send.`,
-            'Select the text to send, or put the cursor on the line that holds the datagram.',
+            vscode.l10n.t('Line {0} is empty: there is nothing to send.', selected.start.line + 1),
+            vscode.l10n.t('Select the text to send, or put the cursor on the line that holds the datagram.'),
           );
         }
         encoded.push({ text: selected.text, payload: encodePayload(selected.text, encoding) });
@@ -275,11 +281,11 @@ export class SendCommands extends Disposable {
     const more: ExtraAction[] = [];
     if (encodingMayHelp) {
       more.push({
-        title: 'Change Encoding…',
+        title: vscode.l10n.t('Change Encoding…'),
         run: async () => {
           const picked = await vscode.window.showQuickPick(
             PAYLOAD_ENCODINGS.filter((e) => e !== encoding).map((label) => ({ label, encoding: label })),
-            { placeHolder: `Send the selection as… (now: ${encoding})` },
+            { placeHolder: vscode.l10n.t('Send the selection as… (now: {0})', encoding) },
           );
           if (picked) await this.sendSelection({ encoding: picked.encoding });
         },
@@ -287,7 +293,7 @@ export class SendCommands extends Disposable {
     }
     if (offset !== undefined) {
       more.unshift({
-        title: 'Show Me',
+        title: vscode.l10n.t('Show Me'),
         run: async () => {
           const document = editor.document;
           const at = document.positionAt(document.offsetAt(selected.start) + offset);
@@ -304,19 +310,20 @@ export class SendCommands extends Disposable {
   /** A recent target, or a new one typed into an input box that checks it as the user types. */
   private async askForTarget(setting: string): Promise<string | undefined> {
     const recent = this.state.get<string[]>(RECENT_TARGETS_KEY, []);
-    const another = '$(edit) Another target…';
+    const another = vscode.l10n.t('$(edit) Another target…');
     const picked =
       recent.length === 0
         ? another
         : (
-            await vscode.window.showQuickPick([...recent.map((label) => ({ label, description: 'recent' })), { label: another }], {
-              placeHolder: 'Send the selection to…',
-            })
+            await vscode.window.showQuickPick(
+              [...recent.map((label) => ({ label, description: vscode.l10n.t('recent') })), { label: another }],
+              { placeHolder: vscode.l10n.t('Send the selection to…') },
+            )
           )?.label;
     if (picked !== another) return picked;
     return vscode.window.showInputBox({
-      title: 'Send Selection To…',
-      prompt: 'host:port, e.g. 127.0.0.1:12345 or [::1]:9000',
+      title: vscode.l10n.t('Send Selection To…'),
+      prompt: vscode.l10n.t('host:port, e.g. 127.0.0.1:12345 or [::1]:9000'),
       value: setting,
       ignoreFocusOut: true,
       validateInput: validateWith((text) => parseEndpoint(text)),

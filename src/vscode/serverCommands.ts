@@ -48,10 +48,12 @@ export function describeServer(server: EchoServer): ServerInfo {
   return { id: server.id, address, port, family, exposed: server.exposed, replyMode: server.replyMode, simulation: server.simulation };
 }
 
-/** The buffer sizes the system granted, next to what the settings asked for. */
+/** The buffer sizes the system granted, next to what the settings asked for: a log line, so English as the core's are. */
 function describeBuffers(server: EchoServer, asked: { recvBufferSize: number; sendBufferSize: number }): string {
   const size = (granted: number, wanted: number): string =>
+    // l10n-ignore: the log stays English
     `${plural(granted, 'byte')}${wanted > 0 ? ` (asked for ${plural(wanted, 'byte')})` : ' (system default)'}`;
+  // l10n-ignore: the log stays English
   return `receive buffer ${size(server.buffers.receive, asked.recvBufferSize)}, send buffer ${size(server.buffers.send, asked.sendBufferSize)}, as the system reports them`;
 }
 
@@ -154,7 +156,7 @@ export class ServerCommands {
   async stop(idOrAddress?: string): Promise<boolean> {
     const servers = this.workbench.runningServers;
     if (servers.length === 0) {
-      vscode.window.setStatusBarMessage('$(info) No echo server is running.', 3000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('$(info) No echo server is running.'), 3000);
       return false;
     }
     const server =
@@ -162,7 +164,7 @@ export class ServerCommands {
         ? this.find(idOrAddress)
         : servers.length === 1
           ? servers[0]
-          : await this.pickServer('Stop which echo server?');
+          : await this.pickServer(vscode.l10n.t('Stop which echo server?'));
     if (!server) return false;
     return this.workbench.stopServer(server.id);
   }
@@ -176,8 +178,8 @@ export class ServerCommands {
     const servers = this.workbench.runningServers;
     if (servers.length === 0) {
       const choice = await vscode.window.showInformationMessage(
-        'No echo server is running: start one to simulate loss on it.',
-        'Start Echo Server',
+        vscode.l10n.t('No echo server is running: start one to simulate loss on it.'),
+        vscode.l10n.t('Start Echo Server'),
       );
       if (choice) await this.start();
       return undefined;
@@ -187,7 +189,7 @@ export class ServerCommands {
         ? this.find(args.serverId)
         : servers.length === 1
           ? servers[0]
-          : await this.pickServer('Configure the simulation of which echo server?');
+          : await this.pickServer(vscode.l10n.t('Configure the simulation of which echo server?'));
     if (!server) return undefined;
     try {
       const { serverId, spec: givenSpec, ...fields } = args;
@@ -209,8 +211,8 @@ export class ServerCommands {
       void presentError(
         new WorkbenchError(
           'BAD_SETTING',
-          `No echo server ${quoteInput(idOrAddress)} is running.`,
-          'Pick one from the list of running servers.',
+          vscode.l10n.t('No echo server {0} is running.', quoteInput(idOrAddress)),
+          vscode.l10n.t('Pick one from the list of running servers.'),
         ),
         this.log,
       );
@@ -223,7 +225,12 @@ export class ServerCommands {
       this.workbench.runningServers.map((server) => ({
         label: formatEndpoint(server.local),
         description: server.id,
-        detail: `${formatCount(server.counters.received)} received · ${server.replyMode} · ${describeSimulation(server.simulation)}`,
+        detail: vscode.l10n.t(
+          '{0} received · {1} · {2}',
+          formatCount(server.counters.received),
+          server.replyMode,
+          describeSimulation(server.simulation),
+        ),
         server,
       })),
       { placeHolder },
@@ -233,8 +240,8 @@ export class ServerCommands {
 
   private async askForBindAddress(value: string): Promise<{ host: string; port: number } | undefined> {
     const typed = await vscode.window.showInputBox({
-      title: 'Start Echo Server',
-      prompt: 'Bind address and port. 127.0.0.1 or ::1 is this machine only; port 0 picks any free port.',
+      title: vscode.l10n.t('Start Echo Server'),
+      prompt: vscode.l10n.t('Bind address and port. 127.0.0.1 or ::1 is this machine only; port 0 picks any free port.'),
       value,
       ignoreFocusOut: true,
       validateInput: validateWith((text) => parseEndpoint(text, { allowPortZero: true })),
@@ -246,26 +253,26 @@ export class ServerCommands {
   private async askForReplyMode(setting: ReplyMode, template: string): Promise<ReplyMode | undefined> {
     const remembered = this.state.get<ReplyMode>(LAST_REPLY_MODE_KEY);
     const first = remembered ?? setting;
-    const why = remembered ? 'last used' : 'the reply mode setting';
+    const why = remembered ? vscode.l10n.t('last used') : vscode.l10n.t('the reply mode setting');
     const modes: Array<vscode.QuickPickItem & { mode: ReplyMode }> = [
-      { label: 'Mirror', detail: 'Send each datagram back as it came.', mode: 'mirror' },
+      { label: vscode.l10n.t('Mirror'), detail: vscode.l10n.t('Send each datagram back as it came.'), mode: 'mirror' },
       {
-        label: 'Template',
+        label: vscode.l10n.t('Template'),
         description: template,
-        detail: 'Send the reply template back, filled in (the udpWorkbench.server.template setting).',
+        detail: vscode.l10n.t('Send the reply template back, filled in (the {0} setting).', 'udpWorkbench.server.template'),
         mode: 'template',
       },
-      { label: 'Listen only', detail: 'Reply nothing: log what arrives from other programs.', mode: 'none' },
+      { label: vscode.l10n.t('Listen only'), detail: vscode.l10n.t('Reply nothing: log what arrives from other programs.'), mode: 'none' },
     ];
     const ordered = [
       ...modes
         .filter((item) => item.mode === first)
-        .map((item) => ({ ...item, description: `${why}${item.description ? ` · ${item.description}` : ''}` })),
+        .map((item) => ({ ...item, description: item.description ? `${why} · ${item.description}` : why })),
       ...modes.filter((item) => item.mode !== first),
     ];
     const picked = await vscode.window.showQuickPick(ordered, {
-      title: 'Start Echo Server: Reply Mode',
-      placeHolder: 'How should the echo server answer each datagram?',
+      title: vscode.l10n.t('Start Echo Server: Reply Mode'),
+      placeHolder: vscode.l10n.t('How should the echo server answer each datagram?'),
       ignoreFocusOut: true,
     });
     if (picked) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
@@ -274,30 +281,30 @@ export class ServerCommands {
 
   private async askForSimulation(server: EchoServer): Promise<string | undefined> {
     const presets = [
-      { label: 'No impairment', spec: 'off' },
-      { label: '10% loss', spec: 'loss=10%' },
-      { label: '30% loss', spec: 'loss=30%' },
+      { label: vscode.l10n.t('No impairment'), spec: 'off' },
+      { label: vscode.l10n.t('{0}% loss', 10), spec: 'loss=10%' },
+      { label: vscode.l10n.t('{0}% loss', 30), spec: 'loss=30%' },
       {
-        label: 'Busy Wi-Fi',
-        description: '5% loss, 40 ms + up to 30 ms jitter, 1% reordered',
+        label: vscode.l10n.t('Busy Wi-Fi'),
+        description: vscode.l10n.t('5% loss, 40 ms + up to 30 ms jitter, 1% reordered'),
         spec: 'loss=5% delay=40ms jitter=30ms reorder=1%',
       },
       {
-        label: 'Mobile network',
-        description: '2% loss, 120 ms + up to 80 ms jitter, 1% duplicated',
+        label: vscode.l10n.t('Mobile network'),
+        description: vscode.l10n.t('2% loss, 120 ms + up to 80 ms jitter, 1% duplicated'),
         spec: 'loss=2% delay=120ms jitter=80ms dup=1%',
       },
-      { label: 'Custom…', spec: undefined },
+      { label: vscode.l10n.t('Custom…'), spec: undefined },
     ];
     const picked = await vscode.window.showQuickPick(
       presets.map((preset) => ({ ...preset, detail: preset.spec })),
-      { placeHolder: `Simulation on ${formatEndpoint(server.local)} (now: ${describeSimulation(server.simulation)})` },
+      { placeHolder: vscode.l10n.t('Simulation on {0} (now: {1})', formatEndpoint(server.local), describeSimulation(server.simulation)) },
     );
     if (!picked) return undefined;
     if (picked.spec !== undefined) return picked.spec;
     return vscode.window.showInputBox({
-      title: 'Configure Simulation',
-      prompt: 'Chances in %, times in ms; the seed makes a run repeat exactly.',
+      title: vscode.l10n.t('Configure Simulation'),
+      prompt: vscode.l10n.t('Chances in %, times in ms; the seed makes a run repeat exactly.'),
       placeHolder: SIMULATION_SPEC_EXAMPLE,
       ignoreFocusOut: true,
       validateInput: validateWith((text) => parseSimulationSpec(text, server.simulation)),

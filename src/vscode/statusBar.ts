@@ -39,7 +39,7 @@ export class StatusBar extends Disposable {
   ) {
     super();
     this._register(toDisposable(() => this.refreshLater.cancel()));
-    this.item.name = 'UDP Workbench';
+    this.item.name = vscode.l10n.t('UDP Workbench');
     this.item.command = 'udpWorkbench.showMenu';
     // A server's new settings are shown at once; datagrams are counted a few times a second.
     this._register(workbench.events.subscribe((event) => (event.kind === 'server-configured' ? this.refresh() : this.scheduleRefresh())));
@@ -78,14 +78,15 @@ export class StatusBar extends Disposable {
     const { received, sent, dropped } = totals;
     const exposed = servers.some((server) => server.exposed);
     const proxies = this.workbench.runningProxies.length;
+    const proxied = proxies === 1 ? vscode.l10n.t('1 proxy') : vscode.l10n.t('{0} proxies', proxies);
     const state =
       proxies > 0
-        ? `$(arrow-swap) ${servers.length > 0 ? `${servers.length} + ` : ''}${proxies} ${proxies === 1 ? 'proxy' : 'proxies'}`
+        ? `$(arrow-swap) ${servers.length > 0 ? `${servers.length} + ` : ''}${proxied}`
         : servers.length === 0
           ? '$(circle-slash) UDP'
           : servers.length === 1
             ? `$(radio-tower) ${formatEndpoint(servers[0].local)}`
-            : `$(radio-tower) ${servers.length} servers`;
+            : vscode.l10n.t('$(radio-tower) {0} servers', servers.length);
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = this.describe(exposed);
@@ -96,43 +97,87 @@ export class StatusBar extends Disposable {
   }
 
   private describe(exposed: boolean): vscode.MarkdownString {
-    const lines: string[] = ['**UDP Workbench**', ''];
+    const lines: string[] = [`**${vscode.l10n.t('UDP Workbench')}**`, ''];
     const servers = this.workbench.runningServers;
-    if (servers.length === 0) lines.push('No echo server is running.');
+    const reachable = (exposedOne: boolean): string => (exposedOne ? vscode.l10n.t(', **reachable from other machines**') : '');
+    if (servers.length === 0) lines.push(vscode.l10n.t('No echo server is running.'));
     for (const server of servers) {
       const c = server.counters;
       lines.push(
-        `- \`${formatEndpoint(server.local)}\` (${server.id}, ${server.replyMode}${server.exposed ? ', **reachable from other machines**' : ''}): ` +
-          `${formatCount(c.received)} received, ${formatCount(c.replies)} replies sent, ${formatCount(c.dropped)} dropped, ${formatCount(c.rateLimited)} rate-limited, ` +
+        vscode.l10n.t(
+          '- `{0}` ({1}, {2}{3}): {4} received, {5} replies sent, {6} dropped, {7} rate-limited, {8}',
+          formatEndpoint(server.local),
+          server.id,
+          server.replyMode,
+          reachable(server.exposed),
+          formatCount(c.received),
+          formatCount(c.replies),
+          formatCount(c.dropped),
+          formatCount(c.rateLimited),
           describeKernelDrops(this.workbench.kernelDroppedBy(server.id)),
-        `  ${codeSpan(`replies: ${describeReply(server.replyMode, server.template)}; simulation: ${describeSimulation(server.simulation)}; ${describeProtection(server.protection)}`)}`,
+        ),
+        `  ${codeSpan(
+          vscode.l10n.t(
+            'replies: {0}; simulation: {1}; {2}',
+            describeReply(server.replyMode, server.template),
+            describeSimulation(server.simulation),
+            describeProtection(server.protection),
+          ),
+        )}`,
       );
     }
     for (const proxy of this.workbench.runningProxies) {
       const { toServer, toClient } = proxy.counters;
       const way = (c: typeof toServer): string =>
-        `${formatCount(c.received)} received, ${formatCount(c.forwarded)} forwarded, ${formatCount(c.dropped)} dropped`;
+        vscode.l10n.t(
+          '{0} received, {1} forwarded, {2} dropped',
+          formatCount(c.received),
+          formatCount(c.forwarded),
+          formatCount(c.dropped),
+        );
       lines.push(
-        `- proxy \`${formatEndpoint(proxy.local)}\` → \`${formatEndpoint(proxy.upstream)}\` (${proxy.id}${proxy.exposed ? ', **reachable from other machines**' : ''}, ${formatCount(proxy.sessionCount)} sessions): ` +
-          `client → server ${way(toServer)}; server → client ${way(toClient)}`,
-        `  ${codeSpan(`client → server: ${describeLink(proxy.links.toServer)}; server → client: ${describeLink(proxy.links.toClient)}`)}`,
+        vscode.l10n.t(
+          '- proxy `{0}` → `{1}` ({2}{3}, {4} sessions): client → server {5}; server → client {6}',
+          formatEndpoint(proxy.local),
+          formatEndpoint(proxy.upstream),
+          proxy.id,
+          reachable(proxy.exposed),
+          formatCount(proxy.sessionCount),
+          way(toServer),
+          way(toClient),
+        ),
+        `  ${codeSpan(vscode.l10n.t('client → server: {0}; server → client: {1}', describeLink(proxy.links.toServer), describeLink(proxy.links.toClient)))}`,
       );
     }
     const { client } = this.workbench.totals;
     const rtt = this.workbench.roundTrips;
     lines.push(
       '',
-      `Sent ${formatCount(client.sent)}, replies ${formatCount(client.replies)}, timeouts ${formatCount(client.timeouts)} (${formatCount(client.gaveUp)} gave up after their last try), failures ${formatCount(client.failures)}`,
+      vscode.l10n.t(
+        'Sent {0}, replies {1}, timeouts {2} ({3} gave up after their last try), failures {4}',
+        formatCount(client.sent),
+        formatCount(client.replies),
+        formatCount(client.timeouts),
+        formatCount(client.gaveUp),
+        formatCount(client.failures),
+      ),
     );
     const { count, p50, p99, min, max } = rtt.summary();
     if (count > 0 && p50 !== undefined && p99 !== undefined && min !== undefined && max !== undefined) {
       lines.push(
-        `Round trip over ${formatCount(count)}: p50 ${formatMs(p50)}, p99 ${formatMs(p99)}, min ${formatMs(min)}, max ${formatMs(max)}`,
+        vscode.l10n.t(
+          'Round trip over {0}: p50 {1}, p99 {2}, min {3}, max {4}',
+          formatCount(count),
+          formatMs(p50),
+          formatMs(p99),
+          formatMs(min),
+          formatMs(max),
+        ),
       );
     }
-    lines.push('', `Send Selection sends to \`${this.sendTarget()}\`; Send Selection To… picks another.`);
-    if (exposed) lines.push('', '$(warning) A server is bound to an address other machines can reach.');
-    lines.push('', 'Click for the UDP menu.');
+    lines.push('', vscode.l10n.t('Send Selection sends to `{0}`; Send Selection To… picks another.', this.sendTarget()));
+    if (exposed) lines.push('', vscode.l10n.t('$(warning) A server is bound to an address other machines can reach.'));
+    lines.push('', vscode.l10n.t('Click for the UDP menu.'));
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
     return markdown;
   }
@@ -147,14 +192,18 @@ function codeSpan(text: string): string {
 /** ` · 120 dropped by the system · ⏱2 timed out, 1 gave up`, each part only once it is not 0. */
 function describeLoss({ kernelDropped, timeouts, gaveUp }: StatusTotals): string {
   const parts = [
-    kernelDropped ? `${formatCount(kernelDropped)} dropped by the system` : '',
-    timeouts > 0 ? `⏱${formatCount(timeouts)} timed out${gaveUp > 0 ? `, ${formatCount(gaveUp)} gave up` : ''}` : '',
+    kernelDropped ? vscode.l10n.t('{0} dropped by the system', formatCount(kernelDropped)) : '',
+    timeouts === 0
+      ? ''
+      : gaveUp > 0
+        ? vscode.l10n.t('⏱{0} timed out, {1} gave up', formatCount(timeouts), formatCount(gaveUp))
+        : vscode.l10n.t('⏱{0} timed out', formatCount(timeouts)),
   ].filter(Boolean);
   return parts.map((part) => ` · ${part}`).join('');
 }
 
 function describeKernelDrops(count: number | undefined): string {
   return count === undefined
-    ? 'drops by the system not available on this system'
-    : `${formatCount(count)} dropped by the system (receive buffer full)`;
+    ? vscode.l10n.t('drops by the system not available on this system')
+    : vscode.l10n.t('{0} dropped by the system (receive buffer full)', formatCount(count));
 }

@@ -191,6 +191,7 @@ function html(webview: vscode.Webview, dist: vscode.Uri): string {
     `font-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
+  // l10n-ignore: markup; its one text, the title, goes through l10n.t (the webview script itself is English)
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -198,7 +199,7 @@ function html(webview: vscode.Webview, dist: vscode.Uri): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${styles}">
-<title>UDP Traffic</title>
+<title>${vscode.l10n.t('UDP Traffic')}</title>
 </head>
 <body>
 <script nonce="${nonce}" src="${script}"></script>

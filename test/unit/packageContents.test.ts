@@ -4,18 +4,19 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
-/** What may ship in the .vsix: the bundle, media, and the documents; never sources, tests or maps. */
+/** What may ship in the .vsix: the bundle, media, the English text, and the documents; never sources, tests or maps. */
 const ALLOWED = [
   /^dist\/(extension|webview)\.js$/,
   /^dist\/webview\.css$/,
   /^media\/[\w./-]+\.(png|json)$/,
   /^(README|CHANGELOG)\.md$/,
   /^LICENSE$/,
-  /^package\.json$/,
+  /^package(\.nls)?\.json$/,
+  /^l10n\/bundle\.l10n\.json$/,
 ];
 
 describe('The packaged extension', () => {
-  it('holds only the bundles (extension, traffic view script and styles), media, README, CHANGELOG, LICENSE and package.json (vsce ls)', function () {
+  it('holds only the bundles (extension, traffic view script and styles), media, the English text, README, CHANGELOG, LICENSE and package.json (vsce ls)', function () {
     this.timeout(60_000);
     // Built first, so the bundles are there to list: the test checks that .vscodeignore ships them.
     execFileSync(process.execPath, [path.join(REPO, 'esbuild.mjs')], { cwd: REPO });
@@ -30,6 +31,8 @@ describe('The packaged extension', () => {
       'dist/webview.js',
       'dist/webview.css',
       'package.json',
+      'package.nls.json',
+      'l10n/bundle.l10n.json',
       'README.md',
       'CHANGELOG.md',
       'LICENSE',

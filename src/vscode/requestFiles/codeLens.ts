@@ -43,7 +43,7 @@ export class RequestCodeLenses extends Disposable implements vscode.CodeLensProv
         lenses.push(
           new vscode.CodeLens(range, {
             title: result.summary,
-            tooltip: `${result.detail}\n\nClick to show the log.`,
+            tooltip: vscode.l10n.t('{0}\n\nClick to show the log.', result.detail),
             command: 'udpWorkbench.showLog',
           }),
         );
@@ -56,12 +56,19 @@ export class RequestCodeLenses extends Disposable implements vscode.CodeLensProv
 /** In Restricted Mode the file comes from a folder not trusted: the lens says where it sends and how many, "Send 1,000 × to 10.0.0.5:53". */
 function sendTitle(block: RequestBlock, settingsTarget: string | undefined): string {
   const plan = settingsTarget === undefined ? undefined : plannedSend(block, settingsTarget);
-  return plan ? `$(send) Send ${describePlannedSend(plan)}` : '$(send) Send';
+  return plan ? vscode.l10n.t('$(send) Send {0}', describePlannedSend(plan)) : vscode.l10n.t('$(send) Send');
 }
 
 function sendTooltip(block: RequestBlock): string {
-  const where = block.target ? ` to ${formatEndpoint(block.target.value)}` : ' to the target in the settings';
-  if (!block.repeat) return `Send ${escapeText(block.name)}${where}`;
-  const rate = block.ratePerSecond ? ` at ${formatCount(block.ratePerSecond.value)}/s` : '';
-  return `Send a burst of ${formatCount(block.repeat.value)}${where}${rate}, and measure loss and round trips`;
+  const where = block.target ? vscode.l10n.t('to {0}', formatEndpoint(block.target.value)) : vscode.l10n.t('to the target in the settings');
+  if (!block.repeat) return vscode.l10n.t('Send {0} {1}', escapeText(block.name), where);
+  const count = formatCount(block.repeat.value);
+  return block.ratePerSecond
+    ? vscode.l10n.t(
+        'Send a burst of {0} {1} at {2}/s, and measure loss and round trips',
+        count,
+        where,
+        formatCount(block.ratePerSecond.value),
+      )
+    : vscode.l10n.t('Send a burst of {0} {1}, and measure loss and round trips', count, where);
 }

@@ -29,20 +29,22 @@ export function requestCommands(runner: RequestRunner, workbench: Workbench): Co
 }
 
 async function sendBlock(runner: RequestRunner, args: BlockArgs): Promise<BlockResult | undefined> {
-  const document = await requestDocument(args.uri, 'UDP: Send Block at Cursor');
+  const document = await requestDocument(args.uri, vscode.l10n.t('UDP: Send Block at Cursor'));
   if (!document) return undefined;
   const editor = vscode.window.activeTextEditor;
   const line = args.line ?? (editor?.document === document ? editor.selection.active.line : undefined);
   const block = line === undefined ? undefined : blockAt(parseDocument(document), line);
   if (!block) {
-    void vscode.window.showInformationMessage('Put the cursor inside a datagram block (blocks start with a ### line), then send it.');
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Put the cursor inside a datagram block (blocks start with a ### line), then send it.'),
+    );
     return undefined;
   }
   return runner.runBlock(document, block, args.cancellation);
 }
 
 async function runAll(runner: RequestRunner, args: BlockArgs): Promise<RunAllResult | undefined> {
-  const document = await requestDocument(args.uri, 'UDP: Run All Blocks');
+  const document = await requestDocument(args.uri, vscode.l10n.t('UDP: Run All Blocks'));
   return document && runner.runAll(document, args.cancellation);
 }
 
@@ -55,7 +57,10 @@ async function requestDocument(uri: string | undefined, command: string): Promis
         (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri))));
   if (document?.languageId === 'udp') return document;
   void vscode.window.showInformationMessage(
-    `${command} works in .udp request files: open one, or run UDP: New Datagram File. Elsewhere, UDP: Send Selection sends the selected text.`,
+    vscode.l10n.t(
+      '{0} works in .udp request files: open one, or run UDP: New Datagram File. Elsewhere, UDP: Send Selection sends the selected text.',
+      command,
+    ),
   );
   return undefined;
 }

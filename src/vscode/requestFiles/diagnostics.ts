@@ -41,6 +41,6 @@ function toDiagnostic(problem: Problem): vscode.Diagnostic {
   const range = new vscode.Range(problem.line, problem.column, problem.line, problem.endColumn);
   const severity = problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
   const diagnostic = new vscode.Diagnostic(range, problem.message, severity);
-  diagnostic.source = 'UDP Workbench';
+  diagnostic.source = vscode.l10n.t('UDP Workbench');
   return diagnostic;
 }

@@ -26,7 +26,7 @@ export function plannedSend(block: RequestBlock, settingsTarget: string): Planne
 
 /** "1,000,000 × to 10.0.0.5:53", or "to 10.0.0.5:53" for one datagram. */
 export function describePlannedSend({ target, count }: PlannedSend): string {
-  const where = `to ${formatEndpoint(target)}`;
+  const where = vscode.l10n.t('to {0}', formatEndpoint(target));
   return count === 1 ? where : `${formatCount(count)} × ${where}`;
 }
 
@@ -47,17 +47,22 @@ export class RestrictedSendGuard {
     const large = plan.count > CONFIRM_BURSTS_OVER;
     if (!large && (!offMachine || this.confirmed.has(key))) return true;
     if (signal.aborted) return false;
-    const send = 'Send';
+    const send = vscode.l10n.t('Send');
     const why = [
-      offMachine ? `${formatEndpoint(plan.target)} is not this machine.` : '',
-      large ? `A burst of ${formatCount(plan.count)} datagrams can flood what it reaches.` : '',
+      offMachine ? vscode.l10n.t('{0} is not this machine.', formatEndpoint(plan.target)) : '',
+      large ? vscode.l10n.t('A burst of {0} datagrams can flood what it reaches.', formatCount(plan.count)) : '',
     ].filter(Boolean);
     const answer = vscode.window
       .showWarningMessage(
-        `Send ${describePlannedSend(plan)}?`,
+        vscode.l10n.t('Send {0}?', describePlannedSend(plan)),
         {
           modal: true,
-          detail: `"${block.name}" in ${document.uri.path.split('/').pop() ?? 'this file'} asks for it, in a folder VS Code does not trust. ${why.join(' ')}`,
+          detail: vscode.l10n.t(
+            '"{0}" in {1} asks for it, in a folder VS Code does not trust. {2}',
+            block.name,
+            document.uri.path.split('/').pop() ?? vscode.l10n.t('this file'),
+            why.join(' '),
+          ),
         },
         send,
       )

@@ -71,7 +71,9 @@ export class RequestRunner extends Disposable {
     this.last = { uri: document.uri, blockKey: blockKeys(file).get(block) };
     const settings = readSettings().send;
     const plan = plannedSend(block, settings.target);
-    const title = `UDP: sending ${escapeText(block.name)}${plan ? ` ${describePlannedSend(plan)}` : ''}`;
+    const title = plan
+      ? vscode.l10n.t('UDP: sending {0} {1}', escapeText(block.name), describePlannedSend(plan))
+      : vscode.l10n.t('UDP: sending {0}', escapeText(block.name));
     const result = await withSendProgress(title, cancellation, (progress) => this.send(document, file, block, settings, true, progress));
     if (result.outcome === 'not-sent') this.explain(document, block, result);
     return result;
@@ -84,12 +86,12 @@ export class RequestRunner extends Disposable {
     const name = documentName(document);
     if (file.blocks.length === 0) {
       void vscode.window.showInformationMessage(
-        `${name} has no datagram blocks: start one with a ### line, or run UDP: New Datagram File for an example.`,
+        vscode.l10n.t('{0} has no datagram blocks: start one with a ### line, or run UDP: New Datagram File for an example.', name),
       );
     }
     const settings = readSettings().send;
     const results: BlockResult[] = [];
-    await withSendProgress(`UDP: running ${name}`, cancellation, async ({ signal, report }) => {
+    await withSendProgress(vscode.l10n.t('UDP: running {0}', name), cancellation, async ({ signal, report }) => {
       for (const block of file.blocks) {
         if (signal.aborted) break;
         report(escapeText(block.name));
@@ -114,7 +116,9 @@ export class RequestRunner extends Disposable {
   async rerunLast(): Promise<BlockResult | RunAllResult | undefined> {
     const last = this.last;
     if (!last) {
-      void vscode.window.showInformationMessage('Nothing has been sent from a .udp file yet: click "Send" above a block first.');
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Nothing has been sent from a .udp file yet: click "Send" above a block first.'),
+      );
       return undefined;
     }
     let document: vscode.TextDocument;
@@ -122,7 +126,7 @@ export class RequestRunner extends Disposable {
       document = await vscode.workspace.openTextDocument(last.uri);
     } catch {
       void vscode.window.showWarningMessage(
-        `${last.uri.fsPath || last.uri.toString()} cannot be opened any more, so there is nothing to rerun.`,
+        vscode.l10n.t('{0} cannot be opened any more, so there is nothing to rerun.', last.uri.fsPath || last.uri.toString()),
       );
       return undefined;
     }
@@ -130,7 +134,7 @@ export class RequestRunner extends Disposable {
     const block = [...blockKeys(parseDocument(document))].find(([, key]) => key === last.blockKey)?.[0];
     if (!block) {
       void vscode.window.showWarningMessage(
-        `The block last sent (${escapeText(last.blockKey.split('\0')[0])}) is no longer in ${documentName(document)}.`,
+        vscode.l10n.t('The block last sent ({0}) is no longer in {1}.', escapeText(last.blockKey.split('\0')[0]), documentName(document)),
       );
       return undefined;
     }
@@ -172,7 +176,7 @@ export class RequestRunner extends Disposable {
   /** Says why a block was not sent, with what fixes it. */
   private explain(document: vscode.TextDocument, block: RequestBlock, result: BlockResult): void {
     if (result.problems) {
-      void vscode.window.showErrorMessage(`${escapeText(block.name)}: ${result.detail}`, 'Show Problems').then((choice) => {
+      void vscode.window.showErrorMessage(`${escapeText(block.name)}: ${result.detail}`, vscode.l10n.t('Show Problems')).then((choice) => {
         if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
       });
       return;
@@ -209,8 +213,10 @@ function notConfirmed(block: RequestBlock, settingsTarget: string): BlockResult 
     name: block.name,
     line: block.range.start,
     outcome: 'cancelled',
-    summary: '⊘ not sent: not confirmed',
-    detail: `not sent: in Restricted Mode, sending ${plan ? describePlannedSend(plan) : 'it'} asks first, and it was not confirmed`,
+    summary: vscode.l10n.t('⊘ not sent: not confirmed'),
+    detail: plan
+      ? vscode.l10n.t('not sent: in Restricted Mode, sending {0} asks first, and it was not confirmed', describePlannedSend(plan))
+      : vscode.l10n.t('not sent: in Restricted Mode, sending it asks first, and it was not confirmed'),
   };
 }
 
