@@ -84,7 +84,8 @@ class Session {
     readonly upstream: dgram.Socket,
     /** Clients on other machines get no simulated duplicates unless amplification is allowed. */
     readonly withholdDuplicates: boolean,
-    private readonly sourceAddress: string,
+    /** The address it sends from, port 0 until it is bound. */
+    private readonly source: Peer,
     now: number,
   ) {
     this.lastActive = now;
@@ -92,7 +93,13 @@ class Session {
 
   /** Where the upstream socket sends from: bound by its first send, to a port the system picks. */
   get upstreamLocal(): Peer {
-    return (this.upstreamAddress ??= peerOf({ ...this.upstream.address(), address: this.sourceAddress }));
+    if (this.upstreamAddress !== undefined) return this.upstreamAddress;
+    try {
+      return (this.upstreamAddress = { ...this.source, port: this.upstream.address().port });
+    } catch {
+      // Not bound yet, or closed before anyone asked: there is no port to tell.
+      return this.source;
+    }
   }
 }
 
@@ -138,8 +145,8 @@ export class ImpairmentProxy {
   private readonly waiting = new DelayedCopies<InFlight>();
   private readonly sendCopy = (inFlight: InFlight, copy: ForwardCopy): void => this.send(inFlight, copy);
   private sessionsStarted = 0;
-  /** The address this machine sends to the upstream server from, as the capture shows it. */
-  private readonly sourceAddress: string;
+  /** The address this machine sends to the upstream server from, as the capture shows it; port 0. */
+  private readonly source: Peer;
   private atLimit = false;
   private stopping: Promise<void> | undefined;
 
@@ -197,7 +204,7 @@ export class ImpairmentProxy {
     // A loopback listener only hears this machine, where a loopback exemption covers every client.
     this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
     this.guardAmplification = this.exposed && options.allowAmplification !== true;
-    this.sourceAddress = checked.sourceAddress;
+    this.source = { address: checked.sourceAddress, port: 0, family: upstream.family };
     sockets.forEach((socket, i) => {
       const listener: ListenSocket = { socket, local: this.listeningOn[i] };
       socket.on('message', (payload, client) => this.fromClient(listener, payload, client));
@@ -327,7 +334,7 @@ export class ImpairmentProxy {
       return undefined;
     }
     const remote = this.guardAmplification && !isLoopback(client.address);
-    const session = new Session(++this.sessionsStarted, key, client, listener, upstream, remote, this.sourceAddress, at);
+    const session = new Session(++this.sessionsStarted, key, client, listener, upstream, remote, this.source, at);
     upstream.on('message', (payload, from) => this.fromServer(session, payload, from));
     upstream.on('error', (error) => this.socketError(error, `The upstream socket of session ${session.id} (${formatEndpoint(client)})`));
     this.sessions.set(key, session);
