@@ -3,9 +3,12 @@ import * as dgram from 'node:dgram';
 import { formatEndpoint, resolveHost, type Endpoint } from './endpoint';
 import { badSetting, messageOf, tooManyOpenFiles, WorkbenchError } from './errors';
 import { familyNumber, peerOf, type EventSink, type Peer } from './events';
+import { sendToGroup, type GroupReplies } from './groupSend';
 import { BURST_LIMITS, SEND_LIMITS } from './limits';
+import { groupKind, type GroupSendOptions } from './multicast';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
+import { attemptWaitMs } from './timing';
 
 export interface SendOptions {
   target: Endpoint;
@@ -18,6 +21,8 @@ export interface SendOptions {
   expectReply?: boolean;
   emit?: EventSink;
   signal?: AbortSignal;
+  /** How a datagram to a multicast group or a broadcast address leaves; ignored for other targets. */
+  group?: GroupSendOptions;
 }
 
 export interface SendResult {
@@ -29,6 +34,8 @@ export interface SendResult {
   reply?: Buffer;
   from?: Peer;
   rttMs?: number;
+  /** Sent to a group or a broadcast address: every reply (`reply`, `from` and `rttMs` are the first one's). */
+  group?: GroupReplies;
 }
 
 /** A burst emits `burst-sent` and `burst-reply` per datagram, for the traffic view and the capture; the log only counts them, and the caller reports its result. */
@@ -107,8 +114,6 @@ const MAX_QUEUED_SENDS = 64;
 const BURST_PROGRESS_MS = 250;
 /** An achieved rate this far below the asked one is reported as not kept. */
 const RATE_TOLERANCE = 0.95;
-/** Node turns longer timer delays into 1 ms; a long backoff waits this long instead. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 let lastRequestId = 0;
 
@@ -126,6 +131,8 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
   const expectReply = options.expectReply ?? true;
   try {
     checkDatagramSize(payload.length, familyNumber(target));
+    const kind = groupKind(target.address);
+    if (kind !== undefined) return await sendToGroup(options, target, kind, requestId);
     return await talkTo<SendResult>(target, options.signal, (socket, talk) => {
       const local = peerOf(socket.address());
       let attempt = 0;
@@ -143,7 +150,7 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
         });
         emit?.({ kind: 'sent', at: Date.now(), requestId, target, payload, attempt, local });
         if (!expectReply) return;
-        const waitMs = Math.min(timeoutMs * backoff ** (attempt - 1), MAX_TIMER_MS);
+        const waitMs = attemptWaitMs(timeoutMs, backoff, attempt);
         timer = setTimeout(() => {
           const willRetry = attempt <= retries;
           emit?.({ kind: 'timeout', at: Date.now(), requestId, target, attempt, timeoutMs: waitMs, willRetry });

@@ -6,6 +6,7 @@ import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type Simulat
 import { SERVER_LIMITS } from './limits';
 import { DelayedCopies } from './delayedCopies';
 import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
+import { joinGroups, leaveGroups, type GroupMembership } from './multicast';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { formatCount } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';
@@ -36,6 +37,8 @@ export interface EchoServerOptions {
   /** Socket buffer sizes to ask the system for, in bytes; 0 or absent keeps the system's default. */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /** Multicast groups to join after binding (left on stop); the port is then shared with other listeners on this machine. */
+  groups?: readonly GroupMembership[];
   emit?: EventSink;
   id?: string;
 }
@@ -143,6 +146,8 @@ export class EchoServer {
   readonly listeningOn: readonly Peer[];
   /** As granted when the server started. */
   readonly buffers: BufferSizes;
+  /** The multicast groups it joined. */
+  readonly groups: readonly GroupMembership[];
   private readonly emit: EventSink | undefined;
   private mode: ReplyMode;
   private replyTemplate: string | undefined;
@@ -166,9 +171,11 @@ export class EchoServer {
     const limiter = createLimiter(options.rateLimit);
     const delayQueue = checkDelayQueue(options.delayQueue ?? DEFAULT_DELAY_QUEUE);
     parsePort(options.port, { allowZero: true });
-    const sockets = await bindListenSockets(options.host, options.port);
+    const groups = options.groups ?? [];
+    const sockets = await bindListenSockets(options.host, options.port, { reuseAddr: groups.length > 0 });
     try {
       for (const socket of sockets) applyBufferSizes(socket, options);
+      joinGroups(sockets, groups);
     } catch (error) {
       await Promise.all(sockets.map(closeSocket));
       throw error;
@@ -192,6 +199,7 @@ export class EchoServer {
     this.exposed = !isLoopback(this.local.address);
     this.buffers = { receive: sockets[0].getRecvBufferSize(), send: sockets[0].getSendBufferSize() };
     this.id = options.id ?? `udp-${++serversStarted}`;
+    this.groups = options.groups ?? [];
     this.emit = options.emit;
     this.mode = options.replyMode ?? 'mirror';
     this.replyTemplate = options.template;
@@ -208,7 +216,14 @@ export class EchoServer {
       socket.on('error', this.onSocketError);
       socket.on('close', this.onSocketClosed);
     }
-    this.emit?.({ kind: 'server-started', at: Date.now(), serverId: this.id, local: this.local, exposed: this.exposed });
+    this.emit?.({
+      kind: 'server-started',
+      at: Date.now(),
+      serverId: this.id,
+      local: this.local,
+      exposed: this.exposed,
+      ...this.groupsJoined(),
+    });
   }
 
   get running(): boolean {
@@ -281,10 +296,16 @@ export class EchoServer {
 
   private async shutDown(): Promise<void> {
     this.waiting.cancelAll((outgoing) => this.copySettled(outgoing));
+    leaveGroups(this.sockets, this.groups);
     await Promise.all(this.sockets.map(closeSocket));
     // Sends the socket had queued report back (cancelled) after it closes.
     if (this.count.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    this.emit?.({ kind: 'server-stopped', at: Date.now(), serverId: this.id, local: this.local });
+    this.emit?.({ kind: 'server-stopped', at: Date.now(), serverId: this.id, local: this.local, ...this.groupsJoined() });
+  }
+
+  /** Only a server that joined groups says so in its events. */
+  private groupsJoined(): { groups?: readonly GroupMembership[] } {
+    return this.groups.length > 0 ? { groups: this.groups } : {};
   }
 
   private onMessage(socket: dgram.Socket, request: Buffer, peer: dgram.RemoteInfo): void {

@@ -26,7 +26,11 @@ export type WorkbenchErrorCode =
   | 'SOCKET_CLOSED'
   | 'TOO_MANY_OPEN_FILES'
   | 'CANCELLED'
-  | 'FILE_NOT_WRITABLE';
+  | 'FILE_NOT_WRITABLE'
+  | 'UNKNOWN_INTERFACE'
+  | 'NO_MULTICAST_ROUTE'
+  | 'SCOPE_ID_MISSING'
+  | 'BROADCAST_NOT_ALLOWED';
 
 /** Actions the VS Code layer knows how to offer next to a message. */
 export type WorkbenchFix = 'use-another-port' | 'use-any-port' | 'open-settings' | 'start-server' | 'use-ipv4' | 'use-ipv6';

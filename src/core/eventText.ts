@@ -1,9 +1,10 @@
 import { formatEndpoint } from './endpoint';
-import type { Direction, DropReason, Peer, ProxyDropReason, WorkbenchEvent } from './events';
+import type { Direction, DropReason, Peer, ProxyDropReason, RepliesCollectedEvent, WorkbenchEvent } from './events';
+import { describeMembership, type GroupMembership } from './multicast';
 import { hexDump, isPrintable, previewText } from './payload';
 import { describeConfiguration } from './serverConfigText';
 import { describeLink } from './simulationSpec';
-import { formatMs, plural } from './stats';
+import { formatCount, formatMs, plural } from './stats';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -67,12 +68,15 @@ const at = (peer: Peer): string => formatEndpoint(peer);
 /** One log entry for an event, in the user's words: who, what, how big, and the bytes themselves. */
 export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): LogEntry {
   switch (event.kind) {
-    case 'server-started':
-      return event.exposed
-        ? { level: 'warn', text: `[${event.serverId}] echo server listening on ${at(event.local)} — reachable from other machines` }
-        : { level: 'info', text: `[${event.serverId}] echo server listening on ${at(event.local)}` };
+    case 'server-started': {
+      const listening = `[${event.serverId}] echo server listening on ${at(event.local)}${describeGroups('joined', event.groups)}`;
+      return event.exposed ? { level: 'warn', text: `${listening} — reachable from other machines` } : { level: 'info', text: listening };
+    }
     case 'server-stopped':
-      return { level: 'info', text: `[${event.serverId}] echo server on ${at(event.local)} stopped` };
+      return {
+        level: 'info',
+        text: `[${event.serverId}] echo server on ${at(event.local)} stopped${describeGroups('left', event.groups)}`,
+      };
     case 'server-error':
       return { level: 'error', text: `[${event.serverId}] ${event.error.text}` };
     case 'server-configured':
@@ -116,6 +120,8 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
         level: 'warn',
         text: `no reply from ${at(event.target)} within ${formatMs(event.timeoutMs)}${tryText(event.attempt)}${event.willRetry ? ', sending again' : ', giving up'}`,
       };
+    case 'replies-collected':
+      return { level: 'info', text: describeCollected(event) };
     case 'send-failed':
       return { level: 'error', text: `sending to ${at(event.target)} failed: ${event.error.text}` };
     case 'burst-sent':
@@ -184,6 +190,30 @@ function info(headline: string, payload: Buffer, options: DescribeOptions): LogE
         .join('\n')}`
     : `${headline}, ${size}: ${previewText(payload, Math.min(options.previewBytes, MAX_TEXT_PREVIEW_BYTES))}`;
   return { level: 'info', text };
+}
+
+/** ", joined group 239.1.2.3 on eth0, ff02::1234%lo". */
+function describeGroups(verb: string, groups: readonly GroupMembership[] | undefined): string {
+  if (groups === undefined || groups.length === 0) return '';
+  return `, ${verb} ${groups.length === 1 ? 'group' : 'groups'} ${groups.map(describeMembership).join(', ')}`;
+}
+
+/** "2 peers answered 239.1.2.3:5000 within 1 s: 10.0.0.2:5000 in 0.41 ms (31 bytes), …". */
+function describeCollected(event: RepliesCollectedEvent): string {
+  const { replies, peers, more } = event;
+  const count = replies.length + more;
+  const answered = `${plural(peers, 'peer')} answered ${at(event.target)} within ${formatMs(event.windowMs)}`;
+  return `${answered}${count === peers ? '' : ` (${replyCount(count)})`}: ${describeReplies(replies, more)}`;
+}
+
+/** "10.0.0.2:5000 in 0.41 ms (31 bytes), 10.0.0.3:5000 in 0.52 ms (31 bytes), and 3 replies more not listed". */
+export function describeReplies(replies: RepliesCollectedEvent['replies'], more: number): string {
+  const each = replies.map(({ from, rttMs, size }) => `${at(from)} in ${formatMs(rttMs)} (${plural(size, 'byte')})`).join(', ');
+  return `${each}${more > 0 ? `, and ${replyCount(more)} more not listed` : ''}`;
+}
+
+function replyCount(count: number): string {
+  return `${formatCount(count)} ${count === 1 ? 'reply' : 'replies'}`;
 }
 
 function tryText(attempt: number): string {

@@ -1,6 +1,7 @@
 import type { ReplyMode, ServerProtection } from './echoServer';
 import type { WorkbenchError } from './errors';
 import type { LinkSettings, SimulationSettings } from './impairment';
+import type { GroupMembership } from './multicast';
 
 /** A socket address as Node reports it. */
 export interface Peer {
@@ -45,10 +46,14 @@ export interface ServerStartedEvent extends ServerBase {
   readonly local: Peer;
   /** Bound to an address other machines can reach (not loopback). */
   readonly exposed: boolean;
+  /** The multicast groups it joined, if any. */
+  readonly groups?: readonly GroupMembership[];
 }
 export interface ServerStoppedEvent extends ServerBase {
   readonly kind: 'server-stopped';
   readonly local: Peer;
+  /** The multicast groups it left, if any. */
+  readonly groups?: readonly GroupMembership[];
 }
 /** A socket error the server survived (it keeps listening). */
 export interface ServerErrorEvent extends ServerBase {
@@ -160,6 +165,18 @@ export interface BurstReplyEvent extends ClientBase {
   readonly duplicate: boolean;
   /** From its datagram's send; undefined for a duplicate or a reply that answers none. */
   readonly rttMs: number | undefined;
+}
+/** A send to a group or a broadcast address stopped listening: who answered, and each round trip. */
+export interface RepliesCollectedEvent extends ClientBase {
+  readonly kind: 'replies-collected';
+  /** In the order they came; each also had its own 'reply' event. */
+  readonly replies: ReadonlyArray<{ readonly from: Peer; readonly rttMs: number; readonly size: number }>;
+  /** Distinct sources among them. */
+  readonly peers: number;
+  /** Replies past the most a send keeps: counted, not listed. */
+  readonly more: number;
+  /** How long it listened after its last send, in ms. */
+  readonly windowMs: number;
 }
 export interface SendFailedEvent extends ClientBase {
   readonly kind: 'send-failed';
@@ -292,7 +309,8 @@ export type ServerEvent =
   | DatagramDroppedEvent
   | KernelDropsEvent
   | KernelDropsUnavailableEvent;
-export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | SendFailedEvent | BurstSentEvent | BurstReplyEvent;
+export type ClientEvent =
+  DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | RepliesCollectedEvent | SendFailedEvent | BurstSentEvent | BurstReplyEvent;
 export type WorkbenchEvent = ServerEvent | ClientEvent | ProxyEvent;
 
 /** Where the core puts its events. It must return at once: the core never waits for a view. */

@@ -104,7 +104,7 @@ export function judgeReply(expectation: Expectation | undefined, reply: Buffer |
 }
 
 /** The expectation in words: `contains "Data received"`, `is 12 bytes`; what the file says, as written but escaped. */
-function describeExpectation(expectation: Expectation): string {
+export function describeExpectation(expectation: Expectation): string {
   switch (expectation.kind) {
     case 'contains':
       return `contains "${escapeText(expectation.text, 'source')}"`;

@@ -66,6 +66,16 @@ export const PROXY_LIMITS = {
   maxSessions: 65_536,
 } as const;
 
+/** Sends to a multicast group or a broadcast address, and servers that join groups. */
+export const GROUP_LIMITS = {
+  /** Hops a datagram to a group may take: the IP header has 8 bits for it. 0 keeps it on this machine. */
+  maxTtl: 255,
+  /** Replies a send to a group keeps and reports one by one; more are only counted. */
+  maxReplies: 1000,
+  /** Groups one server joins at once (Linux allows 20 per socket by default). */
+  maxGroups: 20,
+} as const;
+
 export interface SettingRange {
   readonly minimum: number;
   readonly maximum: number;
@@ -87,6 +97,7 @@ export const SETTING_LIMITS: { readonly [key: string]: SettingRange } = {
   'send.timeoutMs': { minimum: SEND_LIMITS.minTimeoutMs, maximum: SEND_LIMITS.maxTimeoutMs },
   'send.retries': { minimum: SEND_LIMITS.minRetries, maximum: SEND_LIMITS.maxRetries },
   'send.backoff': { minimum: SEND_LIMITS.minBackoff, maximum: SEND_LIMITS.maxBackoff },
+  'send.multicastTtl': { minimum: 0, maximum: GROUP_LIMITS.maxTtl },
   'log.previewBytes': { minimum: LOG_LIMITS.minPreviewBytes, maximum: LOG_LIMITS.maxPreviewBytes },
   'capture.bufferSize': { minimum: CAPTURE_LIMITS.minBufferSize, maximum: CAPTURE_LIMITS.maxBufferSize },
   'proxy.idleTimeoutSeconds': { minimum: 1, maximum: PROXY_LIMITS.maxIdleTimeoutMs / 1000 },

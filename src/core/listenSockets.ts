@@ -3,12 +3,17 @@ import { isIPv4Mapped, isWildcard, resolveHost, unmapIPv4 } from './endpoint';
 import { tooManyOpenFiles, WorkbenchError } from './errors';
 import type { Peer } from './events';
 
+export interface BindOptions {
+  /** Share the port with other sockets that ask for the same: every multicast listener on this machine hears its groups. */
+  readonly reuseAddr?: boolean;
+}
+
 /** Resolves `host` and binds the socket(s) a server or proxy listens on. Throws WorkbenchError; nothing is left open when it does. */
-export async function bindListenSockets(host: string, port: number): Promise<dgram.Socket[]> {
+export async function bindListenSockets(host: string, port: number, options: BindOptions = {}): Promise<dgram.Socket[]> {
   const resolved = await resolveHost(host);
   // ::ffff:a.b.c.d only ever hears IPv4: bind the IPv4 address itself, so every IPv6 socket can be IPv6-only.
   const mapped = isIPv4Mapped(resolved.address);
-  return bindSockets(mapped ? unmapIPv4(resolved.address) : resolved.address, mapped ? 4 : resolved.family, port);
+  return bindSockets(mapped ? unmapIPv4(resolved.address) : resolved.address, mapped ? 4 : resolved.family, port, options);
 }
 
 /** Every IPv6 socket bound here is IPv6-only: real IPv4 peers arrive on an IPv4 socket, never as ::ffff:a.b.c.d. */
@@ -21,12 +26,12 @@ export function isForgedSource(peer: Peer): boolean {
  * there a genuine IPv4 peer and a native IPv6 packet forged with the source ::ffff:127.0.0.1 look the same,
  * and the forgery would pass for this machine. Apart, an IPv4-mapped source on the IPv6 socket is always forged.
  */
-async function bindSockets(address: string, family: 4 | 6, port: number): Promise<dgram.Socket[]> {
-  if (family === 4 || !isWildcard(address)) return [await bindSocket(family, address, port)];
+async function bindSockets(address: string, family: 4 | 6, port: number, options: BindOptions): Promise<dgram.Socket[]> {
+  if (family === 4 || !isWildcard(address)) return [await bindSocket(family, address, port, options)];
   for (let attempt = 1; ; attempt++) {
-    const ipv6 = await bindSocket(6, address, port);
+    const ipv6 = await bindSocket(6, address, port, options);
     try {
-      return [ipv6, await bindSocket(4, '0.0.0.0', ipv6.address().port)];
+      return [ipv6, await bindSocket(4, '0.0.0.0', ipv6.address().port, options)];
     } catch (error) {
       await closeSocket(ipv6);
       // Port 0: the system picked a port free for IPv6 only; pick again.
@@ -44,9 +49,9 @@ const BIND_ATTEMPTS = 10;
 const numericLookup: NonNullable<dgram.SocketOptions['lookup']> = (address, _options, callback) => callback(null, address, 0);
 
 /** Every IPv6 socket is IPv6-only (see bindSockets). Throws WorkbenchError, and leaves nothing open when it does. */
-async function bindSocket(family: 4 | 6, address: string, port: number): Promise<dgram.Socket> {
+async function bindSocket(family: 4 | 6, address: string, port: number, { reuseAddr = false }: BindOptions): Promise<dgram.Socket> {
   const socket = dgram.createSocket(
-    family === 6 ? { type: 'udp6', ipv6Only: true, lookup: numericLookup } : { type: 'udp4', lookup: numericLookup },
+    family === 6 ? { type: 'udp6', ipv6Only: true, lookup: numericLookup, reuseAddr } : { type: 'udp4', lookup: numericLookup, reuseAddr },
   );
   try {
     await bind(socket, address, port);

@@ -184,6 +184,7 @@ type AlwaysShownEvent = Extract<
       | 'sent'
       | 'reply'
       | 'timeout'
+      | 'replies-collected'
       | 'proxy-started'
       | 'proxy-stopped'
       | 'proxy-configured'
@@ -205,6 +206,7 @@ function isSummarised(event: Exclude<WorkbenchEvent, UnloggedEvent>): event is S
     case 'sent':
     case 'reply':
     case 'timeout':
+    case 'replies-collected':
     case 'proxy-started':
     case 'proxy-stopped':
     case 'proxy-configured':

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { MAX_DATAGRAM_BYTES, type Endpoint } from './endpoint';
 import { escapeText } from './escapeText';
 import type { Expectation } from './expectation';
@@ -5,6 +6,7 @@ import { measurePayload, type PayloadEncoding } from './payload';
 import { mistakeText } from './payloadDecoding';
 import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
 import { expandFileVariables, scanTemplate, type TemplatePart } from './requestVariables';
+import { groupKind } from './multicast';
 import { formatCount } from './stats';
 import { TextLines } from './textLines';
 
@@ -46,6 +48,11 @@ export interface RequestBlock {
   readonly ratePerSecond?: Located<number>;
   /** False (`@tag off`): a burst's datagrams carry no tag, and its replies are counted by order. */
   readonly tag?: Located<boolean>;
+  /** `@ttl`, `@loopback`, `@interface`, `@broadcast`: how a datagram to a group or a broadcast address leaves. */
+  readonly ttl?: Located<number>;
+  readonly loopback?: Located<boolean>;
+  readonly interface?: Located<string>;
+  readonly broadcast?: Located<boolean>;
   /** The payload as written: its lines joined with \n, comment lines left out, `{{…}}` not filled in yet. */
   readonly payload: string;
   /** Where the payload starts; the block's first line when it has none. */
@@ -69,6 +76,10 @@ const FIELDS = {
   repeat: 'repeat',
   rate: 'ratePerSecond',
   tag: 'tag',
+  ttl: 'ttl',
+  loopback: 'loopback',
+  interface: 'interface',
+  broadcast: 'broadcast',
 } as const satisfies Record<HeaderName, keyof RequestBlock>;
 
 const SEPARATOR = /^\s*###/;
@@ -392,6 +403,23 @@ function checkHeadersTogether(lines: TextLines, block: RequestBlock, report: Rep
   } else {
     mark(block.ratePerSecond, '@rate only applies to a burst: add @repeat N to send N datagrams at this rate.', 'warning');
     mark(block.tag, '@tag only applies to a burst: add @repeat N to send N datagrams.', 'warning');
+  }
+  const kind = block.target && isIP(block.target.value.host) !== 0 ? groupKind(block.target.value.host) : undefined;
+  if (block.repeat && kind !== undefined) {
+    mark(
+      block.repeat,
+      `A burst (@repeat) matches one reply to each datagram, and a ${kind === 'multicast' ? 'group' : 'broadcast'} gets many: send to it without @repeat to collect every reply, or burst to one of its members.`,
+      'error',
+    );
+  }
+  // A host name may turn out to be a group once resolved: only a literal target is known not to be one.
+  if (block.target && isIP(block.target.value.host) !== 0 && kind !== 'multicast') {
+    for (const header of [block.ttl, block.loopback, block.interface]) {
+      mark(header, 'This header only applies to a multicast group target (224.0.0.0/4 or ff00::/8).', 'warning');
+    }
+  }
+  if (kind === 'multicast') {
+    mark(block.broadcast, '@broadcast applies to broadcast addresses, not to a multicast group.', 'warning');
   }
   if (block.expect?.value.kind === 'none') {
     mark(block.retries, '@retries does not apply with @expect none: the datagram is sent once and the reply awaited once.', 'warning');

@@ -1,7 +1,7 @@
 import { parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, quoteInput } from './errors';
 import { parseExpectation, type Expectation } from './expectation';
-import { BURST_LIMITS, SEND_LIMITS } from './limits';
+import { BURST_LIMITS, GROUP_LIMITS, SEND_LIMITS } from './limits';
 import type { PayloadEncoding } from './payload';
 import { formatCount } from './stats';
 
@@ -21,6 +21,14 @@ export interface HeaderValues {
   rate: number;
   /** `@tag off`: a burst's datagrams go without their 8-byte tag, and replies are counted by order. */
   tag: boolean;
+  /** Hops a datagram to a group may take (IPv6: hop limit); 0 keeps it on this machine. */
+  ttl: number;
+  /** Whether this machine's own members of the group receive it. */
+  loopback: boolean;
+  /** The interface a datagram to a group leaves by: a name or an address. */
+  interface: string;
+  /** `@broadcast on`: sending to a broadcast address is allowed. */
+  broadcast: boolean;
 }
 
 export type HeaderName = keyof HeaderValues;
@@ -82,15 +90,16 @@ const READERS: { readonly [Name in HeaderName]: Reader<HeaderValues[Name]> } = {
       end,
     };
   }),
-  tag: word<boolean>('on or off', (text, start, end) => {
-    const value = text.slice(start, end);
-    if (value === 'on' || value === 'off') return { value: value === 'on', end };
-    return {
-      message: `Bad @tag ${quoteInput(value)}: write off to send a burst's datagrams without their 8-byte tag (replies are then counted by order), or on.`,
-      start,
-      end,
-    };
-  }),
+  tag: onOff('@tag', "write off to send a burst's datagrams without their 8-byte tag (replies are then counted by order), or on"),
+  ttl: wholeNumber(
+    '@ttl',
+    'how many hops a datagram to a group may take (0 keeps it on this machine, 1 on this network)',
+    0,
+    GROUP_LIMITS.maxTtl,
+  ),
+  loopback: onOff('@loopback', "write off so that this machine's own members of the group do not receive it, or on"),
+  interface: word<string>('an interface', (text, start, end) => ({ value: text.slice(start, end), end })),
+  broadcast: onOff('@broadcast', 'write on to allow sending to a broadcast address, or off'),
 };
 
 export const HEADER_NAMES = Object.keys(READERS) as HeaderName[];
@@ -126,6 +135,10 @@ const EXAMPLES: Record<HeaderName, string> = {
   repeat: '@repeat 1000',
   rate: '@rate 200/s',
   tag: '@tag off (a burst counts replies by order) or @tag on',
+  ttl: '@ttl 1 (hops a datagram to a group may take)',
+  loopback: '@loopback on or off',
+  interface: '@interface eth0 (or an address of this machine)',
+  broadcast: '@broadcast on',
 };
 
 /** A value without spaces: the reader gets its bounds. */
@@ -135,6 +148,14 @@ function word<T>(what: string, read: (text: string, start: number, end: number) 
     if (end === start) return { message: `Expected ${what}.`, start, end: start + 1 };
     return read(text, start, end);
   };
+}
+
+function onOff(header: string, meaning: string): Reader<boolean> {
+  return word<boolean>('on or off', (text, start, end) => {
+    const value = text.slice(start, end);
+    if (value === 'on' || value === 'off') return { value: value === 'on', end };
+    return { message: `Bad ${header} ${quoteInput(value)}: ${meaning}.`, start, end };
+  });
 }
 
 function wholeNumber(header: string, meaning: string, min: number, max: number): Reader<number> {

@@ -2,11 +2,14 @@ import { BURST_TAG_BYTES, type BurstProgress, type BurstResult } from './client'
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, messageOf, quoteInput, WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
-import { judgeReply } from './expectation';
+import { describeReplies } from './eventText';
+import { describeExpectation, judgeReply, type Expectation } from './expectation';
+import type { GroupReplies } from './groupSend';
+import { groupSendOptions, type GroupSendDefaults } from './multicast';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
 import { renderRequestTemplate, scanTemplate } from './requestVariables';
-import { formatCount, formatMs, RoundTripStats, type RoundTripSummary } from './stats';
+import { formatCount, formatMs, plural, RoundTripStats, type RoundTripSummary } from './stats';
 import type { Workbench } from './workbench';
 
 /**
@@ -16,7 +19,7 @@ import type { Workbench } from './workbench';
  */
 
 /** What a block without its own headers uses: the send settings. */
-export interface SendDefaults {
+export interface SendDefaults extends GroupSendDefaults {
   readonly target: string;
   readonly timeoutMs: number;
   readonly retries: number;
@@ -42,9 +45,23 @@ export interface BlockResult {
   readonly reply?: string;
   readonly replyBytes?: number;
   readonly burst?: BurstResult;
+  /** Sent to a group or a broadcast address: every reply, in the order they came. */
+  readonly replies?: readonly BlockReply[];
+  /** Distinct sources that answered. */
+  readonly peers?: number;
   /** Why it was not sent: the errors marked in the block, or what the network or the encoder said. */
   readonly problems?: readonly Problem[];
   readonly error?: unknown;
+}
+
+/** One of the replies to a send to a group. */
+export interface BlockReply {
+  /** `10.0.0.2:1900`. */
+  readonly from: string;
+  readonly rttMs: number;
+  /** As UTF-8 text, and its size in bytes. */
+  readonly reply: string;
+  readonly bytes: number;
 }
 
 export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
@@ -118,7 +135,16 @@ export async function sendRequestBlock(
     const expectation = block.expect?.value;
     // Waiting for silence once is the test; sending again would only wait longer for the same answer.
     const retries = expectation?.kind === 'none' ? 0 : (block.retries?.value ?? defaults.retries);
-    const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff, signal });
+    const group = groupSendOptions(defaults, {
+      ttl: block.ttl?.value,
+      loopback: block.loopback?.value,
+      interface: block.interface?.value,
+      broadcast: block.broadcast?.value,
+    });
+    const sent = await sender.send({ target, payload, timeoutMs, retries, backoff: defaults.backoff, signal, group });
+    if (sent.group && sent.group.replies.length > 0) {
+      return { ...base, ...judgeGroupReplies(expectation, sent.group), target: formatEndpoint(sent.target), attempts: sent.attempts };
+    }
     const judged = judgeReply(expectation, sent.reply);
     const outcome: BlockOutcome = judged.passed ? 'passed' : sent.reply === undefined ? 'timeout' : 'failed';
     return {
@@ -161,6 +187,52 @@ function encodeFilledIn(text: string, encoding: PayloadEncoding): Buffer {
     });
   }
 }
+
+/**
+ * Every reply to a send to a group is judged: the block passes when each one does. The summary names how many peers
+ * answered and their round trips; the detail lists them, as the log does.
+ */
+function judgeGroupReplies(
+  expectation: Expectation | undefined,
+  group: GroupReplies,
+): Pick<BlockResult, 'outcome' | 'summary' | 'detail' | 'rttMs' | 'reply' | 'replyBytes' | 'replies' | 'peers'> {
+  const { replies, peers, more } = group;
+  const judged = replies.map(({ payload, from }) => ({ from, ...judgeReply(expectation, payload) }));
+  const failed = judged.filter((result) => !result.passed);
+  const outcome: BlockOutcome = failed.length === 0 ? 'passed' : 'failed';
+  const shown = replies.slice(0, SUMMARY_ROUND_TRIPS).map(({ rttMs }) => formatMs(rttMs));
+  const times = `${shown.join(', ')}${replies.length > shown.length ? ', …' : ''}`;
+  const answered = `${plural(peers, 'peer')} answered`;
+  const verdict =
+    failed.length === 0
+      ? expectation === undefined
+        ? `first ${judged[0].detail}`
+        : `every reply ${describeExpectation(expectation)}`
+      : `${formatCount(failed.length)} of ${formatCount(replies.length)} failed, first from ${formatEndpoint(failed[0].from)}: ${failed[0].detail}`;
+  const listed = describeReplies(
+    replies.map(({ from, rttMs, payload }) => ({ from, rttMs, size: payload.length })),
+    more,
+  );
+  const [first] = replies;
+  return {
+    outcome,
+    summary: `${outcome === 'passed' ? '✓' : '✗'} ${answered} · ${times}`,
+    detail: `${answered}: ${listed}; ${verdict}`,
+    rttMs: first.rttMs,
+    reply: first.payload.toString('utf8'),
+    replyBytes: first.payload.length,
+    replies: replies.map(({ from, rttMs, payload }) => ({
+      from: formatEndpoint(from),
+      rttMs,
+      reply: payload.toString('utf8'),
+      bytes: payload.length,
+    })),
+    peers,
+  };
+}
+
+/** Round trips a group's summary line names before "…". */
+const SUMMARY_ROUND_TRIPS = 4;
 
 function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: number | undefined, attempts: number): string {
   if (outcome === 'timeout') return `✗ timed out after ${attempts === 1 ? '1 try' : `${attempts} tries`}`;

@@ -3,6 +3,14 @@
  * The wait goes through a Clock, so a test can move time itself instead of sleeping.
  */
 
+/** Node turns longer timer delays into 1 ms; a long backoff waits this long instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** How long attempt `attempt` (1 for the first) of a send waits for its reply: each retry `backoff` times longer. */
+export function attemptWaitMs(timeoutMs: number, backoff: number, attempt: number): number {
+  return Math.min(timeoutMs * backoff ** (attempt - 1), MAX_TIMER_MS);
+}
+
 /** A wait that can be called off; calling it off after it ran, or twice, does nothing. */
 export interface Timer {
   cancel(): void;

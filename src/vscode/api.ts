@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import { formatEndpoint, parseEndpoint } from '../core/endpoint';
 import type { WorkbenchEvent } from '../core/events';
+import { groupSendOptions, type GroupSendOptions } from '../core/multicast';
 import { encodePayload, type PayloadEncoding } from '../core/payload';
 import type { Workbench } from '../core/workbench';
 import { describeServer, type ServerCommands, type ServerInfo, type StartServerArgs } from './serverCommands';
@@ -14,11 +15,13 @@ export interface StartServerOptions extends StartServerArgs {
 }
 
 export interface SendOptions {
-  /** `host:port`, such as `127.0.0.1:12345` or `[::1]:9000`. */
+  /** `host:port`, such as `127.0.0.1:12345`, `[::1]:9000`, or a group: `239.255.255.250:1900`, `[ff02::1%eth0]:5000`. */
   readonly target: string;
   /** Text is encoded as `encoding` says (default: the udpWorkbench.send.encoding setting); bytes go as they are. */
   readonly payload: string | Uint8Array;
   readonly encoding?: PayloadEncoding;
+  /** For a multicast group or broadcast target: TTL, loopback, interface and broadcast; default: the send settings. */
+  readonly group?: GroupSendOptions;
 }
 
 export interface SendOutcome {
@@ -29,6 +32,9 @@ export interface SendOutcome {
   readonly attempts: number;
   readonly rttMs?: number;
   readonly reply?: Uint8Array;
+  /** Sent to a group or a broadcast address: every reply within the timeout, and how many distinct peers sent them. */
+  readonly replies?: ReadonlyArray<{ readonly from: string; readonly rttMs: number; readonly reply: Uint8Array }>;
+  readonly peers?: number;
 }
 
 /**
@@ -60,7 +66,7 @@ export function createApi(workbench: Workbench, servers: ServerCommands): UdpWor
     stopServer: (idOrAddress) => servers.stop(idOrAddress),
     stopAllServers: () => servers.stopAll(),
     servers: () => workbench.runningServers.map(describeServer),
-    send: async ({ target, payload, encoding }) => {
+    send: async ({ target, payload, encoding, group }) => {
       const settings = readSettings().send;
       const bytes = typeof payload === 'string' ? encodePayload(payload, encoding ?? settings.encoding) : Buffer.from(payload);
       const result = await workbench.send({
@@ -69,6 +75,7 @@ export function createApi(workbench: Workbench, servers: ServerCommands): UdpWor
         timeoutMs: settings.timeoutMs,
         retries: settings.retries,
         backoff: settings.backoff,
+        group: groupSendOptions(settings, group),
       });
       return {
         target: formatEndpoint(result.target),
@@ -76,6 +83,14 @@ export function createApi(workbench: Workbench, servers: ServerCommands): UdpWor
         attempts: result.attempts,
         rttMs: result.rttMs,
         reply: result.reply && new Uint8Array(result.reply),
+        ...(result.group && {
+          replies: result.group.replies.map(({ from, rttMs, payload }) => ({
+            from: formatEndpoint(from),
+            rttMs,
+            reply: new Uint8Array(payload),
+          })),
+          peers: result.group.peers,
+        }),
       };
     },
     subscribe: (listener) => workbench.events.subscribe(listener),

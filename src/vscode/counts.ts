@@ -10,3 +10,8 @@ export function countBytes(count: number): string {
 export function countDatagrams(count: number): string {
   return count === 1 ? vscode.l10n.t('1 datagram') : vscode.l10n.t('{0} datagrams', formatCount(count));
 }
+
+/** "1 peer", "3 peers": the members of a group that answered. */
+export function countPeers(count: number): string {
+  return count === 1 ? vscode.l10n.t('1 peer') : vscode.l10n.t('{0} peers', formatCount(count));
+}

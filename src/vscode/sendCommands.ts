@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parseEndpoint, type Endpoint } from '../core/endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
+import { groupKind, groupSendOptions } from '../core/multicast';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
 import { formatCount, formatMs, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
-import { countBytes, countDatagrams } from './counts';
+import { countBytes, countDatagrams, countPeers } from './counts';
 import { Disposable, toDisposable } from './dispose';
 import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';
@@ -31,6 +32,9 @@ export interface SentDatagram {
   /** The reply as UTF-8 text. */
   readonly reply?: string;
   readonly replyBytes?: number;
+  /** Sent to a group or a broadcast address: every reply, and how many distinct peers sent them. */
+  readonly replies?: ReadonlyArray<{ readonly from: string; readonly rttMs: number; readonly reply: string }>;
+  readonly peers?: number;
 }
 
 export interface SendSelectionResult {
@@ -172,12 +176,19 @@ export class SendCommands extends Disposable {
     const startThere = vscode.l10n.t('Start Echo Server There');
     const buttons = isLoopback(target.host) && !ours ? [retry, startThere] : [retry];
     const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t(
-        'No reply from {0} to {1} after {2}. Something is listening there but did not answer in time, or the reply was lost.',
-        where,
-        what,
-        tries,
-      ),
+      groupKind(target.host) === undefined
+        ? vscode.l10n.t(
+            'No reply from {0} to {1} after {2}. Something is listening there but did not answer in time, or the reply was lost.',
+            where,
+            what,
+            tries,
+          )
+        : vscode.l10n.t(
+            'Nobody answered {0} to {1} after {2}. Members may only listen; check the TTL, loopback and interface settings if they should answer.',
+            where,
+            what,
+            tries,
+          ),
       ...buttons,
     );
     if (choice === startThere && (await this.servers.start({ host: target.host, port: target.port })) === undefined) return;
@@ -204,13 +215,17 @@ export class SendCommands extends Disposable {
         retries: settings.retries,
         backoff: settings.backoff,
         signal,
+        group: groupSendOptions(settings),
       });
       const where = formatEndpoint(result.target);
+      const group = result.group;
       // A timeout clears an earlier success; the notification that follows says what happened.
       this.showResult(
-        result.outcome === 'reply' && result.reply
-          ? vscode.l10n.t('$(check) {0}: {1} back in {2}', where, countBytes(result.reply.length), formatMs(result.rttMs ?? 0))
-          : undefined,
+        result.outcome !== 'reply' || !result.reply
+          ? undefined
+          : group
+            ? vscode.l10n.t('$(check) {0}: {1} answered, first in {2}', where, countPeers(group.peers), formatMs(result.rttMs ?? 0))
+            : vscode.l10n.t('$(check) {0}: {1} back in {2}', where, countBytes(result.reply.length), formatMs(result.rttMs ?? 0)),
       );
       return {
         text,
@@ -219,6 +234,14 @@ export class SendCommands extends Disposable {
         rttMs: result.rttMs,
         reply: result.reply?.toString('utf8'),
         replyBytes: result.reply?.length,
+        ...(group && {
+          replies: group.replies.map(({ from, rttMs, payload }) => ({
+            from: formatEndpoint(from),
+            rttMs,
+            reply: payload.toString('utf8'),
+          })),
+          peers: group.peers,
+        }),
       };
     } catch (error) {
       this.showResult(undefined);

@@ -1,8 +1,10 @@
+import { networkInterfaces } from 'node:os';
 import * as vscode from 'vscode';
 import { formatEndpoint, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { quoteInput, WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
+import { describeMembership, isMulticast, listenAddressFor, parseGroupSpec, type GroupMembership } from '../core/multicast';
 import { describeReply } from '../core/serverConfigText';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
 import { formatCount, plural } from '../core/stats';
@@ -23,6 +25,21 @@ export interface StartServerArgs {
   readonly simulation?: Partial<SimulationSettings>;
   /** Skips the question before binding to an address other machines can reach. */
   readonly confirmExposed?: boolean;
+  /**
+   * Multicast groups to join, e.g. `["239.1.2.3", "ff02::1234%lo"]`; the server then listens on every interface
+   * (`host` is not needed) and replies nothing unless `replyMode` says otherwise. A multicast `host` is joined too.
+   */
+  readonly groups?: readonly string[];
+  /** The interface to join the groups on: a name such as `eth0`, or an address; default: the system's choice. */
+  readonly interface?: string;
+  /** Source-specific membership: only datagrams from this address are delivered. */
+  readonly source?: string;
+}
+
+/** Arguments for `udpWorkbench.joinGroup`; the user is asked for what is missing. */
+export interface JoinGroupArgs extends Omit<StartServerArgs, 'host' | 'groups'> {
+  /** As typed in the palette: `239.1.2.3:5000`, several groups on one port, then optionally `on eth0` and `from 10.0.0.5`. */
+  readonly group?: string;
 }
 
 export interface ServerInfo {
@@ -33,6 +50,8 @@ export interface ServerInfo {
   readonly exposed: boolean;
   readonly replyMode: ReplyMode;
   readonly simulation: SimulationSettings;
+  /** The multicast groups it joined: "239.1.2.3 on eth0". */
+  readonly groups: readonly string[];
 }
 
 export interface ConfigureSimulationArgs extends Partial<SimulationSettings> {
@@ -45,7 +64,22 @@ const LAST_REPLY_MODE_KEY = 'udpWorkbench.lastReplyMode';
 
 export function describeServer(server: EchoServer): ServerInfo {
   const { address, port, family } = server.local;
-  return { id: server.id, address, port, family, exposed: server.exposed, replyMode: server.replyMode, simulation: server.simulation };
+  return {
+    id: server.id,
+    address,
+    port,
+    family,
+    exposed: server.exposed,
+    replyMode: server.replyMode,
+    simulation: server.simulation,
+    groups: server.groups.map(describeMembership),
+  };
+}
+
+/** The groups a start asks for: its `groups`, and its `host` when that is a group, all on its interface and source. */
+function membershipsOf(args: StartServerArgs): GroupMembership[] {
+  const groups = [...(args.groups ?? []), ...(args.host !== undefined && isMulticast(args.host) ? [args.host] : [])];
+  return groups.map((group) => ({ group, interface: args.interface, source: args.source }));
 }
 
 /** The buffer sizes the system granted, next to what the settings asked for: a log line, so English as the core's are. */
@@ -64,6 +98,7 @@ export class ServerCommands {
 
   readonly commands: readonly Command[] = [
     { id: 'udpWorkbench.startServer', execute: (args: StartServerArgs) => this.start(args) },
+    { id: 'udpWorkbench.joinGroup', execute: (args: JoinGroupArgs) => this.joinGroup(args) },
     // A bare id or address, as other extensions and tests pass it, arrives as `name`.
     { id: 'udpWorkbench.stopServer', execute: ({ name }: { name?: unknown }) => this.stop(typeof name === 'string' ? name : undefined) },
     { id: 'udpWorkbench.stopAllServers', execute: () => this.stopAll() },
@@ -82,18 +117,62 @@ export class ServerCommands {
     if (args.host === undefined && args.port === undefined) {
       const typed = await this.askForBindAddress(formatEndpoint({ host: server.bindAddress, port: server.port }));
       if (!typed) return undefined;
-      const replyMode = args.replyMode ?? (await this.askForReplyMode(server.replyMode, args.template ?? server.template));
+      // A group typed as the address is joined: a listener on a group replies nothing unless told to.
+      const group = isMulticast(typed.host);
+      const replyMode =
+        args.replyMode ?? (await this.askForReplyMode(server.replyMode, args.template ?? server.template, group ? 'none' : undefined));
       return replyMode && this.bind({ ...args, ...typed, replyMode }, settings);
     }
     return this.bind({ ...args, host: args.host ?? server.bindAddress, port: args.port ?? server.port }, settings);
   }
 
+  /**
+   * Listens on one or more multicast groups. From the palette it asks for the groups, the interface and the reply
+   * mode; given its groups (a keybinding, another extension) it asks nothing: the system's interface, no replies.
+   */
+  async joinGroup(args: JoinGroupArgs = {}): Promise<ServerInfo | undefined> {
+    const settings = readSettings();
+    const asking = args.group === undefined;
+    const text = args.group ?? (await this.askForGroups());
+    if (text === undefined) return undefined;
+    let spec: ReturnType<typeof parseGroupSpec>;
+    try {
+      spec = parseGroupSpec(text);
+    } catch (error) {
+      void presentError(error, this.log);
+      return undefined;
+    }
+    const [{ interface: typedInterface, source: typedSource }] = spec.groups;
+    const iface = args.interface ?? typedInterface ?? (asking ? await this.askForInterface(spec.groups) : '');
+    if (iface === undefined) return undefined;
+    const { server } = settings;
+    const replyMode =
+      args.replyMode ?? (asking ? await this.askForReplyMode(server.replyMode, args.template ?? server.template, 'none') : 'none');
+    if (replyMode === undefined) return undefined;
+    const groups = spec.groups.map(({ group }) => group);
+    return this.bind(
+      {
+        ...args,
+        host: listenAddressFor(spec.groups),
+        port: spec.port,
+        groups,
+        interface: iface || undefined,
+        source: args.source ?? typedSource,
+        replyMode,
+      },
+      settings,
+    );
+  }
+
   private async bind(args: StartServerArgs & { host: string; port: number }, settings: WorkbenchSettings): Promise<ServerInfo | undefined> {
-    if (!(await mayListenOn(this.state, 'server', args.host, args.confirmExposed))) return undefined;
+    const groups = membershipsOf(args);
+    const host = groups.length > 0 ? listenAddressFor(groups) : args.host;
+    if (!(await mayListenOn(this.state, 'server', host, args.confirmExposed, groups))) return undefined;
     const binding = this.workbench.startServer({
-      host: args.host,
+      host,
       port: args.port,
-      replyMode: args.replyMode ?? settings.server.replyMode,
+      groups,
+      replyMode: args.replyMode ?? (groups.length > 0 ? 'none' : settings.server.replyMode),
       template: args.template ?? settings.server.template,
       simulation: { ...settings.simulation, ...args.simulation },
       rateLimit: settings.server.rateLimit,
@@ -112,7 +191,7 @@ export class ServerCommands {
     } catch (error) {
       void presentError(error, this.log, {
         'use-another-port': async () => {
-          const typed = await this.askForBindAddress(formatEndpoint(args));
+          const typed = await this.askForBindAddress(formatEndpoint({ host, port: args.port }));
           if (typed) await this.bind({ ...args, ...typed }, settings);
         },
         'use-any-port': () => this.bind({ ...args, port: 0 }, settings),
@@ -249,11 +328,19 @@ export class ServerCommands {
     return typed === undefined ? undefined : parseEndpoint(typed, { allowPortZero: true });
   }
 
-  /** Mirror, the template, or listen only; the last choice (before the first, the setting's) is offered first. */
-  private async askForReplyMode(setting: ReplyMode, template: string): Promise<ReplyMode | undefined> {
+  /**
+   * Mirror, the template, or listen only; the last choice (before the first, the setting's) is offered first, or
+   * `suggested` (listen only for a group, whose members usually just listen).
+   */
+  private async askForReplyMode(setting: ReplyMode, template: string, suggested?: ReplyMode): Promise<ReplyMode | undefined> {
     const remembered = this.state.get<ReplyMode>(LAST_REPLY_MODE_KEY);
-    const first = remembered ?? setting;
-    const why = remembered ? vscode.l10n.t('last used') : vscode.l10n.t('the reply mode setting');
+    const first = suggested ?? remembered ?? setting;
+    const why =
+      suggested !== undefined
+        ? vscode.l10n.t('usual for a group')
+        : remembered
+          ? vscode.l10n.t('last used')
+          : vscode.l10n.t('the reply mode setting');
     const modes: Array<vscode.QuickPickItem & { mode: ReplyMode }> = [
       { label: vscode.l10n.t('Mirror'), detail: vscode.l10n.t('Send each datagram back as it came.'), mode: 'mirror' },
       {
@@ -271,12 +358,44 @@ export class ServerCommands {
       ...modes.filter((item) => item.mode !== first),
     ];
     const picked = await vscode.window.showQuickPick(ordered, {
-      title: vscode.l10n.t('Start Echo Server: Reply Mode'),
+      title: suggested === undefined ? vscode.l10n.t('Start Echo Server: Reply Mode') : vscode.l10n.t('Join Multicast Group: Reply Mode'),
       placeHolder: vscode.l10n.t('How should the echo server answer each datagram?'),
       ignoreFocusOut: true,
     });
-    if (picked) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
+    // A group's suggestion is not the user's choice for the next unicast server.
+    if (picked && suggested === undefined) await this.state.update(LAST_REPLY_MODE_KEY, picked.mode);
     return picked?.mode;
+  }
+
+  private async askForGroups(): Promise<string | undefined> {
+    return vscode.window.showInputBox({
+      title: vscode.l10n.t('Join Multicast Group'),
+      prompt: vscode.l10n.t(
+        'Group and port, e.g. 239.255.255.250:1900 or [ff02::1234%lo]:5000; several groups on one port separated by spaces; then optionally "on eth0" (the interface) and "from 10.0.0.5" (only that source).',
+      ),
+      placeHolder: '239.1.2.3:5000',
+      ignoreFocusOut: true,
+      validateInput: validateWith(parseGroupSpec),
+    });
+  }
+
+  /** '' lets the system choose by its routes; a scoped IPv6 group already names its interface. */
+  private async askForInterface(groups: readonly GroupMembership[]): Promise<string | undefined> {
+    if (groups.every(({ group }) => group.includes('%'))) return '';
+    const interfaces = Object.entries(networkInterfaces()).map(([name, infos]) => ({
+      label: name,
+      description: (infos ?? []).map((info) => info.address).join(', '),
+      name,
+    }));
+    const picked = await vscode.window.showQuickPick(
+      [{ label: vscode.l10n.t('System default'), description: vscode.l10n.t('the interface the routes choose'), name: '' }, ...interfaces],
+      {
+        title: vscode.l10n.t('Join Multicast Group: Interface'),
+        placeHolder: vscode.l10n.t('Join {0} on which network interface?', groups.map(({ group }) => group).join(', ')),
+        ignoreFocusOut: true,
+      },
+    );
+    return picked?.name;
   }
 
   private async askForSimulation(server: EchoServer): Promise<string | undefined> {

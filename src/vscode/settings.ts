@@ -30,6 +30,11 @@ export interface WorkbenchSettings {
     readonly timeoutMs: number;
     readonly retries: number;
     readonly backoff: number;
+    readonly allowBroadcast: boolean;
+    readonly multicastTtl: number;
+    readonly multicastLoopback: boolean;
+    /** Empty: the system's choice. */
+    readonly multicastInterface: string;
   };
   readonly log: {
     readonly previewBytes: number;
@@ -85,6 +90,10 @@ export function readSettings(): WorkbenchSettings {
       timeoutMs: get('send.timeoutMs'),
       retries: get('send.retries'),
       backoff: get('send.backoff'),
+      allowBroadcast: get('send.allowBroadcast'),
+      multicastTtl: get('send.multicastTtl'),
+      multicastLoopback: get('send.multicastLoopback'),
+      multicastInterface: get('send.multicastInterface'),
     },
     log: {
       previewBytes: get('log.previewBytes'),

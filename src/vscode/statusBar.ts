@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
+import type { EchoServer } from '../core/echoServer';
+import { describeListening, describeMembership } from '../core/multicast';
 import { describeProtection, describeReply } from '../core/serverConfigText';
 import { describeLink, describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
@@ -85,7 +87,7 @@ export class StatusBar extends Disposable {
         : servers.length === 0
           ? '$(circle-slash) UDP'
           : servers.length === 1
-            ? `$(radio-tower) ${formatEndpoint(servers[0].local)}`
+            ? `$(radio-tower) ${describeListening(servers[0])}`
             : vscode.l10n.t('$(radio-tower) {0} servers', servers.length);
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -109,7 +111,7 @@ export class StatusBar extends Disposable {
           formatEndpoint(server.local),
           server.id,
           server.replyMode,
-          reachable(server.exposed),
+          `${describeGroups(server)}${reachable(server.exposed)}`,
           formatCount(c.received),
           formatCount(c.replies),
           formatCount(c.dropped),
@@ -181,6 +183,11 @@ export class StatusBar extends Disposable {
     const markdown = new vscode.MarkdownString(lines.join('\n'), true);
     return markdown;
   }
+}
+
+/** ", groups 239.1.2.3 on lo, ff02::1234%lo" for a group listener. */
+function describeGroups(server: EchoServer): string {
+  return server.groups.length > 0 ? `, ${vscode.l10n.t('groups {0}', server.groups.map(describeMembership).join(', '))}` : '';
 }
 
 /** Text shown as it is in Markdown: a code span fenced by more backticks than it contains. */

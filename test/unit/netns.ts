@@ -1,13 +1,13 @@
-// Hosts on one machine: network namespaces joined by veth pairs, made by the test and removed after it.
-// Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
+// Hosts on one machine: network namespaces joined by a veth pair, or several on a bridge, made by the test and
+// removed after it. Their addresses exist only inside the namespaces, so nothing a test sends there leaves this machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 const EXEC_TIMEOUT_MS = 20_000;
 let made = 0;
-/** Namespaces not destroyed yet: removed when the process exits, should a test run be cut short. */
-const alive = new Set<{ destroy(): void }>();
+/** Pairs and segments not destroyed yet: removed when the process exits, should a test run be cut short. */
+const alive = new Set<Namespaces>();
 process.on('exit', () => {
-  for (const namespaces of alive) namespaces.destroy();
+  for (const made of alive) made.destroy();
 });
 
 /** One end of the link: a namespace, its interface, its MAC and its first addresses. */
@@ -48,7 +48,7 @@ export function requireNamespaces(context: Mocha.Context): void {
 /** One end of a veth link before it exists. */
 type HostPlan = Omit<Host, 'mac'>;
 
-/** Namespaces made together and removed together; nothing a test sends between them leaves this machine. */
+/** Namespaces a test made: commands start inside them, and destroy() removes them all (and their links). */
 abstract class Namespaces {
   private destroyed = false;
 
@@ -86,22 +86,12 @@ abstract class Namespaces {
     }
   }
 
-  /** Another address for a host, e.g. `fd77::3/64`. */
-  addAddress(host: Host, cidr: string): void {
-    ip('-n', host.namespace, 'addr', 'add', cidr, 'dev', host.iface, 'nodad');
-  }
-
-  /** Runs a command inside a host's namespace and returns its standard output. */
-  exec(host: Host, command: string, args: readonly string[]): string {
-    return exec(host.namespace, command, args);
-  }
-
   /** Starts a long-running command inside a host's namespace. */
   spawn(host: Host, command: string, args: readonly string[]): ChildProcess {
     return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   }
 
-  /** Removes the namespaces (the veth pairs and addresses go with them); safe to call twice. */
+  /** Safe to call twice. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -110,7 +100,7 @@ abstract class Namespaces {
   }
 }
 
-/** `server` and `peer`, each in its own namespace, on 10.77.0.0/24 and fd77::/64. */
+/** `server` and `peer`, each in its own namespace with loopback up, on 10.77.0.0/24 and fd77::/64. */
 export class NamespacePair extends Namespaces {
   private constructor(
     readonly server: Host,
@@ -124,8 +114,106 @@ export class NamespacePair extends Namespaces {
     const tag = `udpw-${process.pid}-${++made}`;
     const server = { namespace: `${tag}-s`, iface: 'veth-s', ipv4: '10.77.0.1', ipv6: 'fd77::1' };
     const peer = { namespace: `${tag}-p`, iface: 'veth-p', ipv4: '10.77.0.2', ipv6: 'fd77::2' };
-    const hosts = Namespaces.make([server.namespace, peer.namespace], [[server, peer]]);
-    return new NamespacePair(hosts.get(server)!, hosts.get(peer)!);
+    const created: string[] = [];
+    try {
+      for (const host of [server, peer]) {
+        ip('netns', 'add', host.namespace);
+        created.push(host.namespace);
+      }
+      ip('link', 'add', server.iface, 'netns', server.namespace, 'type', 'veth', 'peer', 'name', peer.iface, 'netns', peer.namespace);
+      for (const host of [server, peer]) {
+        ip('-n', host.namespace, 'link', 'set', 'lo', 'up');
+        ip('-n', host.namespace, 'link', 'set', host.iface, 'up');
+        ip('-n', host.namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', host.iface);
+        // nodad: usable at once, without waiting for duplicate address detection.
+        ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
+      }
+      const mac = (host: typeof server): string => exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim();
+      return new NamespacePair({ ...server, mac: mac(server) }, { ...peer, mac: mac(peer) });
+    } catch (error) {
+      for (const namespace of created) deleteNamespace(namespace);
+      throw error;
+    }
+  }
+
+  /** Another address for a host, e.g. `fd77::3/64`. */
+  addAddress(host: Host, cidr: string): void {
+    ip('-n', host.namespace, 'addr', 'add', cidr, 'dev', host.iface, 'nodad');
+  }
+
+  /** Runs a command inside a host's namespace and returns its standard output. */
+  exec(host: Host, command: string, args: readonly string[]): string {
+    return exec(host.namespace, command, args);
+  }
+}
+
+function exec(namespace: string, command: string, args: readonly string[]): string {
+  return execFileSync('ip', ['netns', 'exec', namespace, command, ...args], { encoding: 'utf8', timeout: EXEC_TIMEOUT_MS });
+}
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: EXEC_TIMEOUT_MS });
+}
+
+function deleteNamespace(namespace: string): void {
+  try {
+    ip('netns', 'del', namespace);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * `count` hosts on one Ethernet segment: each in its own namespace, linked by a veth pair to a bridge in a namespace
+ * of its own, on 10.78.0.0/24 and fd78::/64 (host i has .i+1 and ::i+1), with a route that sends multicast out by
+ * its link. The bridge floods multicast to every port (no snooping), so what a host receives is what its own kernel
+ * lets through: its memberships and their sources.
+ */
+export class NamespaceSegment extends Namespaces {
+  private constructor(
+    readonly hosts: readonly Host[],
+    namespaces: readonly string[],
+  ) {
+    super(namespaces);
+  }
+
+  static create(count: number): NamespaceSegment {
+    const tag = `udpw-${process.pid}-${++made}`;
+    const bridge = `${tag}-b`;
+    const created: string[] = [];
+    try {
+      ip('netns', 'add', bridge);
+      created.push(bridge);
+      ip('-n', bridge, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
+      ip('-n', bridge, 'link', 'set', 'br0', 'up');
+      const hosts: Host[] = [];
+      for (let i = 0; i < count; i++) {
+        const namespace = `${tag}-${i}`;
+        ip('netns', 'add', namespace);
+        created.push(namespace);
+        // Addresses usable at once, link-local ones included: IPv6 multicast leaves from those.
+        exec(namespace, 'sysctl', ['-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+        const iface = `veth${i}`;
+        ip('link', 'add', iface, 'netns', namespace, 'type', 'veth', 'peer', 'name', `port${i}`, 'netns', bridge);
+        ip('-n', bridge, 'link', 'set', `port${i}`, 'master', 'br0', 'up');
+        const host = { namespace, iface, ipv4: `10.78.0.${i + 1}`, ipv6: `fd78::${i + 1}` };
+        ip('-n', namespace, 'link', 'set', 'lo', 'up');
+        ip('-n', namespace, 'link', 'set', iface, 'up');
+        ip('-n', namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', iface);
+        ip('-n', namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', iface, 'nodad');
+        ip('-n', namespace, 'route', 'add', '224.0.0.0/4', 'dev', iface);
+        hosts.push({ ...host, mac: exec(namespace, 'cat', [`/sys/class/net/${iface}/address`]).trim() });
+      }
+      return new NamespaceSegment(hosts, created);
+    } catch (error) {
+      for (const namespace of created) deleteNamespace(namespace);
+      throw error;
+    }
+  }
+
+  /** Takes a host's multicast route away: sends to a group without an interface then have no way out. */
+  removeMulticastRoute(host: Host): void {
+    ip('-n', host.namespace, 'route', 'del', '224.0.0.0/4', 'dev', host.iface);
   }
 }
 
@@ -158,21 +246,5 @@ export class NamespaceChain extends Namespaces {
       ],
     );
     return new NamespaceChain(hosts.get(client)!, hosts.get(proxyFront)!, hosts.get(proxyBack)!, hosts.get(server)!);
-  }
-}
-
-function exec(namespace: string, command: string, args: readonly string[]): string {
-  return execFileSync('ip', ['netns', 'exec', namespace, command, ...args], { encoding: 'utf8', timeout: EXEC_TIMEOUT_MS });
-}
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: EXEC_TIMEOUT_MS });
-}
-
-function deleteNamespace(namespace: string): void {
-  try {
-    ip('netns', 'del', namespace);
-  } catch {
-    // Already gone.
   }
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, parseEndpoint, type Endpoint } from '../../core/endpoint';
+import { groupKind } from '../../core/multicast';
 import type { RequestBlock } from '../../core/requestFile';
 import { formatCount } from '../../core/stats';
 
@@ -32,7 +33,8 @@ export function describePlannedSend({ target, count }: PlannedSend): string {
 
 /**
  * In a folder VS Code does not trust, a `.udp` file the folder brought could send a flood anywhere with one click.
- * There, a file's first send to a target off this machine, and every burst over CONFIRM_BURSTS_OVER, asks first.
+ * There, a file's first send to a target off this machine (a multicast group or a broadcast address, which reach
+ * every listener on the network, always are), and every burst over CONFIRM_BURSTS_OVER, asks first.
  */
 export class RestrictedSendGuard {
   /** File and target pairs the user confirmed in this window. */
@@ -48,8 +50,15 @@ export class RestrictedSendGuard {
     if (!large && (!offMachine || this.confirmed.has(key))) return true;
     if (signal.aborted) return false;
     const send = vscode.l10n.t('Send');
+    const kind = groupKind(plan.target.host);
     const why = [
-      offMachine ? vscode.l10n.t('{0} is not this machine.', formatEndpoint(plan.target)) : '',
+      kind === 'multicast'
+        ? vscode.l10n.t('{0} is a multicast group: every member on the network receives it.', formatEndpoint(plan.target))
+        : kind === 'broadcast'
+          ? vscode.l10n.t('{0} is a broadcast address: every host on the network segment receives it.', formatEndpoint(plan.target))
+          : offMachine
+            ? vscode.l10n.t('{0} is not this machine.', formatEndpoint(plan.target))
+            : '',
       large ? vscode.l10n.t('A burst of {0} datagrams can flood what it reaches.', formatCount(plan.count)) : '',
     ].filter(Boolean);
     const answer = vscode.window

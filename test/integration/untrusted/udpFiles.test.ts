@@ -1,5 +1,6 @@
 // Runs only in a folder VS Code does not trust (see index.ts beside this file): a `.udp` file there asks before its
-// first send off this machine and before a burst of more than 1,000 datagrams, and its Send lens says where and how many.
+// first send off this machine (a multicast group and a broadcast address always are) and before a burst of more than
+// 1,000 datagrams, and its Send lens says where and how many.
 // A modal cannot be answered from here (the test host refuses to show one), so most sends below are cancelled before
 // they start: a send that needs the user's word then says "not confirmed", one that does not says "cancelled", and
 // neither sends anything, even if the check were wrong.
@@ -114,5 +115,41 @@ describe('.udp files in a folder VS Code does not trust', () => {
     assert.equal(result?.summary, '⊘ not sent: not confirmed', JSON.stringify(result));
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(await received(), before);
+  });
+});
+
+describe('.udp blocks to groups and broadcast addresses in a folder VS Code does not trust', () => {
+  after(async () => {
+    await vscode.commands.executeCommand('udpWorkbench.stopAllServers');
+    await closeEditors();
+  });
+
+  it('asks before sending to a group or a broadcast address, and sends nothing unconfirmed', async () => {
+    const listener = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', {
+      host: '239.77.2.1',
+      port: 0,
+      interface: 'lo',
+      confirmExposed: true,
+    });
+    assert.ok(listener, 'the group listener did not start');
+    const content = [
+      '### group',
+      `@target 239.77.2.1:${listener.port}`,
+      '@interface lo',
+      '@ttl 0',
+      'hello group',
+      '### broadcast',
+      '@target 255.255.255.255:9',
+      '@broadcast on',
+      'hello everyone',
+    ].join('\n');
+    const document = await vscode.workspace.openTextDocument({ language: 'udp', content });
+    await vscode.window.showTextDocument(document);
+    for (const line of [0, 5]) {
+      const result = await vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock', { uri: document.uri.toString(), line });
+      assert.equal(result?.summary, '⊘ not sent: not confirmed', JSON.stringify(result));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await getInternals()).workbench.server(listener.id)?.counters.received, 0);
   });
 });
