@@ -1,6 +1,16 @@
 import { isWildcard } from './endpoint';
 import { escapeText } from './escapeText';
-import type { DatagramDroppedEvent, Peer, ReplySentEvent, WorkbenchEvent } from './events';
+import type {
+  BurstReplyEvent,
+  DatagramDroppedEvent,
+  Direction,
+  Peer,
+  ProxyDroppedEvent,
+  ProxyForwardedEvent,
+  ReplySentEvent,
+  WorkbenchEvent,
+} from './events';
+import { describeDirection, describeProxyDropReason, DUPLICATE_WITHHELD } from './eventText';
 import { formatMs } from './stats';
 import type { CaptureAddress, CapturedDatagram } from './pcapng';
 import type { TrafficDirection, TrafficFate } from '../webview/messages';
@@ -19,7 +29,10 @@ const REMEMBERED_SENDERS = 4096;
 export interface RecordedDatagram extends CapturedDatagram {
   readonly direction: TrafficDirection;
   fate: TrafficFate;
-  /** Shared by a request and its replies: `serverId#seq` for a server's, `request N` for a send's. */
+  /**
+   * Shared by a request and its replies: `serverId#seq` for a server's, `request N` for a send's; by a datagram a
+   * proxy received and the copies it forwarded: `proxyId→server#seq` or `proxyId→client#seq`.
+   */
   readonly exchange: string;
 }
 
@@ -32,16 +45,22 @@ const DROP_COMMENTS: ReadonlyMap<string, string> = new Map([
 
 /**
  * Turns the workbench's events into the datagrams that were on the wire, each with what the simulation did
- * to it as a comment. A datagram a server received is held until the end of the turn it arrived in, because
- * the server decides then whether it drops it (the `dropped` event follows `received` at once); its comment
- * says so. A send from the workbench to one of its own servers is one datagram on the wire, recorded once,
- * by the server; the same holds for the reply.
+ * to it as a comment. A datagram a server or proxy received is held until the end of the turn it arrived in,
+ * because it is decided then whether it is dropped (the drop event follows at once); its comment says so. A
+ * proxy's datagram is on the wire twice: as it reached the proxy, then as each copy left it for the other side.
+ * A datagram between two of the workbench's own sockets is recorded once: by the proxy if one carried it (it
+ * knows what the link did), else by the server; so a send to one of its own servers is recorded by the server,
+ * and the same holds for the reply.
  */
 export class CaptureRecorder {
   private readonly servers = new Map<string, Peer>();
+  private readonly proxies = new Map<string, Peer>();
+  /** The address of each recent session's upstream socket, by port: a server's traffic with it is the proxy's to record. */
+  private readonly proxyUpstreams = new Map<number, string>();
   /** Where each recent request was sent from: its reply goes there. Oldest forgotten first, beyond a bound. */
   private readonly senders = new Map<number, Peer>();
-  private held: { serverId: string; seq: number; datagram: RecordedDatagram } | undefined;
+  /** A received datagram waiting for the end of its turn, under its exchange. */
+  private held: RecordedDatagram | undefined;
   /** Recent requests by exchange, so their fate follows what happens to them. Oldest forgotten first, beyond a bound. */
   private readonly requests = new Map<string, RecordedDatagram>();
   private flushQueued = false;
@@ -52,12 +71,12 @@ export class CaptureRecorder {
   ) {}
 
   readonly add = (event: WorkbenchEvent): void => {
-    if (event.kind === 'dropped' && this.held?.serverId === event.serverId && this.held.seq === event.seq) {
-      const { datagram } = this.held;
+    const held = this.held;
+    if (held !== undefined && (event.kind === 'dropped' || event.kind === 'proxy-dropped') && held.exchange === dropExchange(event)) {
       this.held = undefined;
       const dropped: RecordedDatagram = {
-        ...datagram,
-        comment: dropComment(event),
+        ...held,
+        comment: event.kind === 'dropped' ? dropComment(event) : proxyDropComment(event),
         fate: event.reason === 'rate-limited' ? 'rate-limited' : 'dropped',
       };
       this.remember(dropped);
@@ -65,7 +84,7 @@ export class CaptureRecorder {
       return;
     }
     this.flush();
-    // Kinds added later (a proxy's, say) fall through every case: the record stays what the known kinds make it.
+    // Kinds added later fall through every case: the record stays what the known kinds make it.
     switch (event.kind) {
       case 'server-started':
         this.servers.set(event.serverId, event.local);
@@ -73,33 +92,45 @@ export class CaptureRecorder {
       case 'server-stopped':
         this.servers.delete(event.serverId);
         break;
+      case 'proxy-started':
+        this.proxies.set(event.proxyId, event.local);
+        break;
+      case 'proxy-stopped':
+        this.proxies.delete(event.proxyId);
+        break;
       case 'received': {
         const local = this.servers.get(event.serverId);
-        if (local === undefined) break;
-        const exchange = serverExchange(event.serverId, event.seq);
-        const datagram: RecordedDatagram = {
-          atMicros: this.now(),
-          source: event.peer,
-          destination: local,
-          payload: event.payload,
-          direction: 'in',
-          fate: 'received',
-          exchange,
-        };
-        this.held = { serverId: event.serverId, seq: event.seq, datagram };
-        this.remember(datagram);
-        if (!this.flushQueued) {
-          this.flushQueued = true;
-          queueMicrotask(() => {
-            this.flushQueued = false;
-            this.flush();
-          });
-        }
+        if (local === undefined || this.isProxyUpstream(event.peer)) break;
+        this.hold(event.peer, local, event.payload, serverExchange(event.serverId, event.seq));
         break;
       }
+      case 'proxy-received':
+        this.hold(event.source, event.destination, event.payload, proxyExchange(event.proxyId, event.direction, event.seq));
+        break;
+      case 'forwarded': {
+        if (event.direction === 'to-server') this.rememberProxyUpstream(event.source);
+        const exchange = proxyExchange(event.proxyId, event.direction, event.seq);
+        this.settle(exchange, 'forwarded');
+        this.emit(
+          {
+            source: event.source,
+            destination: event.destination,
+            payload: event.payload,
+            direction: 'out',
+            fate: forwardFate(event),
+            exchange,
+          },
+          forwardComment(event),
+        );
+        break;
+      }
+      // As for a server's: a drop after the turn (a copy that could not be sent, or was cancelled) only marks it.
+      case 'proxy-dropped':
+        this.settle(proxyExchange(event.proxyId, event.direction, event.seq), event.reason === 'rate-limited' ? 'rate-limited' : 'dropped');
+        break;
       case 'replied': {
         const local = this.servers.get(event.serverId);
-        if (local === undefined) break;
+        if (local === undefined || this.isProxyUpstream(event.peer)) break;
         const exchange = serverExchange(event.serverId, event.seq);
         this.settle(exchange, 'replied');
         this.emit(
@@ -110,7 +141,7 @@ export class CaptureRecorder {
       }
       case 'sent':
         this.rememberSender(event.requestId, event.local);
-        if (!this.isOwnServer(event.target)) {
+        if (!this.isOwnServer(event.target) && !isOneOf(this.proxies, event.target)) {
           const sent = this.emit(
             {
               source: event.local,
@@ -126,7 +157,7 @@ export class CaptureRecorder {
         }
         break;
       case 'reply':
-        if (this.isOwnServer(event.from)) break;
+        if (this.isOwnServer(event.from) || isOneOf(this.proxies, event.from)) break;
         this.settle(clientExchange(event.requestId), 'replied');
         this.emit(
           {
@@ -143,6 +174,32 @@ export class CaptureRecorder {
       case 'timeout':
         this.settle(clientExchange(event.requestId), 'timed-out');
         break;
+      case 'burst-sent':
+        if (this.isOwnServer(event.target) || isOneOf(this.proxies, event.target)) break;
+        this.remember(
+          this.emit(
+            {
+              source: event.local,
+              destination: event.target,
+              payload: event.payload,
+              direction: 'out',
+              fate: 'sent',
+              exchange: burstExchange(event.requestId, event.seq),
+            },
+            undefined,
+          ),
+        );
+        break;
+      case 'burst-reply': {
+        if (this.isOwnServer(event.from) || isOneOf(this.proxies, event.from)) break;
+        const exchange = event.seq === undefined ? clientExchange(event.requestId) : burstExchange(event.requestId, event.seq);
+        if (event.seq !== undefined && !event.duplicate) this.settle(exchange, 'replied');
+        this.emit(
+          { source: event.from, destination: event.local, payload: event.payload, direction: 'in', fate: 'reply', exchange },
+          burstReplyComment(event),
+        );
+        break;
+      }
       // A later drop (a reply that could not be sent) leaves nothing on the wire: its request is recorded already, and marked.
       case 'dropped':
         this.settle(serverExchange(event.serverId, event.seq), event.reason === 'rate-limited' ? 'rate-limited' : 'dropped');
@@ -153,12 +210,26 @@ export class CaptureRecorder {
     }
   };
 
-  /** Records the datagram held back for its server's decision, if any. */
+  /** Records the datagram held back for its server's or proxy's decision, if any. */
   flush(): void {
     const held = this.held;
     if (held === undefined) return;
     this.held = undefined;
-    this.record(held.datagram);
+    this.record(held);
+  }
+
+  /** A received datagram, recorded at the end of this turn unless a drop of it comes first. */
+  private hold(source: Peer, destination: Peer, payload: Buffer, exchange: string): void {
+    const datagram: RecordedDatagram = { atMicros: this.now(), source, destination, payload, direction: 'in', fate: 'received', exchange };
+    this.held = datagram;
+    this.remember(datagram);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    }
   }
 
   private emit(datagram: Omit<RecordedDatagram, 'atMicros' | 'comment'>, comment: string | undefined): RecordedDatagram {
@@ -198,11 +269,27 @@ export class CaptureRecorder {
   }
 
   private isOwnServer(address: CaptureAddress): boolean {
-    for (const local of this.servers.values()) {
-      if (local.port === address.port && (local.address === address.address || isWildcard(local.address))) return true;
-    }
-    return false;
+    return isOneOf(this.servers, address);
   }
+
+  /** A session's upstream socket sends to the server before the server can answer it: known by then. */
+  private rememberProxyUpstream(local: Peer): void {
+    if (this.proxyUpstreams.get(local.port) === local.address) return;
+    this.proxyUpstreams.set(local.port, local.address);
+    if (this.proxyUpstreams.size > REMEMBERED_SENDERS) this.proxyUpstreams.delete(this.proxyUpstreams.keys().next().value!);
+  }
+
+  private isProxyUpstream(peer: Peer): boolean {
+    return this.proxyUpstreams.size > 0 && this.proxyUpstreams.get(peer.port) === peer.address;
+  }
+}
+
+/** Whether `address` reaches one of these listening sockets. */
+function isOneOf(sockets: ReadonlyMap<string, Peer>, address: CaptureAddress): boolean {
+  for (const local of sockets.values()) {
+    if (local.port === address.port && (local.address === address.address || isWildcard(local.address))) return true;
+  }
+  return false;
 }
 
 /** A reply to a request forgotten long ago: its socket's address is unknown. */
@@ -218,8 +305,49 @@ function serverExchange(serverId: string, seq: number): string {
   return `${serverId}#${seq}`;
 }
 
+function proxyExchange(proxyId: string, direction: Direction, seq: number): string {
+  return `${proxyId}${direction === 'to-server' ? '→server' : '→client'}#${seq}`;
+}
+
+function dropExchange(event: DatagramDroppedEvent | ProxyDroppedEvent): string {
+  return event.kind === 'dropped' ? serverExchange(event.serverId, event.seq) : proxyExchange(event.proxyId, event.direction, event.seq);
+}
+
+function proxyDropComment(event: ProxyDroppedEvent): string {
+  return `dropped by the proxy (${describeProxyDropReason(event.reason)}, ${describeDirection(event.direction)})`;
+}
+
+/** The most telling of what the proxy did to this copy; the comment says all of it. */
+function forwardFate(event: ProxyForwardedEvent): TrafficFate {
+  if (event.corruptedBit !== undefined) return 'corrupted';
+  return event.duplicate ? 'duplicated' : event.delayMs > 0 ? 'delayed' : 'forwarded';
+}
+
+function forwardComment(event: ProxyForwardedEvent): string {
+  return [
+    `forwarded ${describeDirection(event.direction)}`,
+    event.duplicate ? 'duplicate' : '',
+    event.delayMs > 0 ? `delayed ${Math.round(event.delayMs)} ms` : '',
+    event.reordered ? 'reordered (held back so later datagrams overtook it)' : '',
+    event.corruptedBit !== undefined ? `corrupted (bit ${event.corruptedBit} flipped)` : '',
+    event.duplicateWithheld ? DUPLICATE_WITHHELD : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
 function clientExchange(requestId: number): string {
   return `request ${requestId}`;
+}
+
+function burstExchange(requestId: number, seq: number): string {
+  return `request ${requestId}#${seq + 1}`;
+}
+
+function burstReplyComment(event: BurstReplyEvent): string {
+  if (event.seq === undefined) return 'reply matching none of the burst’s datagrams';
+  if (event.duplicate) return `another reply to burst datagram #${event.seq + 1}`;
+  return `reply after ${formatMs(event.rttMs!)}`;
 }
 
 function replyFate(event: ReplySentEvent): TrafficFate {

@@ -38,8 +38,8 @@ export interface SendResult {
   group?: GroupReplies;
 }
 
-/** A burst emits no events per datagram (a flood would swamp the log); the caller reports its result. */
-export interface BurstOptions extends Omit<SendOptions, 'payload' | 'retries' | 'backoff' | 'expectReply' | 'emit'> {
+/** A burst emits `burst-sent` and `burst-reply` per datagram, for the traffic view and the capture; the log only counts them, and the caller reports its result. */
+export interface BurstOptions extends Omit<SendOptions, 'payload' | 'retries' | 'backoff' | 'expectReply'> {
   /**
    * The bytes every datagram carries, or what makes datagram `index` (0-based) just before it is sent: called
    * once per datagram, in order. What it throws stops the burst; a WorkbenchError is rejected with the
@@ -188,7 +188,7 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
  * (`achievedRate`, `keptRate`). Cancelled once it has started, it resolves with what it counted so far.
  */
 export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
-  const { payload, timeoutMs, count, ratePerSecond } = options;
+  const { payload, timeoutMs, count, ratePerSecond, emit } = options;
   const tagged = options.tag ?? true;
   const tagBytes = tagged ? BURST_TAG_BYTES : 0;
   checkRange('timeoutMs', timeoutMs, SEND_LIMITS.minTimeoutMs, SEND_LIMITS.maxTimeoutMs);
@@ -204,6 +204,8 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
     if (typeof payload !== 'function') checkDatagramSize(payload.length + tagBytes, family);
     return await talkTo<BurstResult>(target, options.signal, (socket, talk) => {
       const burstId = randomInt(2 ** 32);
+      const requestId = ++lastRequestId;
+      const local = peerOf(socket.address());
       const gapMs = ratePerSecond === undefined ? 0 : 1000 / ratePerSecond;
       /** Datagram `paceFrom.seq` is due at `paceFrom.ms`, each later one `gapMs` after the one before. */
       const paceFrom = { seq: 0, ms: 0 };
@@ -265,10 +267,12 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
         tally.sent++;
         sentAtMs[seq] = elapsedMs();
         waiting++;
-        socket.send(tagged ? [bytes, burstTag(burstId, seq)] : bytes, (err) => {
+        const datagram = tagged ? withTag(bytes, burstId, seq) : bytes;
+        socket.send(datagram, (err) => {
           if (err) talk.reject(err);
           else if (blocked === 'queue') soon();
         });
+        emit?.({ kind: 'burst-sent', at: Date.now(), requestId, target, payload: datagram, seq, local });
       };
 
       const pump = (): void => {
@@ -321,7 +325,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
         timer = setTimeout(pump, Math.max(0, wakeAtMs - now));
       };
 
-      const answer = (seq: number): void => {
+      const answer = (seq: number): number => {
         answered[seq] = 1;
         tally.received++;
         stats.add(lastReplyMs - sentAtMs[seq]);
@@ -329,20 +333,36 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
         latestAnswered = Math.max(latestAnswered, seq);
         if (seq >= oldestWaiting) waiting--;
         if (blocked === 'window') soon();
+        return seq;
       };
 
-      socket.on('message', (reply) => {
-        lastReplyMs = elapsedMs();
+      /** Which datagram a reply answers, counted as the result counts it; `duplicate` says whether it was answered before. */
+      let duplicate = false;
+      const match = (reply: Buffer): number | undefined => {
+        duplicate = false;
         if (!tagged) {
           nextInOrder = Math.max(nextInOrder, oldestWaiting);
-          if (nextInOrder < tally.sent) answer(nextInOrder++);
-          else tally.unmatched++;
-          return;
+          if (nextInOrder < tally.sent) return answer(nextInOrder++);
+          tally.unmatched++;
+          return undefined;
         }
         const seq = burstSeqOf(reply, burstId);
-        if (seq === undefined || seq >= tally.sent) tally.unmatched++;
-        else if (answered[seq]) tally.duplicates++;
-        else answer(seq);
+        if (seq === undefined || seq >= tally.sent) {
+          tally.unmatched++;
+          return undefined;
+        }
+        if (!answered[seq]) return answer(seq);
+        tally.duplicates++;
+        duplicate = true;
+        return seq;
+      };
+
+      socket.on('message', (reply, from) => {
+        lastReplyMs = elapsedMs();
+        const seq = match(reply);
+        if (emit === undefined) return;
+        const rttMs = seq === undefined || duplicate ? undefined : lastReplyMs - sentAtMs[seq];
+        emit({ kind: 'burst-reply', at: Date.now(), requestId, target, payload: reply, from, local, seq, duplicate, rttMs });
       });
       pump();
       return {
@@ -365,11 +385,13 @@ function burstStopped(err: unknown, index: number, count: number): unknown {
   return new WorkbenchError(err.code, `${where}: ${err.message}`, err.hint, { ...err.options, cause: err });
 }
 
-function burstTag(burstId: number, seq: number): Buffer {
-  const tag = Buffer.allocUnsafe(BURST_TAG_BYTES);
-  tag.writeUInt32BE(burstId, 0);
-  tag.writeUInt32BE(seq, 4);
-  return tag;
+/** The datagram as it goes out: one buffer, so the traffic view and the capture see the very bytes sent. */
+function withTag(bytes: Buffer, burstId: number, seq: number): Buffer {
+  const datagram = Buffer.allocUnsafe(bytes.length + BURST_TAG_BYTES);
+  bytes.copy(datagram);
+  datagram.writeUInt32BE(burstId, bytes.length);
+  datagram.writeUInt32BE(seq, bytes.length + 4);
+  return datagram;
 }
 
 /** The sequence number in a reply that ends with this burst's tag. */

@@ -60,6 +60,9 @@ export function describeDirection(direction: Direction): string {
   return direction === 'to-server' ? 'client → server' : 'server → client';
 }
 
+/** Why a proxy sent one copy where the simulation asked for two. */
+export const DUPLICATE_WITHHELD = 'its simulated duplicate held back: the client is on another machine (amplification guard)';
+
 const at = (peer: Peer): string => formatEndpoint(peer);
 
 /** One log entry for an event, in the user's words: who, what, how big, and the bytes themselves. */
@@ -121,6 +124,13 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
       return { level: 'info', text: describeCollected(event) };
     case 'send-failed':
       return { level: 'error', text: `sending to ${at(event.target)} failed: ${event.error.text}` };
+    case 'burst-sent':
+      return info(`burst datagram #${event.seq + 1} sent to ${at(event.target)} from ${at(event.local)}`, event.payload, options);
+    case 'burst-reply': {
+      const answers = event.seq === undefined ? 'answering none of the burst' : `to #${event.seq + 1}${event.duplicate ? ', again' : ''}`;
+      const time = event.rttMs === undefined ? '' : ` in ${formatMs(event.rttMs)}`;
+      return info(`burst reply from ${at(event.from)} ${answers}${time}`, event.payload, options);
+    }
     case 'proxy-started': {
       const text = `[${event.proxyId}] impairment proxy listening on ${at(event.local)}, forwarding to ${at(event.upstream)}`;
       return event.exposed ? { level: 'warn', text: `${text} — reachable from other machines` } : { level: 'info', text };
@@ -143,12 +153,18 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
         level: 'warn',
         text: `[${event.proxyId}] ${plural(event.limit, 'session')} open, the limit: new clients such as ${at(event.peer)} are dropped until one closes. Raise the Proxy Max Sessions setting, or shorten the idle timeout.`,
       };
+    case 'proxy-received':
+      return {
+        level: 'info',
+        text: `[${event.proxyId}] ${describeDirection(event.direction)} #${event.seq} received from ${at(event.source)}, ${plural(event.payload.length, 'byte')}`,
+      };
     case 'forwarded': {
       const notes = [
         event.delayMs > 0 ? `after ${formatMs(event.delayMs)}` : '',
         event.duplicate ? 'duplicate' : '',
         event.reordered ? 'held back to reorder' : '',
         event.corruptedBit !== undefined ? `corrupted: bit ${event.corruptedBit} flipped` : '',
+        event.duplicateWithheld ? DUPLICATE_WITHHELD : '',
       ].filter(Boolean);
       const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
       return info(

@@ -116,7 +116,7 @@ export interface KernelDropsUnavailableEvent extends ServerBase {
 }
 
 interface ClientBase extends Base {
-  /** One id per sendDatagram call, shared by its attempts. */
+  /** One id per sendDatagram or sendBurst call, shared by its attempts or its datagrams. */
   readonly requestId: number;
   readonly target: Peer;
 }
@@ -140,6 +140,31 @@ export interface TimeoutEvent extends ClientBase {
   readonly timeoutMs: number;
   /** Another attempt follows. */
   readonly willRetry: boolean;
+}
+/**
+ * One datagram of a burst went out. A burst's datagrams come as a flood: the log counts them rather than showing
+ * each, and the burst's caller reports its result.
+ */
+export interface BurstSentEvent extends ClientBase {
+  readonly kind: 'burst-sent';
+  /** As sent, the burst's tag included. */
+  readonly payload: Buffer;
+  /** 0 for the burst's first datagram. */
+  readonly seq: number;
+  readonly local: Peer;
+}
+/** A reply reached a burst's socket. */
+export interface BurstReplyEvent extends ClientBase {
+  readonly kind: 'burst-reply';
+  readonly payload: Buffer;
+  readonly from: Peer;
+  readonly local: Peer;
+  /** The datagram it answers; undefined when it answers none of this burst's (no tag of the burst, or beyond the sends). */
+  readonly seq: number | undefined;
+  /** Another reply to a datagram already answered. */
+  readonly duplicate: boolean;
+  /** From its datagram's send; undefined for a duplicate or a reply that answers none. */
+  readonly rttMs: number | undefined;
 }
 /** A send to a group or a broadcast address stopped listening: who answered, and each round trip. */
 export interface RepliesCollectedEvent extends ClientBase {
@@ -201,7 +226,7 @@ export interface ProxyConfiguredEvent extends ProxyBase {
   readonly direction: Direction;
   readonly link: LinkSettings;
 }
-/** A client's first datagram opened a session: its own upstream socket, `via`. */
+/** A client's first datagram opened a session: its own upstream socket, so the server sees one peer per client. */
 export interface SessionOpenedEvent extends ProxyBase {
   readonly kind: 'session-opened';
   readonly session: number;
@@ -224,11 +249,24 @@ export interface SessionLimitEvent extends ProxyBase {
 }
 interface ProxyDatagram extends ProxyBase {
   readonly direction: Direction;
+  /** 0 for a client refused before it had a session. */
   readonly session: number;
   /** The session's client, whichever way the datagram goes. */
   readonly peer: Peer;
   /** 1 for the first datagram received in this direction. */
   readonly seq: number;
+  /**
+   * The datagram's addresses on the wire, as the capture shows them: received from a client (or the server) on one
+   * of the proxy's sockets, or forwarded from one to the server (or the client). A session's upstream socket is on
+   * the address the system sends to the server from.
+   */
+  readonly source: Peer;
+  readonly destination: Peer;
+}
+/** A datagram reached the proxy, either way; `forwarded` or `proxy-dropped` follows with the same direction and seq. */
+export interface ProxyReceivedEvent extends ProxyDatagram {
+  readonly kind: 'proxy-received';
+  readonly payload: Buffer;
 }
 export interface ProxyForwardedEvent extends ProxyDatagram {
   readonly kind: 'forwarded';
@@ -239,6 +277,8 @@ export interface ProxyForwardedEvent extends ProxyDatagram {
   readonly reordered: boolean;
   /** The bit flipped by simulated corruption (0 is the first byte's top bit). */
   readonly corruptedBit: number | undefined;
+  /** The simulation's duplicate of this datagram was not sent: the client is on another machine (amplification guard). */
+  readonly duplicateWithheld: boolean;
 }
 export interface ProxyDroppedEvent extends ProxyDatagram {
   readonly kind: 'proxy-dropped';
@@ -255,6 +295,7 @@ export type ProxyEvent =
   | SessionOpenedEvent
   | SessionClosedEvent
   | SessionLimitEvent
+  | ProxyReceivedEvent
   | ProxyForwardedEvent
   | ProxyDroppedEvent;
 
@@ -268,7 +309,8 @@ export type ServerEvent =
   | DatagramDroppedEvent
   | KernelDropsEvent
   | KernelDropsUnavailableEvent;
-export type ClientEvent = DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | RepliesCollectedEvent | SendFailedEvent;
+export type ClientEvent =
+  DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | RepliesCollectedEvent | SendFailedEvent | BurstSentEvent | BurstReplyEvent;
 export type WorkbenchEvent = ServerEvent | ClientEvent | ProxyEvent;
 
 /** Where the core puts its events. It must return at once: the core never waits for a view. */

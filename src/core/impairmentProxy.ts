@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isLoopback, parsePort, resolveHost } from './endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import type { Direction, EventSink, Peer, ProxyDropReason } from './events';
+import { peerOf, type Direction, type EventSink, type Peer, type ProxyDropReason } from './events';
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy, type LinkSettings } from './impairment';
 import { PROXY_LIMITS } from './limits';
 import { DelayedCopies } from './delayedCopies';
@@ -28,6 +28,8 @@ export interface ImpairmentProxyOptions {
   maxSessions?: number;
   /** Per client address, towards the server; false: none. */
   rateLimit?: RateLimitSettings | false;
+  /** Let the simulation's duplicates reach clients on other machines; off, as the echo server, they are held back. */
+  allowAmplification?: boolean;
   emit?: EventSink;
   id?: string;
 }
@@ -50,6 +52,8 @@ export interface DirectionCounters {
   bytesSent: number;
   delayed: number;
   duplicated: number;
+  /** Simulated duplicates not sent: the client is on another machine and amplification is not allowed. */
+  duplicatesWithheld: number;
   corrupted: number;
   droppedBy: Record<ProxyDropReason, number>;
 }
@@ -69,17 +73,40 @@ class Session {
   /** Datagrams of this session waiting for their delay, either way: it stays open until they leave. */
   pending = 0;
   idleTimer: NodeJS.Timeout | undefined;
+  /** The upstream socket's address, once its first send bound it. */
+  private upstreamAddress: Peer | undefined;
   constructor(
     readonly id: number,
     readonly key: string,
     readonly client: Peer,
     /** The listen socket the client sent to: replies leave from the address the client knows. */
-    readonly listener: dgram.Socket,
+    readonly listener: ListenSocket,
     readonly upstream: dgram.Socket,
+    /** Clients on other machines get no simulated duplicates unless amplification is allowed. */
+    readonly withholdDuplicates: boolean,
+    /** The address it sends from, port 0 until it is bound. */
+    private readonly source: Peer,
     now: number,
   ) {
     this.lastActive = now;
   }
+
+  /** Where the upstream socket sends from: bound by its first send, to a port the system picks. */
+  get upstreamLocal(): Peer {
+    if (this.upstreamAddress !== undefined) return this.upstreamAddress;
+    try {
+      return (this.upstreamAddress = { ...this.source, port: this.upstream.address().port });
+    } catch {
+      // Not bound yet, or closed before anyone asked: there is no port to tell.
+      return this.source;
+    }
+  }
+}
+
+/** A socket clients send to, and its address. */
+interface ListenSocket {
+  readonly socket: dgram.Socket;
+  readonly local: Peer;
 }
 
 /** One datagram on its way through, until each of its copies is sent, failed or cancelled. */
@@ -92,6 +119,7 @@ class InFlight {
     readonly payload: Buffer,
     readonly seq: number,
     readonly corruptedBit: number | undefined,
+    readonly duplicateWithheld: boolean,
     public unsettled: number,
   ) {}
 }
@@ -112,10 +140,13 @@ export class ImpairmentProxy {
   private readonly count: ProxyCounters = { toServer: emptyCounters(), toClient: emptyCounters(), sessionsOpened: 0, sessionsClosed: 0 };
   private readonly link: Record<Direction, LinkImpairment>;
   private readonly limiter: PeerRateLimiter | undefined;
+  private readonly guardAmplification: boolean;
   private readonly sessions = new Map<string, Session>();
   private readonly waiting = new DelayedCopies<InFlight>();
   private readonly sendCopy = (inFlight: InFlight, copy: ForwardCopy): void => this.send(inFlight, copy);
   private sessionsStarted = 0;
+  /** The address this machine sends to the upstream server from, as the capture shows it; port 0. */
+  private readonly source: Peer;
   private atLimit = false;
   private stopping: Promise<void> | undefined;
 
@@ -144,20 +175,24 @@ export class ImpairmentProxy {
     const limiter = options.rateLimit === false ? undefined : new PeerRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
     const resolved = await resolveHost(options.upstreamHost);
     const upstream: Peer = { address: resolved.address, port: options.upstreamPort, family: resolved.family === 6 ? 'IPv6' : 'IPv4' };
+    const sourceAddress = await sourceAddressTowards(upstream);
     const sockets = await bindListenSockets(options.host, options.port);
-    return new ImpairmentProxy(sockets, upstream, options, { idleTimeoutMs, maxSessions, link, limiter });
+    return new ImpairmentProxy(sockets, upstream, options, { idleTimeoutMs, maxSessions, link, limiter, sourceAddress });
   }
 
   private constructor(
     private readonly sockets: readonly dgram.Socket[],
     upstream: Peer,
     options: ImpairmentProxyOptions,
-    checked: { idleTimeoutMs: number; maxSessions: number; link: Record<Direction, LinkImpairment>; limiter: PeerRateLimiter | undefined },
+    checked: {
+      idleTimeoutMs: number;
+      maxSessions: number;
+      link: Record<Direction, LinkImpairment>;
+      limiter: PeerRateLimiter | undefined;
+      sourceAddress: string;
+    },
   ) {
-    this.listeningOn = sockets.map((socket) => {
-      const bound = socket.address();
-      return { address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' } as const;
-    });
+    this.listeningOn = sockets.map((socket) => peerOf(socket.address()));
     this.local = this.listeningOn[0];
     this.upstream = upstream;
     this.exposed = !isLoopback(this.local.address);
@@ -168,10 +203,13 @@ export class ImpairmentProxy {
     this.link = checked.link;
     // A loopback listener only hears this machine, where a loopback exemption covers every client.
     this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
-    for (const socket of sockets) {
-      socket.on('message', (payload, client) => this.fromClient(socket, payload, client));
-      socket.on('error', (error) => this.socketError(error, `The proxy's socket on ${formatEndpoint(this.local)}`));
-    }
+    this.guardAmplification = this.exposed && options.allowAmplification !== true;
+    this.source = { address: checked.sourceAddress, port: 0, family: upstream.family };
+    sockets.forEach((socket, i) => {
+      const listener: ListenSocket = { socket, local: this.listeningOn[i] };
+      socket.on('message', (payload, client) => this.fromClient(listener, payload, client));
+      socket.on('error', (error) => this.socketError(error, `The proxy's socket on ${formatEndpoint(listener.local)}`));
+    });
     this.emit?.({ kind: 'proxy-started', at: Date.now(), proxyId: this.id, local: this.local, upstream, exposed: this.exposed });
   }
 
@@ -216,7 +254,7 @@ export class ImpairmentProxy {
     this.emit?.({ kind: 'proxy-stopped', at: Date.now(), proxyId: this.id, local: this.local });
   }
 
-  private fromClient(listener: dgram.Socket, payload: Buffer, client: dgram.RemoteInfo): void {
+  private fromClient(listener: ListenSocket, payload: Buffer, client: dgram.RemoteInfo): void {
     const at = Date.now();
     const key = `${client.address}|${client.port}`;
     let session = this.sessions.get(key);
@@ -232,9 +270,10 @@ export class ImpairmentProxy {
     }
     // Counted after the session-opened event, so a listener of any event sees the counters add up.
     const counters = this.count.toServer;
+    const sessionId = session?.id ?? 0;
     const seq = this.received(counters, payload);
     if (refused !== undefined || session === undefined) {
-      this.drop(counters, 'to-server', session?.id ?? 0, client, payload, seq, refused ?? 'send-failed', at);
+      this.drop(counters, 'to-server', sessionId, client, client, listener.local, payload, seq, refused ?? 'send-failed', at, true);
       return;
     }
     session.lastActive = at;
@@ -243,16 +282,29 @@ export class ImpairmentProxy {
 
   private fromServer(session: Session, payload: Buffer, from: dgram.RemoteInfo): void {
     const counters = this.count.toClient;
-    const seq = this.received(counters, payload);
     const at = Date.now();
+    const seq = this.received(counters, payload);
     if (from.port !== this.upstream.port || from.address !== this.upstream.address) {
-      this.drop(counters, 'to-client', session.id, session.client, payload, seq, 'not-from-upstream', at);
+      this.drop(
+        counters,
+        'to-client',
+        session.id,
+        session.client,
+        from,
+        session.upstreamLocal,
+        payload,
+        seq,
+        'not-from-upstream',
+        at,
+        true,
+      );
       return;
     }
     session.lastActive = at;
     this.impair('to-client', session, payload, seq, at);
   }
 
+  /** Its number in this direction; told to listeners once its fate is counted too, so the counters add up for them. */
   private received(counters: DirectionCounters, payload: Buffer): number {
     counters.bytesReceived += payload.length;
     return ++counters.received;
@@ -268,7 +320,7 @@ export class ImpairmentProxy {
     return 'session-limit';
   }
 
-  private openSession(key: string, client: Peer, listener: dgram.Socket, at: number): Session | undefined {
+  private openSession(key: string, client: Peer, listener: ListenSocket, at: number): Session | undefined {
     let upstream: dgram.Socket;
     try {
       upstream = dgram.createSocket({ type: this.upstream.family === 'IPv6' ? 'udp6' : 'udp4', lookup: numericLookup });
@@ -281,7 +333,8 @@ export class ImpairmentProxy {
       });
       return undefined;
     }
-    const session = new Session(++this.sessionsStarted, key, client, listener, upstream, at);
+    const remote = this.guardAmplification && !isLoopback(client.address);
+    const session = new Session(++this.sessionsStarted, key, client, listener, upstream, remote, this.source, at);
     upstream.on('message', (payload, from) => this.fromServer(session, payload, from));
     upstream.on('error', (error) => this.socketError(error, `The upstream socket of session ${session.id} (${formatEndpoint(client)})`));
     this.sessions.set(key, session);
@@ -315,23 +368,35 @@ export class ImpairmentProxy {
   private impair(direction: Direction, session: Session, payload: Buffer, seq: number, at: number): void {
     const counters = direction === 'to-server' ? this.count.toServer : this.count.toClient;
     const fate = this.link[direction].decide(payload.length, at);
+    const toServer = direction === 'to-server';
+    const source = toServer ? session.client : this.upstream;
+    const destination = toServer ? session.listener.local : session.upstreamLocal;
     if (fate.kind !== 'forwarded') {
-      this.drop(counters, direction, session.id, session.client, payload, seq, fate.kind === 'lost' ? 'simulated-loss' : 'queue-full', at);
+      const reason = fate.kind === 'lost' ? 'simulated-loss' : 'queue-full';
+      this.drop(counters, direction, session.id, session.client, source, destination, payload, seq, reason, at, true);
       return;
     }
     const sent = fate.corruptBit === undefined ? payload : flipBit(payload, fate.corruptBit);
+    let copies = fate.copies;
+    // As the echo server does: a duplicate would let a spoofed client on another machine multiply what the server sends.
+    const withheld = copies.length > 1 && direction === 'to-client' && session.withholdDuplicates;
+    if (withheld) {
+      counters.duplicatesWithheld += copies.length - 1;
+      copies = copies.slice(0, 1);
+    }
     if (fate.corruptBit !== undefined) counters.corrupted++;
-    if (fate.copies.length > 1) counters.duplicated++;
-    if (fate.copies[0].delayMs > 0) counters.delayed++;
+    if (copies.length > 1) counters.duplicated++;
+    if (copies[0].delayMs > 0) counters.delayed++;
     counters.pending++;
     session.pending++;
-    const inFlight = new InFlight(direction, session, sent, seq, fate.corruptBit, fate.copies.length);
-    this.waiting.send(inFlight, fate.copies, this.sendCopy);
+    const inFlight = new InFlight(direction, session, sent, seq, fate.corruptBit, withheld, copies.length);
+    this.arrived(direction, session.id, session.client, source, destination, payload, seq, at);
+    this.waiting.send(inFlight, copies, this.sendCopy);
   }
 
   private send(inFlight: InFlight, copy: ForwardCopy): void {
     const { session, payload, direction } = inFlight;
-    const [socket, to] = direction === 'to-server' ? [session.upstream, this.upstream] : [session.listener, session.client];
+    const [socket, to] = direction === 'to-server' ? [session.upstream, this.upstream] : [session.listener.socket, session.client];
     try {
       socket.send(payload, to.port, to.address, (error) => this.copySent(inFlight, copy, error));
     } catch (error) {
@@ -346,8 +411,9 @@ export class ImpairmentProxy {
       inFlight.delivered = true;
       counters.copies++;
       counters.bytesSent += inFlight.payload.length;
-      const { direction, session, payload, seq, corruptedBit } = inFlight;
+      const { direction, session, payload, seq, corruptedBit, duplicateWithheld } = inFlight;
       const { delayMs, duplicate, reordered } = copy;
+      const toServer = direction === 'to-server';
       this.emit?.({
         kind: 'forwarded',
         at: Date.now(),
@@ -355,12 +421,15 @@ export class ImpairmentProxy {
         direction,
         session: session.id,
         peer: session.client,
+        source: toServer ? session.upstreamLocal : session.listener.local,
+        destination: toServer ? this.upstream : session.client,
         payload,
         seq,
         delayMs,
         duplicate,
         reordered,
         corruptedBit,
+        duplicateWithheld,
       });
     } else if (!(this.stopping && (error as NodeJS.ErrnoException).code === 'ECANCELED')) {
       inFlight.failed = true;
@@ -378,22 +447,55 @@ export class ImpairmentProxy {
       return;
     }
     const { direction, session, payload, seq } = inFlight;
-    this.drop(counters, direction, session.id, session.client, payload, seq, inFlight.failed ? 'send-failed' : 'cancelled', Date.now());
+    const toServer = direction === 'to-server';
+    const source = toServer ? session.client : this.upstream;
+    const destination = toServer ? session.listener.local : session.upstreamLocal;
+    this.drop(
+      counters,
+      direction,
+      session.id,
+      session.client,
+      source,
+      destination,
+      payload,
+      seq,
+      inFlight.failed ? 'send-failed' : 'cancelled',
+      Date.now(),
+    );
   }
 
+  private arrived(
+    direction: Direction,
+    session: number,
+    peer: Peer,
+    source: Peer,
+    destination: Peer,
+    payload: Buffer,
+    seq: number,
+    at: number,
+  ): void {
+    this.emit?.({ kind: 'proxy-received', at, proxyId: this.id, direction, session, peer, seq, source, destination, payload });
+  }
+
+  /** `source` and `destination` are those of the datagram as the proxy received it; `arrivedNow` when it was just received. */
   private drop(
     counters: DirectionCounters,
     direction: Direction,
     session: number,
     peer: Peer,
+    source: Peer,
+    destination: Peer,
     payload: Buffer,
     seq: number,
     reason: ProxyDropReason,
     at: number,
+    arrivedNow = false,
   ): void {
     counters.dropped++;
     counters.droppedBy[reason]++;
-    this.emit?.({ kind: 'proxy-dropped', at, proxyId: this.id, direction, session, peer, payload, size: payload.length, seq, reason });
+    if (arrivedNow) this.arrived(direction, session, peer, source, destination, payload, seq, at);
+    const size = payload.length;
+    this.emit?.({ kind: 'proxy-dropped', at, proxyId: this.id, direction, session, peer, source, destination, payload, size, seq, reason });
   }
 
   private socketError(error: NodeJS.ErrnoException, what: string): void {
@@ -422,6 +524,7 @@ function emptyCounters(): DirectionCounters {
     bytesSent: 0,
     delayed: 0,
     duplicated: 0,
+    duplicatesWithheld: 0,
     corrupted: 0,
     droppedBy: {
       'simulated-loss': 0,
@@ -441,4 +544,27 @@ function checkWhole(what: string, value: number, min: number, max: number, unit:
     throw badSetting(what, value, `a whole number of ${unit} from ${min} to ${max}`, 'Correct the proxy settings.', 'open-settings');
   }
   return value;
+}
+
+/**
+ * The address this machine sends to `upstream` from, as routing picks it: a session's upstream socket binds to the
+ * wildcard address on its first send, which says nothing of the address on the wire. A connected probe asks the
+ * system once per proxy; where it cannot tell, the wildcard stands.
+ */
+function sourceAddressTowards(upstream: Peer): Promise<string> {
+  const wildcard = upstream.family === 'IPv6' ? '::' : '0.0.0.0';
+  return new Promise((resolve) => {
+    const probe = dgram.createSocket(upstream.family === 'IPv6' ? 'udp6' : 'udp4');
+    const done = (address: string): void => {
+      probe.close(() => resolve(address));
+    };
+    probe.once('error', () => done(wildcard));
+    probe.connect(upstream.port, upstream.address, () => {
+      try {
+        done(probe.address().address);
+      } catch {
+        done(wildcard);
+      }
+    });
+  });
 }

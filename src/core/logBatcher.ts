@@ -1,7 +1,7 @@
 import { formatEndpoint } from './endpoint';
 import type { WorkbenchEvent } from './events';
 import { describeDirection, describeDropReason, describeEvent, describeProxyDropReason, type DescribeOptions } from './eventText';
-import { plural } from './stats';
+import { formatCount, plural } from './stats';
 import { Coalescer, SYSTEM_CLOCK, type Clock } from './timing';
 
 /** Where batched lines go: a VS Code LogOutputChannel, or memory in the benchmark. */
@@ -48,7 +48,7 @@ interface Summary {
  * count is ever lost.
  */
 export class LogBatcher {
-  private queue: WorkbenchEvent[] = [];
+  private queue: Array<Exclude<WorkbenchEvent, UnloggedEvent>> = [];
   private summarisedQueued = 0;
   private summaries = new Map<string, Summary>();
   private lastSummary: Partial<Record<SummarisedEvent['kind'], Summary>> = {};
@@ -70,6 +70,14 @@ export class LogBatcher {
 
   /** The hot path: called once per event, never formats or writes. */
   readonly add = (event: WorkbenchEvent): void => {
+    // A proxy's forwarded or dropped line names each datagram it received; the arrival is for the traffic view and capture.
+    if (event.kind === 'proxy-received') return;
+    // A burst's datagrams are a flood by design, and its caller reports its result: they are only counted.
+    if (event.kind === 'burst-sent' || event.kind === 'burst-reply') {
+      this.summarise(event);
+      this.schedule();
+      return;
+    }
     if (isSummarised(event)) {
       if (this.summarisedQueued >= this.options.maxEventsPerFlush) {
         this.summarise(event);
@@ -183,10 +191,12 @@ type AlwaysShownEvent = Extract<
       | 'session-limit';
   }
 >;
+/** Never written: another event's line says it (see `add`). */
+type UnloggedEvent = Extract<WorkbenchEvent, { kind: 'proxy-received' }>;
 /** What a flood is made of (datagrams, drops, errors, and any kind of event added later): shown up to the budget, then counted. */
-type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent>;
+type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent | UnloggedEvent>;
 
-function isSummarised(event: WorkbenchEvent): event is SummarisedEvent {
+function isSummarised(event: Exclude<WorkbenchEvent, UnloggedEvent>): event is SummarisedEvent {
   switch (event.kind) {
     case 'server-started':
     case 'server-stopped':
@@ -224,6 +234,9 @@ function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
     case 'session-opened':
     case 'session-closed':
       return b.kind === a.kind && a.proxyId === b.proxyId;
+    case 'burst-sent':
+    case 'burst-reply':
+      return b.kind === a.kind && a.requestId === b.requestId;
     case 'forwarded':
     case 'proxy-dropped':
       return (
@@ -257,6 +270,9 @@ function summaryKey(event: SummarisedEvent, others: boolean): string {
     case 'session-opened':
     case 'session-closed':
       return `${event.kind}|${event.proxyId}`;
+    case 'burst-sent':
+    case 'burst-reply':
+      return `${event.kind}|${event.requestId}`;
     case 'forwarded':
     case 'proxy-dropped': {
       const reason = event.kind === 'proxy-dropped' ? event.reason : '';
@@ -294,6 +310,16 @@ function summaryLine(event: SummarisedEvent, others: boolean, count: number): { 
       return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} opened not shown` };
     case 'session-closed':
       return { level: 'info', text: `[${event.proxyId}] ${plural(count, 'more session')} closed not shown` };
+    case 'burst-sent':
+      return {
+        level: 'info',
+        text: `burst to ${formatEndpoint(event.target)}: ${plural(count, 'datagram')} sent (counted, not shown one by one)`,
+      };
+    case 'burst-reply':
+      return {
+        level: 'info',
+        text: `burst to ${formatEndpoint(event.target)}: ${formatCount(count)} ${count === 1 ? 'reply' : 'replies'} received (counted, not shown one by one)`,
+      };
     case 'forwarded':
       return {
         level: 'info',

@@ -12,6 +12,8 @@ const FATES: ReadonlySet<string> = new Set<TrafficFate>([
   'timed-out',
   'duplicated',
   'delayed',
+  'forwarded',
+  'corrupted',
 ]);
 
 export type DatagramTest = (datagram: RecordedDatagram) => boolean;

@@ -43,10 +43,17 @@ export class TrafficRates {
           this.second(Math.floor(event.at / 1000)).simulatedLoss++;
         }
         break;
+      case 'proxy-dropped':
+        if (event.reason === 'simulated-loss' || event.reason === 'queue-full' || event.reason === 'rate-limited') {
+          this.second(Math.floor(event.at / 1000)).simulatedLoss++;
+        }
+        break;
       case 'timeout':
         this.second(Math.floor(event.at / 1000)).timeouts++;
         break;
-      case 'reply': {
+      case 'reply':
+      case 'burst-reply': {
+        if (event.rttMs === undefined) break;
         const second = this.second(Math.floor(event.at / 1000));
         (second.rtt ??= new RoundTripStats()).add(event.rttMs);
         break;

@@ -180,9 +180,12 @@ export class Workbench {
     return this.withCancellation(options.signal, (signal) => sendDatagram({ ...options, emit: this.emit, signal }));
   }
 
-  /** Sends a burst; per-datagram events are not emitted, the caller reports the result. Cancelled, it resolves with what it counted. */
-  burst(options: BurstOptions): Promise<BurstResult> {
-    return this.withCancellation(options.signal, (signal) => sendBurst({ ...options, signal }));
+  /**
+   * Sends a burst. Its datagrams reach the traffic view and the capture, but not the totals or the log's lines (the
+   * caller reports the result). Cancelled, it resolves with what it counted.
+   */
+  burst(options: Omit<BurstOptions, 'emit'>): Promise<BurstResult> {
+    return this.withCancellation(options.signal, (signal) => sendBurst({ ...options, emit: this.emit, signal }));
   }
 
   /** Stops every server and cancels every send in flight; safe to call twice. */

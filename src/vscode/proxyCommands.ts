@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatEndpoint, isLoopback, parseEndpoint } from '../core/endpoint';
+import { formatEndpoint, parseEndpoint } from '../core/endpoint';
 import { quoteInput, WorkbenchError } from '../core/errors';
 import type { Direction } from '../core/events';
 import { NO_LINK_IMPAIRMENT, type LinkSettings } from '../core/impairment';
@@ -9,6 +9,7 @@ import { describeLink, LINK_PRESETS, LINK_SPEC_EXAMPLE, parseLinkSpec } from '..
 import { formatCount } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
+import { mayListenOn } from './exposedAddress';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
 import type { Command } from './commandRegistry';
@@ -46,7 +47,6 @@ export interface ConfigureProxyArgs {
 
 const RECENT_UPSTREAMS_KEY = 'udpWorkbench.recentProxyUpstreams';
 const MAX_RECENT_UPSTREAMS = 10;
-const CONFIRMED_ADDRESSES_KEY = 'udpWorkbench.confirmedExposedProxyAddresses';
 
 export function describeProxy(proxy: ImpairmentProxy): ProxyInfo {
   return {
@@ -88,7 +88,7 @@ export class ProxyCommands {
     try {
       const local = parseEndpoint(listen, { allowPortZero: true });
       const target = parseEndpoint(upstream);
-      if (!isLoopback(local.host) && !args.confirmExposed && !(await this.confirmExposed(local.host))) return undefined;
+      if (!(await mayListenOn(this.state, 'proxy', local.host, args.confirmExposed))) return undefined;
       const seeded = { ...NO_LINK_IMPAIRMENT, seed: readSettings().simulation.seed };
       const proxy = await this.workbench.startProxy({
         host: local.host,
@@ -102,6 +102,7 @@ export class ProxyCommands {
         idleTimeoutMs: settings.idleTimeoutMs,
         maxSessions: settings.maxSessions,
         rateLimit: readSettings().server.rateLimit,
+        allowAmplification: readSettings().server.allowAmplification,
       });
       await this.remember(formatEndpoint(target));
       for (const direction of ['to-server', 'to-client'] as const) {
@@ -258,25 +259,6 @@ export class ProxyCommands {
   private async remember(upstream: string): Promise<void> {
     const recent = this.state.get<string[]>(RECENT_UPSTREAMS_KEY, []).filter((u) => u !== upstream);
     await this.state.update(RECENT_UPSTREAMS_KEY, [upstream, ...recent].slice(0, MAX_RECENT_UPSTREAMS));
-  }
-
-  private async confirmExposed(host: string): Promise<boolean> {
-    const confirmed = this.state.get<string[]>(CONFIRMED_ADDRESSES_KEY, []);
-    if (confirmed.includes(host)) return true;
-    const listen = vscode.l10n.t('Listen on {0}', host);
-    const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Let the impairment proxy listen on {0}?', host),
-      {
-        modal: true,
-        detail: vscode.l10n.t(
-          'Other machines that can reach this one will be able to send through it to the upstream server. 127.0.0.1 keeps it on this machine.',
-        ),
-      },
-      listen,
-    );
-    if (choice !== listen) return false;
-    await this.state.update(CONFIRMED_ADDRESSES_KEY, [...confirmed, host]);
-    return true;
   }
 
   private async askForDirection(proxy: ImpairmentProxy): Promise<Direction | 'both' | undefined> {

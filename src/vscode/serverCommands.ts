@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import * as vscode from 'vscode';
-import { formatEndpoint, isLoopback, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
+import { formatEndpoint, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { quoteInput, WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
@@ -11,6 +11,7 @@ import { formatCount, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
 import { presentError } from './errorMessages';
+import { mayListenOn } from './exposedAddress';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
 import { openSettings, readSettings, type WorkbenchSettings } from './settings';
@@ -59,7 +60,6 @@ export interface ConfigureSimulationArgs extends Partial<SimulationSettings> {
   readonly spec?: string;
 }
 
-const CONFIRMED_ADDRESSES_KEY = 'udpWorkbench.confirmedExposedAddresses';
 const LAST_REPLY_MODE_KEY = 'udpWorkbench.lastReplyMode';
 
 export function describeServer(server: EchoServer): ServerInfo {
@@ -167,7 +167,7 @@ export class ServerCommands {
   private async bind(args: StartServerArgs & { host: string; port: number }, settings: WorkbenchSettings): Promise<ServerInfo | undefined> {
     const groups = membershipsOf(args);
     const host = groups.length > 0 ? listenAddressFor(groups) : args.host;
-    if (!isLoopback(host) && !args.confirmExposed && !(await this.confirmExposed(host, groups))) return undefined;
+    if (!(await mayListenOn(this.state, 'server', host, args.confirmExposed, groups))) return undefined;
     const binding = this.workbench.startServer({
       host,
       port: args.port,
@@ -396,31 +396,6 @@ export class ServerCommands {
       },
     );
     return picked?.name;
-  }
-
-  private async confirmExposed(host: string, groups: readonly GroupMembership[] = []): Promise<boolean> {
-    const confirmed = this.state.get<string[]>(CONFIRMED_ADDRESSES_KEY, []);
-    if (confirmed.includes(host)) return true;
-    const bind = vscode.l10n.t('Bind to {0}', host);
-    const joining = groups.map(describeMembership).join(', ');
-    const choice = await vscode.window.showWarningMessage(
-      groups.length > 0 ? vscode.l10n.t('Listen on {0} for {1}?', host, joining) : vscode.l10n.t('Bind the echo server to {0}?', host),
-      {
-        modal: true,
-        detail:
-          groups.length > 0
-            ? vscode.l10n.t(
-                'A group listener binds every interface: other machines that can reach this one will be able to send to it, and in a reply mode other than "Listen only" it will answer them.',
-              )
-            : vscode.l10n.t(
-                'Other machines that can reach this one will be able to send to it, and it will answer them. 127.0.0.1 keeps it on this machine.',
-              ),
-      },
-      bind,
-    );
-    if (choice !== bind) return false;
-    await this.state.update(CONFIRMED_ADDRESSES_KEY, [...confirmed, host]);
-    return true;
   }
 
   private async askForSimulation(server: EchoServer): Promise<string | undefined> {

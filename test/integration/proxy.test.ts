@@ -51,6 +51,41 @@ describe('Impairment proxy commands', () => {
     assert.ok(status.tooltip.includes(`proxy \`127.0.0.1:${proxy.port}\` → \`127.0.0.1:${server.port}\``), status.tooltip);
   });
 
+  it('shows both legs through the proxy in the traffic view, a reply it dropped marked with its reason and direction', async () => {
+    const api = await getInternals();
+    await vscode.commands.executeCommand('udpWorkbench.showTraffic');
+    await waitFor('the traffic view to show', () => api.trafficView().visible && api.trafficView().last !== undefined, 20_000);
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });
+    const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${server!.port}`,
+      toClient: 'loss=100%',
+    });
+    assert.ok(proxy);
+    const text = `proxy rows ${Date.now()}`;
+    assert.equal(await roundTrip('127.0.0.1', proxy.port, text, 300), undefined, 'the reply is lost on the way back');
+    const here = `127.0.0.1:${proxy.port}`;
+    const upstream = `127.0.0.1:${server!.port}`;
+    const rows = await waitFor('the three legs in the list', () => {
+      const shown = api.trafficView().last?.rows.filter((row) => row.preview.includes(text)) ?? [];
+      return shown.length === 3 && shown;
+    });
+    assert.deepEqual(
+      rows.map((row) => [
+        row.direction,
+        row.fate,
+        row.direction === 'in' && row.local === here ? 'proxy' : row.peer === upstream ? 'server' : row.local,
+        row.note,
+      ]),
+      [
+        ['in', 'forwarded', 'proxy', ''],
+        ['out', 'forwarded', 'server', 'forwarded client → server'],
+        ['in', 'dropped', 'server', 'dropped by the proxy (simulated loss, server → client)'],
+      ],
+      JSON.stringify(rows, undefined, 2),
+    );
+  });
+
   it('changes one direction live through Configure Simulation, and back', async () => {
     const api = await getInternals();
     const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', { host: '127.0.0.1', port: 0 });

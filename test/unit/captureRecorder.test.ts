@@ -7,7 +7,7 @@ import { CaptureBuffer } from '../../src/core/captureBuffer';
 import { CaptureFile, saveCapture } from '../../src/core/captureFile';
 import { CaptureRecorder, type RecordedDatagram } from '../../src/core/captureRecorder';
 import * as dgram from 'node:dgram';
-import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+import { NO_LINK_IMPAIRMENT, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
 import { DEFAULT_BATCHING, LogBatcher } from '../../src/core/logBatcher';
 import { Workbench } from '../../src/core/workbench';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
@@ -375,6 +375,198 @@ describe('CaptureFile', () => {
       const closed = await file.close().catch((error: unknown) => error);
       execFileSync('umount', [mount]);
       assert.equal((closed as WorkbenchError).code, 'FILE_NOT_WRITABLE');
+    }
+  });
+});
+
+describe('CaptureRecorder on a real proxy', () => {
+  /** A plain echo socket the workbench does not know: the user's own server behind the proxy. */
+  async function outsideEcho(host: string): Promise<dgram.Socket> {
+    const socket = dgram.createSocket(host === '::1' ? 'udp6' : 'udp4');
+    socket.on('message', (message, peer) => socket.send(message, peer.port, peer.address));
+    await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+    return socket;
+  }
+
+  for (const host of ['127.0.0.1', '::1']) {
+    it(`records both legs of every datagram with its fate and wire addresses, and the client's sends once: ${host}`, async () => {
+      const workbench = new Workbench();
+      const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
+      const recorder = new CaptureRecorder(buffer.add);
+      workbench.events.subscribe(recorder.add);
+      const echo = await outsideEcho(host);
+      const link = { ...NO_LINK_IMPAIRMENT, seed: 21, loss: 0.2, duplicate: 0.2, corrupt: 0.1 };
+      const proxy = await workbench.startProxy({
+        host,
+        port: 0,
+        upstreamHost: host,
+        upstreamPort: echo.address().port,
+        links: { toServer: link, toClient: { ...link, seed: 22, delayMs: 5 } },
+      });
+      try {
+        const sent = 60;
+        for (let n = 0; n < sent; n++) {
+          await workbench.send({
+            target: { host, port: proxy.local.port },
+            payload: Buffer.from(`through ${n}`),
+            timeoutMs: 100,
+            retries: 0,
+            backoff: 1,
+          });
+        }
+        for (let waited = 0; proxy.counters.toClient.pending > 0 && waited < 2000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        recorder.flush();
+        const { toServer, toClient } = proxy.counters;
+        assert.equal(toServer.received, sent);
+        assert.ok(
+          toServer.dropped > 0 && toClient.dropped > 0 && toServer.duplicated + toClient.duplicated > 0,
+          'the seed impairs both ways',
+        );
+        assert.ok(toServer.corrupted + toClient.corrupted > 0, 'the seed corrupts');
+
+        const captured = buffer.datagrams();
+        const upstream = { address: host, port: echo.address().port };
+        const at = (d: RecordedDatagram): string => `${d.source.address}:${d.source.port}>${d.destination.address}:${d.destination.port}`;
+        const clientIn = captured.filter((d) => d.direction === 'in' && d.destination.port === proxy.local.port);
+        const serverOut = captured.filter((d) => d.direction === 'out' && d.destination.port === upstream.port);
+        const serverIn = captured.filter((d) => d.direction === 'in' && d.source.port === upstream.port);
+        const clientOut = captured.filter((d) => d.direction === 'out' && d.source.port === proxy.local.port);
+        assert.equal(
+          captured.length,
+          clientIn.length + serverOut.length + serverIn.length + clientOut.length,
+          'nothing else, no send twice',
+        );
+        assert.deepEqual(
+          [clientIn.length, serverOut.length, serverIn.length, clientOut.length],
+          [toServer.received, toServer.copies, toClient.received, toClient.copies],
+        );
+        assert.deepEqual(
+          clientIn.map((d) => d.payload.toString()),
+          Array.from({ length: sent }, (_, n) => `through ${n}`),
+        );
+        // Each send is a client of its own, so a session with its own upstream socket, on the address the system sends to the server from.
+        const upstreamSockets = new Set(serverOut.map((d) => `${d.source.address}:${d.source.port}`));
+        assert.equal(upstreamSockets.size, new Set(clientIn.filter((d) => d.fate === 'forwarded').map((d) => d.source.port)).size);
+        assert.ok(serverOut.every((d) => d.source.address === host && d.destination.address === host && d.source.port !== 0));
+        assert.ok(
+          serverIn.every((d) => upstreamSockets.has(`${d.destination.address}:${d.destination.port}`)),
+          serverIn.map(at).join(),
+        );
+
+        const fates = (legs: RecordedDatagram[]): Record<string, number> =>
+          legs.reduce<Record<string, number>>((count, d) => ({ ...count, [d.fate]: (count[d.fate] ?? 0) + 1 }), {});
+        assert.deepEqual(fates(clientIn), { forwarded: toServer.forwarded, dropped: toServer.dropped });
+        assert.deepEqual(fates(serverIn), { forwarded: toClient.forwarded, dropped: toClient.dropped });
+        assert.ok(
+          clientIn.filter((d) => d.fate === 'dropped').every((d) => d.comment === 'dropped by the proxy (simulated loss, client → server)'),
+        );
+        assert.ok(
+          serverIn.filter((d) => d.fate === 'dropped').every((d) => d.comment === 'dropped by the proxy (simulated loss, server → client)'),
+        );
+        assert.equal(serverOut.filter((d) => d.comment?.includes('duplicate')).length, toServer.copies - toServer.forwarded);
+        assert.equal(clientOut.filter((d) => d.comment?.includes('duplicate')).length, toClient.copies - toClient.forwarded);
+        assert.ok(clientOut.every((d) => d.comment?.includes('delayed 5 ms')));
+        const corrupted = [...serverOut, ...clientOut].filter((d) => d.fate === 'corrupted');
+        assert.ok(corrupted.length > 0 && corrupted.every((d) => /corrupted \(bit \d+ flipped\)/.test(d.comment!)));
+        // A row's exchange ties the datagram the proxy received to the copies it forwarded.
+        for (const out of serverOut) {
+          const inbound = clientIn.filter((d) => d.exchange === out.exchange);
+          assert.equal(inbound.length, 1);
+          if (out.fate !== 'corrupted') assert.deepEqual(out.payload, inbound[0].payload);
+        }
+      } finally {
+        await workbench.dispose();
+        echo.close();
+      }
+    });
+  }
+
+  it('records a proxy in front of one of the workbench’s own servers once per datagram, by the proxy', async () => {
+    const workbench = new Workbench();
+    const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
+    const recorder = new CaptureRecorder(buffer.add);
+    workbench.events.subscribe(recorder.add);
+    const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
+    const proxy = await workbench.startProxy({ host: '127.0.0.1', port: 0, upstreamHost: '127.0.0.1', upstreamPort: server.local.port });
+    try {
+      for (let n = 0; n < 5; n++) {
+        const result = await workbench.send({
+          target: { host: '127.0.0.1', port: proxy.local.port },
+          payload: Buffer.from(`own ${n}`),
+          timeoutMs: 2000,
+          retries: 0,
+          backoff: 1,
+        });
+        assert.equal(result.outcome, 'reply');
+      }
+      recorder.flush();
+      const captured = buffer.datagrams();
+      assert.deepEqual(
+        captured.map((d) => `${d.direction} ${d.fate} ${d.payload.toString()}`),
+        Array.from({ length: 5 }, (_, n) => [
+          `in forwarded own ${n}`,
+          `out forwarded own ${n}`,
+          `in forwarded own ${n}`,
+          `out forwarded own ${n}`,
+        ]).flat(),
+        'client → proxy, proxy → server, server → proxy, proxy → client; the server’s and the client’s view of the same datagrams are not added',
+      );
+    } finally {
+      await workbench.dispose();
+    }
+  });
+});
+
+describe('CaptureRecorder on a burst', () => {
+  it('records each datagram of a burst to a plain Node echo and its reply, marks each answered, and the log only counts them', async () => {
+    const workbench = new Workbench();
+    const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
+    const recorder = new CaptureRecorder(buffer.add);
+    workbench.events.subscribe(recorder.add);
+    const lines: string[] = [];
+    const write = (text: string): void => void lines.push(text);
+    const batcher = new LogBatcher({ info: write, warn: write, error: write }, { ...DEFAULT_BATCHING, previewBytes: 64, hexDump: 'never' });
+    workbench.events.subscribe(batcher.add);
+    const echo = dgram.createSocket('udp6');
+    echo.on('message', (message, peer) => echo.send(message, peer.port, peer.address));
+    await new Promise<void>((resolve) => echo.bind(0, '::1', resolve));
+    try {
+      const count = 500;
+      const result = await workbench.burst({
+        target: { host: '::1', port: echo.address().port },
+        payload: Buffer.from('paced'),
+        count,
+        ratePerSecond: 5000,
+        timeoutMs: 500,
+      });
+      assert.deepEqual([result.sent, result.received], [count, count]);
+      recorder.flush();
+      const captured = buffer.datagrams();
+      const out = captured.filter((d) => d.direction === 'out');
+      const back = captured.filter((d) => d.direction === 'in');
+      assert.deepEqual([out.length, back.length], [count, count]);
+      assert.ok(out.every((d) => d.fate === 'replied' && d.payload.subarray(0, 5).toString() === 'paced' && d.payload.length === 5 + 8));
+      assert.ok(back.every((d) => d.fate === 'reply' && d.source.port === echo.address().port));
+      assert.deepEqual(new Set(back.map((d) => d.exchange)), new Set(out.map((d) => d.exchange)), 'each reply with its datagram');
+      assert.deepEqual(workbench.totals.client.sent, 0, 'the totals count sends, the burst reports itself');
+
+      batcher.flush();
+      // A flush may come while the burst runs: each writes what it counted since the last.
+      const counted = (what: string): number =>
+        lines.reduce((sum, line) => {
+          const match = new RegExp(`^burst to \\[::1\\]:${echo.address().port}: (\\d+) ${what} \\(counted, not shown one by one\\)$`).exec(
+            line,
+          );
+          return sum + (match ? Number(match[1]) : 0);
+        }, 0);
+      assert.deepEqual([counted('datagrams? sent'), counted('(?:reply|replies) received')], [count, count], lines.join('\n'));
+      assert.ok(lines.length <= 2 * 4, `a line or two a flush, not one a datagram: ${lines.length} lines`);
+    } finally {
+      batcher.dispose();
+      await workbench.dispose();
+      echo.close();
     }
   });
 });

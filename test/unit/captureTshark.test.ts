@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { CaptureBuffer } from '../../src/core/captureBuffer';
 import { CaptureFile, saveCapture } from '../../src/core/captureFile';
 import { CaptureRecorder } from '../../src/core/captureRecorder';
-import type { WorkbenchEvent } from '../../src/core/events';
-import { NO_SIMULATION } from '../../src/core/impairment';
+import type { Peer, WorkbenchEvent } from '../../src/core/events';
+import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment';
 import { captureHeader, packetBlock } from '../../src/core/pcapng';
 import { Workbench } from '../../src/core/workbench';
 import { expertProblems, readCapture, tshark, type DecodedPacket } from './tshark';
@@ -93,10 +93,10 @@ function comparable(packets: readonly DecodedPacket[]): Expected[] {
 }
 
 /** A plain echo socket the workbench does not know: its traffic is recorded from the sending side. */
-async function outsideEcho(): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
+async function outsideEcho(host = '127.0.0.1'): Promise<dgram.Socket> {
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   socket.on('message', (message, peer) => socket.send(message, peer.port, peer.address));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return socket;
 }
 
@@ -180,6 +180,159 @@ describe('capture read back by tshark', function () {
         );
         assert.deepEqual(expertProblems(file), []);
       }
+    } finally {
+      await workbench.dispose();
+      echo.close();
+    }
+  });
+
+  it('shows both legs of every datagram through the proxy, with each fate as a comment, IPv4 and IPv6', async () => {
+    const workbench = new Workbench();
+    const events: WorkbenchEvent[] = [];
+    const buffer = new CaptureBuffer(10_000);
+    const recorder = new CaptureRecorder(buffer.add);
+    workbench.events.subscribe((event) => {
+      events.push(event);
+      recorder.add(event);
+    });
+    const echoes = [await outsideEcho('127.0.0.1'), await outsideEcho('::1')];
+    try {
+      for (const [i, host] of ['127.0.0.1', '::1'].entries()) {
+        const link = { ...NO_LINK_IMPAIRMENT, seed: 40 + i, loss: 0.2, duplicate: 0.2, corrupt: 0.15, delayMs: 3 };
+        const proxy = await workbench.startProxy({
+          host,
+          port: 0,
+          upstreamHost: host,
+          upstreamPort: echoes[i].address().port,
+          links: { toServer: link, toClient: { ...link, seed: 50 + i } },
+        });
+        for (let n = 0; n < 40; n++) {
+          await workbench.send({
+            target: { host, port: proxy.local.port },
+            payload: Buffer.from(`via ${host} ${n}`),
+            timeoutMs: 60,
+            retries: 0,
+            backoff: 1,
+          });
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      recorder.flush();
+      const file = join(dir, 'proxy.pcapng');
+      await saveCapture(file, buffer.datagrams());
+
+      // What the wire carried, from the proxy's events: what it received (marked when dropped), then each copy it sent.
+      const expected: Array<Expected & { matches: (comment: string) => boolean }> = [];
+      const inbound = new Map<string, (typeof expected)[number]>();
+      const packet = (
+        e: { source: Peer; destination: Peer; payload: Buffer },
+        matches: (comment: string) => boolean,
+      ): (typeof expected)[number] => ({
+        source: e.source.address,
+        destination: e.destination.address,
+        sourcePort: e.source.port,
+        destinationPort: e.destination.port,
+        payload: e.payload.toString('hex'),
+        comment: '',
+        matches,
+      });
+      const way = (direction: string): string => (direction === 'to-server' ? 'client → server' : 'server → client');
+      for (const event of events) {
+        if (event.kind === 'proxy-received') {
+          const received = packet(event, (comment) => comment === '');
+          expected.push(received);
+          inbound.set(`${event.proxyId}${event.direction}${event.seq}`, received);
+        }
+        if (event.kind === 'proxy-dropped') {
+          inbound.get(`${event.proxyId}${event.direction}${event.seq}`)!.matches = (comment) =>
+            comment === `dropped by the proxy (simulated loss, ${way(event.direction)})`;
+        }
+        if (event.kind === 'forwarded') {
+          expected.push(
+            packet(
+              event,
+              (comment) =>
+                comment.startsWith(`forwarded ${way(event.direction)}`) &&
+                comment.includes('delayed 3 ms') &&
+                comment.includes('duplicate') === event.duplicate &&
+                comment.includes(`corrupted (bit ${event.corruptedBit} flipped)`) === (event.corruptedBit !== undefined),
+            ),
+          );
+        }
+      }
+      const proxies = workbench.runningProxies.map((p) => p.counters);
+      assert.ok(
+        proxies.every((c) => c.toServer.dropped > 0 && c.toClient.dropped > 0 && c.toServer.duplicated + c.toClient.duplicated > 0),
+        'the seeds drop both ways and duplicate on both proxies',
+      );
+      assert.ok(
+        proxies.every((c) => c.toServer.corrupted + c.toClient.corrupted > 0),
+        'the seeds corrupt on both proxies',
+      );
+      assert.equal(
+        expected.length,
+        proxies.reduce((sum, c) => sum + c.toServer.received + c.toServer.copies + c.toClient.received + c.toClient.copies, 0),
+      );
+      const packets = readCapture(file);
+      assert.deepEqual(
+        comparable(packets).map(({ comment, ...wire }) => wire),
+        expected.map(({ comment, matches, ...wire }) => wire),
+      );
+      packets.forEach((p, i) => assert.ok(expected[i].matches(p.comment), `packet ${i + 1}: unexpected comment "${p.comment}"`));
+      assert.ok(
+        packets.every((p) => p.udpChecksum === '1' && (p.source.includes(':') || p.ipChecksum === '1')),
+        'checksums good',
+      );
+      assert.deepEqual(expertProblems(file), []);
+    } finally {
+      await workbench.dispose();
+      for (const echo of echoes) echo.close();
+    }
+  });
+
+  it('shows every datagram of a burst to a plain Node echo and every reply, with the bytes as sent', async () => {
+    const workbench = new Workbench();
+    const events: WorkbenchEvent[] = [];
+    const buffer = new CaptureBuffer(10_000);
+    const recorder = new CaptureRecorder(buffer.add);
+    workbench.events.subscribe((event) => {
+      events.push(event);
+      recorder.add(event);
+    });
+    const echo = await outsideEcho();
+    try {
+      const count = 300;
+      const result = await workbench.burst({
+        target: { host: '127.0.0.1', port: echo.address().port },
+        payload: (index) => Buffer.from(`burst datagram ${index}`),
+        count,
+        timeoutMs: 500,
+      });
+      assert.deepEqual([result.sent, result.received, result.unmatched], [count, count, 0]);
+      recorder.flush();
+      const sent = events.flatMap((e) => (e.kind === 'burst-sent' ? [e] : []));
+      const replies = events.flatMap((e) => (e.kind === 'burst-reply' ? [e] : []));
+      assert.equal(sent.length, count);
+      assert.deepEqual(
+        replies.map((e) => e.seq).sort((a, b) => a! - b!),
+        sent.map((e) => e.seq),
+      );
+      const file = join(dir, 'burst.pcapng');
+      await saveCapture(file, buffer.datagrams());
+      const packets = readCapture(file);
+      const port = echo.address().port;
+      const out = packets.filter((p) => p.destinationPort === port);
+      const back = packets.filter((p) => p.sourcePort === port);
+      assert.equal(packets.length, 2 * count);
+      assert.deepEqual(
+        out.map((p) => p.payload),
+        sent.map((e) => e.payload.toString('hex')),
+        'each datagram as sent, its tag included',
+      );
+      assert.ok(out.every((p) => p.sourcePort === sent[0].local.port && p.comment === ''));
+      assert.deepEqual(back.map((p) => p.payload).sort(), out.map((p) => p.payload).sort(), 'the echo sent each back');
+      assert.ok(back.every((p) => /^reply after /.test(p.comment) && p.destinationPort === sent[0].local.port));
+      assert.deepEqual(expertProblems(file), []);
     } finally {
       await workbench.dispose();
       echo.close();

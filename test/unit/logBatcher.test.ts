@@ -253,4 +253,47 @@ describe('LogBatcher', () => {
       ['[udp-1] received #1 from 127.0.0.1:50000, 5 bytes: "hello"', '2 more datagrams received by udp-1 from 127.0.0.1:50000 not shown'],
     );
   });
+
+  it("writes no line for a proxy's arrival (its forwarded or dropped line follows), and only counts a burst's datagrams", () => {
+    const { clock, writer, batcher } = withFakeClock({ ...options, maxEventsPerFlush: 100 });
+    const proxy: Peer = { address: '127.0.0.1', port: 7000, family: 'IPv4' };
+    const target: Peer = { address: '127.0.0.1', port: 9000, family: 'IPv4' };
+    batcher.add({
+      kind: 'proxy-received',
+      at: 0,
+      proxyId: 'proxy-1',
+      direction: 'to-server',
+      session: 1,
+      peer: PEER,
+      seq: 1,
+      source: PEER,
+      destination: proxy,
+      payload: Buffer.from('hello'),
+    });
+    for (let seq = 0; seq < 3; seq++) {
+      const payload = Buffer.from(`b${seq}`);
+      batcher.add({ kind: 'burst-sent', at: 0, requestId: 7, target, payload, seq, local: PEER });
+      batcher.add({
+        kind: 'burst-reply',
+        at: 0,
+        requestId: 7,
+        target,
+        payload,
+        from: target,
+        local: PEER,
+        seq,
+        duplicate: false,
+        rttMs: 1,
+      });
+    }
+    clock.tick(options.flushIntervalMs);
+    assert.deepEqual(
+      writer.lines.map((l) => l.text),
+      [
+        'burst to 127.0.0.1:9000: 3 datagrams sent (counted, not shown one by one)',
+        'burst to 127.0.0.1:9000: 3 replies received (counted, not shown one by one)',
+      ],
+    );
+    batcher.dispose();
+  });
 });

@@ -45,12 +45,45 @@ export function requireNamespaces(context: Mocha.Context): void {
   context.skip();
 }
 
+/** One end of a veth link before it exists. */
+type HostPlan = Omit<Host, 'mac'>;
+
 /** Namespaces a test made: commands start inside them, and destroy() removes them all (and their links). */
 abstract class Namespaces {
   private destroyed = false;
 
   protected constructor(private readonly namespaces: readonly string[]) {
     alive.add(this);
+  }
+
+  /**
+   * Makes each namespace with loopback up, then joins the hosts of each link by a veth pair with their addresses.
+   * Whatever was made is removed again should a step fail.
+   */
+  protected static make(namespaces: readonly string[], links: ReadonlyArray<readonly [HostPlan, HostPlan]>): Map<HostPlan, Host> {
+    const created: string[] = [];
+    try {
+      for (const namespace of namespaces) {
+        ip('netns', 'add', namespace);
+        created.push(namespace);
+        ip('-n', namespace, 'link', 'set', 'lo', 'up');
+      }
+      const hosts = new Map<HostPlan, Host>();
+      for (const [a, b] of links) {
+        ip('link', 'add', a.iface, 'netns', a.namespace, 'type', 'veth', 'peer', 'name', b.iface, 'netns', b.namespace);
+        for (const host of [a, b]) {
+          ip('-n', host.namespace, 'link', 'set', host.iface, 'up');
+          ip('-n', host.namespace, 'addr', 'add', `${host.ipv4}/24`, 'dev', host.iface);
+          // nodad: usable at once, without waiting for duplicate address detection.
+          ip('-n', host.namespace, 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
+          hosts.set(host, { ...host, mac: exec(host.namespace, 'cat', [`/sys/class/net/${host.iface}/address`]).trim() });
+        }
+      }
+      return hosts;
+    } catch (error) {
+      for (const namespace of created) deleteNamespace(namespace);
+      throw error;
+    }
   }
 
   /** Starts a long-running command inside a host's namespace. */
@@ -181,5 +214,37 @@ export class NamespaceSegment extends Namespaces {
   /** Takes a host's multicast route away: sends to a group without an interface then have no way out. */
   removeMulticastRoute(host: Host): void {
     ip('-n', host.namespace, 'route', 'del', '224.0.0.0/4', 'dev', host.iface);
+  }
+}
+
+/**
+ * Three hosts in a row, each in its own namespace: `client` ⇄ `proxy` ⇄ `server`, two veth pairs. The proxy's
+ * host has an address on each link (`proxyFront` on 10.78.1.0/24 and fd78:1::/64 towards the client, `proxyBack` on
+ * 10.78.2.0/24 and fd78:2::/64 towards the server); client and server share no link, so only the proxy joins them.
+ */
+export class NamespaceChain extends Namespaces {
+  private constructor(
+    readonly client: Host,
+    readonly proxyFront: Host,
+    readonly proxyBack: Host,
+    readonly server: Host,
+  ) {
+    super([client.namespace, proxyFront.namespace, server.namespace]);
+  }
+
+  static create(): NamespaceChain {
+    const tag = `udpw-${process.pid}-${++made}`;
+    const client = { namespace: `${tag}-c`, iface: 'veth-c', ipv4: '10.78.1.2', ipv6: 'fd78:1::2' };
+    const proxyFront = { namespace: `${tag}-x`, iface: 'veth-xc', ipv4: '10.78.1.1', ipv6: 'fd78:1::1' };
+    const proxyBack = { namespace: proxyFront.namespace, iface: 'veth-xs', ipv4: '10.78.2.1', ipv6: 'fd78:2::1' };
+    const server = { namespace: `${tag}-s`, iface: 'veth-s', ipv4: '10.78.2.2', ipv6: 'fd78:2::2' };
+    const hosts = Namespaces.make(
+      [client.namespace, proxyFront.namespace, server.namespace],
+      [
+        [client, proxyFront],
+        [proxyBack, server],
+      ],
+    );
+    return new NamespaceChain(hosts.get(client)!, hosts.get(proxyFront)!, hosts.get(proxyBack)!, hosts.get(server)!);
   }
 }

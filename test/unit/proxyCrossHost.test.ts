@@ -1,12 +1,15 @@
-// The proxy with its client on another host: three programs, two network namespaces joined by a veth pair (see
-// netns.ts). The Python client runs in one namespace; the proxy and the Python echo server (the user's server) in the
-// other, so the proxy listens on an address other machines reach and its per-address rate limit applies.
+// The proxy with its client and its server on other hosts: three programs in three network namespaces in a row,
+// client ⇄ proxy ⇄ server, joined by two veth pairs (see netns.ts). The Python client runs in the first, the proxy in
+// the middle one (listening on its address towards the client), the Python echo server (the user's server) in the
+// last. So the proxy's clients are on another machine: its per-address rate limit applies, and the simulation's
+// duplicates are held back from them unless amplification is allowed.
 import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { NO_LINK_IMPAIRMENT } from '../../src/core/impairment';
 import type { ProxyReport } from './fixtures/netnsProxy';
-import { NamespacePair, requireNamespaces } from './netns';
+import { NamespaceChain, requireNamespaces } from './netns';
 import { PythonEchoServer, runPythonClients } from './proxyPrograms';
 
 const PROXY_FIXTURE = path.join(__dirname, 'fixtures', 'netnsProxy.js');
@@ -25,52 +28,62 @@ function nextLine(child: ChildProcess, lines = createInterface({ input: child.st
   });
 }
 
-describe('ImpairmentProxy across hosts (network namespaces)', function () {
+describe('ImpairmentProxy across hosts (client, proxy and server in three network namespaces)', function () {
   this.timeout(60_000);
-  let pair: NamespacePair;
+  let chain: NamespaceChain;
   let echo: PythonEchoServer;
 
   before(async function () {
     requireNamespaces(this);
-    pair = NamespacePair.create();
-    echo = await PythonEchoServer.start('127.0.0.1', (args) => pair.spawn(pair.server, 'python3', args));
+    chain = NamespaceChain.create();
+    echo = await PythonEchoServer.start(chain.server.ipv4, (args) => chain.spawn(chain.server, 'python3', args));
   });
   after(async () => {
     await echo?.stop();
-    pair?.destroy();
+    chain?.destroy();
   });
 
   async function throughProxy(
     options: Record<string, unknown>,
     plan: { clients: number; count: number },
-  ): Promise<{ replies: number; report: ProxyReport }> {
-    const proxy = pair.spawn(pair.server, process.execPath, [
+  ): Promise<{ replies: Array<[number, string]>; report: ProxyReport }> {
+    const proxy = chain.spawn(chain.proxyFront, process.execPath, [
       PROXY_FIXTURE,
-      JSON.stringify({ host: pair.server.ipv4, port: 0, upstreamHost: '127.0.0.1', upstreamPort: echo.port, ...options }),
+      JSON.stringify({ host: chain.proxyFront.ipv4, port: 0, upstreamHost: chain.server.ipv4, upstreamPort: echo.port, ...options }),
     ]);
     const lines = createInterface({ input: proxy.stdout! });
     try {
       const { port } = JSON.parse(await nextLine(proxy, lines)) as { port: number };
-      const run = await runPythonClients(pair.server.ipv4, port, { ...plan, gapMs: 5, quietMs: 700 }, [
+      const run = await runPythonClients(chain.proxyFront.ipv4, port, { ...plan, gapMs: 5, quietMs: 700 }, [
         'ip',
         'netns',
         'exec',
-        pair.peer.namespace,
+        chain.client.namespace,
       ]);
       const reported = nextLine(proxy, lines);
       proxy.stdin!.end();
-      return { replies: run.replies.length, report: JSON.parse(await reported) as ProxyReport };
+      return { replies: run.replies, report: JSON.parse(await reported) as ProxyReport };
     } finally {
       proxy.kill();
     }
   }
 
-  it('forwards for a client on another host, and the server answers it through the proxy', async () => {
+  function assertAddsUp(report: ProxyReport): void {
+    for (const c of [report.counters.toServer, report.counters.toClient]) assert.equal(c.received, c.forwarded + c.dropped + c.pending);
+  }
+
+  it('forwards for a client on another host to a server on a third, and each hop sees the one before it', async () => {
     const { replies, report } = await throughProxy({ rateLimit: false }, { clients: 2, count: 5 });
-    assert.equal(replies, 10);
-    assert.deepEqual(report.sessions, [pair.peer.ipv4, pair.peer.ipv4]);
+    assert.equal(replies.length, 10);
+    assert.deepEqual(report.sessions, [chain.client.ipv4, chain.client.ipv4]);
     assert.equal(report.counters.toServer.forwarded, 10);
     assert.equal(report.counters.toClient.forwarded, 10);
+    // The server saw the proxy's address on its own link, and the proxy's events say so for the capture.
+    assert.ok(
+      replies.every(([, text]) => text.includes(`|${chain.proxyBack.ipv4}:`)),
+      replies.map(([, text]) => text).join(' '),
+    );
+    assert.deepEqual(report.upstreamSources, [chain.proxyBack.ipv4]);
   });
 
   it('rate-limits a client on another host, per address', async () => {
@@ -78,9 +91,23 @@ describe('ImpairmentProxy across hosts (network namespaces)', function () {
       { rateLimit: { perSecond: 0.01, burst: 3, exemptLoopback: true } },
       { clients: 1, count: 10 },
     );
-    assert.equal(replies, 3, 'the burst of 3 passes, the rest is limited');
+    assert.equal(replies.length, 3, 'the burst of 3 passes, the rest is limited');
     assert.equal(report.counters.toServer.droppedBy['rate-limited'], 7);
-    const { toServer } = report.counters;
-    assert.equal(toServer.received, toServer.forwarded + toServer.dropped + toServer.pending);
+    assertAddsUp(report);
+  });
+
+  it('holds back simulated duplicates from a client on another host, counts and reports them, and sends them once allowed', async () => {
+    const twice = { toServer: NO_LINK_IMPAIRMENT, toClient: { ...NO_LINK_IMPAIRMENT, duplicate: 1 } };
+    const guarded = await throughProxy({ rateLimit: false, links: twice }, { clients: 1, count: 6 });
+    assert.equal(guarded.replies.length, 6, 'one reply each: no duplicate reached the other host');
+    const { toClient } = guarded.report.counters;
+    assert.deepEqual([toClient.forwarded, toClient.copies, toClient.duplicated, toClient.duplicatesWithheld], [6, 6, 0, 6]);
+    assert.equal(guarded.report.duplicatesWithheld, 6, 'each forward says its duplicate was held back');
+    assertAddsUp(guarded.report);
+
+    const allowed = await throughProxy({ rateLimit: false, links: twice, allowAmplification: true }, { clients: 1, count: 6 });
+    assert.equal(allowed.replies.length, 12, 'allowed, each reply arrives twice');
+    assert.deepEqual([allowed.report.counters.toClient.duplicatesWithheld, allowed.report.duplicatesWithheld], [0, 0]);
+    assertAddsUp(allowed.report);
   });
 });

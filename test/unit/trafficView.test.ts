@@ -252,6 +252,45 @@ describe('Traffic view: the per-second charts', () => {
     assert.deepEqual(rates.totals, { in: 2, out: 1 });
   });
 
+  it("counts a proxy's simulated drops as simulated loss, and a burst's answered datagrams in the round trips", () => {
+    const rates = new TrafficRates();
+    const at = 1_700_000_000_000;
+    const proxyDrop = (seq: number, reason: 'simulated-loss' | 'queue-full' | 'rate-limited' | 'cancelled'): WorkbenchEvent => ({
+      kind: 'proxy-dropped',
+      at,
+      proxyId: 'proxy-1',
+      direction: 'to-client',
+      session: 1,
+      peer: client,
+      seq,
+      source: remote,
+      destination: client,
+      payload: Buffer.from('x'),
+      size: 1,
+      reason,
+    });
+    for (const [seq, reason] of (['simulated-loss', 'queue-full', 'rate-limited', 'cancelled'] as const).entries()) {
+      rates.addEvent(proxyDrop(seq + 1, reason));
+    }
+    const reply = (seq: number | undefined, duplicate: boolean, rttMs: number | undefined): WorkbenchEvent => ({
+      kind: 'burst-reply',
+      at,
+      requestId: 9,
+      target: remote,
+      payload: Buffer.from('x'),
+      from: remote,
+      local: client,
+      seq,
+      duplicate,
+      rttMs,
+    });
+    rates.addEvent(reply(0, false, 4));
+    rates.addEvent(reply(0, true, undefined));
+    rates.addEvent(reply(undefined, false, undefined));
+    const charts = rates.charts(at);
+    assert.deepEqual([charts.simulatedLoss.at(-1), charts.rttP50.at(-1), charts.rttP99.at(-1)], [3, 4, 4]);
+  });
+
   it('forgets seconds older than the window, so a long run keeps a bounded map', () => {
     const rates = new TrafficRates();
     for (let s = 0; s < 10 * CHART_SECONDS; s++) rates.addDatagram(datagram({ atMicros: s * 1e6, direction: 'in' }));
