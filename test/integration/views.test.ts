@@ -20,6 +20,18 @@ async function startServer(host = '127.0.0.1', extra: object = {}): Promise<Serv
   return server;
 }
 
+/** An unimpaired proxy on loopback in front of `server`. */
+async function startProxyTo(server: ServerInfo): Promise<ProxyInfo> {
+  const proxy = await vscode.commands.executeCommand<ProxyInfo | undefined>('udpWorkbench.startProxy', {
+    listen: '127.0.0.1:0',
+    upstream: `127.0.0.1:${server.port}`,
+    toServer: 'off',
+    toClient: 'off',
+  });
+  assert.ok(proxy, 'the proxy did not start');
+  return proxy;
+}
+
 const markdown = (tooltip: vscode.TreeItem['tooltip']): string => (typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? ''));
 const label = (item: vscode.TreeItem): string => (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''));
 
@@ -82,13 +94,7 @@ describe('The UDP view', () => {
     it('lists a proxy with where it forwards, and stops it from the item', async () => {
       const { views, workbench } = await getInternals();
       const server = await startServer();
-      const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
-        listen: '127.0.0.1:0',
-        upstream: `127.0.0.1:${server.port}`,
-        toServer: 'off',
-        toClient: 'off',
-      });
-      assert.ok(proxy);
+      const proxy = await startProxyTo(server);
       const node = views.servers.getChildren().find((n) => n.kind === 'proxy');
       assert.deepEqual(node, { kind: 'proxy', id: proxy.id });
       const item = views.servers.getTreeItem(node);
@@ -103,13 +109,7 @@ describe('The UDP view', () => {
       const { workbench } = await getInternals();
       const server = await startServer();
       await startServer('::1');
-      const proxy = await vscode.commands.executeCommand<ProxyInfo>('udpWorkbench.startProxy', {
-        listen: '127.0.0.1:0',
-        upstream: `127.0.0.1:${server.port}`,
-        toServer: 'off',
-        toClient: 'off',
-      });
-      assert.ok(proxy);
+      await startProxyTo(server);
       assert.equal(await vscode.commands.executeCommand('udpWorkbench.views.stopAll'), 3);
       assert.equal(workbench.runningServers.length + workbench.runningProxies.length, 0);
     });

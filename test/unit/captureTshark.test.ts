@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureBuffer } from '../../src/core/captureBuffer';
 import { CaptureFile, saveCapture } from '../../src/core/captureFile';
-import { CaptureRecorder } from '../../src/core/captureRecorder';
+import { CaptureRecorder, type RecordedDatagram } from '../../src/core/captureRecorder';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment';
 import { captureHeader, packetBlock } from '../../src/core/pcapng';
@@ -100,6 +100,22 @@ async function outsideEcho(host = '127.0.0.1'): Promise<dgram.Socket> {
   return socket;
 }
 
+/** A workbench whose every event is kept and recorded into a ring buffer (and handed to `alsoRecord`, if given). */
+function recordingWorkbench(alsoRecord?: (datagram: RecordedDatagram) => void) {
+  const workbench = new Workbench();
+  const events: WorkbenchEvent[] = [];
+  const buffer = new CaptureBuffer(10_000);
+  const recorder = new CaptureRecorder((datagram) => {
+    buffer.add(datagram);
+    alsoRecord?.(datagram);
+  });
+  workbench.events.subscribe((event) => {
+    events.push(event);
+    recorder.add(event);
+  });
+  return { workbench, events, buffer, recorder };
+}
+
 describe('capture read back by tshark', function () {
   this.timeout(60_000);
   let dir: string;
@@ -107,18 +123,8 @@ describe('capture read back by tshark', function () {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('shows every datagram of real loopback traffic, with the simulation’s drops and duplicates as comments, checksums valid', async () => {
-    const workbench = new Workbench();
-    const events: WorkbenchEvent[] = [];
-    const buffer = new CaptureBuffer(10_000);
     const streamed = await CaptureFile.create(join(dir, 'streamed.pcapng'), { flushIntervalMs: 10 });
-    const recorder = new CaptureRecorder((datagram) => {
-      buffer.add(datagram);
-      streamed.add(datagram);
-    });
-    workbench.events.subscribe((event) => {
-      events.push(event);
-      recorder.add(event);
-    });
+    const { workbench, events, buffer, recorder } = recordingWorkbench((datagram) => streamed.add(datagram));
     const echo = await outsideEcho();
     try {
       const simulation = { ...NO_SIMULATION, seed: 7, dropInbound: 0.25, dropOutbound: 0.15, duplicate: 0.3 };
@@ -187,14 +193,7 @@ describe('capture read back by tshark', function () {
   });
 
   it('shows both legs of every datagram through the proxy, with each fate as a comment, IPv4 and IPv6', async () => {
-    const workbench = new Workbench();
-    const events: WorkbenchEvent[] = [];
-    const buffer = new CaptureBuffer(10_000);
-    const recorder = new CaptureRecorder(buffer.add);
-    workbench.events.subscribe((event) => {
-      events.push(event);
-      recorder.add(event);
-    });
+    const { workbench, events, buffer, recorder } = recordingWorkbench();
     const echoes = [await outsideEcho('127.0.0.1'), await outsideEcho('::1')];
     try {
       for (const [i, host] of ['127.0.0.1', '::1'].entries()) {
@@ -291,14 +290,7 @@ describe('capture read back by tshark', function () {
   });
 
   it('shows every datagram of a burst to a plain Node echo and every reply, with the bytes as sent', async () => {
-    const workbench = new Workbench();
-    const events: WorkbenchEvent[] = [];
-    const buffer = new CaptureBuffer(10_000);
-    const recorder = new CaptureRecorder(buffer.add);
-    workbench.events.subscribe((event) => {
-      events.push(event);
-      recorder.add(event);
-    });
+    const { workbench, events, buffer, recorder } = recordingWorkbench();
     const echo = await outsideEcho();
     try {
       const count = 300;
