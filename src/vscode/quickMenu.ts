@@ -26,6 +26,11 @@ async function showQuickMenu(workbench: Workbench, capturing: boolean): Promise<
       command: 'udpWorkbench.startServer',
     },
     {
+      label: vscode.l10n.t('$(broadcast) Join Multicast Group…'),
+      description: vscode.l10n.t('listen to a group, such as 239.1.2.3:5000'),
+      command: 'udpWorkbench.joinGroup',
+    },
+    {
       label: vscode.l10n.t('$(arrow-swap) Start Impairment Proxy'),
       description: vscode.l10n.t('your client and server under a bad network'),
       command: 'udpWorkbench.startProxy',
