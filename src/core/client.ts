@@ -5,7 +5,8 @@ import { badSetting, messageOf, tooManyOpenFiles, WorkbenchError } from './error
 import { familyNumber, peerOf, type EventSink, type Peer } from './events';
 import { sendToGroup, type GroupReplies } from './groupSend';
 import { BURST_LIMITS, SEND_LIMITS } from './limits';
-import { groupKind, type GroupSendOptions } from './multicast';
+import { groupKind } from './groupAddress';
+import { type GroupSendOptions } from './groupSend';
 import { checkDatagramSize } from './payload';
 import { formatCount, RoundTripStats, type RoundTripSummary } from './stats';
 import { attemptWaitMs } from './timing';

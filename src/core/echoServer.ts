@@ -6,7 +6,7 @@ import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type Simulat
 import { SERVER_LIMITS } from './limits';
 import { DelayedCopies } from './delayedCopies';
 import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
-import { joinGroups, leaveGroups, type GroupMembership } from './multicast';
+import { joinGroups, leaveGroups, type GroupMembership } from './groupMembership';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { formatCount } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';

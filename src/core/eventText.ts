@@ -1,6 +1,6 @@
 import { formatEndpoint } from './endpoint';
 import type { Direction, DropReason, Peer, ProxyDropReason, RepliesCollectedEvent, WorkbenchEvent } from './events';
-import { describeMembership, type GroupMembership } from './multicast';
+import { describeMembership, type GroupMembership } from './groupMembership';
 import { hexDump, isPrintable, previewText } from './payload';
 import { describeConfiguration } from './serverConfigText';
 import { describeLink } from './simulationSpec';

@@ -1,7 +1,7 @@
 import type { ReplyMode, ServerProtection } from './echoServer';
 import type { WorkbenchError } from './errors';
 import type { LinkSettings, SimulationSettings } from './impairment';
-import type { GroupMembership } from './multicast';
+import type { GroupMembership } from './groupMembership';
 
 /** A socket address as Node reports it. */
 export interface Peer {

@@ -4,8 +4,39 @@ import { formatEndpoint } from './endpoint';
 import { WorkbenchError } from './errors';
 import { peerOf, type Peer } from './events';
 import { GROUP_LIMITS } from './limits';
-import { broadcastNotAllowed, interfaceFor, noMulticastRoute, type GroupKind } from './multicast';
+import { interfaceFor, noMulticastRoute, type GroupKind } from './groupAddress';
 import { attemptWaitMs } from './timing';
+
+/** How a datagram to a group or a broadcast address leaves: `@ttl`, `@loopback`, `@interface`, `@broadcast`. */
+export interface GroupSendOptions {
+  /** Hops it may take (IPv6: the hop limit); default 1, this network segment; 0 keeps it on this machine. */
+  readonly ttl?: number;
+  /** Default true: listeners on this machine receive it too. */
+  readonly loopback?: boolean;
+  /** Name (`eth0`) or address of the interface it leaves by; default: the system's choice. */
+  readonly interface?: string;
+  /** Sending to a broadcast address is refused without it, as Node refuses it. */
+  readonly broadcast?: boolean;
+}
+
+/** The send settings for groups; a `.udp` block's headers override them. */
+export interface GroupSendDefaults {
+  readonly allowBroadcast?: boolean;
+  readonly multicastTtl?: number;
+  readonly multicastLoopback?: boolean;
+  /** Empty: the system's choice. */
+  readonly multicastInterface?: string;
+}
+
+/** The settings, with what a block (or a caller) says instead. */
+export function groupSendOptions(defaults: GroupSendDefaults, overrides: GroupSendOptions = {}): GroupSendOptions {
+  return {
+    ttl: overrides.ttl ?? defaults.multicastTtl,
+    loopback: overrides.loopback ?? defaults.multicastLoopback,
+    interface: overrides.interface ?? (defaults.multicastInterface || undefined),
+    broadcast: overrides.broadcast ?? defaults.allowBroadcast,
+  };
+}
 
 /** One answer to a datagram sent to a group or a broadcast address. */
 export interface GroupReply {
@@ -160,4 +191,14 @@ function groupError(error: unknown, kind: GroupKind, target: Peer): unknown {
     return noMulticastRoute(`Could not send to ${where}`, error);
   }
   return error;
+}
+
+/** A broadcast address without permission to broadcast, before the system refuses it with EACCES. */
+export function broadcastNotAllowed(target: { address: string; port: number }, cause?: unknown): WorkbenchError {
+  return new WorkbenchError(
+    'BROADCAST_NOT_ALLOWED',
+    `${formatEndpoint(target)} is a broadcast address: every host on the network segment would receive the datagram.`,
+    'To send it anyway, add "@broadcast on" to the block of the .udp file, or turn on the Allow Broadcast setting (udpWorkbench.send.allowBroadcast).',
+    { fix: 'open-settings', cause },
+  );
 }

@@ -6,7 +6,7 @@ import { measurePayload, type PayloadEncoding } from './payload';
 import { mistakeText } from './payloadDecoding';
 import { HEADER_NAMES, isHeaderName, readHeader, type HeaderName } from './requestHeaders';
 import { expandFileVariables, scanTemplate, type TemplatePart } from './requestVariables';
-import { groupKind } from './multicast';
+import { groupKind } from './groupAddress';
 import { formatCount } from './stats';
 import { TextLines } from './textLines';
 

@@ -5,7 +5,7 @@ import { escapeText } from './escapeText';
 import { describeReplies } from './eventText';
 import { describeExpectation, judgeReply, type Expectation } from './expectation';
 import type { GroupReplies } from './groupSend';
-import { groupSendOptions, type GroupSendDefaults } from './multicast';
+import { groupSendOptions, type GroupSendDefaults } from './groupSend';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
 import { renderRequestTemplate, scanTemplate } from './requestVariables';

@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
 import { formatEndpoint, parseEndpoint } from '../core/endpoint';
 import type { WorkbenchEvent } from '../core/events';
-import { groupSendOptions, type GroupSendOptions } from '../core/multicast';
+import { groupSendOptions, type GroupSendOptions } from '../core/groupSend';
 import { encodePayload, type PayloadEncoding } from '../core/payload';
 import type { Workbench } from '../core/workbench';
 import { describeServer, type ServerCommands, type ServerInfo, type StartServerArgs } from './serverCommands';

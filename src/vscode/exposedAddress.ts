@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { isLoopback } from '../core/endpoint';
-import { describeMembership, type GroupMembership } from '../core/multicast';
+import { describeMembership, type GroupMembership } from '../core/groupMembership';
 
 /** What would listen: an echo server answers whoever sends, a proxy lets them through to its upstream server. */
 export type Listener = 'server' | 'proxy';

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parseEndpoint, type Endpoint } from '../core/endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
-import { groupKind, groupSendOptions } from '../core/multicast';
+import { groupKind } from '../core/groupAddress';
+import { groupSendOptions } from '../core/groupSend';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
 import { formatCount, formatMs, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';

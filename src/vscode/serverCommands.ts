@@ -4,7 +4,8 @@ import { formatEndpoint, isWildcard, parseEndpoint, resolveHost, type Endpoint }
 import type { EchoServer, ReplyMode } from '../core/echoServer';
 import { quoteInput, WorkbenchError } from '../core/errors';
 import type { SimulationSettings } from '../core/impairment';
-import { describeMembership, isMulticast, listenAddressFor, parseGroupSpec, type GroupMembership } from '../core/multicast';
+import { isMulticast } from '../core/groupAddress';
+import { describeMembership, listenAddressFor, parseGroupSpec, type GroupMembership } from '../core/groupMembership';
 import { describeReply } from '../core/serverConfigText';
 import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
 import { formatCount, plural } from '../core/stats';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
 import type { EchoServer } from '../core/echoServer';
-import { describeListening, describeMembership } from '../core/multicast';
+import { describeListening, describeMembership } from '../core/groupMembership';
 import { describeProtection, describeReply } from '../core/serverConfigText';
 import { describeLink, describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';

@@ -2,15 +2,9 @@ import * as assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describeEvent } from '../../src/core/eventText';
 import { WorkbenchError } from '../../src/core/errors';
-import {
-  groupKind,
-  groupSendOptions,
-  interfaceFor,
-  isMulticast,
-  listenAddressFor,
-  parseGroupSpec,
-  type InterfaceTable,
-} from '../../src/core/multicast';
+import { groupKind, interfaceFor, isMulticast, type InterfaceTable } from '../../src/core/groupAddress';
+import { listenAddressFor, parseGroupSpec } from '../../src/core/groupMembership';
+import { groupSendOptions } from '../../src/core/groupSend';
 import { sendDatagram, type SendOptions } from '../../src/core/client';
 import { parseRequestFile } from '../../src/core/requestFile';
 import { sendRequestBlock, type BlockResult, type BlockSender } from '../../src/core/requestRun';

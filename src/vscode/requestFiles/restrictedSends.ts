@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, parseEndpoint, type Endpoint } from '../../core/endpoint';
-import { groupKind } from '../../core/multicast';
+import { groupKind } from '../../core/groupAddress';
 import type { RequestBlock } from '../../core/requestFile';
 import { formatCount } from '../../core/stats';
 
