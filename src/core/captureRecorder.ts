@@ -200,6 +200,9 @@ export class CaptureRecorder {
         );
         break;
       }
+      case 'burst-finished':
+        this.timeOutBurst(event.requestId);
+        break;
       // A later drop (a reply that could not be sent) leaves nothing on the wire: its request is recorded already, and marked.
       case 'dropped':
         this.settle(serverExchange(event.serverId, event.seq), event.reason === 'rate-limited' ? 'rate-limited' : 'dropped');
@@ -260,6 +263,14 @@ export class CaptureRecorder {
   private settle(exchange: string, fate: TrafficFate): void {
     const request = this.requests.get(exchange);
     if (request !== undefined && request.fate !== 'dropped' && request.fate !== 'rate-limited') request.fate = fate;
+  }
+
+  /** A finished burst's datagrams that still wait for a reply, among those remembered, never get one. */
+  private timeOutBurst(requestId: number): void {
+    const prefix = `${clientExchange(requestId)}#`;
+    for (const request of this.rememberedOrder) {
+      if (request?.fate === 'sent' && request.exchange.startsWith(prefix)) request.fate = 'timed-out';
+    }
   }
 
   private rememberSender(requestId: number, local: Peer): void {

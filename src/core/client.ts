@@ -233,6 +233,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
 
       const result = (cancelled: boolean): BurstResult => {
         const { sent, received } = tally;
+        if (!cancelled) emit?.({ kind: 'burst-finished', at: Date.now(), requestId, target, sent, answered: received });
         const lastSendMs = sent > 0 ? sentAtMs[sent - 1] : 0;
         const spanMs = sent > 1 ? lastSendMs - sentAtMs[0] : 0;
         const achievedRate = spanMs > 0 ? ((sent - 1) * 1000) / spanMs : undefined;

@@ -131,6 +131,11 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
       const time = event.rttMs === undefined ? '' : ` in ${formatMs(event.rttMs)}`;
       return info(`burst reply from ${at(event.from)} ${answers}${time}`, event.payload, options);
     }
+    case 'burst-finished':
+      return {
+        level: 'info',
+        text: `burst to ${at(event.target)} finished: ${plural(event.sent, 'datagram')} sent, ${formatCount(event.answered)} answered`,
+      };
     case 'proxy-started': {
       const text = `[${event.proxyId}] impairment proxy listening on ${at(event.local)}, forwarding to ${at(event.upstream)}`;
       return event.exposed ? { level: 'warn', text: `${text} — reachable from other machines` } : { level: 'info', text };

@@ -166,6 +166,12 @@ export interface BurstReplyEvent extends ClientBase {
   /** From its datagram's send; undefined for a duplicate or a reply that answers none. */
   readonly rttMs: number | undefined;
 }
+/** A burst ended (not cancelled: then nothing more is known): its datagrams still unanswered never will be. */
+export interface BurstFinishedEvent extends ClientBase {
+  readonly kind: 'burst-finished';
+  readonly sent: number;
+  readonly answered: number;
+}
 /** A send to a group or a broadcast address stopped listening: who answered, and each round trip. */
 export interface RepliesCollectedEvent extends ClientBase {
   readonly kind: 'replies-collected';
@@ -310,7 +316,14 @@ export type ServerEvent =
   | KernelDropsEvent
   | KernelDropsUnavailableEvent;
 export type ClientEvent =
-  DatagramSentEvent | ReplyReceivedEvent | TimeoutEvent | RepliesCollectedEvent | SendFailedEvent | BurstSentEvent | BurstReplyEvent;
+  | DatagramSentEvent
+  | ReplyReceivedEvent
+  | TimeoutEvent
+  | RepliesCollectedEvent
+  | SendFailedEvent
+  | BurstSentEvent
+  | BurstReplyEvent
+  | BurstFinishedEvent;
 export type WorkbenchEvent = ServerEvent | ClientEvent | ProxyEvent;
 
 /** Where the core puts its events. It must return at once: the core never waits for a view. */

@@ -72,6 +72,8 @@ export class LogBatcher {
   readonly add = (event: WorkbenchEvent): void => {
     // A proxy's forwarded or dropped line names each datagram it received; the arrival is for the traffic view and capture.
     if (event.kind === 'proxy-received') return;
+    // The burst's caller reports its result; the event tells the traffic view which datagrams timed out.
+    if (event.kind === 'burst-finished') return;
     // A burst's datagrams are a flood by design, and its caller reports its result: they are only counted.
     if (event.kind === 'burst-sent' || event.kind === 'burst-reply') {
       this.summarise(event);
@@ -192,7 +194,7 @@ type AlwaysShownEvent = Extract<
   }
 >;
 /** Never written: another event's line says it (see `add`). */
-type UnloggedEvent = Extract<WorkbenchEvent, { kind: 'proxy-received' }>;
+type UnloggedEvent = Extract<WorkbenchEvent, { kind: 'proxy-received' | 'burst-finished' }>;
 /** What a flood is made of (datagrams, drops, errors, and any kind of event added later): shown up to the budget, then counted. */
 type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent | UnloggedEvent>;
 

@@ -569,4 +569,40 @@ describe('CaptureRecorder on a burst', () => {
       echo.close();
     }
   });
+  it('marks the datagrams of a finished burst that no reply answered as timed out, and leaves the answered ones replied', async () => {
+    const workbench = new Workbench();
+    const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
+    const recorder = new CaptureRecorder(buffer.add);
+    workbench.events.subscribe(recorder.add);
+    // A plain Node echo that answers only the even datagrams (the burst's tag ends with the sequence number).
+    const echo = dgram.createSocket('udp4');
+    echo.on('message', (message, peer) => {
+      if (message.readUInt32BE(message.length - 4) % 2 === 0) echo.send(message, peer.port, peer.address);
+    });
+    await new Promise<void>((resolve) => echo.bind(0, '127.0.0.1', resolve));
+    try {
+      const count = 200;
+      const result = await workbench.burst({
+        target: { host: '127.0.0.1', port: echo.address().port },
+        payload: Buffer.from('half'),
+        count,
+        ratePerSecond: 5000,
+        timeoutMs: 200,
+      });
+      assert.deepEqual([result.sent, result.received], [count, count / 2]);
+      recorder.flush();
+      const out = buffer.datagrams().filter((d) => d.direction === 'out');
+      assert.equal(out.length, count);
+      const fateOf = (d: RecordedDatagram): string =>
+        `${d.payload.readUInt32BE(d.payload.length - 4) % 2 === 0 ? 'even' : 'odd'} ${d.fate}`;
+      assert.deepEqual(
+        [...new Set(out.map(fateOf))].sort(),
+        ['even replied', 'odd timed-out'],
+        'every odd datagram timed out, every even one was answered',
+      );
+    } finally {
+      await workbench.dispose();
+      echo.close();
+    }
+  });
 });
