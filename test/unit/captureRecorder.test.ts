@@ -14,7 +14,7 @@ import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/pcapng';
 import type { WorkbenchError } from '../../src/core/errors';
 import { rejection } from './assertions';
-import { client, dropped, received, replied, server, started } from './serverEvents';
+import { client, dropped, received, replied, sent, server, started } from './serverEvents';
 
 function recorder(): { add: (event: WorkbenchEvent) => void; flush: () => void; seen: CapturedDatagram[] } {
   const seen: CapturedDatagram[] = [];
@@ -108,20 +108,11 @@ describe('CaptureRecorder', () => {
     );
     r.add(started);
     const elsewhere: Peer = { address: '127.0.0.1', port: 9, family: 'IPv4' };
-    const sent = (attempt: number): WorkbenchEvent => ({
-      kind: 'sent',
-      at: 0,
-      requestId: 7,
-      target: elsewhere,
-      payload: Buffer.from('x'),
-      attempt,
-      local: client,
-    });
-    r.add(sent(1));
+    r.add(sent(1, elsewhere, client));
     // The second attempt 100 requests later: past 4,096 more the first attempt's place goes, the second stays.
     for (let seq = 1; seq <= 4096; seq++) {
       r.add(received(seq));
-      if (seq === 100) r.add(sent(2));
+      if (seq === 100) r.add(sent(2, elsewhere, client));
     }
     r.add({ kind: 'reply', at: 0, requestId: 7, target: elsewhere, payload: Buffer.from('y'), attempt: 2, rttMs: 1, from: elsewhere });
     r.add(replied(1));

@@ -34,3 +34,14 @@ export const replied = (
   reordered: copy.reordered ?? false,
   truncated: copy.truncated ?? false,
 });
+
+/** Attempt `attempt` of the workbench's send 7 to `target` from `local`. */
+export const sent = (attempt: number, target: Peer, local: Peer, text = 'x'): WorkbenchEvent => ({
+  kind: 'sent',
+  at: 0,
+  requestId: 7,
+  target,
+  payload: Buffer.from(text),
+  attempt,
+  local,
+});

@@ -5,7 +5,7 @@ import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { parseTrafficFilter } from '../../src/core/trafficFilter';
 import { MAX_WINDOW_ROWS, TrafficList, trafficRow } from '../../src/core/trafficList';
 import { CHART_SECONDS, TrafficRates } from '../../src/core/trafficRates';
-import { client, dropped, received, replied, server, started } from './serverEvents';
+import { client, dropped, received, replied, sent, server, started } from './serverEvents';
 
 const remote: Peer = { address: '::1', port: 9000, family: 'IPv6' };
 
@@ -72,19 +72,10 @@ describe('Traffic view: fates and exchanges of recorded datagrams', () => {
 
   it('marks a send elsewhere timed out, then replied on the attempt that got an answer', () => {
     const local: Peer = { address: '127.0.0.1', port: 40000, family: 'IPv4' };
-    const sent = (attempt: number): WorkbenchEvent => ({
-      kind: 'sent',
-      at: 0,
-      requestId: 7,
-      target: remote,
-      payload: Buffer.from('ping'),
-      attempt,
-      local,
-    });
     const rows = recorded([
-      sent(1),
+      sent(1, remote, local, 'ping'),
       { kind: 'timeout', at: 0, requestId: 7, target: remote, attempt: 1, timeoutMs: 100, willRetry: true },
-      sent(2),
+      sent(2, remote, local, 'ping'),
       { kind: 'reply', at: 0, requestId: 7, target: remote, payload: Buffer.from('pong'), attempt: 2, rttMs: 3, from: remote },
     ]);
     assert.deepEqual(
