@@ -371,6 +371,23 @@ describe('capture read back by tshark', function () {
     const times = readTimes(file);
     assert.deepEqual(times, ['1000000000.000000000', '1000000000.000001000', '1000000000.000002000']);
   });
+
+  it('reports a payload changed after its checksum was computed, on a port Wireshark knows or not', () => {
+    const file = join(dir, 'tampered.pcapng');
+    const datagram = (port: number) =>
+      packetBlock({
+        atMicros: 1e15,
+        source: { address: '127.0.0.1', port: 40000 },
+        destination: { address: '127.0.0.1', port },
+        payload: Buffer.from('via 127.0.0.1 3'),
+      });
+    const blocks = [captureHeader('test'), datagram(47808), datagram(33000)];
+    writeFileSync(file, Buffer.concat(blocks));
+    assert.deepEqual(expertProblems(file), [], 'BACnet’s port carries our text as plain data');
+    for (const block of blocks.slice(1)) block[block.indexOf('via')] ^= 0x20;
+    writeFileSync(file, Buffer.concat(blocks));
+    assert.deepEqual(expertProblems(file), ['Errors (2)']);
+  });
 });
 
 function readTimes(file: string): string[] {
