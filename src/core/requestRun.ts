@@ -4,8 +4,7 @@ import { isWorkbenchError, messageOf, quoteInput, WorkbenchError } from './error
 import { escapeText } from './escapeText';
 import { describeReplies } from './eventText';
 import { describeExpectation, judgeReply, type Expectation } from './expectation';
-import type { GroupReplies } from './groupSend';
-import { groupSendOptions, type GroupSendDefaults } from './groupSend';
+import { groupSendOptions, type GroupReplies, type GroupSendDefaults } from './groupSend';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
 import { renderRequestTemplate, scanTemplate } from './requestVariables';
