@@ -54,6 +54,8 @@ describe('Multicast and broadcast', () => {
     const status = internals.statusBar();
     assert.match(status.text, new RegExp(`239\\.77\\.1\\.1:${port}`));
     assert.match(status.tooltip, /groups 239\.77\.1\.1 on lo/);
+    const item = internals.views.servers.getTreeItem({ kind: 'server', id: server.id });
+    assert.equal(item.label, `239.77.1.1:${port}`, 'the UDP view names the group, not the wildcard it binds');
     await vscode.commands.executeCommand('udpWorkbench.stopServer', server.id);
     const lines = await waitFor('the start and the stop in the log', () => {
       const found = logSince(internals, mark);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatEndpoint, sendTargetFor } from '../../core/endpoint';
 import type { EchoServer } from '../../core/echoServer';
 import type { ImpairmentProxy } from '../../core/impairmentProxy';
+import { describeListening } from '../../core/groupMembership';
 import { describeReply } from '../../core/serverConfigText';
 import { describeLink, describeSimulation } from '../../core/simulationSpec';
 import { formatCount } from '../../core/stats';
@@ -88,7 +89,8 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
 
   private serverItem(server: EchoServer): vscode.TreeItem {
     const c = server.counters;
-    const item = new vscode.TreeItem(formatEndpoint(server.local));
+    // A group listener by its group, as the status bar names it: its wildcard bind says little.
+    const item = new vscode.TreeItem(describeListening(server));
     item.id = `server:${server.id}`;
     item.contextValue = 'server';
     item.description = `${server.replyMode} · ${describeSimulation(server.simulation)} · ↓${formatCount(c.received)} ↑${formatCount(c.replies)} ✗${formatCount(c.dropped)}`;
@@ -151,8 +153,7 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     const remote = describeRemoteListening(this.place, local);
     if (remote) lines.push('', `$(remote) ${remote}`);
     if (exposed) lines.push('', `$(warning) ${vscode.l10n.t('Bound to an address other machines can reach.')}`);
-    const markdown = new vscode.MarkdownString(lines.join('\n'), true);
-    return markdown;
+    return new vscode.MarkdownString(lines.join('\n'), true);
   }
 
   private async stop(node: Partial<ServerNode>): Promise<boolean> {
@@ -160,7 +161,6 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     return node.kind === 'proxy' ? this.workbench.stopProxy(node.id) : this.workbench.stopServer(node.id);
   }
 
-  /** Asks for the simulation unless `spec` says it ("loss=10%"): the menu passes only the node. */
   /** Every server and every proxy the view lists; resolves to how many were stopped. */
   private async stopAll(): Promise<number> {
     const proxies = this.workbench.runningProxies.map((proxy) => this.workbench.stopProxy(proxy.id));
@@ -168,6 +168,7 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     return servers + proxies.length;
   }
 
+  /** Asks for the simulation unless `spec` says it ("loss=10%"): the menu passes only the node. */
   private configureSimulation({ kind, id, spec }: Partial<ServerNode> & { spec?: string }): Thenable<unknown> {
     return vscode.commands.executeCommand(
       'udpWorkbench.configureSimulation',
