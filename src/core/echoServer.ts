@@ -4,6 +4,7 @@ import { badSetting, WorkbenchError } from './errors';
 import { familyNumber, peerOf, type DropReason, type EventSink, type Peer, type ServerConfiguration } from './events';
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { SERVER_LIMITS } from './limits';
+import { StopsOnce } from './stopsOnce';
 import { DelayedCopies } from './delayedCopies';
 import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
 import { joinGroups, leaveGroups, type GroupMembership } from './groupMembership';
@@ -116,7 +117,7 @@ class OutgoingReply {
  * A bound UDP port: receive → check the source → rate limit → impair → reply, with typed events and counters.
  * One socket, or two for `::` (see listenSockets.ts).
  */
-export class EchoServer {
+export class EchoServer extends StopsOnce {
   private readonly count: ServerCounters = {
     received: 0,
     answered: 0,
@@ -161,7 +162,6 @@ export class EchoServer {
   private readonly sendCopy = (outgoing: OutgoingReply, copy: ReplyCopy): void => this.send(outgoing, copy);
   /** Replies, and their bytes, that wait for their simulated delay. */
   private readonly delayed = { replies: 0, bytes: 0 };
-  private stopping: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
   /** Binds its socket(s) and starts answering. Throws WorkbenchError; nothing is left open when it does. */
@@ -194,6 +194,7 @@ export class EchoServer {
       delayQueue: DelayQueueLimits;
     },
   ) {
+    super();
     this.listeningOn = sockets.map((socket) => peerOf(socket.address()));
     this.local = this.listeningOn[0];
     this.exposed = !isLoopback(this.local.address);
@@ -224,10 +225,6 @@ export class EchoServer {
       exposed: this.exposed,
       ...this.groupsJoined(),
     });
-  }
-
-  get running(): boolean {
-    return this.stopping === undefined;
   }
 
   /** A snapshot. */
@@ -283,18 +280,8 @@ export class EchoServer {
     this.guardAmplification = this.exposed && !allowAmplification;
   }
 
-  /** Cancels replies still waiting for their delay, closes the socket, and resolves once the port is free. */
-  stop(): Promise<void> {
-    // Deferred a microtask so an event listener that calls stop() while stopping gets this same promise.
-    this.stopping ??= Promise.resolve().then(() => this.shutDown());
-    return this.stopping;
-  }
-
-  dispose(): void {
-    void this.stop();
-  }
-
-  private async shutDown(): Promise<void> {
+  /** Cancels replies still waiting for their delay, leaves its groups and closes its sockets. */
+  protected async shutDown(): Promise<void> {
     this.waiting.cancelAll((outgoing) => this.copySettled(outgoing));
     leaveGroups(this.sockets, this.groups);
     await Promise.all(this.sockets.map(closeSocket));

@@ -7,6 +7,7 @@ import { PROXY_LIMITS } from './limits';
 import { DelayedCopies } from './delayedCopies';
 import { bindListenSockets, closeSocket, isForgedSource, numericLookup } from './listenSockets';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
+import { StopsOnce } from './stopsOnce';
 
 export interface ProxyLinks {
   readonly toServer: LinkSettings;
@@ -128,7 +129,7 @@ class InFlight {
  * A UDP relay between the user's own client and server that loses, delays, duplicates, reorders, corrupts and
  * rate-limits datagrams on purpose, each direction on its own, like a NAT: one upstream socket per client address.
  */
-export class ImpairmentProxy {
+export class ImpairmentProxy extends StopsOnce {
   readonly id: string;
   readonly local: Peer;
   readonly listeningOn: readonly Peer[];
@@ -148,7 +149,6 @@ export class ImpairmentProxy {
   /** The address this machine sends to the upstream server from, as the capture shows it; port 0. */
   private readonly source: Peer;
   private atLimit = false;
-  private stopping: Promise<void> | undefined;
 
   /** Resolves the upstream and binds the listen socket(s). Throws WorkbenchError; nothing is left open when it does. */
   static async start(options: ImpairmentProxyOptions): Promise<ImpairmentProxy> {
@@ -192,6 +192,7 @@ export class ImpairmentProxy {
       sourceAddress: string;
     },
   ) {
+    super();
     this.listeningOn = sockets.map((socket) => peerOf(socket.address()));
     this.local = this.listeningOn[0];
     this.upstream = upstream;
@@ -211,10 +212,6 @@ export class ImpairmentProxy {
       socket.on('error', (error) => this.socketError(error, `The proxy's socket on ${formatEndpoint(listener.local)}`));
     });
     this.emit?.({ kind: 'proxy-started', at: Date.now(), proxyId: this.id, local: this.local, upstream, exposed: this.exposed });
-  }
-
-  get running(): boolean {
-    return this.stopping === undefined;
   }
 
   /** A snapshot. */
@@ -237,17 +234,8 @@ export class ImpairmentProxy {
     this.emit?.({ kind: 'proxy-configured', at: Date.now(), proxyId: this.id, direction, link: this.link[direction].settings });
   }
 
-  /** Cancels what waits for its delay, closes every socket, and resolves once the port is free. */
-  stop(): Promise<void> {
-    this.stopping ??= Promise.resolve().then(() => this.shutDown());
-    return this.stopping;
-  }
-
-  dispose(): void {
-    void this.stop();
-  }
-
-  private async shutDown(): Promise<void> {
+  /** Cancels what waits for its delay and closes every socket, its sessions' too. */
+  protected async shutDown(): Promise<void> {
     this.waiting.cancelAll((inFlight) => this.copySettled(inFlight));
     const sessions = [...this.sessions.values()];
     await Promise.all([...this.sockets.map(closeSocket), ...sessions.map((session) => this.closeSession(session, 'stopped'))]);
