@@ -9,6 +9,7 @@ import { describeLink, LINK_PRESETS, LINK_SPEC_EXAMPLE, parseLinkSpec } from '..
 import { formatCount } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
+import { findRunning } from './findRunning';
 import { mayListenOn } from './exposedAddress';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
@@ -188,18 +189,13 @@ export class ProxyCommands {
   }
 
   private find(idOrAddress: string): ImpairmentProxy | undefined {
-    const proxy = this.workbench.runningProxies.find((p) => p.id === idOrAddress || formatEndpoint(p.local) === idOrAddress);
-    if (!proxy) {
-      void presentError(
-        new WorkbenchError(
-          'BAD_SETTING',
-          vscode.l10n.t('No impairment proxy {0} is running.', quoteInput(idOrAddress)),
-          vscode.l10n.t('Pick one from the list of running proxies.'),
-        ),
-        this.log,
+    const missing = (): WorkbenchError =>
+      new WorkbenchError(
+        'BAD_SETTING',
+        vscode.l10n.t('No impairment proxy {0} is running.', quoteInput(idOrAddress)),
+        vscode.l10n.t('Pick one from the list of running proxies.'),
       );
-    }
-    return proxy;
+    return findRunning(this.workbench.runningProxies, idOrAddress, missing, this.log);
   }
 
   private async pickProxy(placeHolder: string): Promise<ImpairmentProxy | undefined> {

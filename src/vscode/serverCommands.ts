@@ -12,6 +12,7 @@ import { formatCount, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
 import { presentError } from './errorMessages';
+import { findRunning } from './findRunning';
 import { mayListenOn } from './exposedAddress';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
@@ -286,18 +287,13 @@ export class ServerCommands {
   }
 
   private find(idOrAddress: string): EchoServer | undefined {
-    const server = this.workbench.runningServers.find((s) => s.id === idOrAddress || formatEndpoint(s.local) === idOrAddress);
-    if (!server) {
-      void presentError(
-        new WorkbenchError(
-          'BAD_SETTING',
-          vscode.l10n.t('No echo server {0} is running.', quoteInput(idOrAddress)),
-          vscode.l10n.t('Pick one from the list of running servers.'),
-        ),
-        this.log,
+    const missing = (): WorkbenchError =>
+      new WorkbenchError(
+        'BAD_SETTING',
+        vscode.l10n.t('No echo server {0} is running.', quoteInput(idOrAddress)),
+        vscode.l10n.t('Pick one from the list of running servers.'),
       );
-    }
-    return server;
+    return findRunning(this.workbench.runningServers, idOrAddress, missing, this.log);
   }
 
   private async pickServer(placeHolder: string): Promise<EchoServer | undefined> {
