@@ -28,6 +28,35 @@ describe('EventStream', () => {
     stream.emit(7);
     assert.deepEqual(seen, [7]);
   });
+
+  it('calls a listener subscribed twice once, and no more once its subscription is disposed', () => {
+    const stream = new EventStream<number>();
+    const seen: number[] = [];
+    const listener = (n: number): number => seen.push(n);
+    const first = stream.subscribe(listener);
+    stream.subscribe(listener);
+    stream.emit(1);
+    first.dispose();
+    stream.emit(2);
+    assert.deepEqual(seen, [1]);
+  });
+
+  it('does not call a listener that another unsubscribed during the same event', () => {
+    const stream = new EventStream<string>();
+    const seen: string[] = [];
+    let later: { dispose(): void } | undefined;
+    stream.subscribe((event) => {
+      seen.push(`first ${event}`);
+      later?.dispose();
+    });
+    later = stream.subscribe((event) => seen.push(`second ${event}`));
+    const third = stream.subscribe((event) => seen.push(`third ${event}`));
+    stream.emit('a');
+    stream.emit('b');
+    third.dispose();
+    stream.emit('c');
+    assert.deepEqual(seen, ['first a', 'third a', 'first b', 'third b', 'first c']);
+  });
 });
 
 describe('peerOf', () => {
