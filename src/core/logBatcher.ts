@@ -32,6 +32,11 @@ export const DEFAULT_BATCHING = {
 
 /** Summaries are keyed by peer; past this many peers in one flush they are folded into one line. */
 const MAX_SUMMARY_KEYS = 100;
+/**
+ * The summaries used last, newest first, tried before building a key: a flood from one peer alternates between its
+ * received and replied summaries (and a drop's), so a few cover it.
+ */
+const RECENT_SUMMARIES = 4;
 
 interface Summary {
   /** The first event summarised under this key: it names the server, peer and reason, or the error. */
@@ -51,7 +56,7 @@ export class LogBatcher {
   private queue: Array<Exclude<WorkbenchEvent, UnloggedEvent>> = [];
   private summarisedQueued = 0;
   private summaries = new Map<string, Summary>();
-  private lastSummary: Partial<Record<SummarisedEvent['kind'], Summary>> = {};
+  private recentSummaries: Summary[] = [];
   private readonly flushLater: Coalescer;
   private flushCount = 0;
   private notShownTotal = 0;
@@ -70,15 +75,23 @@ export class LogBatcher {
 
   /** The hot path: called once per event, never formats or writes. */
   readonly add = (event: WorkbenchEvent): void => {
-    // A proxy's forwarded or dropped line names each datagram it received; the arrival is for the traffic view and capture.
-    if (event.kind === 'proxy-received') return;
-    // The burst's caller reports its result; the event tells the traffic view which datagrams timed out.
-    if (event.kind === 'burst-finished') return;
-    // A burst's datagrams are a flood by design, and its caller reports its result: they are only counted.
-    if (event.kind === 'burst-sent' || event.kind === 'burst-reply') {
-      this.summarise(event);
-      this.schedule();
-      return;
+    switch (event.kind) {
+      // A flood is made of these: tested first.
+      case 'received':
+      case 'replied':
+      case 'dropped':
+        break;
+      // A proxy's forwarded or dropped line names each datagram it received; the arrival is for the traffic view and capture.
+      case 'proxy-received':
+      // The burst's caller reports its result; the event tells the traffic view which datagrams timed out.
+      case 'burst-finished':
+        return;
+      // A burst's datagrams are a flood by design, and its caller reports its result: they are only counted.
+      case 'burst-sent':
+      case 'burst-reply':
+        this.summarise(event);
+        this.schedule();
+        return;
     }
     if (isSummarised(event)) {
       if (this.summarisedQueued >= this.options.maxEventsPerFlush) {
@@ -129,7 +142,7 @@ export class LogBatcher {
     }
     const summaries = this.summaries;
     this.summaries = new Map();
-    this.lastSummary = {};
+    this.recentSummaries = [];
     for (const { sample, others, count } of summaries.values()) {
       const { level, text } = summaryLine(sample, others, count);
       this.writer[level](text);
@@ -151,11 +164,14 @@ export class LogBatcher {
 
   private summarise(event: SummarisedEvent): void {
     this.notShownTotal++;
-    // A flood usually comes from one peer: reuse the last summary of this kind without building a key.
-    const last = this.lastSummary[event.kind];
-    if (last && !last.others && sameSource(last.sample, event)) {
-      last.count++;
-      return;
+    const recent = this.recentSummaries;
+    for (let i = 0; i < recent.length; i++) {
+      const summary = recent[i];
+      // The kind first: most misses are a received datagram's summary asked about its reply, and this check is cheaper.
+      if (summary.sample.kind === event.kind && sameSource(summary.sample, event)) {
+        summary.count++;
+        return;
+      }
     }
     let key = summaryKey(event, false);
     let others = false;
@@ -166,7 +182,10 @@ export class LogBatcher {
     let summary = this.summaries.get(key);
     if (summary) summary.count++;
     else this.summaries.set(key, (summary = { sample: event, others, count: 1 }));
-    this.lastSummary[event.kind] = summary;
+    if (!others) {
+      recent.unshift(summary);
+      if (recent.length > RECENT_SUMMARIES) recent.pop();
+    }
   }
 }
 
@@ -200,6 +219,10 @@ type SummarisedEvent = Exclude<WorkbenchEvent, AlwaysShownEvent | UnloggedEvent>
 
 function isSummarised(event: Exclude<WorkbenchEvent, UnloggedEvent>): event is SummarisedEvent {
   switch (event.kind) {
+    case 'received':
+    case 'replied':
+    case 'dropped':
+      return true;
     case 'server-started':
     case 'server-stopped':
     case 'server-configured':
@@ -222,6 +245,16 @@ function isSummarised(event: Exclude<WorkbenchEvent, UnloggedEvent>): event is S
 /** Same summary key as `a`, without building one. */
 function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
   switch (a.kind) {
+    case 'received':
+    case 'replied':
+    case 'dropped':
+      return (
+        b.kind === a.kind &&
+        a.serverId === b.serverId &&
+        a.peer.port === b.peer.port &&
+        a.peer.address === b.peer.address &&
+        (a.kind !== 'dropped' || (b.kind === 'dropped' && a.reason === b.reason))
+      );
     case 'server-error':
       return b.kind === 'server-error' && a.serverId === b.serverId && a.error.code === b.error.code;
     case 'send-failed':
@@ -248,14 +281,6 @@ function sameSource(a: SummarisedEvent, b: SummarisedEvent): boolean {
         a.peer.port === b.peer.port &&
         a.peer.address === b.peer.address &&
         (a.kind !== 'proxy-dropped' || (b.kind === 'proxy-dropped' && a.reason === b.reason))
-      );
-    default:
-      return (
-        b.kind === a.kind &&
-        a.serverId === b.serverId &&
-        a.peer.port === b.peer.port &&
-        a.peer.address === b.peer.address &&
-        (a.kind !== 'dropped' || (b.kind === 'dropped' && a.reason === b.reason))
       );
   }
 }

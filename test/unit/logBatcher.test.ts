@@ -135,6 +135,42 @@ describe('LogBatcher', () => {
     assert.equal(batcher.stats.notShown, 4990 + 7 + 1);
   });
 
+  it('counts each peer and kind on its own line when several floods interleave, more of them than it remembers at once', () => {
+    const writer = memoryWriter();
+    const batcher = new LogBatcher(writer, { ...options, maxEventsPerFlush: 0 });
+    const peers: Peer[] = [1, 2, 3, 4, 5, 6].map((n) => ({ address: `127.0.0.${n}`, port: 5000 + n, family: 'IPv4' }));
+    for (let round = 1; round <= 50; round++) {
+      peers.forEach((peer, i) => {
+        // Peer i sends i + 1 datagrams a round, and each is answered.
+        for (let k = 0; k <= i; k++) {
+          batcher.add(received(round, peer));
+          const payload = Buffer.from('hello');
+          batcher.add({
+            kind: 'replied',
+            at: 0,
+            serverId: 'udp-1',
+            peer,
+            payload,
+            seq: round,
+            delayMs: 0,
+            duplicate: false,
+            reordered: false,
+            truncated: false,
+          });
+        }
+      });
+    }
+    batcher.flush();
+    const texts = writer.lines.map((l) => l.text);
+    peers.forEach((peer, i) => {
+      const count = 50 * (i + 1);
+      assert.ok(texts.includes(`${count} more datagrams received by udp-1 from ${peer.address}:${peer.port} not shown`), texts.join('\n'));
+      assert.ok(texts.includes(`${count} more datagrams replied by udp-1 to ${peer.address}:${peer.port} not shown`), texts.join('\n'));
+    });
+    assert.equal(writer.lines.length, 12);
+    assert.equal(summarised(writer), 2 * 50 * 21);
+  });
+
   it('never summarises server and client events: a stop is always shown', () => {
     const writer = memoryWriter();
     const batcher = new LogBatcher(writer, { ...options, maxEventsPerFlush: 1 });
