@@ -81,9 +81,9 @@ export class LogBatcher {
       case 'replied':
       case 'dropped':
         break;
-      // A proxy's forwarded or dropped line names each datagram it received; the arrival is for the traffic view and capture.
+      // A proxy's forwarded or dropped line names each datagram it received: its arrival is for the traffic view and
+      // capture. The burst's caller reports its result: the event tells the traffic view which datagrams timed out.
       case 'proxy-received':
-      // The burst's caller reports its result; the event tells the traffic view which datagrams timed out.
       case 'burst-finished':
         return;
       // A burst's datagrams are a flood by design, and its caller reports its result: they are only counted.

@@ -44,12 +44,12 @@ describe('EventStream', () => {
   it('does not call a listener that another unsubscribed during the same event', () => {
     const stream = new EventStream<string>();
     const seen: string[] = [];
-    let later: { dispose(): void } | undefined;
+    const later: Array<{ dispose(): void }> = [];
     stream.subscribe((event) => {
       seen.push(`first ${event}`);
-      later?.dispose();
+      later.forEach((subscription) => subscription.dispose());
     });
-    later = stream.subscribe((event) => seen.push(`second ${event}`));
+    later.push(stream.subscribe((event) => seen.push(`second ${event}`)));
     const third = stream.subscribe((event) => seen.push(`third ${event}`));
     stream.emit('a');
     stream.emit('b');
