@@ -1,4 +1,5 @@
 import { NO_SIMULATION } from '../src/core/impairment';
+import type { CLoadGenerator } from './cLoadGenerator';
 import { runLoad, type LoadResult } from './loadGenerator';
 import { median } from './report';
 import { ServerUnderTest, type ServerKind, type ServerSample } from './servers';
@@ -31,6 +32,23 @@ export interface Run extends LoadResult {
 export const CONTENDERS = ['ours', 'capture', 'baseline'] as const;
 export type Contender = (typeof CONTENDERS)[number];
 export type Variant = Exclude<Contender, 'baseline'>;
+
+/** A fresh process for each server of the comparison, warmed up with 20,000 datagrams of each size. */
+export async function startContenders(): Promise<Record<Contender, ServerUnderTest>> {
+  const servers: Record<Contender, ServerUnderTest> = {
+    ours: await ServerUnderTest.start({ kind: 'ours', capture: false }),
+    capture: await ServerUnderTest.start({ kind: 'ours' }),
+    baseline: await ServerUnderTest.start({ kind: 'baseline' }),
+  };
+  for (const server of Object.values(servers)) {
+    for (const size of [64, 1400]) await measure(server, { name: 'warm-up', size, window: 64, count: 20_000 });
+  }
+  return servers;
+}
+
+export function stopContenders(servers: Record<Contender, ServerUnderTest>): Promise<void[]> {
+  return Promise.all(Object.values(servers).map((server) => server.stop()));
+}
 
 /** One variant against the baseline: one ratio per round, each from two runs of the same round. */
 export interface Ratios {
@@ -114,6 +132,98 @@ export async function compare(
     progress(`round ${round + 1}/${rounds} done`);
   }
   return results;
+}
+
+/** One run of the CPU comparison: one server kept busy by the C generator. */
+export interface CpuRun {
+  readonly microsPerDatagram: number;
+  readonly serverCpuPercent: number;
+  readonly generatorCpuPercent: number;
+  readonly lost: number;
+}
+
+export interface CpuComparison {
+  readonly size: number;
+  readonly runs: Record<Contender, CpuRun[]>;
+  /** Plain / variant server CPU per datagram, one per round, each from runs of the same round. */
+  readonly ratios: Record<Variant, number[]>;
+}
+
+export interface CpuComparisonOptions {
+  readonly sizes: readonly number[];
+  readonly window: number;
+  /**
+   * Fresh server processes, one after another: two processes running the same code can differ by a few per cent for
+   * their whole life (where the JIT and the allocator put things), so no one process decides the figure.
+   */
+  readonly processes: number;
+  /** Rounds per process. */
+  readonly rounds: number;
+  /** Datagrams answered per run. */
+  readonly count: number;
+}
+
+/**
+ * Server CPU per datagram with the server saturated by the C generator, in many short runs: within a round the
+ * servers follow each other and their order reverses from round to round, so a noisy machine's drift falls on all
+ * alike, and each ratio is taken within one round.
+ */
+export async function compareCpu(
+  generate: CLoadGenerator,
+  options: CpuComparisonOptions,
+  progress: (line: string) => void,
+): Promise<CpuComparison[]> {
+  const results: CpuComparison[] = options.sizes.map((size) => ({
+    size,
+    runs: { ours: [], capture: [], baseline: [] },
+    ratios: { ours: [], capture: [] },
+  }));
+  for (let process = 1; process <= options.processes; process++) {
+    const servers = await startContenders();
+    try {
+      for (let round = 0; round < options.rounds; round++) {
+        const order = round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
+        for (const result of results) await cpuRound(servers, order, generate, options, result);
+      }
+    } finally {
+      await stopContenders(servers);
+    }
+    progress(`CPU: ${options.rounds} rounds with server processes ${process}/${options.processes} done`);
+  }
+  return results;
+}
+
+async function cpuRound(
+  servers: Record<Contender, ServerUnderTest>,
+  order: readonly Contender[],
+  generate: CLoadGenerator,
+  options: CpuComparisonOptions,
+  result: CpuComparison,
+): Promise<void> {
+  const runs = {} as Record<Contender, CpuRun>;
+  for (const kind of order) {
+    const server = servers[kind];
+    const before = await server.sample();
+    const load = await generate({
+      port: server.port,
+      size: result.size,
+      window: options.window,
+      count: options.count,
+      deadlineMs: PHASE_DEADLINE_MS,
+    });
+    const after = await server.sample();
+    const cpuMicros = after.cpuMicros - before.cpuMicros;
+    runs[kind] = {
+      microsPerDatagram: cpuMicros / load.answered,
+      serverCpuPercent: (cpuMicros / 1000 / load.durationMs) * 100,
+      generatorCpuPercent: load.cpuPercent,
+      lost: load.lost,
+    };
+    result.runs[kind].push(runs[kind]);
+  }
+  for (const variant of ['ours', 'capture'] as const) {
+    result.ratios[variant].push(runs.baseline.microsPerDatagram / runs[variant].microsPerDatagram);
+  }
 }
 
 export function medianOf(runs: readonly Run[], pick: (run: Run) => number | undefined): number {
