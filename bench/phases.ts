@@ -46,6 +46,11 @@ export async function startContenders(): Promise<Record<Contender, ServerUnderTe
   return servers;
 }
 
+/** The servers' order in a round: reversed every other round (A B C, C B A, …). */
+function roundOrder(round: number): readonly Contender[] {
+  return round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
+}
+
 export function stopContenders(servers: Record<Contender, ServerUnderTest>): Promise<void[]> {
   return Promise.all(Object.values(servers).map((server) => server.stop()));
 }
@@ -116,7 +121,7 @@ export async function compare(
     ratios: { ours: noRatios(), capture: noRatios() },
   }));
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
+    const order = roundOrder(round);
     for (const result of results) {
       const runs = {} as Record<Contender, Run>;
       for (const kind of order) runs[kind] = await measure(servers[kind], result.scenario);
@@ -178,17 +183,17 @@ export async function compareCpu(
     runs: { ours: [], capture: [], baseline: [] },
     ratios: { ours: [], capture: [] },
   }));
-  for (let process = 1; process <= options.processes; process++) {
+  for (let set = 1; set <= options.processes; set++) {
     const servers = await startContenders();
     try {
       for (let round = 0; round < options.rounds; round++) {
-        const order = round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
+        const order = roundOrder(round);
         for (const result of results) await cpuRound(servers, order, generate, options, result);
       }
     } finally {
       await stopContenders(servers);
     }
-    progress(`CPU: ${options.rounds} rounds with server processes ${process}/${options.processes} done`);
+    progress(`CPU: ${options.rounds} rounds with server processes ${set}/${options.processes} done`);
   }
   return results;
 }
