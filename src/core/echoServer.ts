@@ -6,6 +6,7 @@ import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type Simulat
 import { SERVER_LIMITS } from './limits';
 import { StopsOnce } from './stopsOnce';
 import { DelayedCopies } from './delayedCopies';
+import { SendBatch } from './sendBatch';
 import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
 import { joinGroups, leaveGroups, type GroupMembership } from './groupMembership';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
@@ -159,7 +160,9 @@ export class EchoServer extends StopsOnce {
   private protectionSettings: ServerProtection;
   private readonly delayQueue: DelayQueueLimits;
   private readonly waiting = new DelayedCopies<OutgoingReply>();
-  private readonly sendCopy = (outgoing: OutgoingReply, copy: ReplyCopy): void => this.send(outgoing, copy);
+  /** Every copy leaves through it, in the turn of the event loop that decided it (or whose timer ended its delay). */
+  private readonly outbox = new SendBatch<OutgoingReply, ReplyCopy>((outgoing, copy) => this.send(outgoing, copy));
+  private readonly sendCopy = (outgoing: OutgoingReply, copy: ReplyCopy): void => this.outbox.add(outgoing, copy);
   /** Replies, and their bytes, that wait for their simulated delay. */
   private readonly delayed = { replies: 0, bytes: 0 };
   private drained: (() => void) | undefined;
@@ -280,8 +283,9 @@ export class EchoServer extends StopsOnce {
     this.guardAmplification = this.exposed && !allowAmplification;
   }
 
-  /** Cancels replies still waiting for their delay, leaves its groups and closes its sockets. */
+  /** Sends the replies it has decided, cancels those still waiting for their delay, leaves its groups and closes its sockets. */
   protected async shutDown(): Promise<void> {
+    this.outbox.flush();
     this.waiting.cancelAll((outgoing) => this.copySettled(outgoing));
     leaveGroups(this.sockets, this.groups);
     await Promise.all(this.sockets.map(closeSocket));

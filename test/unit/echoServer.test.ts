@@ -218,6 +218,22 @@ describe('EchoServer', () => {
       assert.equal((await sender.next()).toString(), 'mapped');
     });
 
+    it('answers every datagram of a burst read in one turn, in the order they came', async () => {
+      const { server, recorder } = await start();
+      const sender = await client();
+      const payloads = Array.from({ length: 200 }, (_, i) => `datagram ${i}`);
+      await Promise.all(payloads.map((payload) => sender.send(payload, server.local)));
+      const replies: string[] = [];
+      for (let i = 0; i < payloads.length; i++) replies.push((await sender.next()).toString());
+      assert.deepEqual(replies, payloads);
+      assert.deepEqual(
+        recorder.of('replied').map((event) => event.seq),
+        payloads.map((_, i) => i + 1),
+      );
+      assert.equal(server.counters.answered, payloads.length);
+      assertInvariant(server.counters);
+    });
+
     it('fills in the template', async () => {
       const { server } = await start({ replyMode: 'template', template: 'got ${text} as #${seq}' });
       const sender = await client();
@@ -661,6 +677,35 @@ describe('EchoServer', () => {
       const again = await EchoServer.start({ host: '127.0.0.1', port });
       servers.push(again);
       assert.equal(again.local.port, port);
+    });
+
+    it('sends the reply it decided in the same turn as the stop, and counts it answered', async () => {
+      const recorder = new Recorder();
+      let stopping: Promise<void> | undefined;
+      const server = await EchoServer.start({
+        host: '127.0.0.1',
+        port: 0,
+        emit: (event) => {
+          recorder.emit(event);
+          // In the turn the datagram arrived, before its reply has left.
+          if (event.kind === 'received') stopping = server.stop();
+        },
+      });
+      servers.push(server);
+      const sender = await client();
+      await sender.send('last words', server.local);
+      assert.equal((await sender.next()).toString(), 'last words');
+      await until(() => stopping !== undefined, 'the stop');
+      await stopping;
+      assert.equal(recorder.of('server-error').length, 0, JSON.stringify(recorder.of('server-error')));
+      assert.deepEqual(
+        recorder.events.map((event) => event.kind),
+        ['server-started', 'received', 'replied', 'server-stopped'],
+      );
+      const counters = server.counters;
+      assert.equal(counters.answered, 1);
+      assert.equal(counters.pending, 0);
+      assertInvariant(counters);
     });
 
     it('notices its socket closed from outside: reports it, counts as stopped, and stop() still resolves', async () => {
