@@ -2,8 +2,9 @@
  * Holds sends until the event loop has read every datagram waiting now, then makes them together, in the order they
  * were added. dgram calls a send's callback from the tick queue, and Node enters JavaScript once more to run that
  * queue after every received datagram that leaves a tick behind; sent together, one turn's sends share that entry.
- * Under a flood that is most of a reply's cost beyond the system calls. The sends leave in the same turn of the
- * event loop (its check phase), so no reply waits for a later datagram.
+ * Under a flood that entry was the largest cost of a reply beyond the system calls. The sends leave in the same turn
+ * of the event loop (its check phase): a reply waits at most for the other datagrams already waiting, never for a
+ * later turn.
  */
 export class SendBatch<T, C> {
   private items: T[] = [];
