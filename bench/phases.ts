@@ -231,7 +231,7 @@ async function cpuRound(
   }
 }
 
-export function medianOf(runs: readonly Run[], pick: (run: Run) => number | undefined): number {
+export function medianOf<R>(runs: readonly R[], pick: (run: R) => number | undefined): number {
   return median(runs.map(pick).filter((value): value is number => value !== undefined));
 }
 

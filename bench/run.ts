@@ -21,6 +21,7 @@ import {
   CONTENDERS,
   type Contender,
   type CpuComparison,
+  type CpuRun,
   type DropCheck,
   type Flood,
   type Run,
@@ -29,7 +30,7 @@ import {
   type Variant,
 } from './phases';
 import { DEFAULT_BATCHING } from '../src/core/logBatcher';
-import { checksTable, fmt, heading, median, table, writeJson, type Check } from './report';
+import { checksTable, fmt, heading, median, percentile, table, writeJson, type Check } from './report';
 import { CAPTURE_BUFFER_SIZE, type ServerKind } from './servers';
 import { floodFromSources, type SourceFlood } from './sourceFlood';
 import { SIMULATION_LIMITS } from '../src/core/limits';
@@ -429,15 +430,14 @@ function printCpuComparison(results: readonly CpuComparison[]): void {
       const name = `${size} B, window ${window}${suffix}`;
       const ratio = median(ratios[variant]);
       const sorted = [...ratios[variant]].sort((a, b) => a - b);
-      const quartile = (q: number): number => sorted[Math.floor(q * (sorted.length - 1))];
-      const m = (kind: Contender, pick: (run: CpuComparison['runs'][Contender][number]) => number): number => median(runs[kind].map(pick));
+      const m = (kind: Contender, pick: (run: CpuRun) => number): number => medianOf(runs[kind], pick);
       const lost = [...runs[variant], ...runs.baseline].reduce((sum, run) => sum + run.lost, 0);
       rows.push([
         name,
         m(variant, (r) => r.microsPerDatagram).toFixed(2),
         m('baseline', (r) => r.microsPerDatagram).toFixed(2),
         fmt.ratio(ratio),
-        `${quartile(0.25).toFixed(2)}–${quartile(0.75).toFixed(2)}`,
+        `${percentile(sorted, 25).toFixed(2)}–${percentile(sorted, 75).toFixed(2)}`,
         fmt.pct(
           m(variant, (r) => r.serverCpuPercent),
           0,
@@ -446,7 +446,10 @@ function printCpuComparison(results: readonly CpuComparison[]): void {
           m('baseline', (r) => r.serverCpuPercent),
           0,
         ),
-        fmt.pct(median([...runs[variant], ...runs.baseline].map((r) => r.generatorCpuPercent)), 0),
+        fmt.pct(
+          medianOf([...runs[variant], ...runs.baseline], (r) => r.generatorCpuPercent),
+          0,
+        ),
         fmt.int(lost),
       ]);
       if (variant === 'ours') {
