@@ -181,18 +181,10 @@ export class ImpairmentProxy extends StopsOnce {
     const upstream: Peer = { address: resolved.address, port: options.upstreamPort, family: resolved.family === 6 ? 'IPv6' : 'IPv4' };
     const sourceAddress = await sourceAddressTowards(upstream);
     const sockets = await bindListenSockets(options.host, options.port);
-    if (
-      ownSockets.leadsTo(
-        upstream,
-        sockets.map((socket) => peerOf(socket.address())),
-      )
-    ) {
+    const listening = sockets.map((socket) => peerOf(socket.address()));
+    if (ownSockets.leadsTo(upstream, listening)) {
       await Promise.all(sockets.map(closeSocket));
-      throw new WorkbenchError(
-        'BAD_SETTING',
-        `The proxy's upstream ${formatEndpoint(upstream)} leads back to the proxy itself, so each datagram would go round for ever.`,
-        'Point the proxy at the server, not at this proxy or at a proxy that forwards to it.',
-      );
+      throw upstreamLoop(upstream);
     }
     return new ImpairmentProxy(sockets, upstream, options, { idleTimeoutMs, maxSessions, link, limiter, sourceAddress });
   }
@@ -548,6 +540,15 @@ function emptyCounters(): DirectionCounters {
       cancelled: 0,
     },
   };
+}
+
+/** A ring of our own proxies would pass each datagram round for ever (see ownSockets.ts). */
+function upstreamLoop(upstream: Peer): WorkbenchError {
+  return new WorkbenchError(
+    'BAD_SETTING',
+    `The proxy's upstream ${formatEndpoint(upstream)} leads back to the proxy itself, so each datagram would go round for ever.`,
+    'Point the proxy at the server, not at this proxy or at a proxy that forwards to it.',
+  );
 }
 
 function checkWhole(what: string, value: number, min: number, max: number, unit: string): number {
