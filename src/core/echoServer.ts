@@ -7,7 +7,9 @@ import { SERVER_LIMITS } from './limits';
 import { StopsOnce } from './stopsOnce';
 import { DelayedCopies } from './delayedCopies';
 import { SendBatch } from './sendBatch';
-import { bindListenSockets, closeSocket, isForgedSource } from './listenSockets';
+import { bindListenSockets, closeSocket } from './listenSockets';
+import { ownSockets } from './ownSockets';
+import { isForgedSource, isLocalSource } from './sourceAddress';
 import { joinGroups, leaveGroups, type GroupMembership } from './groupMembership';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { formatCount } from './stats';
@@ -137,6 +139,7 @@ export class EchoServer extends StopsOnce {
       'rate-limited': 0,
       'send-failed': 0,
       'forged-source': 0,
+      'own-socket': 0,
       'delay-queue-full': 0,
     },
   };
@@ -166,6 +169,8 @@ export class EchoServer extends StopsOnce {
   /** Replies, and their bytes, that wait for their simulated delay. */
   private readonly delayed = { replies: 0, bytes: 0 };
   private drained: (() => void) | undefined;
+  /** Takes its sockets off the list of ours (see ownSockets.ts). */
+  private readonly forgetSockets: () => void;
 
   /** Binds its socket(s) and starts answering. Throws WorkbenchError; nothing is left open when it does. */
   static async start(options: EchoServerOptions): Promise<EchoServer> {
@@ -215,6 +220,7 @@ export class EchoServer extends StopsOnce {
       allowAmplification: options.allowAmplification ?? false,
     };
     this.protect(checked.limiter, this.protectionSettings.allowAmplification);
+    this.forgetSockets = ownSockets.add(this, sockets, { answers: true });
     for (const socket of sockets) {
       socket.on('message', (request, peer) => this.onMessage(socket, request, peer));
       socket.on('error', this.onSocketError);
@@ -289,6 +295,7 @@ export class EchoServer extends StopsOnce {
     this.waiting.cancelAll((outgoing) => this.copySettled(outgoing));
     leaveGroups(this.sockets, this.groups);
     await Promise.all(this.sockets.map(closeSocket));
+    this.forgetSockets();
     // Sends the socket had queued report back (cancelled) after it closes.
     if (this.count.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.emit?.({ kind: 'server-stopped', at: Date.now(), serverId: this.id, local: this.local, ...this.groupsJoined() });
@@ -314,8 +321,8 @@ export class EchoServer extends StopsOnce {
   /** Decides what becomes of a datagram and counts it; the events follow in onMessage. */
   private classify(socket: dgram.Socket, request: Buffer, peer: Peer, seq: number, at: number): OutgoingReply | DropReason | 'listened' {
     const count = this.count;
-    // Every IPv6 socket here is IPv6-only: real IPv4 peers arrive on an IPv4 socket, never as ::ffff:a.b.c.d.
-    if (isForgedSource(peer)) return this.countDrop('forged-source');
+    if (isForgedSource(peer, at)) return this.countDrop('forged-source');
+    if (ownSockets.isOwn(peer, at)) return this.countDrop('own-socket');
     if (this.limiter !== undefined && !this.limiter.allow(peer.address, at)) return this.countDrop('rate-limited');
     const impairment = this.impairment;
     if (impairment.dropsInbound()) return this.countDrop('simulated-loss-inbound');
@@ -323,7 +330,7 @@ export class EchoServer extends StopsOnce {
       count.listened++;
       return 'listened';
     }
-    const remote = this.guardAmplification && !isLoopback(peer.address);
+    const remote = this.guardAmplification && !isLocalSource(peer, at);
     const reply = this.mode === 'mirror' ? request : this.fillTemplate!({ payload: request, peer, seq });
     const payload = remote ? guardedReply(reply, request.length, peer.address) : reply;
     let plan = impairment.planReply();

@@ -32,7 +32,8 @@ const DROP_REASONS: Record<DropReason, string> = {
   'simulated-loss-outbound': 'simulated loss of the reply',
   'rate-limited': 'rate limit for this peer',
   'send-failed': 'the reply could not be sent',
-  'forged-source': 'forged source address (IPv4-mapped, on IPv6)',
+  'forged-source': 'forged source address (no datagram can come from it)',
+  'own-socket': 'sent from a listening socket of this workbench (answering would loop)',
   'delay-queue-full': 'too many replies already waiting for their simulated delay',
 };
 
@@ -44,7 +45,8 @@ const PROXY_DROP_REASONS: Record<ProxyDropReason, string> = {
   'simulated-loss': 'simulated loss',
   'queue-full': 'simulated bandwidth queue full',
   'send-failed': 'it could not be sent',
-  'forged-source': 'forged source address (IPv4-mapped, on IPv6)',
+  'forged-source': 'forged source address (no datagram can come from it)',
+  'own-socket': 'sent from a listening socket of this workbench (relaying would loop)',
   'rate-limited': 'rate limit for this client',
   'session-limit': 'session limit reached',
   'not-from-upstream': 'not from the upstream server',

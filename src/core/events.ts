@@ -27,8 +27,10 @@ export type DropReason =
   | 'simulated-loss-outbound'
   | 'rate-limited'
   | 'send-failed'
-  /** An IPv4-mapped source (::ffff:…) on an IPv6-only socket: only a forged packet carries one. */
+  /** A source no datagram can truly come from (see sourceAddress.ts): only a forged packet carries one. */
   | 'forged-source'
+  /** From a listening socket of this workbench: answering it would loop (see ownSockets.ts). */
+  | 'own-socket'
   /** Too many replies (or bytes) already wait for their simulated delay. */
   | 'delay-queue-full';
 
@@ -198,7 +200,10 @@ export type ProxyDropReason =
   /** The simulated bandwidth's queue was full. */
   | 'queue-full'
   | 'send-failed'
+  /** A source no datagram can truly come from (see sourceAddress.ts). */
   | 'forged-source'
+  /** From a listening socket of this workbench: relaying it would loop (see ownSockets.ts). */
+  | 'own-socket'
   | 'rate-limited'
   /** A new client while the proxy already had as many sessions as allowed. */
   | 'session-limit'

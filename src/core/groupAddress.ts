@@ -144,11 +144,13 @@ function ipv4Networks(interfaces: InterfaceTable): Array<{ address: string; broa
     });
 }
 
-function toNumber(ipv4: string): number {
+/** An IPv4 address as a 32-bit number. */
+export function toNumber(ipv4: string): number {
   return ipv4.split('.').reduce((sum, part) => ((sum << 8) | Number(part)) >>> 0, 0);
 }
 
-function fromNumber(value: number): string {
+/** A 32-bit number as a dotted IPv4 address. */
+export function fromNumber(value: number): string {
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
 }
 

@@ -5,7 +5,9 @@ import { peerOf, type Direction, type EventSink, type Peer, type ProxyDropReason
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy, type LinkSettings } from './impairment';
 import { PROXY_LIMITS } from './limits';
 import { DelayedCopies } from './delayedCopies';
-import { bindListenSockets, closeSocket, isForgedSource, numericLookup } from './listenSockets';
+import { bindListenSockets, closeSocket, numericLookup } from './listenSockets';
+import { ownSockets } from './ownSockets';
+import { isForgedSource } from './sourceAddress';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { StopsOnce } from './stopsOnce';
 
@@ -149,6 +151,8 @@ export class ImpairmentProxy extends StopsOnce {
   /** The address this machine sends to the upstream server from, as the capture shows it; port 0. */
   private readonly source: Peer;
   private atLimit = false;
+  /** Takes its listen sockets off the list of ours (see ownSockets.ts). */
+  private readonly forgetSockets: () => void;
 
   /** Resolves the upstream and binds the listen socket(s). Throws WorkbenchError; nothing is left open when it does. */
   static async start(options: ImpairmentProxyOptions): Promise<ImpairmentProxy> {
@@ -177,6 +181,11 @@ export class ImpairmentProxy extends StopsOnce {
     const upstream: Peer = { address: resolved.address, port: options.upstreamPort, family: resolved.family === 6 ? 'IPv6' : 'IPv4' };
     const sourceAddress = await sourceAddressTowards(upstream);
     const sockets = await bindListenSockets(options.host, options.port);
+    const listening = sockets.map((socket) => peerOf(socket.address()));
+    if (ownSockets.leadsTo(upstream, listening)) {
+      await Promise.all(sockets.map(closeSocket));
+      throw upstreamLoop(upstream);
+    }
     return new ImpairmentProxy(sockets, upstream, options, { idleTimeoutMs, maxSessions, link, limiter, sourceAddress });
   }
 
@@ -206,6 +215,7 @@ export class ImpairmentProxy extends StopsOnce {
     this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
     this.guardAmplification = this.exposed && options.allowAmplification !== true;
     this.source = { address: checked.sourceAddress, port: 0, family: upstream.family };
+    this.forgetSockets = ownSockets.add(this, sockets, { relaysTo: upstream });
     sockets.forEach((socket, i) => {
       const listener: ListenSocket = { socket, local: this.listeningOn[i] };
       socket.on('message', (payload, client) => this.fromClient(listener, payload, client));
@@ -239,6 +249,7 @@ export class ImpairmentProxy extends StopsOnce {
     this.waiting.cancelAll((inFlight) => this.copySettled(inFlight));
     const sessions = [...this.sessions.values()];
     await Promise.all([...this.sockets.map(closeSocket), ...sessions.map((session) => this.closeSession(session, 'stopped'))]);
+    this.forgetSockets();
     this.emit?.({ kind: 'proxy-stopped', at: Date.now(), proxyId: this.id, local: this.local });
   }
 
@@ -246,11 +257,14 @@ export class ImpairmentProxy extends StopsOnce {
     const at = Date.now();
     const key = `${client.address}|${client.port}`;
     let session = this.sessions.get(key);
-    let refused: ProxyDropReason | undefined = isForgedSource(client)
+    // The upstream's reply goes back to the client: refused here, a forged or own source never gets one.
+    let refused: ProxyDropReason | undefined = isForgedSource(client, at)
       ? 'forged-source'
-      : this.limiter?.allow(client.address, at) === false
-        ? 'rate-limited'
-        : undefined;
+      : ownSockets.isOwn(client, at)
+        ? 'own-socket'
+        : this.limiter?.allow(client.address, at) === false
+          ? 'rate-limited'
+          : undefined;
     if (session === undefined && refused === undefined) {
       refused = this.sessionRoom(client, at);
       if (refused === undefined) session = this.openSession(key, client, listener, at);
@@ -519,12 +533,22 @@ function emptyCounters(): DirectionCounters {
       'queue-full': 0,
       'send-failed': 0,
       'forged-source': 0,
+      'own-socket': 0,
       'rate-limited': 0,
       'session-limit': 0,
       'not-from-upstream': 0,
       cancelled: 0,
     },
   };
+}
+
+/** A ring of our own proxies would pass each datagram round for ever (see ownSockets.ts). */
+function upstreamLoop(upstream: Peer): WorkbenchError {
+  return new WorkbenchError(
+    'BAD_SETTING',
+    `The proxy's upstream ${formatEndpoint(upstream)} leads back to the proxy itself, so each datagram would go round for ever.`,
+    'Point the proxy at the server, not at this proxy or at a proxy that forwards to it.',
+  );
 }
 
 function checkWhole(what: string, value: number, min: number, max: number, unit: string): number {

@@ -1,7 +1,6 @@
 import * as dgram from 'node:dgram';
 import { isIPv4Mapped, isWildcard, resolveHost, unmapIPv4 } from './endpoint';
 import { tooManyOpenFiles, WorkbenchError } from './errors';
-import type { Peer } from './events';
 
 export interface BindOptions {
   /** Share the port with other sockets that ask for the same: every multicast listener on this machine hears its groups. */
@@ -14,11 +13,6 @@ export async function bindListenSockets(host: string, port: number, options: Bin
   // ::ffff:a.b.c.d only ever hears IPv4: bind the IPv4 address itself, so every IPv6 socket can be IPv6-only.
   const mapped = isIPv4Mapped(resolved.address);
   return bindSockets(mapped ? unmapIPv4(resolved.address) : resolved.address, mapped ? 4 : resolved.family, port, options);
-}
-
-/** Every IPv6 socket bound here is IPv6-only: real IPv4 peers arrive on an IPv4 socket, never as ::ffff:a.b.c.d. */
-export function isForgedSource(peer: Peer): boolean {
-  return peer.family === 'IPv6' && isIPv4Mapped(peer.address);
 }
 
 /**
