@@ -85,10 +85,7 @@ async function startOurs(config: ServerConfig): Promise<Running> {
   const captureBuffer = new CaptureBuffer(CAPTURE_BUFFER_SIZE);
   let recorded = 0;
   if (config.capture !== false) {
-    const recorder = new CaptureRecorder((datagram) => {
-      recorded++;
-      captureBuffer.add(datagram);
-    });
+    const recorder = new CaptureRecorder(captureBuffer, () => recorded++);
     workbench.events.subscribe(recorder.add);
   }
   let serverErrors = 0;
