@@ -100,7 +100,11 @@ export class CaptureRecorder {
   readonly add = (event: WorkbenchEvent): void => {
     // Before anything else is done: the stamp is as close to the datagram's arrival or departure as the event allows.
     const atMicros = DATAGRAM_KINDS.has(event.kind) ? this.now() : 0;
-    if (this.heldId >= 0 && (event.kind === 'dropped' || event.kind === 'proxy-dropped') && this.heldExchange === this.dropExchange(event)) {
+    if (
+      this.heldId >= 0 &&
+      (event.kind === 'dropped' || event.kind === 'proxy-dropped') &&
+      this.heldExchange === this.dropExchange(event)
+    ) {
       const id = this.heldId;
       this.heldId = -1;
       this.buffer.setComment(id, event.kind === 'dropped' ? dropComment(event) : proxyDropComment(event));
@@ -146,7 +150,10 @@ export class CaptureRecorder {
       }
       // As for a server's: a drop after the turn (a copy that could not be sent, or was cancelled) only marks it.
       case 'proxy-dropped':
-        this.settle(this.proxyExchange(event.proxyId, event.direction, event.seq), event.reason === 'rate-limited' ? 'rate-limited' : 'dropped');
+        this.settle(
+          this.proxyExchange(event.proxyId, event.direction, event.seq),
+          event.reason === 'rate-limited' ? 'rate-limited' : 'dropped',
+        );
         break;
       case 'replied': {
         const local = this.servers.get(event.serverId);
@@ -220,7 +227,10 @@ export class CaptureRecorder {
 
   /** A received datagram, recorded at the end of this turn unless a drop of it comes first. */
   private hold(atMicros: number, source: Peer, destination: Peer, payload: Buffer, exchange: number): void {
-    const id = this.buffer.write({ atMicros, source, destination, payload, direction: 'in', fate: 'received', exchange, comment: undefined }, true);
+    const id = this.buffer.write(
+      { atMicros, source, destination, payload, direction: 'in', fate: 'received', exchange, comment: undefined },
+      true,
+    );
     this.heldId = id;
     this.heldExchange = exchange;
     this.remember(exchange, id);
@@ -313,7 +323,9 @@ export class CaptureRecorder {
   }
 
   private dropExchange(event: DatagramDroppedEvent | ProxyDroppedEvent): number {
-    return event.kind === 'dropped' ? this.serverExchange(event.serverId, event.seq) : this.proxyExchange(event.proxyId, event.direction, event.seq);
+    return event.kind === 'dropped'
+      ? this.serverExchange(event.serverId, event.seq)
+      : this.proxyExchange(event.proxyId, event.direction, event.seq);
   }
 
   private burstOwnerOf(requestId: number): number {

@@ -251,7 +251,7 @@ describe('CaptureBuffer', () => {
     assert.throws(() => new CaptureBuffer(0), /at least 1 datagram, not 0/);
   });
 
-  it('keeps within its byte budget too, whatever its capacity, counting each datagram\'s overhead', () => {
+  it("keeps within its byte budget too, whatever its capacity, counting each datagram's overhead", () => {
     // Room for two datagrams of 100 bytes with their overhead, not three.
     const buffer = new CaptureBuffer(100, 250 + 2 * RECORD_OVERHEAD_BYTES);
     const sized = (n: number, size: number): CapturedDatagram => ({ ...datagram(n), payload: Buffer.alloc(size) });
@@ -525,7 +525,9 @@ describe('CaptureRecorder on a real proxy', () => {
       assert.equal(result.outcome, 'reply');
       recorder.flush();
       assert.deepEqual(
-        buffer.datagrams().map((d) => `${d.direction} ${d.fate} ${d.destination.address}:${d.destination.port === port} ${d.payload.toString()}`),
+        buffer
+          .datagrams()
+          .map((d) => `${d.direction} ${d.fate} ${d.destination.address}:${d.destination.port === port} ${d.payload.toString()}`),
         ['out replied ::1:true to the other program', 'in reply ::1:false echo to the other program'],
         'the server on 0.0.0.0 is not the socket at [::1] on its port number',
       );
