@@ -10,7 +10,7 @@ export const MAX_BUFFERED_BYTES = 64 << 20;
  * datagrams stays within the budget too.
  */
 export const RECORD_OVERHEAD_BYTES = 48;
-/** The payload arena's first size; it grows by an eighth at a time, so it stays close to what it holds. */
+/** The payload arena's first size; it grows by at least an eighth at a time, so it stays close to what it holds. */
 const FIRST_ARENA_BYTES = 64 * 1024;
 const ARENA_GROWTH = 1.125;
 
@@ -119,7 +119,8 @@ export class CaptureBuffer {
     const length = record.payload.length;
     while (this.kept > 0 && (this.kept === this.capacity || this.bytesWith(length) > this.maxBytes)) this.dropOldest();
     const offset = this.place(length);
-    record.payload.copy(this.arena, offset);
+    // TypedArray.set is a native memcpy; Buffer.copy goes through JavaScript first.
+    this.arena.set(record.payload, offset);
     const slot = (this.start + this.kept) % this.capacity;
     const c = this.columns;
     c.atMicros[slot] = record.atMicros;
@@ -333,13 +334,17 @@ export class CaptureBuffer {
     return offset;
   }
 
-  /** A larger arena, the payloads held copied into it in order. */
+  /**
+   * A larger arena, the payloads held copied into it in order: an eighth larger, or at once what the whole capacity
+   * of datagrams of the average size held would take (a little more), so filling the buffer copies it a few times,
+   * not dozens.
+   */
   private grow(length: number): void {
-    const size = Math.min(
-      this.maxBytes,
-      Math.max(FIRST_ARENA_BYTES, Math.ceil(this.arena.length * ARENA_GROWTH), this.payloadBytes + length),
-    );
-    this.rebuild(this.capacity, Math.max(size, this.payloadBytes + length));
+    const needed = this.payloadBytes + length;
+    const average = needed / (this.kept + 1);
+    const full = Math.ceil(average * this.capacity * ARENA_GROWTH);
+    const size = Math.min(this.maxBytes, Math.max(FIRST_ARENA_BYTES, Math.ceil(this.arena.length * ARENA_GROWTH), full));
+    this.rebuild(this.capacity, Math.max(size, needed));
   }
 
   /** Columns of `capacity` slots and an arena of `arenaBytes`, the datagrams held copied in, oldest at slot 0 and byte 0. */
