@@ -33,8 +33,11 @@ const RUNNERS: Record<Phase, () => Promise<Record<string, unknown>>> = {
   footprint: runFootprint,
 };
 const PHASES = selectedPhases(process.env.BENCH_PHASES);
-/** Whatever happens, the bench ends: every phase has its own deadline, and this is the last resort. */
-const WATCHDOG_MS = 10 * 60_000;
+/**
+ * Whatever happens, the bench ends: every phase has its own deadline, and this is the last resort. Generous: on a
+ * shared 2-core machine (load average 12–20) the comparison phase alone took over 25 minutes.
+ */
+const WATCHDOG_MS = 60 * 60_000;
 const loadAverage = (): string =>
   os
     .loadavg()
