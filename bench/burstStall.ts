@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { CaptureBuffer } from '../src/core/captureBuffer';
-import { CaptureRecorder, type RecordedDatagram } from '../src/core/captureRecorder';
+import { CaptureRecorder } from '../src/core/captureRecorder';
 import { sendBurst, type BurstResult } from '../src/core/client';
 import type { EventSink } from '../src/core/events';
 import { DEFAULT_BATCHING, LogBatcher } from '../src/core/logBatcher';
@@ -22,12 +22,9 @@ const IDLE_MS = 1000;
 function viewsOfTheExtension(): { emit: EventSink; dispose(): void } {
   const ignore = (): void => undefined;
   const log = new LogBatcher({ info: ignore, warn: ignore, error: ignore }, { ...DEFAULT_BATCHING, previewBytes: 64, hexDump: 'auto' });
-  const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
+  const buffer = new CaptureBuffer(10_000);
   const rates = new TrafficRates();
-  const recorder = new CaptureRecorder((datagram) => {
-    buffer.add(datagram);
-    rates.addDatagram(datagram);
-  });
+  const recorder = new CaptureRecorder(buffer, (datagram) => rates.addDatagram(datagram));
   const emit: EventSink = (event) => {
     log.add(event);
     recorder.add(event);

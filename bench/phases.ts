@@ -26,18 +26,18 @@ export interface Run extends LoadResult {
 }
 
 /**
- * The servers of the comparison: ours as issue #9 names it (workbench, event stream, counters, batched log), ours
- * with the capture recorder too (as while the traffic view or a capture is open), and the plainest Node echo.
+ * The servers of the comparison: ours as shipped (everything activate() builds around the core: shippedViews.ts),
+ * ours with the traffic view open and following too, and the plainest Node echo.
  */
-export const CONTENDERS = ['ours', 'capture', 'baseline'] as const;
+export const CONTENDERS = ['ours', 'traffic', 'baseline'] as const;
 export type Contender = (typeof CONTENDERS)[number];
 export type Variant = Exclude<Contender, 'baseline'>;
 
 /** A fresh process for each server of the comparison, warmed up with 20,000 datagrams of each size. */
 export async function startContenders(): Promise<Record<Contender, ServerUnderTest>> {
   const servers: Record<Contender, ServerUnderTest> = {
-    ours: await ServerUnderTest.start({ kind: 'ours', capture: false }),
-    capture: await ServerUnderTest.start({ kind: 'ours' }),
+    ours: await ServerUnderTest.start({ kind: 'ours' }),
+    traffic: await ServerUnderTest.start({ kind: 'ours', trafficViewOpen: true }),
     baseline: await ServerUnderTest.start({ kind: 'baseline' }),
   };
   for (const server of Object.values(servers)) {
@@ -117,8 +117,8 @@ export async function compare(
   const noRatios = (): Ratios => ({ throughput: [], p50: [], cpu: [] });
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     scenario,
-    runs: { ours: [], capture: [], baseline: [] },
-    ratios: { ours: noRatios(), capture: noRatios() },
+    runs: { ours: [], traffic: [], baseline: [] },
+    ratios: { ours: noRatios(), traffic: noRatios() },
   }));
   for (let round = 0; round < rounds; round++) {
     const order = roundOrder(round);
@@ -127,7 +127,7 @@ export async function compare(
       for (const kind of order) runs[kind] = await measure(servers[kind], result.scenario);
       const baseline = runs.baseline;
       for (const kind of CONTENDERS) result.runs[kind].push(runs[kind]);
-      for (const variant of ['ours', 'capture'] as const) {
+      for (const variant of ['ours', 'traffic'] as const) {
         const ratios = result.ratios[variant];
         ratios.throughput.push(runs[variant].roundTripsPerSecond / baseline.roundTripsPerSecond);
         ratios.p50.push(runs[variant].p50Ms / baseline.p50Ms);
@@ -180,8 +180,8 @@ export async function compareCpu(
 ): Promise<CpuComparison[]> {
   const results: CpuComparison[] = options.sizes.map((size) => ({
     size,
-    runs: { ours: [], capture: [], baseline: [] },
-    ratios: { ours: [], capture: [] },
+    runs: { ours: [], traffic: [], baseline: [] },
+    ratios: { ours: [], traffic: [] },
   }));
   for (let set = 1; set <= options.processes; set++) {
     const servers = await startContenders();
@@ -226,7 +226,7 @@ async function cpuRound(
     };
     result.runs[kind].push(runs[kind]);
   }
-  for (const variant of ['ours', 'capture'] as const) {
+  for (const variant of ['ours', 'traffic'] as const) {
     result.ratios[variant].push(runs.baseline.microsPerDatagram / runs[variant].microsPerDatagram);
   }
 }

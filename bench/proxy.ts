@@ -6,8 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NO_LINK_IMPAIRMENT } from '../src/core/impairment';
-import { ImpairmentProxy } from '../src/core/impairmentProxy';
+import type { ImpairmentProxy } from '../src/core/impairmentProxy';
+import { Workbench } from '../src/core/workbench';
 import { median, percentile } from './report';
+import { attachShippedViews } from './shippedViews';
 
 const ECHO = `const s = require('node:dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(m, r.port, r.address));
 s.bind(0, '127.0.0.1', () => console.log(s.address().port)); process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`;
@@ -52,19 +54,26 @@ function plainRelay(upstreamPort: number): Promise<Relay> {
   );
 }
 
+/** The proxy as shipped: started by a workbench with everything activate() builds around it (shippedViews.ts). */
 async function ourProxy(upstreamPort: number, lossPercent = 0): Promise<Relay & { proxy: ImpairmentProxy }> {
   const link = { ...NO_LINK_IMPAIRMENT, loss: lossPercent / 100 };
-  let events = 0;
-  const proxy = await ImpairmentProxy.start({
+  const workbench = new Workbench();
+  const views = attachShippedViews(workbench);
+  const proxy = await workbench.startProxy({
     host: '127.0.0.1',
     port: 0,
     upstreamHost: '127.0.0.1',
     upstreamPort,
     links: { toServer: { ...link, seed: 1 }, toClient: { ...link, seed: 2 } },
-    // Events are made and handed on, as in the extension; the log's batching is measured elsewhere.
-    emit: () => void events++,
   });
-  return { port: proxy.local.port, proxy, stop: () => proxy.stop() };
+  return {
+    port: proxy.local.port,
+    proxy,
+    stop: async () => {
+      await workbench.dispose();
+      views.dispose();
+    },
+  };
 }
 
 /** `count` round trips from one client, `window` in flight; each lost one is given up after a timeout. */

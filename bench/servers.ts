@@ -1,13 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { FromServer, ServerConfig, ServerSample, ToServer } from './serverProcess';
+import type { FromServer, ServerConfig, ServerSample, ToServer } from './serverProtocol';
 
-export type { ServerKind, ServerSample } from './serverProcess';
+export type { ServerKind, ServerSample } from './serverProtocol';
 
 const IPC_TIMEOUT_MS = 10_000;
-
-/** What our server's capture ring buffer holds, in datagrams: package.json's default of udpWorkbench.capture.bufferSize. */
-export const CAPTURE_BUFFER_SIZE = 10_000;
 
 /**
  * A server under test in its own forked process. Fairest on 2 cores: the load generator has the parent's event

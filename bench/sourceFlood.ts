@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { ServerUnderTest, type ServerSample } from './servers';
-import type { ServerConfig } from './serverProcess';
+import type { ServerConfig } from './serverProtocol';
 
 export interface SourceFloodOptions {
   /** Distinct source addresses, 127.0.1.1 upwards (Linux routes all of 127.0.0.0/8 to lo). */

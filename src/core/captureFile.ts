@@ -83,8 +83,17 @@ export class CaptureFile {
       this.missedInARow++;
       return;
     }
+    // Field by field, not spread: the datagram may be a view onto the capture buffer, its fields getters.
     const block = packetBlock(
-      this.missedInARow === 0 ? datagram : { ...datagram, comment: gapComment(this.missedInARow, datagram.comment) },
+      this.missedInARow === 0
+        ? datagram
+        : {
+            atMicros: datagram.atMicros,
+            source: datagram.source,
+            destination: datagram.destination,
+            payload: datagram.payload,
+            comment: gapComment(this.missedInARow, datagram.comment),
+          },
     );
     this.missedInARow = 0;
     this.pending.push(block);

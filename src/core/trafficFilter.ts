@@ -1,4 +1,4 @@
-import type { RecordedDatagram } from './captureRecorder';
+import type { RecordedDatagram } from './captureBuffer';
 import { formatEndpoint } from './endpoint';
 import type { TrafficFate } from '../webview/messages';
 
@@ -17,6 +17,8 @@ const FATES: ReadonlySet<string> = new Set<TrafficFate>([
 ]);
 
 export type DatagramTest = (datagram: RecordedDatagram) => boolean;
+
+const matchesAll: DatagramTest = () => true;
 
 export interface TrafficFilter {
   readonly matches: DatagramTest;
@@ -42,7 +44,16 @@ export function parseTrafficFilter(text: string): TrafficFilter {
     if (typeof test === 'string') errors.push(test);
     else tests.push(test);
   }
-  return { matches: (datagram) => tests.every((test) => test(datagram)), error: errors.length > 0 ? errors.join(' ') : undefined };
+  const error = errors.length > 0 ? errors.join(' ') : undefined;
+  // Tested against every datagram that arrives while the view is open: no closure made per datagram.
+  if (tests.length === 0) return { matches: matchesAll, error };
+  return {
+    matches: (datagram) => {
+      for (const test of tests) if (!test(datagram)) return false;
+      return true;
+    },
+    error,
+  };
 }
 
 function parseTerm(term: string): DatagramTest | string {

@@ -1,5 +1,4 @@
-import type { CaptureBuffer } from './captureBuffer';
-import type { RecordedDatagram } from './captureRecorder';
+import type { CaptureBuffer, RecordedDatagram } from './captureBuffer';
 import { formatEndpoint } from './endpoint';
 import { previewText } from './payload';
 import { parseTrafficFilter, type TrafficFilter } from './trafficFilter';
@@ -11,10 +10,11 @@ export const ROW_PREVIEW_BYTES = 96;
 export const MAX_WINDOW_ROWS = 200;
 
 /** The packet list's line for the datagram numbered `n`: addresses seen from the workbench, text escaped. */
-export function trafficRow(n: number, datagram: RecordedDatagram): TrafficRow {
+export function trafficRow(n: number, datagram: RecordedDatagram, id = n): TrafficRow {
   const incoming = datagram.direction === 'in';
   return {
     n,
+    id,
     time: timeOfDay(datagram.atMicros),
     direction: datagram.direction,
     local: formatEndpoint(incoming ? datagram.destination : datagram.source),
@@ -45,7 +45,7 @@ export class TrafficList {
   /** Datagrams numbered below this were tested. */
   private scanned = 0;
 
-  constructor(private readonly buffer: CaptureBuffer<RecordedDatagram>) {}
+  constructor(private readonly buffer: CaptureBuffer) {}
 
   get filterError(): string | undefined {
     return this.filter.error;
@@ -71,7 +71,7 @@ export class TrafficList {
     if (added < this.scanned) this.forget(); // the buffer was cleared
     const oldest = added - this.buffer.size;
     for (let n = Math.max(this.scanned, oldest); n < added; n++) {
-      if (this.filter.matches(this.buffer.at(n)!)) this.matching.push(n);
+      if (this.filter.matches(this.buffer.view(n)!)) this.matching.push(n);
     }
     this.scanned = added;
     while (this.head < this.matching.length && this.matching[this.head] < oldest) this.head++;
@@ -93,19 +93,19 @@ export class TrafficList {
     const rows: TrafficRow[] = [];
     for (let i = start; i < Math.min(this.matched, start + size); i++) {
       const n = this.matching[this.head + i];
-      rows.push(trafficRow(n, this.buffer.at(n)!));
+      rows.push(trafficRow(n, this.buffer.at(n)!, this.buffer.idOf(n)));
     }
     return { first: start, rows };
   }
 
   /** The datagrams held that share the exchange of the one numbered `n`, oldest first. */
   exchangeOf(n: number): TrafficRow[] {
-    const datagram = this.buffer.at(n);
-    if (datagram === undefined) return [];
+    const buffer = this.buffer;
+    const exchange = buffer.exchangeOf(buffer.idOf(n));
+    if (exchange === undefined) return [];
     const rows: TrafficRow[] = [];
-    for (let m = this.buffer.added - this.buffer.size; m < this.buffer.added; m++) {
-      const other = this.buffer.at(m)!;
-      if (other.exchange === datagram.exchange) rows.push(trafficRow(m, other));
+    for (let m = buffer.added - buffer.size; m < buffer.added; m++) {
+      if (buffer.exchangeOf(buffer.idOf(m)) === exchange) rows.push(trafficRow(m, buffer.at(m)!, buffer.idOf(m)));
     }
     return rows;
   }

@@ -1,4 +1,4 @@
-import type { RecordedDatagram } from './captureRecorder';
+import type { RecordedDatagram } from './captureBuffer';
 import type { WorkbenchEvent } from './events';
 import { RoundTripStats } from './stats';
 import type { TrafficCharts } from '../webview/messages';
@@ -24,7 +24,7 @@ export class TrafficRates {
   private totalIn = 0;
   private totalOut = 0;
 
-  addDatagram(datagram: RecordedDatagram): void {
+  addDatagram(datagram: Pick<RecordedDatagram, 'atMicros' | 'direction'>): void {
     const second = this.second(Math.floor(datagram.atMicros / 1e6));
     if (datagram.direction === 'in') {
       second.in++;

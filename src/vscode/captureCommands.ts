@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureBuffer } from '../core/captureBuffer';
 import { CaptureFile, saveCapture, type CaptureFileStats } from '../core/captureFile';
-import { CaptureRecorder, type RecordedDatagram } from '../core/captureRecorder';
+import { CaptureRecorder, type RecordListener } from '../core/captureRecorder';
 import { WorkbenchError } from '../core/errors';
 import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
@@ -32,14 +32,13 @@ const CAPTURING_KEY = 'udpWorkbench.capturing';
  */
 export class CaptureCommands extends Disposable {
   /** Also what the traffic view shows: one buffer serves both. */
-  readonly buffer = new CaptureBuffer<RecordedDatagram>(bufferCapacity(readSettings().capture.bufferSize));
-  private readonly recorder = new CaptureRecorder((datagram) => {
-    this.buffer.add(datagram);
+  readonly buffer = new CaptureBuffer(bufferCapacity(readSettings().capture.bufferSize));
+  private readonly recorder = new CaptureRecorder(this.buffer, (datagram) => {
     this.file?.add(datagram);
     this.onRecord?.(datagram);
   });
-  /** Told of each datagram as it is recorded (the traffic view's charts). */
-  onRecord: ((datagram: RecordedDatagram) => void) | undefined;
+  /** Told of each datagram as it is recorded (the traffic view's charts), read in place. */
+  onRecord: RecordListener | undefined;
   private file: CaptureFile | undefined;
 
   readonly commands: readonly Command[] = [

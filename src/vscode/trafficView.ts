@@ -130,7 +130,7 @@ export class TrafficView extends Disposable implements vscode.WebviewViewProvide
     }
     this.post({
       type: 'detail',
-      row: trafficRow(n, datagram),
+      row: trafficRow(n, datagram, this.captures.buffer.idOf(n)),
       hexDump: hexDump(datagram.payload, DETAIL_BYTES),
       exchange: this.list.exchangeOf(n),
     });

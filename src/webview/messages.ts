@@ -23,6 +23,8 @@ export type TrafficFate =
 export interface TrafficRow {
   /** The datagram's number since the last clear; stays its own as older ones go. */
   readonly n: number;
+  /** The datagram's identity: never given to another, across clears too (`n` restarts from 0 after one). */
+  readonly id: number;
   /** Local time of day, to the millisecond. */
   readonly time: string;
   readonly direction: TrafficDirection;

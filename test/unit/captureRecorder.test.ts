@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureBuffer } from '../../src/core/captureBuffer';
+import { CaptureBuffer, RECORD_OVERHEAD_BYTES, type RecordedDatagram } from '../../src/core/captureBuffer';
 import { CaptureFile, saveCapture } from '../../src/core/captureFile';
-import { CaptureRecorder, type RecordedDatagram } from '../../src/core/captureRecorder';
+import { CaptureRecorder } from '../../src/core/captureRecorder';
 import * as dgram from 'node:dgram';
 import { NO_LINK_IMPAIRMENT, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
 import { DEFAULT_BATCHING, LogBatcher } from '../../src/core/logBatcher';
@@ -16,15 +16,19 @@ import type { WorkbenchError } from '../../src/core/errors';
 import { rejection } from './assertions';
 import { client, dropped, received, replied, sent, server, started } from './serverEvents';
 
-function recorder(): { add: (event: WorkbenchEvent) => void; flush: () => void; seen: CapturedDatagram[] } {
-  const seen: CapturedDatagram[] = [];
+/** A recorder into a buffer, as the extension wires them; `seen` is what the buffer holds, oldest first. */
+function recorder(): { add: (event: WorkbenchEvent) => void; flush: () => void; readonly seen: RecordedDatagram[] } {
+  const buffer = new CaptureBuffer(10_000);
   let clock = 1_000_000;
-  const r = new CaptureRecorder(
-    (datagram) => seen.push(datagram),
-    () => clock++,
-  );
+  const r = new CaptureRecorder(buffer, undefined, () => clock++);
   r.add(started);
-  return { add: r.add, flush: () => r.flush(), seen };
+  return {
+    add: r.add,
+    flush: () => r.flush(),
+    get seen() {
+      return buffer.datagrams();
+    },
+  };
 }
 
 const summary = (seen: readonly CapturedDatagram[]): string[] =>
@@ -101,11 +105,8 @@ describe('CaptureRecorder', () => {
   });
 
   it('follows the fate of the 4,096 most recent requests, a request sent again as its newest attempt', () => {
-    const seen: RecordedDatagram[] = [];
-    const r = new CaptureRecorder(
-      (datagram) => seen.push(datagram),
-      () => 0,
-    );
+    const buffer = new CaptureBuffer(10_000);
+    const r = new CaptureRecorder(buffer, undefined, () => 0);
     r.add(started);
     const elsewhere: Peer = { address: '127.0.0.1', port: 9, family: 'IPv4' };
     r.add(sent(1, elsewhere, client));
@@ -118,6 +119,7 @@ describe('CaptureRecorder', () => {
     r.add(replied(1));
     r.add(replied(3));
     r.flush();
+    const seen = buffer.datagrams();
     const fate = (text: string): string[] => seen.filter((d) => d.payload.toString() === text && d.direction !== 'in').map((d) => d.fate);
     assert.deepEqual(fate('x'), ['sent', 'replied']);
     const request = (seq: number): RecordedDatagram => seen.find((d) => d.direction === 'in' && d.payload.toString() === `d${seq}`)!;
@@ -126,11 +128,11 @@ describe('CaptureRecorder', () => {
   });
 
   it('treats a server bound to every interface as the target of a send to its port', () => {
-    const seen: CapturedDatagram[] = [];
-    const r = new CaptureRecorder((datagram) => seen.push(datagram));
+    const buffer = new CaptureBuffer(10);
+    const r = new CaptureRecorder(buffer);
     r.add({ ...started, local: { address: '0.0.0.0', port: 12345, family: 'IPv4' } } as WorkbenchEvent);
     r.add({ kind: 'sent', at: 0, requestId: 1, target: server, payload: Buffer.from('d1'), attempt: 1, local: client });
-    assert.equal(seen.length, 0);
+    assert.equal(buffer.added, 0);
   });
 
   it('stamps each datagram with its clock, in microseconds', () => {
@@ -163,7 +165,7 @@ describe('CaptureRecorder on a real server', () => {
         );
         workbench.events.subscribe(batcher.add);
         const buffer = new CaptureBuffer(10_000);
-        const recorder = new CaptureRecorder(buffer.add);
+        const recorder = new CaptureRecorder(buffer);
         workbench.events.subscribe(recorder.add);
         const server = await workbench.startServer({ host, port: 0, simulation });
         const client = dgram.createSocket(host === '::1' ? 'udp6' : 'udp4');
@@ -249,8 +251,9 @@ describe('CaptureBuffer', () => {
     assert.throws(() => new CaptureBuffer(0), /at least 1 datagram, not 0/);
   });
 
-  it('keeps within its byte budget too, whatever its capacity', () => {
-    const buffer = new CaptureBuffer(100, 250);
+  it("keeps within its byte budget too, whatever its capacity, counting each datagram's overhead", () => {
+    // Room for two datagrams of 100 bytes with their overhead, not three.
+    const buffer = new CaptureBuffer(100, 250 + 2 * RECORD_OVERHEAD_BYTES);
     const sized = (n: number, size: number): CapturedDatagram => ({ ...datagram(n), payload: Buffer.alloc(size) });
     buffer.add(sized(1, 100));
     buffer.add(sized(2, 100));
@@ -272,6 +275,30 @@ describe('CaptureBuffer', () => {
     );
     assert.equal(buffer.notKept, 4);
   });
+  it('counts what each datagram costs besides its payload: a million empty ones do not fit a small budget', () => {
+    const buffer = new CaptureBuffer(1_000_000, 10 * RECORD_OVERHEAD_BYTES);
+    for (let n = 1; n <= 1000; n++) buffer.add(datagram(n));
+    assert.deepEqual([buffer.size, buffer.notKept, buffer.bytes], [10, 990, 10 * RECORD_OVERHEAD_BYTES]);
+  });
+
+  it('keeps every payload intact as its arena wraps and grows, for datagrams of mixed sizes', () => {
+    const buffer = new CaptureBuffer(50, 20_000);
+    const sizes = [0, 1, 700, 64, 1400, 3, 9000, 200];
+    const added: Buffer[] = [];
+    for (let n = 0; n < 2000; n++) {
+      const payload = Buffer.alloc(sizes[n % sizes.length] + (n % 7), n % 251);
+      if (payload.length >= 4) payload.writeUInt32BE(n, 0);
+      added.push(payload);
+      buffer.add({ atMicros: n, source: client, destination: server, payload });
+      const held = buffer.datagrams();
+      assert.ok(buffer.bytes <= 20_000 || held.length === 1, `within the budget after ${n}`);
+      assert.equal(held.at(-1)!.atMicros, n);
+      for (const d of held) assert.ok(d.payload.equals(added[d.atMicros]), `datagram ${d.atMicros} read back as it was added (after ${n})`);
+      assert.equal(buffer.added - buffer.size, buffer.notKept);
+    }
+    assert.ok(buffer.footprint <= 20_000 + 50 * RECORD_OVERHEAD_BYTES, `footprint ${buffer.footprint}`);
+  });
+
   it("keeps a mirrored reply (its request's very bytes) as a datagram of its own, within the same budget", () => {
     const buffer = new CaptureBuffer(3, 250);
     const bytes = Buffer.from('mirror me');
@@ -382,8 +409,8 @@ describe('CaptureRecorder on a real proxy', () => {
   for (const host of ['127.0.0.1', '::1']) {
     it(`records both legs of every datagram with its fate and wire addresses, and the client's sends once: ${host}`, async () => {
       const workbench = new Workbench();
-      const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
-      const recorder = new CaptureRecorder(buffer.add);
+      const buffer = new CaptureBuffer(10_000);
+      const recorder = new CaptureRecorder(buffer);
       workbench.events.subscribe(recorder.add);
       const echo = await outsideEcho(host);
       const link = { ...NO_LINK_IMPAIRMENT, seed: 21, loss: 0.2, duplicate: 0.2, corrupt: 0.1 };
@@ -474,10 +501,47 @@ describe('CaptureRecorder on a real proxy', () => {
     });
   }
 
+  it('records a send to another program on the port number of a wildcard server, in the other family', async () => {
+    const workbench = new Workbench();
+    const buffer = new CaptureBuffer(100);
+    const recorder = new CaptureRecorder(buffer);
+    workbench.events.subscribe(recorder.add);
+    const server = await workbench.startServer({ host: '0.0.0.0', port: 0 });
+    const port = server.local.port;
+    const other = dgram.createSocket('udp6');
+    other.on('message', (message, peer) => other.send(Buffer.concat([Buffer.from('echo '), message]), peer.port, peer.address));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        other.once('error', reject);
+        other.bind(port, '::1', resolve);
+      });
+      const result = await workbench.send({
+        target: { host: '::1', port },
+        payload: Buffer.from('to the other program'),
+        timeoutMs: 2000,
+        retries: 0,
+        backoff: 1,
+      });
+      assert.equal(result.outcome, 'reply');
+      recorder.flush();
+      assert.deepEqual(
+        buffer
+          .datagrams()
+          .map((d) => `${d.direction} ${d.fate} ${d.destination.address}:${d.destination.port === port} ${d.payload.toString()}`),
+        ['out replied ::1:true to the other program', 'in reply ::1:false echo to the other program'],
+        'the server on 0.0.0.0 is not the socket at [::1] on its port number',
+      );
+      assert.equal(server.counters.received, 0);
+    } finally {
+      other.close();
+      await workbench.dispose();
+    }
+  });
+
   it('records a proxy in front of one of the workbench’s own servers once per datagram, by the proxy', async () => {
     const workbench = new Workbench();
-    const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
-    const recorder = new CaptureRecorder(buffer.add);
+    const buffer = new CaptureBuffer(10_000);
+    const recorder = new CaptureRecorder(buffer);
     workbench.events.subscribe(recorder.add);
     const server = await workbench.startServer({ host: '127.0.0.1', port: 0 });
     const proxy = await workbench.startProxy({ host: '127.0.0.1', port: 0, upstreamHost: '127.0.0.1', upstreamPort: server.local.port });
@@ -513,8 +577,8 @@ describe('CaptureRecorder on a real proxy', () => {
 describe('CaptureRecorder on a burst', () => {
   it('records each datagram of a burst to a plain Node echo and its reply, marks each answered, and the log only counts them', async () => {
     const workbench = new Workbench();
-    const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
-    const recorder = new CaptureRecorder(buffer.add);
+    const buffer = new CaptureBuffer(10_000);
+    const recorder = new CaptureRecorder(buffer);
     workbench.events.subscribe(recorder.add);
     const lines: string[] = [];
     const write = (text: string): void => void lines.push(text);
@@ -562,8 +626,8 @@ describe('CaptureRecorder on a burst', () => {
   });
   it('marks the datagrams of a finished burst that no reply answered as timed out, and leaves the answered ones replied', async () => {
     const workbench = new Workbench();
-    const buffer = new CaptureBuffer<RecordedDatagram>(10_000);
-    const recorder = new CaptureRecorder(buffer.add);
+    const buffer = new CaptureBuffer(10_000);
+    const recorder = new CaptureRecorder(buffer);
     workbench.events.subscribe(recorder.add);
     // A plain Node echo that answers only the even datagrams (the burst's tag ends with the sequence number).
     const echo = dgram.createSocket('udp4');

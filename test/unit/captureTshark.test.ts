@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureBuffer } from '../../src/core/captureBuffer';
 import { CaptureFile, saveCapture } from '../../src/core/captureFile';
-import { CaptureRecorder, type RecordedDatagram } from '../../src/core/captureRecorder';
+import { CaptureRecorder, type RecordListener } from '../../src/core/captureRecorder';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment';
 import { captureHeader, packetBlock } from '../../src/core/pcapng';
@@ -101,14 +101,11 @@ async function outsideEcho(host = '127.0.0.1'): Promise<dgram.Socket> {
 }
 
 /** A workbench whose every event is kept and recorded into a ring buffer (and handed to `alsoRecord`, if given). */
-function recordingWorkbench(alsoRecord?: (datagram: RecordedDatagram) => void) {
+function recordingWorkbench(alsoRecord?: RecordListener) {
   const workbench = new Workbench();
   const events: WorkbenchEvent[] = [];
   const buffer = new CaptureBuffer(10_000);
-  const recorder = new CaptureRecorder((datagram) => {
-    buffer.add(datagram);
-    alsoRecord?.(datagram);
-  });
+  const recorder = new CaptureRecorder(buffer, alsoRecord);
   workbench.events.subscribe((event) => {
     events.push(event);
     recorder.add(event);

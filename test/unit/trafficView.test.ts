@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { CaptureBuffer } from '../../src/core/captureBuffer';
-import { CaptureRecorder, type RecordedDatagram } from '../../src/core/captureRecorder';
+import { CaptureBuffer, type RecordedDatagram } from '../../src/core/captureBuffer';
+import { CaptureRecorder } from '../../src/core/captureRecorder';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { parseTrafficFilter } from '../../src/core/trafficFilter';
 import { MAX_WINDOW_ROWS, TrafficList, trafficRow } from '../../src/core/trafficList';
@@ -25,9 +25,9 @@ function datagram(fields: Partial<RecordedDatagram> & { text?: string } = {}): R
 
 /** A recorder feeding a buffer, as the extension wires them, with a clock that steps 1 µs a datagram. */
 function recorded(events: WorkbenchEvent[]): RecordedDatagram[] {
-  const buffer = new CaptureBuffer<RecordedDatagram>(100);
+  const buffer = new CaptureBuffer(100);
   let clock = 0;
-  const recorder = new CaptureRecorder(buffer.add, () => clock++);
+  const recorder = new CaptureRecorder(buffer, undefined, () => clock++);
   for (const event of [started, ...events]) {
     recorder.add(event);
   }
@@ -147,7 +147,7 @@ describe('Traffic view: the filter', () => {
 
 describe('Traffic view: the list over the ring buffer', () => {
   it('keeps the matching numbers as the buffer lets old datagrams go, and windows them', () => {
-    const buffer = new CaptureBuffer<RecordedDatagram>(5);
+    const buffer = new CaptureBuffer(5);
     const list = new TrafficList(buffer);
     list.setFilter('in');
     for (let i = 0; i < 8; i++) buffer.add(datagram({ text: `d${i}`, direction: i % 2 === 0 ? 'in' : 'out' }));
@@ -173,7 +173,7 @@ describe('Traffic view: the list over the ring buffer', () => {
   });
 
   it('starts over after the buffer is cleared, and finds an exchange among the rows held', () => {
-    const buffer = new CaptureBuffer<RecordedDatagram>(10);
+    const buffer = new CaptureBuffer(10);
     const list = new TrafficList(buffer);
     buffer.add(datagram({ exchange: 'a' }));
     buffer.add(datagram({ exchange: 'b' }));

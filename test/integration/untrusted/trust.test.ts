@@ -33,6 +33,7 @@ const RESTRICTED = {
   'send.backoff': { folder: 10, default: 2 },
   'log.previewBytes': { folder: 65536, default: 256 },
   'log.hexDump': { folder: 'always', default: 'auto' },
+  'capture.bufferSize': { folder: 1000000, default: 10000 },
 } as const;
 
 /** A plain socket on 127.0.0.1:port that echoes and remembers what it receives; retried while the port is busy. */
@@ -90,7 +91,7 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
     // Every setting that shapes what a server or a send does, or what the log shows, is restricted.
     const ours = Object.keys(extension.packageJSON.contributes.configuration.properties as Record<string, unknown>);
     const unrestricted = ours.filter(
-      (key) => /^udpWorkbench\.(server|simulation|send|log|proxy)\./.test(key) && !untrusted.restrictedConfigurations.includes(key),
+      (key) => /^udpWorkbench\.(server|simulation|send|log|proxy|capture)\./.test(key) && !untrusted.restrictedConfigurations.includes(key),
     );
     assert.deepEqual(unrestricted, [], 'settings a folder could still set');
     await getApi();
