@@ -4,6 +4,7 @@ import { describeMembership, type GroupMembership } from './groupMembership';
 import { hexDump, isPrintable, previewText } from './payload';
 import { describeConfiguration } from './serverConfigText';
 import { describeLink } from './simulationSpec';
+import { GROUP_LIMITS } from './limits';
 import { formatCount, formatMs, plural } from './stats';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -207,16 +208,25 @@ function describeGroups(verb: string, groups: readonly GroupMembership[] | undef
 
 /** "2 peers answered 239.1.2.3:5000 within 1 s: 10.0.0.2:5000 in 0.41 ms (31 bytes), …". */
 function describeCollected(event: RepliesCollectedEvent): string {
-  const { replies, peers, more } = event;
+  const { replies, peers, more, fromMorePeers } = event;
   const count = replies.length + more;
-  const answered = `${plural(peers, 'peer')} answered ${at(event.target)} within ${formatMs(event.windowMs)}`;
-  return `${answered}${count === peers ? '' : ` (${replyCount(count)})`}: ${describeReplies(replies, more)}`;
+  const answered = `${peersAnswered(peers, fromMorePeers)} answered ${at(event.target)} within ${formatMs(event.windowMs)}`;
+  return `${answered}${count === peers ? '' : ` (${replyCount(count)})`}: ${describeReplies(replies, more, fromMorePeers)}`;
+}
+
+/** "2 peers", or "4,096 peers and more" when a send stopped telling its repliers apart. */
+export function peersAnswered(peers: number, fromMorePeers: number): string {
+  return `${plural(peers, 'peer')}${fromMorePeers > 0 ? ' and more' : ''}`;
 }
 
 /** "10.0.0.2:5000 in 0.41 ms (31 bytes), 10.0.0.3:5000 in 0.52 ms (31 bytes), and 3 replies more not listed". */
-export function describeReplies(replies: RepliesCollectedEvent['replies'], more: number): string {
+export function describeReplies(replies: RepliesCollectedEvent['replies'], more: number, fromMorePeers: number): string {
   const each = replies.map(({ from, rttMs, size }) => `${at(from)} in ${formatMs(rttMs)} (${plural(size, 'byte')})`).join(', ');
-  return `${each}${more > 0 ? `, and ${replyCount(more)} more not listed` : ''}`;
+  const beyond =
+    fromMorePeers > 0
+      ? `; ${replyCount(fromMorePeers)} came from sources past the first ${formatCount(GROUP_LIMITS.maxPeers)}, counted but not told apart`
+      : '';
+  return `${each}${more > 0 ? `, and ${replyCount(more)} more not listed` : ''}${beyond}`;
 }
 
 function replyCount(count: number): string {

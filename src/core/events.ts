@@ -183,6 +183,8 @@ export interface RepliesCollectedEvent extends ClientBase {
   readonly peers: number;
   /** Replies past the most a send keeps: counted, not listed. */
   readonly more: number;
+  /** Replies from sources past the most a send tells apart (GROUP_LIMITS.maxPeers): counted, not told apart. */
+  readonly fromMorePeers: number;
   /** How long it listened after its last send, in ms. */
   readonly windowMs: number;
 }

@@ -52,10 +52,12 @@ export interface GroupReplies {
   readonly kind: GroupKind;
   /** In the order they came, at most GROUP_LIMITS.maxReplies. */
   readonly replies: readonly GroupReply[];
-  /** Distinct sources (address and port) among them. */
+  /** Distinct sources (address and port) among them, at most GROUP_LIMITS.maxPeers. */
   readonly peers: number;
   /** Replies past GROUP_LIMITS.maxReplies: counted, not kept. */
   readonly more: number;
+  /** Replies from sources past the first GROUP_LIMITS.maxPeers: counted, not told apart (forged sources could be countless). */
+  readonly fromMorePeers: number;
 }
 
 /** The TTL of a datagram to a group unless told: it stays on the network segment, as in SSDP and mDNS. */
@@ -78,6 +80,7 @@ export async function sendToGroup(options: SendOptions, target: Peer, kind: Grou
     const replies: GroupReply[] = [];
     const peers = new Set<string>();
     let more = 0;
+    let fromMorePeers = 0;
     let attempt = 0;
     let sentAt = 0n;
     let timer: NodeJS.Timeout | undefined;
@@ -105,7 +108,7 @@ export async function sendToGroup(options: SendOptions, target: Peer, kind: Grou
         reply: first?.payload,
         from: first?.from,
         rttMs: first?.rttMs,
-        group: { kind, replies, peers: peers.size, more },
+        group: { kind, replies, peers: peers.size, more, fromMorePeers },
       };
     };
 
@@ -120,7 +123,7 @@ export async function sendToGroup(options: SendOptions, target: Peer, kind: Grou
       if (!expectReply) return;
       const waitMs = attemptWaitMs(timeoutMs, backoff, attempt);
       timer = setTimeout(() => {
-        if (replies.length > 0 || more > 0) {
+        if (replies.length > 0 || more > 0 || fromMorePeers > 0) {
           const listed = replies.map(({ from, rttMs, payload: bytes }) => ({ from, rttMs, size: bytes.length }));
           emit?.({
             kind: 'replies-collected',
@@ -130,6 +133,7 @@ export async function sendToGroup(options: SendOptions, target: Peer, kind: Grou
             replies: listed,
             peers: peers.size,
             more,
+            fromMorePeers,
             windowMs: waitMs,
           });
           return settle(() => resolve(result('reply')));
@@ -144,7 +148,9 @@ export async function sendToGroup(options: SendOptions, target: Peer, kind: Grou
     socket.on('message', (reply, rinfo) => {
       const rttMs = Number(process.hrtime.bigint() - sentAt) / 1e6;
       const from = peerOf(rinfo);
-      peers.add(formatEndpoint(from));
+      const source = formatEndpoint(from);
+      if (peers.size < GROUP_LIMITS.maxPeers) peers.add(source);
+      else if (!peers.has(source)) fromMorePeers++;
       if (replies.length >= GROUP_LIMITS.maxReplies) {
         more++;
         return;

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { EventSink, Peer } from './events';
-import { dropsFor, parseProcNetUdp } from './procNetUdp';
+import { inodesOn, parseProcNetUdp, socketInode, type ProcUdpSocket } from './procNetUdp';
 
 /** A few samples a second: fresh enough to watch a flood, cheap enough to forget. */
 export const KERNEL_DROPS_INTERVAL_MS = 250;
@@ -16,10 +16,14 @@ export interface WatchedServer {
 /** The socket table for one address family as text, or undefined where the system has none to read. */
 export type SocketTableReader = (family: Peer['family']) => Promise<string | undefined>;
 
+/** The inodes of this process's open sockets, or undefined where the system does not list them. */
+export type OwnSocketsReader = () => Promise<ReadonlySet<number> | undefined>;
+
 export interface KernelDropOptions {
   readonly emit: EventSink;
   readonly intervalMs?: number;
   readonly read?: SocketTableReader;
+  readonly readOwnSockets?: OwnSocketsReader;
 }
 
 /** Linux lists every UDP socket, with the datagrams dropped for it, in /proc/net/udp and /proc/net/udp6. */
@@ -32,15 +36,29 @@ export const readProcNetUdp: SocketTableReader = async (family) => {
   }
 };
 
+/** Each descriptor in /proc/self/fd that is a socket links to `socket:[inode]`. */
+export const readOwnSocketInodes: OwnSocketsReader = async () => {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const descriptors = await readdir('/proc/self/fd');
+    // A descriptor closed between the listing and its readlink is no socket of ours any more.
+    const links = await Promise.all(descriptors.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    return new Set(links.map(socketInode).filter((inode) => inode !== undefined));
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * Samples the system's drop count of each watched server's socket and emits what is new. The timer runs only
  * while a server is watched; a sample reads the files asynchronously and never overlaps the next one. Where the
  * system gives no count, says so once (per workbench), instead of ever showing 0.
  */
 export class KernelDropSampler {
-  private readonly watched = new Map<string, { server: WatchedServer; reported: number; unavailable: boolean }>();
+  private readonly watched = new Map<string, WatchedEntry>();
   private readonly intervalMs: number;
   private readonly read: SocketTableReader;
+  private readonly readOwnSockets: OwnSocketsReader;
   private timer: NodeJS.Timeout | undefined;
   private sampling: Promise<void> | undefined;
   private saidUnavailable = false;
@@ -48,11 +66,12 @@ export class KernelDropSampler {
   constructor(private readonly options: KernelDropOptions) {
     this.intervalMs = options.intervalMs ?? KERNEL_DROPS_INTERVAL_MS;
     this.read = options.read ?? readProcNetUdp;
+    this.readOwnSockets = options.readOwnSockets ?? readOwnSocketInodes;
   }
 
   /** Drops of the socket before this call count too: it is the server's own, new socket. */
   watch(server: WatchedServer): void {
-    this.watched.set(server.id, { server, reported: 0, unavailable: false });
+    this.watched.set(server.id, { server, reported: 0, unavailable: false, inodes: undefined });
     this.schedule();
   }
 
@@ -101,11 +120,15 @@ export class KernelDropSampler {
     const servers = [...this.watched.values()];
     const families = [...new Set(servers.flatMap(({ server }) => server.listeningOn.map((local) => local.family)))];
     const tables = new Map(await Promise.all(families.map(async (family) => [family, parseTable(await this.read(family))] as const)));
+    // Only a server not yet matched to its sockets needs the list of ours: once a sample, not once a server.
+    const own = servers.some((entry) => entry.inodes === undefined) ? await this.readOwnSockets() : undefined;
     for (const entry of servers) {
       const { server } = entry;
       if (this.watched.get(server.id) !== entry) continue; // stopped while the files were read
+      if (entry.inodes === undefined && own !== undefined) entry.inodes = this.claim(server, tables, own);
+      const inodes = entry.inodes;
       const total = sumOf(
-        server.listeningOn.map((local) => tables.get(local.family) && dropsFor(tables.get(local.family)!, local.address, local.port)),
+        server.listeningOn.map((local, i) => tables.get(local.family)?.find((socket) => socket.inode === inodes?.[i])?.drops),
       );
       if (total === undefined) {
         entry.unavailable = true;
@@ -126,11 +149,47 @@ export class KernelDropSampler {
     }
   }
 
+  /**
+   * The inode of each of the server's sockets: a socket of this process on its address and port that no other
+   * watched server has. Another program's socket may share the port (SO_REUSEADDR), and its drops are not ours.
+   * Should two of ours still be unmatched on one port (bound at once), the earlier-watched server takes the
+   * earlier-bound socket, the last listed.
+   */
+  private claim(
+    server: WatchedServer,
+    tables: ReadonlyMap<Peer['family'], ProcUdpSocket[] | undefined>,
+    own: ReadonlySet<number>,
+  ): number[] | undefined {
+    const taken = new Set([...this.watched.values()].flatMap((entry) => entry.inodes ?? []));
+    const inodes: number[] = [];
+    for (const local of server.listeningOn) {
+      const table = tables.get(local.family);
+      const inode =
+        table &&
+        inodesOn(table, local.address, local.port)
+          .filter((candidate) => own.has(candidate) && !taken.has(candidate))
+          .at(-1);
+      // Not listed (yet): matched again at the next sample rather than held to a guess.
+      if (inode === undefined) return undefined;
+      taken.add(inode);
+      inodes.push(inode);
+    }
+    return inodes;
+  }
+
   private sayUnavailable(serverId: string): void {
     if (this.saidUnavailable) return;
     this.saidUnavailable = true;
     this.options.emit({ kind: 'kernel-drops-unavailable', at: Date.now(), serverId });
   }
+}
+
+interface WatchedEntry {
+  readonly server: WatchedServer;
+  reported: number;
+  unavailable: boolean;
+  /** Each listening socket's inode, in the order of `listeningOn`, once all are matched. */
+  inodes: number[] | undefined;
 }
 
 function parseTable(text: string | undefined): ReturnType<typeof parseProcNetUdp> {

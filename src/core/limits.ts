@@ -67,11 +67,18 @@ export const PROXY_LIMITS = {
 } as const;
 
 /** Sends to a multicast group or a broadcast address, and servers that join groups. */
+export const TRAFFIC_LIMITS = {
+  /** Characters of the traffic view's filter: every datagram held is tested against it, each time it changes. */
+  maxFilterLength: 1000,
+} as const;
+
 export const GROUP_LIMITS = {
   /** Hops a datagram to a group may take: the IP header has 8 bits for it. 0 keeps it on this machine. */
   maxTtl: 255,
   /** Replies a send to a group keeps and reports one by one; more are only counted. */
   maxReplies: 1000,
+  /** Distinct repliers (address and port) a send to a group tells apart; replies from further ones are only counted. */
+  maxPeers: 1024,
   /** Groups one server joins at once (Linux allows 20 per socket by default). */
   maxGroups: 20,
 } as const;

@@ -15,12 +15,15 @@ export const TIMESTAMP_RESOLUTION = 6;
 const BLOCK_SECTION_HEADER = 0x0a0d0d0a;
 const BLOCK_INTERFACE = 0x00000001;
 const BLOCK_ENHANCED_PACKET = 0x00000006;
+const BLOCK_INTERFACE_STATISTICS = 0x00000005;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const OPT_END = 0;
 const OPT_COMMENT = 1;
 const SHB_USER_APPLICATION = 4;
 const IF_NAME = 2;
 const IF_TSRESOL = 9;
+const ISB_IFRECV = 4;
+const ISB_IFDROP = 5;
 
 const IPV4_HEADER = 20;
 const IPV6_HEADER = 40;
@@ -69,15 +72,49 @@ export function captureHeader(application: string): Buffer {
 /** One Enhanced Packet Block on interface 0: the datagram inside synthetic IP and UDP headers, and its comment. */
 export function packetBlock(datagram: CapturedDatagram): Buffer {
   const packet = ipPacket(datagram.source, datagram.destination, datagram.payload);
-  const fields = Buffer.alloc(20);
-  const micros = BigInt(Math.round(datagram.atMicros));
-  fields.writeUInt32LE(0, 0);
-  fields.writeUInt32LE(Number(micros >> 32n), 4);
-  fields.writeUInt32LE(Number(micros & 0xffffffffn), 8);
+  const fields = interfaceAndTime(datagram.atMicros, 20);
   fields.writeUInt32LE(packet.length, 12);
   fields.writeUInt32LE(packet.length, 16);
   const comment = datagram.comment ? options([[OPT_COMMENT, Buffer.from(datagram.comment, 'utf8')]]) : Buffer.alloc(0);
   return block(BLOCK_ENHANCED_PACKET, [fields, padded(packet), comment]);
+}
+
+/** What a capture's closing record says: every datagram it saw, those not in the file, and why. */
+export interface CaptureTally {
+  /** Microseconds since the Unix epoch. */
+  readonly atMicros: number;
+  readonly seen: number;
+  readonly leftOut: number;
+  readonly comment: string;
+}
+
+/**
+ * An Interface Statistics Block for interface 0: datagrams seen (isb_ifrecv), those not in the file (isb_ifdrop)
+ * and a comment that says which and why, the one place a reader learns of datagrams missing at the very end.
+ */
+export function statisticsBlock(tally: CaptureTally): Buffer {
+  const fields = interfaceAndTime(tally.atMicros, 12);
+  const count = (value: number): Buffer => {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigUInt64LE(BigInt(value));
+    return bytes;
+  };
+  const list = options([
+    [OPT_COMMENT, Buffer.from(tally.comment, 'utf8')],
+    [ISB_IFRECV, count(tally.seen)],
+    [ISB_IFDROP, count(tally.leftOut)],
+  ]);
+  return block(BLOCK_INTERFACE_STATISTICS, [fields, list]);
+}
+
+/** A block's first fields: interface 0, then the timestamp as two 32-bit halves; `size` leaves room for more. */
+function interfaceAndTime(atMicros: number, size: number): Buffer {
+  const fields = Buffer.alloc(size);
+  const micros = BigInt(Math.round(atMicros));
+  fields.writeUInt32LE(0, 0);
+  fields.writeUInt32LE(Number(micros >> 32n), 4);
+  fields.writeUInt32LE(Number(micros & 0xffffffffn), 8);
+  return fields;
 }
 
 /**

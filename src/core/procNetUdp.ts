@@ -3,6 +3,8 @@ export interface ProcUdpSocket {
   /** Canonical text: `127.0.0.1`, `::1`, `::ffff:7f00:1`. */
   readonly address: string;
   readonly port: number;
+  /** The socket's inode: what tells two sockets on one address and port apart (`socket:[inode]` in /proc/<pid>/fd). */
+  readonly inode: number;
   /** Datagrams the kernel dropped for this socket, mostly because its receive buffer was full. */
   readonly drops: number;
 }
@@ -15,22 +17,33 @@ export interface ProcUdpSocket {
 export function parseProcNetUdp(text: string): ProcUdpSocket[] | undefined {
   const [header, ...rows] = text.split('\n');
   const columns = header?.trim().split(/\s+/) ?? [];
-  if (columns[1] !== 'local_address' || columns.at(-1) !== 'drops') return undefined;
+  if (columns[1] !== 'local_address' || !columns.includes('inode') || columns.at(-1) !== 'drops') return undefined;
   const sockets: ProcUdpSocket[] = [];
   for (const row of rows) {
     const fields = row.trim().split(/\s+/);
     const local = /^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})$/.exec(fields[1] ?? '');
+    // The header names tx_queue and rx_queue apart, a row writes them as one field: count from the end instead.
+    const inode = Number(fields.at(-4));
     const drops = Number(fields.at(-1));
-    if (!local || !Number.isSafeInteger(drops)) continue;
-    sockets.push({ address: addressFromHex(local[1]), port: parseInt(local[2], 16), drops });
+    if (!local || !Number.isSafeInteger(inode) || !Number.isSafeInteger(drops)) continue;
+    sockets.push({ address: addressFromHex(local[1]), port: parseInt(local[2], 16), inode, drops });
   }
   return sockets;
 }
 
-/** The kernel's drop count for the socket bound to `address` and `port`, or undefined when none is listed. */
-export function dropsFor(sockets: readonly ProcUdpSocket[], address: string, port: number): number | undefined {
+/**
+ * The inodes of the sockets listed on `address` and `port`, the most recently bound first (Linux adds a socket at the
+ * head of its port's list). Several share a port when each set SO_REUSEADDR: a group listener and another program.
+ */
+export function inodesOn(sockets: readonly ProcUdpSocket[], address: string, port: number): number[] {
   const wanted = canonicalAddress(address);
-  return sockets.find((socket) => socket.port === port && socket.address === wanted)?.drops;
+  return sockets.filter((socket) => socket.port === port && socket.address === wanted).map((socket) => socket.inode);
+}
+
+/** The inode a `/proc/<pid>/fd` link names when the descriptor is a socket (`socket:[12345]`), else undefined. */
+export function socketInode(link: string): number | undefined {
+  const match = /^socket:\[(\d+)\]$/.exec(link);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** One spelling per address, so `0:0:0:0:0:0:0:1` and `::1` match; an IPv6 zone (`%eth0`) is not listed by the kernel. */

@@ -2,13 +2,13 @@ import { BURST_TAG_BYTES, type BurstProgress, type BurstResult } from './client'
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint';
 import { isWorkbenchError, messageOf, quoteInput, WorkbenchError } from './errors';
 import { escapeText } from './escapeText';
-import { describeReplies } from './eventText';
+import { describeReplies, peersAnswered } from './eventText';
 import { describeExpectation, judgeReply, type Expectation } from './expectation';
 import { groupSendOptions, type GroupReplies, type GroupSendDefaults } from './groupSend';
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
 import { renderRequestTemplate, scanTemplate } from './requestVariables';
-import { formatCount, formatMs, plural, RoundTripStats, type RoundTripSummary } from './stats';
+import { formatCount, formatMs, RoundTripStats, type RoundTripSummary } from './stats';
 import type { Workbench } from './workbench';
 
 /**
@@ -195,13 +195,13 @@ function judgeGroupReplies(
   expectation: Expectation | undefined,
   group: GroupReplies,
 ): Pick<BlockResult, 'outcome' | 'summary' | 'detail' | 'rttMs' | 'reply' | 'replyBytes' | 'replies' | 'peers'> {
-  const { replies, peers, more } = group;
+  const { replies, peers, more, fromMorePeers } = group;
   const judged = replies.map(({ payload, from }) => ({ from, ...judgeReply(expectation, payload) }));
   const failed = judged.filter((result) => !result.passed);
   const outcome: BlockOutcome = failed.length === 0 ? 'passed' : 'failed';
   const shown = replies.slice(0, SUMMARY_ROUND_TRIPS).map(({ rttMs }) => formatMs(rttMs));
   const times = `${shown.join(', ')}${replies.length > shown.length ? ', …' : ''}`;
-  const answered = `${plural(peers, 'peer')} answered`;
+  const answered = `${peersAnswered(peers, fromMorePeers)} answered`;
   const verdict =
     failed.length === 0
       ? expectation === undefined
@@ -211,6 +211,7 @@ function judgeGroupReplies(
   const listed = describeReplies(
     replies.map(({ from, rttMs, payload }) => ({ from, rttMs, size: payload.length })),
     more,
+    fromMorePeers,
   );
   const [first] = replies;
   return {

@@ -1,5 +1,7 @@
 import type { RecordedDatagram } from './captureBuffer';
 import { formatEndpoint } from './endpoint';
+import { TRAFFIC_LIMITS } from './limits';
+import { formatCount } from './stats';
 import type { TrafficFate } from '../webview/messages';
 
 const FATES: ReadonlySet<string> = new Set<TrafficFate>([
@@ -29,9 +31,18 @@ export interface TrafficFilter {
 /**
  * The filter box: space-separated terms, all of which must hold. `in` / `out`, a fate (`dropped`, `timed-out`…),
  * `port:9000`, `peer:10.0.0.7` (part of the peer's address), `hex:de ad` or `0xdead` (bytes in the payload),
- * `"two words"` or any other word (text in the payload, or part of either address).
+ * `"two words"` or any other word (text in the payload, or part of either address). Each term is prepared once
+ * (lowercased, decoded), so testing a datagram costs its own size, whatever the filter's. A filter longer than
+ * TRAFFIC_LIMITS.maxFilterLength is not applied, and says so.
  */
 export function parseTrafficFilter(text: string): TrafficFilter {
+  const max = TRAFFIC_LIMITS.maxFilterLength;
+  if (text.length > max) {
+    return {
+      matches: () => true,
+      error: `The filter is ${formatCount(text.length)} characters long, over the ${formatCount(max)} it takes, so it is not applied: shorten it to the few terms that tell the datagrams apart.`,
+    };
+  }
   const tests: DatagramTest[] = [];
   const errors: string[] = [];
   for (const [, quoted, word] of text.matchAll(/"([^"]*)"?|(\S+)/g)) {
@@ -70,17 +81,19 @@ function parseTerm(term: string): DatagramTest | string {
       if (!/^\d{1,5}$/.test(value) || port > 65535) return `"${term}": a port is a number from 0 to 65535.`;
       return (d) => d.source.port === port || d.destination.port === port;
     }
-    case 'peer':
+    case 'peer': {
+      const part = value.toLowerCase();
       return (d) =>
         formatEndpoint(d.direction === 'in' ? d.source : d.destination)
           .toLowerCase()
-          .includes(value.toLowerCase());
+          .includes(part);
+    }
     case 'hex':
       return parseHex(value, term);
-    case 'fate':
-      return FATES.has(value.toLowerCase())
-        ? (d) => d.fate === value.toLowerCase()
-        : `"${term}": a fate is one of ${[...FATES].join(', ')}.`;
+    case 'fate': {
+      const fate = value.toLowerCase();
+      return FATES.has(fate) ? (d) => d.fate === fate : `"${term}": a fate is one of ${[...FATES].join(', ')}.`;
+    }
     default:
       return value === 'in' || value === 'out' ? (d) => d.direction === value : `"${term}": a direction is in or out.`;
   }

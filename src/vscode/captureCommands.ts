@@ -143,7 +143,7 @@ export class CaptureCommands extends Disposable {
       stats.notWritten === 0
         ? vscode.l10n.t('Captured {0} to {1}.', captured, path)
         : vscode.l10n.t(
-            'Captured {0} to {1}. Left out, as the disk could not keep up: {2} (the comment of the next one written says where).',
+            'Captured {0} to {1}. Left out, as the disk could not keep up: {2} (comments in the file say where: on the next datagram written, or in its closing record).',
             captured,
             path,
             countDatagrams(stats.notWritten),

@@ -173,6 +173,7 @@ describe('Group events in the log', () => {
         ],
         peers: 2,
         more: 0,
+        fromMorePeers: 0,
         windowMs: 1000,
       },
       options,
@@ -200,6 +201,7 @@ describe('A .udp block sent to a group', () => {
           replies: replies.map(([address, reply, rttMs]) => ({ from: from(address), rttMs, payload: Buffer.from(reply), attempt: 1 })),
           peers: replies.length,
           more: 0,
+          fromMorePeers: 0,
         };
         return { requestId: 1, target, local: from('10.0.0.1'), attempts: 1, outcome: 'reply', group };
       },

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { captureHeader, ipPacket, LINKTYPE_RAW, packetBlock, type CapturedDatagram } from '../../src/core/pcapng';
+import { captureHeader, ipPacket, LINKTYPE_RAW, packetBlock, statisticsBlock, type CapturedDatagram } from '../../src/core/pcapng';
 
 /** The test's own RFC 1071 sum, written apart from the writer's: 0xffff over a header that carries a valid checksum. */
 function onesComplementSum(bytes: Buffer): number {
@@ -82,6 +82,24 @@ describe('pcapng writer', () => {
     assert.equal(body.subarray(20 + packetLength, 20 + 36).toString('hex'), '000000', 'packet padded with zeros');
     const options = body.subarray(20 + 36);
     assert.equal(options.toString('hex'), '01000700' + Buffer.from('dropped\0').toString('hex') + '00000000');
+  });
+
+  it('closes with an Interface Statistics Block: interface, timestamp, comment, datagrams seen and left out, byte for byte', () => {
+    const block = statisticsBlock({ atMicros: 0x1_0000_0002, seen: 7, leftOut: 3, comment: 'three left out' });
+    const expected = Buffer.concat([
+      // ISB: type 5, length 72, interface 0, timestamp high 1, low 2
+      Buffer.from('05000000' + '48000000' + '00000000' + '01000000' + '02000000', 'hex'),
+      // opt_comment (1), 14 bytes + 2 padding
+      Buffer.from('01000e00', 'hex'),
+      Buffer.from('three left out\0\0'),
+      // isb_ifrecv (4), 8 bytes: 7; isb_ifdrop (5), 8 bytes: 3; end of options; length again
+      Buffer.from('04000800' + '0700000000000000' + '05000800' + '0300000000000000' + '00000000' + '48000000', 'hex'),
+    ]);
+    assert.deepEqual(block.toString('hex'), expected.toString('hex'));
+    assert.deepEqual(
+      blocks(block).map(({ type }) => type),
+      [5],
+    );
   });
 
   it('leaves the options out when there is no comment, and pads a comment of a multiple of 4 bytes not at all', () => {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { canonicalAddress, dropsFor, parseProcNetUdp } from '../../src/core/procNetUdp';
+import { canonicalAddress, inodesOn, parseProcNetUdp, socketInode } from '../../src/core/procNetUdp';
 
 // Rows as Linux 6.x writes them; the header of /proc/net/udp ends in trailing spaces.
 const UDP = [
@@ -21,18 +21,18 @@ const UDP6 = [
 describe('parseProcNetUdp', () => {
   it('reads IPv4 addresses as one little-endian word, ports as hex, and the drops column', () => {
     assert.deepEqual(parseProcNetUdp(UDP), [
-      { address: '127.0.0.1', port: 8080, drops: 1234 },
-      { address: '0.0.0.0', port: 53, drops: 0 },
-      { address: '192.168.0.10', port: 50000, drops: 7 },
+      { address: '127.0.0.1', port: 8080, inode: 4242, drops: 1234 },
+      { address: '0.0.0.0', port: 53, inode: 4243, drops: 0 },
+      { address: '192.168.0.10', port: 50000, inode: 4244, drops: 7 },
     ]);
   });
 
   it('reads IPv6 addresses as four little-endian words and writes them the canonical way', () => {
     assert.deepEqual(parseProcNetUdp(UDP6), [
-      { address: '::1', port: 9000, drops: 99 },
-      { address: '::', port: 9001, drops: 3 },
-      { address: '::ffff:7f00:1', port: 9002, drops: 5 },
-      { address: 'fe80::250:ff:c0e:dfe', port: 9003, drops: 8 },
+      { address: '::1', port: 9000, inode: 5151, drops: 99 },
+      { address: '::', port: 9001, inode: 5152, drops: 3 },
+      { address: '::ffff:7f00:1', port: 9002, inode: 5153, drops: 5 },
+      { address: 'fe80::250:ff:c0e:dfe', port: 9003, inode: 5154, drops: 8 },
     ]);
   });
 
@@ -48,19 +48,30 @@ describe('parseProcNetUdp', () => {
   });
 });
 
-describe('dropsFor', () => {
-  it('matches the socket by local address and port, whatever spelling of the address Node reports', () => {
+describe('inodesOn', () => {
+  it('lists the sockets on an address and port by inode, newest first, whatever spelling of the address Node reports', () => {
     const v4 = parseProcNetUdp(UDP) ?? [];
     const v6 = parseProcNetUdp(UDP6) ?? [];
-    assert.equal(dropsFor(v4, '127.0.0.1', 8080), 1234);
-    assert.equal(dropsFor(v4, '0.0.0.0', 53), 0);
-    assert.equal(dropsFor(v4, '127.0.0.1', 53), undefined, 'same port, other address');
-    assert.equal(dropsFor(v6, '::1', 9000), 99);
-    assert.equal(dropsFor(v6, '0:0:0:0:0:0:0:1', 9000), 99);
-    assert.equal(dropsFor(v6, '::', 9001), 3);
-    assert.equal(dropsFor(v6, '::ffff:127.0.0.1', 9002), 5);
-    assert.equal(dropsFor(v6, 'FE80::250:FF:C0E:DFE%eth0', 9003), 8);
-    assert.equal(dropsFor(v6, '::1', 9001), undefined);
+    assert.deepEqual(inodesOn(v4, '127.0.0.1', 8080), [4242]);
+    assert.deepEqual(inodesOn(v4, '0.0.0.0', 53), [4243]);
+    assert.deepEqual(inodesOn(v4, '127.0.0.1', 53), [], 'same port, other address');
+    assert.deepEqual(inodesOn(v6, '::1', 9000), [5151]);
+    assert.deepEqual(inodesOn(v6, '0:0:0:0:0:0:0:1', 9000), [5151]);
+    assert.deepEqual(inodesOn(v6, '::', 9001), [5152]);
+    assert.deepEqual(inodesOn(v6, '::ffff:127.0.0.1', 9002), [5153]);
+    assert.deepEqual(inodesOn(v6, 'FE80::250:FF:C0E:DFE%eth0', 9003), [5154]);
+    assert.deepEqual(inodesOn(v6, '::1', 9001), []);
+    const shared =
+      parseProcNetUdp(`${UDP}\n  120: 0100007F:1F90 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4100 2 0 5`) ??
+      [];
+    assert.deepEqual(inodesOn(shared, '127.0.0.1', 8080), [4242, 4100], 'two sockets sharing a port (SO_REUSEADDR), as listed');
+  });
+
+  it("reads a socket's inode from its /proc/self/fd link, and nothing from any other kind of descriptor", () => {
+    assert.equal(socketInode('socket:[14698]'), 14698);
+    assert.equal(socketInode('pipe:[14698]'), undefined);
+    assert.equal(socketInode('/dev/null'), undefined);
+    assert.equal(socketInode('anon_inode:[eventpoll]'), undefined);
   });
 
   it('leaves IPv4 addresses as they are and writes IPv6 ones one way', () => {
