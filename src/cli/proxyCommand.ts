@@ -54,8 +54,9 @@ async function proxy(args: readonly string[], terminal: Terminal, stop: AbortSig
     terminal.out.write(`${proxyCommand.help}\n`);
     return EXIT.passed;
   }
-  if (positionals.length > 0)
+  if (positionals.length > 0) {
     throw new UsageError(`udpw proxy takes options only, not ${positionals.join(' ')}: name addresses with --listen and --upstream.`);
+  }
   if (values.upstream === undefined) throw new UsageError('Name the real server: udpw proxy --upstream HOST:PORT.');
   const upstream = endpointArgument('--upstream', values.upstream);
   const listen = endpointArgument('--listen', values.listen ?? settingDefault<string>('proxy.listenAddress'), true);

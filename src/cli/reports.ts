@@ -95,7 +95,9 @@ function xml(text: string): string {
 }
 
 function isXmlChar(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code !== 0xfffe && code !== 0xffff);
+  return (
+    code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && (code < 0xd800 || code > 0xdfff) && code !== 0xfffe && code !== 0xffff)
+  );
 }
 
 function jsonReport(files: readonly FileReport[]): unknown {
@@ -121,7 +123,7 @@ function tapReport(files: readonly FileReport[]): string {
     const name = `${path} › ${result.name}`.replace(/#/g, '\\#').replace(/\n/g, ' ');
     const skip = result.outcome === 'cancelled' ? ' # SKIP cancelled' : '';
     lines.push(`${ok || skip ? 'ok' : 'not ok'} ${index + 1} - ${name}${skip}`);
-    if (!ok)
+    if (!ok) {
       lines.push(
         '  ---',
         `  message: ${JSON.stringify(result.detail)}`,
@@ -129,6 +131,7 @@ function tapReport(files: readonly FileReport[]): string {
         `  at: ${path}:${result.line + 1}`,
         '  ...',
       );
+    }
   });
   return `${lines.join('\n')}\n`;
 }

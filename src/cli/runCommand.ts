@@ -73,8 +73,9 @@ async function runFiles(args: readonly string[], terminal: Terminal, stop: Abort
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(values.target === undefined ? {} : { target: checkedTarget(values.target) }),
   };
-  if (positionals.length === 0)
+  if (positionals.length === 0) {
     throw new UsageError('Name the .udp files to run: udpw run checks.udp (globs such as "test/**/*.udp" too).');
+  }
   const files = await loadFiles(await expand(positionals), variables(values.var ?? []), terminal);
   if (files === undefined) return EXIT.usage;
 
@@ -161,8 +162,9 @@ async function expand(patterns: readonly string[]): Promise<string[]> {
       continue;
     }
     const found = (await glob(pattern, { onlyFiles: true, expandDirectories: false })).sort();
-    if (found.length === 0)
+    if (found.length === 0) {
       throw new UsageError(`No file matches ${JSON.stringify(pattern)}: check the pattern, or quote it so the shell passes it as written.`);
+    }
     paths.push(...found);
   }
   return [...new Set(paths)];

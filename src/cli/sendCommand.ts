@@ -53,8 +53,9 @@ async function send(args: readonly string[], terminal: Terminal, stop: AbortSign
   }
   const [address, text, ...extra] = positionals;
   if (address === undefined) throw new UsageError('Name where to send: udpw send HOST:PORT hello.');
-  if (extra.length > 0)
+  if (extra.length > 0) {
     throw new UsageError(`udpw send takes one TEXT; quote text with spaces: udpw send ${address} "${[text, ...extra].join(' ')}".`);
+  }
   const target = readOption('HOST:PORT', () => parseEndpoint(address));
   const payload = await payloadOf(text, values);
   const defaults = sendDefaults();

@@ -28,8 +28,9 @@ export function protection(
   allowAmplification: boolean | undefined,
 ): { rateLimit: RateLimitSettings | false; allowAmplification: boolean } {
   const perSecond = rateLimitText === undefined ? settingDefault<number>('server.rateLimitPerSecond') : Number(rateLimitText);
-  if (!Number.isInteger(perSecond) || perSecond < 0)
+  if (!Number.isInteger(perSecond) || perSecond < 0) {
     throw new UsageError(`--rate-limit is "${rateLimitText}"; write a whole number of datagrams per second, or 0 for no limit.`);
+  }
   const burst = Math.max(settingDefault<number>('server.rateLimitBurst'), perSecond);
   return {
     rateLimit: perSecond > 0 ? { perSecond, burst, exemptLoopback: true } : false,
