@@ -36,9 +36,10 @@ import { floodFromSources, type SourceFlood } from './sourceFlood';
 import { SIMULATION_LIMITS } from '../src/core/limits';
 import { MAX_BUFFERED_BYTES } from '../src/core/captureBuffer';
 import { proxyBench, type ProxyBenchResult } from './proxy';
+import { cliEchoBench, CLI_ECHO, reportCliEcho, type CliEchoResult } from './cliEcho';
 
 /** `BENCH_PHASES=comparison,flood` runs only those phases (while iterating on one figure); all of them by default. */
-const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'footprint'] as const;
+const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'cli', 'footprint'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const PHASES = selectedPhases(process.env.BENCH_PHASES);
 const ROUNDS = 9;
@@ -283,6 +284,14 @@ async function main(): Promise<void> {
     checkProxy(proxy);
   }
 
+  let cliEcho: CliEchoResult | undefined;
+  if (PHASES.has('cli')) {
+    heading('udpw echo (log on stdout, to a file) vs the plainest Node echo — CPU per datagram, saturated by the C generator');
+    const generate = buildCLoadGenerator(repoRoot, path.join(__dirname, 'native'));
+    if ('unavailable' in generate) log(`skipped: the C load generator is unavailable: ${generate.unavailable}`);
+    else cliEcho = await reportCliEcho(await cliEchoBench(generate, repoRoot, CLI_ECHO, log), check, log);
+  }
+
   let footprint: unknown;
   if (PHASES.has('footprint')) {
     heading('Footprint');
@@ -295,6 +304,7 @@ async function main(): Promise<void> {
   const results = {
     machine: { ...machine, loadAtEnd: os.loadavg() },
     phases: [...PHASES],
+    cliEcho,
     totalSeconds,
     rounds: ROUNDS,
     targets: TARGET,
