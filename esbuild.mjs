@@ -1,5 +1,5 @@
-// Two bundles: the extension (dist/extension.js, Node) and the traffic view's webview (dist/webview.js and
-// dist/webview.css, a browser frame). `--watch` rebuilds on change (with the
+// Three bundles: the extension (dist/extension.js, Node), the traffic view's webview (dist/webview.js and
+// dist/webview.css, a browser frame) and the `udpw` command line (dist/cli.js, Node without VS Code; not in the .vsix). `--watch` rebuilds on change (with the
 // problem-matcher lines that .vscode/tasks.json waits for); `--production` minifies for packaging.
 import * as esbuild from 'esbuild';
 
@@ -38,6 +38,17 @@ const contexts = await Promise.all([
     target: 'node18',
     outfile: 'dist/extension.js',
     external: ['vscode'],
+  }),
+  esbuild.context({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    format: 'cjs',
+    platform: 'node',
+    target: 'node18',
+    outfile: 'dist/cli.js',
+    // The glob library's ES modules ask import.meta.url for a require(); in this CommonJS bundle it is this file's URL.
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "#!/usr/bin/env node\nconst importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   }),
   esbuild.context({
     ...common,

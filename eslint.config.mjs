@@ -32,6 +32,19 @@ export default tseslint.config(
     },
   },
   {
+    // The command line is a second face over the core: it never reaches for the editor, nor for the editor's layer.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/cli runs without VS Code: what it needs is in src/core.' }],
+          patterns: [{ group: ['../vscode/*'], message: 'src/cli runs without VS Code: move the decision it needs into src/core.' }],
+        },
+      ],
+    },
+  },
+  {
     // The traffic view's webview runs in a browser frame: neither the editor's API nor Node is there.
     files: ['src/webview/**/*.ts'],
     rules: {

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runBurst } from './burstPhase';
+import { runCli } from './cliPhase';
 import { runComparison } from './comparisonPhase';
 import { runDelay } from './delayPhase';
 import { runDrop } from './dropPhase';
@@ -19,7 +20,7 @@ import { runSources } from './sourcesPhase';
 import { checks, repoRoot, TARGET } from './targets';
 
 /** `BENCH_PHASES=comparison,flood` runs only those phases (while iterating on one figure); all of them by default. */
-const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'footprint'] as const;
+const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'cli', 'footprint'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const RUNNERS: Record<Phase, () => Promise<Record<string, unknown>>> = {
   comparison: runComparison,
@@ -30,6 +31,7 @@ const RUNNERS: Record<Phase, () => Promise<Record<string, unknown>>> = {
   parsing: runParsing,
   burst: runBurst,
   proxy: runProxy,
+  cli: runCli,
   footprint: runFootprint,
 };
 const PHASES = selectedPhases(process.env.BENCH_PHASES);

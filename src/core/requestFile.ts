@@ -30,6 +30,7 @@ export interface Located<T> {
   readonly line: number;
 }
 
+/** `line` is -1 for a variable given from outside the file (a command line's `--var`). */
 export type FileVariable = Located<string>;
 
 export interface RequestBlock {
@@ -105,7 +106,11 @@ interface BlockDraft {
   readonly payloadLines: number[];
 }
 
-export function parseRequestFile(text: string): RequestFile {
+/**
+ * `overrides` replace the file's variables of the same name (and add those it lacks) before anything reads them, as a
+ * command line's `--var name=value` does: headers and payloads then see the given value.
+ */
+export function parseRequestFile(text: string, overrides: ReadonlyMap<string, string> = new Map()): RequestFile {
   const lines = new TextLines(text);
   const problems: Problem[] = [];
   const report = (line: number, column: number, endColumn: number, message: string, severity: Problem['severity'] = 'error'): void => {
@@ -113,6 +118,7 @@ export function parseRequestFile(text: string): RequestFile {
   };
   const { drafts, definitions } = splitLines(lines, report);
   const variables = defineVariables(lines, definitions, report);
+  for (const [name, value] of overrides) variables.set(name, { value, line: variables.get(name)?.line ?? -1 });
   const blocks = drafts.map((draft, index) => readBlock(lines, draft, index, variables, report));
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return { variables, blocks, problems };

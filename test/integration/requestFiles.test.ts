@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BlockResult } from '../../src/core/requestRun';
+import type { BlockResult, RunSummary } from '../../src/core/requestRun';
 import type { RunAllResult } from '../../src/vscode/requestFiles/runner';
 import type { ServerInfo, StartServerArgs } from '../../src/vscode/serverCommands';
-import { closeEditors, getInternals, logMark, logSince, waitFor, withSettings } from './helpers';
+import { closeEditors, EXTENSION_ID, getInternals, logMark, logSince, waitFor, withSettings } from './helpers';
 
 function fixture(name: string): vscode.Uri {
   const [folder] = vscode.workspace.workspaceFolders ?? [];
@@ -135,6 +137,48 @@ describe('.udp request files', () => {
       assert.equal(again?.outcome, 'passed');
       assert.notEqual(again?.reply, first?.reply, '{{$seq}} counts on');
     });
+  });
+
+  it('gives the results `udpw run` gives for the same file: one function decides for the editor and the command line', async function () {
+    this.timeout(60_000);
+    const server = await templateServer(150);
+    const document = await open('runAll.udp');
+    const run = await withSettings({ 'send.target': at(server) }, () =>
+      vscode.commands.executeCommand<RunAllResult>('udpWorkbench.runAllBlocks', document.uri),
+    );
+    assert.ok(run);
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension);
+    // Asynchronously: the echo server answering both runs lives in this extension host, on its event loop.
+    const cli = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const args = [
+        path.join(extension.extensionPath, 'dist', 'cli.js'),
+        'run',
+        document.uri.fsPath,
+        '--target',
+        at(server),
+        '--reporter',
+        'json',
+      ];
+      const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+      const child = execFile(process.execPath, args, { encoding: 'utf8', timeout: 30_000, env }, (_error, stdout, stderr) =>
+        resolve({ status: child.exitCode, stdout, stderr }),
+      );
+    });
+    assert.equal(cli.status, 1, `udpw run fails as Run All does: ${cli.stderr}`);
+    const [file] = (JSON.parse(cli.stdout) as { files: Array<{ counts: RunSummary; blocks: BlockResult[] }> }).files;
+    // Round trips differ from run to run, and {{$seq}} counts on across sends: digits are compared as digits.
+    const shown = (results: readonly BlockResult[], lineBase: number): string[][] =>
+      results.map((r) => [r.name, String(r.line + lineBase), r.outcome, r.detail.replace(/\d+(\.\d+)?/g, '#')]);
+    assert.deepEqual(shown(file.blocks, -1), shown(run.results, 0));
+    assert.deepEqual(
+      { ...file.counts, roundTrip: file.counts.roundTrip.count },
+      { ...run.summary, roundTrip: run.summary.roundTrip.count },
+    );
+    assert.deepEqual(
+      run.results.map((r) => r.outcome),
+      ['passed', 'passed', 'failed', 'timeout', 'passed'],
+    );
   });
 
   it('runs all blocks in order and sums up passes, failures, timeouts and round trips', async () => {

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { parseEndpoint } from '../../core/endpoint';
 import { escapeText } from '../../core/escapeText';
 import type { RequestBlock, RequestFile } from '../../core/requestFile';
-import { describeBlockResult, describeRun, sendRequestBlock, summarizeRun, type BlockResult, type RunSummary } from '../../core/requestRun';
+import { runRequestFile } from '../../core/requestFileRun';
+import { describeBlockResult, describeRun, sendRequestBlock, type BlockResult, type RunSummary } from '../../core/requestRun';
 import type { Workbench } from '../../core/workbench';
 import { presentError, type FixActions } from '../errorMessages';
 import type { OutputLog } from '../outputLog';
@@ -90,25 +91,23 @@ export class RequestRunner extends Disposable {
       );
     }
     const settings = readSettings().send;
-    const results: BlockResult[] = [];
-    await withSendProgress(vscode.l10n.t('UDP: running {0}', name), cancellation, async ({ signal, report }) => {
-      for (const block of file.blocks) {
-        if (signal.aborted) break;
-        report(escapeText(block.name));
-        results.push(
-          await this.send(document, file, block, settings, false, {
-            signal,
-            report: (message) => report(`${escapeText(block.name)}: ${message}`),
-          }),
-        );
-      }
-    });
-    const summary = summarizeRun(results);
+    const { results, summary, passed } = await withSendProgress(
+      vscode.l10n.t('UDP: running {0}', name),
+      cancellation,
+      ({ signal, report }) =>
+        runRequestFile(this.workbench, file, settings, {
+          signal,
+          nextSeq: (count) => this.nextSeq(count),
+          onBlockStart: (block) => report(escapeText(block.name)),
+          report: (block, message) => report(`${escapeText(block.name)}: ${message}`),
+          sendBlock: (block, send) => this.guarded(document, block, settings.target, signal, send),
+          onBlockResult: (block, result) => this.record(document, file, block, result, false),
+        }),
+    );
     const text = describeRun(summary);
-    const allPassed = summary.passed === summary.total;
-    if (allPassed) this.log.info(`Run All ${name}: ${text}`);
+    if (passed) this.log.info(`Run All ${name}: ${text}`);
     else this.log.warn(`Run All ${name}: ${text}`);
-    vscode.window.setStatusBarMessage(`${allPassed ? '$(check)' : '$(warning)'} ${name}: ${text.split(';')[0]}`, 10_000);
+    vscode.window.setStatusBarMessage(`${passed ? '$(check)' : '$(warning)'} ${name}: ${text.split(';')[0]}`, 10_000);
     return { uri: document.uri.toString(), results, summary, text };
   }
 
@@ -149,8 +148,26 @@ export class RequestRunner extends Disposable {
     interactive: boolean,
     progress: SendProgress,
   ): Promise<BlockResult> {
-    const allowed = await this.guard.allows(document, block, settings.target, progress.signal);
-    const result = allowed ? await this.sendNow(file, block, settings, progress) : notConfirmed(block, settings.target);
+    const result = await this.guarded(document, block, settings.target, progress.signal, () =>
+      sendRequestBlock(this.workbench, file, block, settings, this.nextSeq(block.repeat?.value ?? 1), progress),
+    );
+    this.record(document, file, block, result, interactive);
+    return result;
+  }
+
+  /** Sends unless Restricted Mode asked first and was not confirmed. */
+  private async guarded(
+    document: vscode.TextDocument,
+    block: RequestBlock,
+    settingsTarget: string,
+    signal: AbortSignal,
+    send: () => Promise<BlockResult>,
+  ): Promise<BlockResult> {
+    return (await this.guard.allows(document, block, settingsTarget, signal)) ? send() : notConfirmed(block, settingsTarget);
+  }
+
+  /** Keeps the result for the CodeLens and logs it. */
+  private record(document: vscode.TextDocument, file: RequestFile, block: RequestBlock, result: BlockResult, interactive: boolean): void {
     const uri = document.uri.toString();
     const stored = this.results.get(uri) ?? new Map<string, BlockResult>();
     this.results.set(uri, stored);
@@ -163,14 +180,13 @@ export class RequestRunner extends Disposable {
       if (result.outcome === 'passed') this.log.info(line);
       else this.log.warn(line);
     }
-    return result;
   }
 
-  private sendNow(file: RequestFile, block: RequestBlock, settings: SendSettings, progress: SendProgress): Promise<BlockResult> {
-    // A burst numbers each of its datagrams, so the next send goes on after the last of them.
+  /** The {{$seq}} of a send's first datagram: a burst numbers each of its datagrams, so the next send goes on after the last of them. */
+  private nextSeq(count: number): number {
     const seq = this.seq + 1;
-    this.seq += block.repeat?.value ?? 1;
-    return sendRequestBlock(this.workbench, file, block, settings, seq, progress);
+    this.seq += count;
+    return seq;
   }
 
   /** Says why a block was not sent, with what fixes it. */
