@@ -36,9 +36,10 @@ import { floodFromSources, type SourceFlood } from './sourceFlood';
 import { SIMULATION_LIMITS } from '../src/core/limits';
 import { MAX_BUFFERED_BYTES } from '../src/core/captureBuffer';
 import { proxyBench, type ProxyBenchResult } from './proxy';
+import { proxyLimitsPhase } from './proxyLimits';
 
 /** `BENCH_PHASES=comparison,flood` runs only those phases (while iterating on one figure); all of them by default. */
-const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'footprint'] as const;
+const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'proxy-limits', 'footprint'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const PHASES = selectedPhases(process.env.BENCH_PHASES);
 const ROUNDS = 9;
@@ -282,6 +283,11 @@ async function main(): Promise<void> {
     proxy = await proxyBench(PROXY_BENCH, log);
     checkProxy(proxy);
   }
+  let proxyLimits: unknown;
+  if (PHASES.has('proxy-limits')) {
+    heading('Impairment proxy limits: a 60 s delay flooded from 127.0.0.1; one remote address against every session');
+    proxyLimits = await proxyLimitsPhase(check, log);
+  }
 
   let footprint: unknown;
   if (PHASES.has('footprint')) {
@@ -308,6 +314,7 @@ async function main(): Promise<void> {
     burstStall: stall,
     footprint,
     proxy,
+    proxyLimits,
     checks,
   };
   const file = writeJson(repoRoot, results);
