@@ -144,6 +144,8 @@ export class EchoServer extends StopsOnce {
   private replyTemplate: string | undefined;
   private fillTemplate: CompiledTemplate | undefined;
   private impairment: Impairment;
+  /** The per-peer limit, as configured; `limiter` when it applies to this server's peers. */
+  private rateLimiter: PeerRateLimiter | undefined;
   private limiter: PeerRateLimiter | undefined;
   private guardAmplification = false;
   private protectionSettings: ServerProtection;
@@ -256,7 +258,9 @@ export class EchoServer extends StopsOnce {
 
   /** Applies a new per-peer rate limit (false: none) and amplification rule at once. */
   configureProtection(rateLimit: RateLimitSettings | false, allowAmplification: boolean): void {
-    this.protect(createLimiter(rateLimit), allowAmplification);
+    // The peers' buckets stay: a change of settings hands no peer a fresh burst.
+    if (rateLimit !== false && this.rateLimiter !== undefined) this.rateLimiter.retune(rateLimit);
+    this.protect(rateLimit === false ? undefined : (this.rateLimiter ?? createLimiter(rateLimit)), allowAmplification);
     this.protectionSettings = { rateLimit, allowAmplification };
     this.configured({ change: 'protection', rateLimit, allowAmplification });
   }
@@ -266,6 +270,7 @@ export class EchoServer extends StopsOnce {
   }
 
   private protect(limiter: PeerRateLimiter | undefined, allowAmplification: boolean): void {
+    this.rateLimiter = limiter;
     // A loopback socket only hears this machine, so there a loopback exemption covers every peer.
     this.limiter = this.exposed || !limiter?.exemptLoopback ? limiter : undefined;
     this.guardAmplification = this.exposed && !allowAmplification;
