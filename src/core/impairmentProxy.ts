@@ -1,7 +1,15 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isLoopback, parsePort, resolveHost } from './endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import { peerOf, type Direction, type EventSink, type Peer, type ProxyDropReason, type SessionCap } from './events';
+import {
+  peerOf,
+  type Direction,
+  type EventSink,
+  type Peer,
+  type ProxyDropReason,
+  type SessionCap,
+  type SessionClosedEvent,
+} from './events';
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy, type LinkSettings } from './impairment';
 import { PROXY_LIMITS } from './limits';
 import { DEFAULT_DELAY_QUEUE, DelayedCopies, DelayQueueRoom } from './delayedCopies';
@@ -427,7 +435,7 @@ export class ImpairmentProxy extends StopsOnce {
   }
 
   /** Whatever of the session still waits for its delay is cancelled, and counted and logged as such. */
-  private async closeSession(session: Session, reason: 'idle' | 'stopped' | 'socket-error' | 'evicted'): Promise<void> {
+  private async closeSession(session: Session, reason: SessionClosedEvent['reason']): Promise<void> {
     if (this.sessions.get(session.key) !== session) return;
     this.sessions.delete(session.key);
     if (session.idleTimer) clearTimeout(session.idleTimer);
