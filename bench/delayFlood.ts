@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_DELAY_QUEUE } from '../src/core/echoServer';
+import { DEFAULT_DELAY_QUEUE } from '../src/core/delayedCopies';
 import { NO_SIMULATION } from '../src/core/impairment';
 import { SIMULATION_LIMITS } from '../src/core/limits';
 import { ServerUnderTest, type ServerSample } from './servers';

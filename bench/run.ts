@@ -15,12 +15,25 @@ import { runFlood } from './floodPhase';
 import { runFootprint } from './footprintPhase';
 import { runParsing } from './parsingPhase';
 import { runProxy } from './proxyPhase';
+import { runProxyLimits } from './proxyLimitsPhase';
 import { checksTable, heading, writeJson } from './report';
 import { runSources } from './sourcesPhase';
 import { checks, repoRoot, TARGET } from './targets';
 
 /** `BENCH_PHASES=comparison,flood` runs only those phases (while iterating on one figure); all of them by default. */
-const ALL_PHASES = ['comparison', 'drop', 'flood', 'sources', 'delay', 'parsing', 'burst', 'proxy', 'cli', 'footprint'] as const;
+const ALL_PHASES = [
+  'comparison',
+  'drop',
+  'flood',
+  'sources',
+  'delay',
+  'parsing',
+  'burst',
+  'proxy',
+  'proxy-limits',
+  'cli',
+  'footprint',
+] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const RUNNERS: Record<Phase, () => Promise<Record<string, unknown>>> = {
   comparison: runComparison,
@@ -31,6 +44,7 @@ const RUNNERS: Record<Phase, () => Promise<Record<string, unknown>>> = {
   parsing: runParsing,
   burst: runBurst,
   proxy: runProxy,
+  'proxy-limits': runProxyLimits,
   cli: runCli,
   footprint: runFootprint,
 };

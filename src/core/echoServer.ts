@@ -5,7 +5,7 @@ import { familyNumber, peerOf, type DropReason, type EventSink, type Peer, type 
 import { Impairment, NO_SIMULATION, type ReplyCopy, type ReplyPlan, type SimulationSettings } from './impairment';
 import { SERVER_LIMITS } from './limits';
 import { StopsOnce } from './stopsOnce';
-import { DelayedCopies } from './delayedCopies';
+import { DEFAULT_DELAY_QUEUE, DelayedCopies, DelayQueueRoom, type DelayQueueLimits } from './delayedCopies';
 import { SendBatch } from './sendBatch';
 import { bindListenSockets, closeSocket } from './listenSockets';
 import { ownSockets } from './ownSockets';
@@ -46,17 +46,6 @@ export interface EchoServerOptions {
   emit?: EventSink;
   id?: string;
 }
-
-/** Beyond either limit a datagram whose reply would wait for a simulated delay is dropped ('delay-queue-full'). */
-export interface DelayQueueLimits {
-  /** Datagrams whose replies wait at once. */
-  readonly maxReplies: number;
-  /** Bytes of those replies. */
-  readonly maxBytes: number;
-}
-
-/** A full queue holds at most 16 MB of replies plus ~1 KB of bookkeeping each: bounded, whatever the delay and the flood. */
-export const DEFAULT_DELAY_QUEUE: DelayQueueLimits = Object.freeze({ maxReplies: 10_000, maxBytes: 16 * 1024 * 1024 });
 
 /**
  * Every received datagram ends up in exactly one of answered, dropped, rateLimited, listened or cancelled,
@@ -158,16 +147,17 @@ export class EchoServer extends StopsOnce {
   private replyTemplate: string | undefined;
   private fillTemplate: CompiledTemplate | undefined;
   private impairment: Impairment;
+  /** The per-peer limit, as configured; `limiter` when it applies to this server's peers. */
+  private rateLimiter: PeerRateLimiter | undefined;
   private limiter: PeerRateLimiter | undefined;
   private guardAmplification = false;
   private protectionSettings: ServerProtection;
-  private readonly delayQueue: DelayQueueLimits;
+  /** Replies that wait for their simulated delay, and their bytes. */
+  private readonly delayQueue: DelayQueueRoom;
   private readonly waiting = new DelayedCopies<OutgoingReply>();
   /** Every copy leaves through it, in the turn of the event loop that decided it (or whose timer ended its delay). */
   private readonly outbox = new SendBatch<OutgoingReply, ReplyCopy>((outgoing, copy) => this.send(outgoing, copy));
   private readonly sendCopy = (outgoing: OutgoingReply, copy: ReplyCopy): void => this.outbox.add(outgoing, copy);
-  /** Replies, and their bytes, that wait for their simulated delay. */
-  private readonly delayed = { replies: 0, bytes: 0 };
   private drained: (() => void) | undefined;
   /** Takes its sockets off the list of ours (see ownSockets.ts). */
   private readonly forgetSockets: () => void;
@@ -214,7 +204,7 @@ export class EchoServer extends StopsOnce {
     this.replyTemplate = options.template;
     this.fillTemplate = checked.fillTemplate;
     this.impairment = checked.impairment;
-    this.delayQueue = checked.delayQueue;
+    this.delayQueue = new DelayQueueRoom(checked.delayQueue);
     this.protectionSettings = {
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
       allowAmplification: options.allowAmplification ?? false,
@@ -274,7 +264,9 @@ export class EchoServer extends StopsOnce {
 
   /** Applies a new per-peer rate limit (false: none) and amplification rule at once. */
   configureProtection(rateLimit: RateLimitSettings | false, allowAmplification: boolean): void {
-    this.protect(createLimiter(rateLimit), allowAmplification);
+    // The peers' buckets stay: a change of settings hands no peer a fresh burst.
+    if (rateLimit !== false && this.rateLimiter !== undefined) this.rateLimiter.retune(rateLimit);
+    this.protect(rateLimit === false ? undefined : (this.rateLimiter ?? createLimiter(rateLimit)), allowAmplification);
     this.protectionSettings = { rateLimit, allowAmplification };
     this.configured({ change: 'protection', rateLimit, allowAmplification });
   }
@@ -284,6 +276,7 @@ export class EchoServer extends StopsOnce {
   }
 
   private protect(limiter: PeerRateLimiter | undefined, allowAmplification: boolean): void {
+    this.rateLimiter = limiter;
     // A loopback socket only hears this machine, so there a loopback exemption covers every peer.
     this.limiter = this.exposed || !limiter?.exemptLoopback ? limiter : undefined;
     this.guardAmplification = this.exposed && !allowAmplification;
@@ -341,18 +334,9 @@ export class EchoServer extends StopsOnce {
     }
     // Without a simulation nothing is delayed: no need to look.
     const delayed = impairment.active && plan.copies.some((copy) => copy.delayMs > 0);
-    if (delayed && !this.holdDelayed(payload.length)) return this.countDrop('delay-queue-full');
+    if (delayed && !this.delayQueue.take(payload.length)) return this.countDrop('delay-queue-full');
     count.pending++;
     return new OutgoingReply(socket, plan, request, payload, peer, seq, at, payload !== reply, plan.copies.length, delayed);
-  }
-
-  /** Makes room for one more delayed reply, or says there is none. */
-  private holdDelayed(bytes: number): boolean {
-    const { delayed, delayQueue } = this;
-    if (delayed.replies >= delayQueue.maxReplies || delayed.bytes + bytes > delayQueue.maxBytes) return false;
-    delayed.replies++;
-    delayed.bytes += bytes;
-    return true;
   }
 
   private reply(outgoing: OutgoingReply): void {
@@ -407,10 +391,7 @@ export class EchoServer extends StopsOnce {
     if (--outgoing.unsettled > 0) return;
     const count = this.count;
     count.pending--;
-    if (outgoing.delayed) {
-      this.delayed.replies--;
-      this.delayed.bytes -= outgoing.payload.length;
-    }
+    if (outgoing.delayed) this.delayQueue.release(outgoing.payload.length);
     if (outgoing.delivered) count.answered++;
     else if (outgoing.failed) this.emitDrop(outgoing.peer, outgoing.request, outgoing.seq, this.countDrop('send-failed'), Date.now());
     else count.cancelled++;

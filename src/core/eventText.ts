@@ -1,5 +1,14 @@
 import { formatEndpoint } from './endpoint';
-import type { Direction, DropReason, Peer, ProxyDropReason, RepliesCollectedEvent, WorkbenchEvent } from './events';
+import type {
+  Direction,
+  DropReason,
+  Peer,
+  ProxyDropReason,
+  RepliesCollectedEvent,
+  SessionCap,
+  SessionLimitEvent,
+  WorkbenchEvent,
+} from './events';
 import { describeMembership, type GroupMembership } from './groupMembership';
 import { hexDump, isPrintable, previewText } from './payload';
 import { describeConfiguration } from './serverConfigText';
@@ -50,12 +59,26 @@ const PROXY_DROP_REASONS: Record<ProxyDropReason, string> = {
   'own-socket': 'sent from a listening socket of this workbench (relaying would loop)',
   'rate-limited': 'rate limit for this client',
   'session-limit': 'session limit reached',
+  'delay-queue-full': 'too many datagrams already waiting for their simulated delay',
+  amplification: 'larger than what its client on another machine sent (amplification guard)',
   'not-from-upstream': 'not from the upstream server',
   cancelled: 'still waiting for its delay when its session closed',
 };
 
 export function describeProxyDropReason(reason: ProxyDropReason): string {
   return PROXY_DROP_REASONS[reason];
+}
+
+const SESSION_CAPS: Record<SessionCap, (limit: string) => string> = {
+  all: (limit) => `${limit} open, the limit: new clients are turned away until one closes`,
+  remote: (limit) => `${limit} held by clients on other machines, all they may hold (the rest is kept for this machine's clients)`,
+  'per-address': (limit) => `${limit} held by its address, all one address (or IPv6 /64) may hold`,
+};
+
+function describeSessionLimit(event: SessionLimitEvent): string {
+  const cap = SESSION_CAPS[event.cap](plural(event.limit, 'session'));
+  const more = event.lastNamed ? ' Further clients turned away are only counted.' : '';
+  return `${at(event.peer)} turned away: ${cap}. Later datagrams from its address are only counted.${more} Raise the Proxy Max Sessions setting, or shorten the idle timeout.`;
 }
 
 /** "client → server" or "server → client". */
@@ -157,10 +180,7 @@ export function describeEvent(event: WorkbenchEvent, options: DescribeOptions): 
         text: `[${event.proxyId}] session ${event.session} for ${at(event.peer)} closed (${event.reason === 'idle' ? `idle ${formatMs(event.idleMs)}` : event.reason})`,
       };
     case 'session-limit':
-      return {
-        level: 'warn',
-        text: `[${event.proxyId}] ${plural(event.limit, 'session')} open, the limit: new clients such as ${at(event.peer)} are dropped until one closes. Raise the Proxy Max Sessions setting, or shorten the idle timeout.`,
-      };
+      return { level: 'warn', text: `[${event.proxyId}] ${describeSessionLimit(event)}` };
     case 'proxy-received':
       return {
         level: 'info',

@@ -207,8 +207,12 @@ export type ProxyDropReason =
   /** From a listening socket of this workbench: relaying it would loop (see ownSockets.ts). */
   | 'own-socket'
   | 'rate-limited'
-  /** A new client while the proxy already had as many sessions as allowed. */
+  /** A new client while the proxy already had as many sessions as allowed (see SessionCap). */
   | 'session-limit'
+  /** Its simulated delay would have made more datagrams (or bytes) wait in this direction than the delay queue holds. */
+  | 'delay-queue-full'
+  /** A reply larger than what its client on another machine has sent so far (amplification guard). */
+  | 'amplification'
   /** A datagram on a session's upstream socket from anyone but the upstream server. */
   | 'not-from-upstream'
   /** Still waiting for its simulated delay when its session closed or the proxy stopped. */
@@ -250,15 +254,24 @@ export interface SessionClosedEvent extends ProxyBase {
   readonly kind: 'session-closed';
   readonly session: number;
   readonly peer: Peer;
-  readonly reason: 'idle' | 'stopped' | 'socket-error';
+  /** evicted: the idlest session of a client on another machine, to make room for a client on this one. */
+  readonly reason: 'idle' | 'stopped' | 'socket-error' | 'evicted';
   readonly idleMs: number;
 }
-/** The session cap was reached: new clients are dropped ('session-limit') until a session closes. */
+/**
+ * Which cap turned a client away: all the sessions; the share clients on other machines may hold (the rest is kept
+ * for this machine's); or the sessions of one address (an IPv6 /64 counts as one).
+ */
+export type SessionCap = 'all' | 'remote' | 'per-address';
+/** A cap turned a new client away: told once per address (or /64), for the first few addresses, then only counted. */
 export interface SessionLimitEvent extends ProxyBase {
   readonly kind: 'session-limit';
+  readonly cap: SessionCap;
   readonly limit: number;
-  /** The first client turned away. */
+  /** The client turned away; later clients from its address are not told of again. */
   readonly peer: Peer;
+  /** The last address named: others turned away after it are only counted ('session-limit' drops). */
+  readonly lastNamed: boolean;
 }
 interface ProxyDatagram extends ProxyBase {
   readonly direction: Direction;

@@ -179,8 +179,12 @@ export function validateLink(settings: LinkSettings): LinkSettings {
       `at least ${Number((loss / (1 - loss)).toFixed(2))} at ${Number((loss * 100).toFixed(2))}% loss`,
     );
   }
-  if (!(typeof rateKbps === 'number' && rateKbps >= 0 && rateKbps <= LINK_LIMITS.maxRateKbps)) {
-    throw badSimulation('rateKbps', rateKbps, `kilobits per second from 0 (unlimited) to ${LINK_LIMITS.maxRateKbps}`);
+  if (!(typeof rateKbps === 'number' && (rateKbps === 0 || (rateKbps >= LINK_LIMITS.minRateKbps && rateKbps <= LINK_LIMITS.maxRateKbps)))) {
+    throw badSimulation(
+      'rateKbps',
+      rateKbps,
+      `kilobits per second from ${LINK_LIMITS.minRateKbps} to ${LINK_LIMITS.maxRateKbps}, or 0 for no limit`,
+    );
   }
   if (!(Number.isInteger(queueLimit) && queueLimit >= 1 && queueLimit <= LINK_LIMITS.maxQueueLimit)) {
     throw badSimulation('queueLimit', queueLimit, `a whole number of datagrams from 1 to ${LINK_LIMITS.maxQueueLimit}`);

@@ -1,14 +1,22 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isLoopback, parsePort, resolveHost } from './endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from './errors';
-import { peerOf, type Direction, type EventSink, type Peer, type ProxyDropReason } from './events';
+import {
+  peerOf,
+  type Direction,
+  type EventSink,
+  type Peer,
+  type ProxyDropReason,
+  type SessionCap,
+  type SessionClosedEvent,
+} from './events';
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy, type LinkSettings } from './impairment';
 import { PROXY_LIMITS } from './limits';
-import { DelayedCopies } from './delayedCopies';
+import { DEFAULT_DELAY_QUEUE, DelayedCopies, DelayQueueRoom } from './delayedCopies';
 import { bindListenSockets, closeSocket, numericLookup } from './listenSockets';
 import { ownSockets } from './ownSockets';
-import { isForgedSource } from './sourceAddress';
-import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
+import { isForgedSource, isLocalSource } from './sourceAddress';
+import { DEFAULT_RATE_LIMIT, peerKey, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
 import { StopsOnce } from './stopsOnce';
 
 export interface ProxyLinks {
@@ -27,11 +35,17 @@ export interface ImpairmentProxyOptions {
   links?: Partial<ProxyLinks>;
   /** A session with no datagram either way for this long closes. */
   idleTimeoutMs?: number;
-  /** Clients served at once; a new client beyond it is dropped ('session-limit'). */
+  /**
+   * Clients served at once; a new client beyond it is dropped ('session-limit'). Clients on other machines may hold
+   * all but a share kept for this machine's, one address (or IPv6 /64) a share of its own (PROXY_LIMITS).
+   */
   maxSessions?: number;
   /** Per client address, towards the server; false: none. */
   rateLimit?: RateLimitSettings | false;
-  /** Let the simulation's duplicates reach clients on other machines; off, as the echo server, they are held back. */
+  /**
+   * Let clients on other machines get more bytes back than they sent, and the simulation's duplicates either way;
+   * off, as the echo server, replies beyond what a client sent are dropped ('amplification') and duplicates held back.
+   */
   allowAmplification?: boolean;
   emit?: EventSink;
   id?: string;
@@ -73,36 +87,28 @@ let proxiesStarted = 0;
 /** One client's path through the proxy: its own upstream socket, so the server sees one peer per client. */
 class Session {
   lastActive: number;
-  /** Datagrams of this session waiting for their delay, either way: it stays open until they leave. */
+  /** Datagrams of this session waiting for their delay or their send, either way: it is not idle until they leave. */
   pending = 0;
+  /** Unset while datagrams are pending: the last to leave arms it again. */
   idleTimer: NodeJS.Timeout | undefined;
-  /** The upstream socket's address, once its first send bound it. */
-  private upstreamAddress: Peer | undefined;
+  /** Bytes its client sent that replies may still spend, when it is guarded (amplification). */
+  credit = 0;
   constructor(
     readonly id: number,
     readonly key: string,
     readonly client: Peer,
+    /** The client's address (or IPv6 /64) when it is on another machine: what the per-address cap counts. */
+    readonly remoteAddress: string | undefined,
     /** The listen socket the client sent to: replies leave from the address the client knows. */
     readonly listener: ListenSocket,
     readonly upstream: dgram.Socket,
-    /** Clients on other machines get no simulated duplicates unless amplification is allowed. */
-    readonly withholdDuplicates: boolean,
-    /** The address it sends from, port 0 until it is bound. */
-    private readonly source: Peer,
+    /** On another machine, amplification not allowed: no duplicates either way, and no more bytes back than it sent. */
+    readonly guarded: boolean,
+    /** Where the upstream socket sends from: the address that routes to the server, and the port the system picked. */
+    readonly upstreamLocal: Peer,
     now: number,
   ) {
     this.lastActive = now;
-  }
-
-  /** Where the upstream socket sends from: bound by its first send, to a port the system picks. */
-  get upstreamLocal(): Peer {
-    if (this.upstreamAddress !== undefined) return this.upstreamAddress;
-    try {
-      return (this.upstreamAddress = { ...this.source, port: this.upstream.address().port });
-    } catch {
-      // Not bound yet, or closed before anyone asked: there is no port to tell.
-      return this.source;
-    }
   }
 }
 
@@ -124,8 +130,13 @@ class InFlight {
     readonly corruptedBit: number | undefined,
     readonly duplicateWithheld: boolean,
     public unsettled: number,
+    /** Holds a place in its direction's delay queue until it settles. */
+    readonly delayed: boolean,
   ) {}
 }
+
+/** Clients turned away that the log names, each address once; later ones are only counted. */
+const MAX_NAMED_REFUSALS = 20;
 
 /**
  * A UDP relay between the user's own client and server that loses, delays, duplicates, reorders, corrupts and
@@ -145,14 +156,26 @@ export class ImpairmentProxy extends StopsOnce {
   private readonly limiter: PeerRateLimiter | undefined;
   private readonly guardAmplification: boolean;
   private readonly sessions = new Map<string, Session>();
+  /** Sessions that clients on other machines may hold, all of them and per address (or IPv6 /64). */
+  private readonly remoteLimit: number;
+  private readonly addressLimit: number;
+  private remoteSessions = 0;
+  private readonly sessionsPerAddress = new Map<string, number>();
+  /** Addresses a cap turned away that the log has named. */
+  private readonly named = new Set<string>();
   private readonly waiting = new DelayedCopies<InFlight>();
+  /** Each direction holds at most the echo server's delay queue. */
+  private readonly delayQueue: Record<Direction, DelayQueueRoom> = {
+    'to-server': new DelayQueueRoom(DEFAULT_DELAY_QUEUE),
+    'to-client': new DelayQueueRoom(DEFAULT_DELAY_QUEUE),
+  };
   private readonly sendCopy = (inFlight: InFlight, copy: ForwardCopy): void => this.send(inFlight, copy);
   private sessionsStarted = 0;
-  /** The address this machine sends to the upstream server from, as the capture shows it; port 0. */
+  /** The address this machine sends to the upstream server from, where session sockets bind; port 0. */
   private readonly source: Peer;
-  private atLimit = false;
   /** Takes its listen sockets off the list of ours (see ownSockets.ts). */
   private readonly forgetSockets: () => void;
+  private drained: (() => void) | undefined;
 
   /** Resolves the upstream and binds the listen socket(s). Throws WorkbenchError; nothing is left open when it does. */
   static async start(options: ImpairmentProxyOptions): Promise<ImpairmentProxy> {
@@ -210,6 +233,8 @@ export class ImpairmentProxy extends StopsOnce {
     this.emit = options.emit;
     this.idleTimeoutMs = checked.idleTimeoutMs;
     this.maxSessions = checked.maxSessions;
+    this.remoteLimit = this.maxSessions - Math.floor(this.maxSessions * PROXY_LIMITS.loopbackShare);
+    this.addressLimit = Math.max(1, Math.floor(this.maxSessions * PROXY_LIMITS.addressShare));
     this.link = checked.link;
     // A loopback listener only hears this machine, where a loopback exemption covers every client.
     this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
@@ -220,6 +245,7 @@ export class ImpairmentProxy extends StopsOnce {
       const listener: ListenSocket = { socket, local: this.listeningOn[i] };
       socket.on('message', (payload, client) => this.fromClient(listener, payload, client));
       socket.on('error', (error) => this.socketError(error, `The proxy's socket on ${formatEndpoint(listener.local)}`));
+      socket.on('close', () => this.listenSocketClosed(listener));
     });
     this.emit?.({ kind: 'proxy-started', at: Date.now(), proxyId: this.id, local: this.local, upstream, exposed: this.exposed });
   }
@@ -244,13 +270,31 @@ export class ImpairmentProxy extends StopsOnce {
     this.emit?.({ kind: 'proxy-configured', at: Date.now(), proxyId: this.id, direction, link: this.link[direction].settings });
   }
 
-  /** Cancels what waits for its delay and closes every socket, its sessions' too. */
+  /** Cancels what waits for its delay, closes every socket, its sessions' too, and waits for the sends they held. */
   protected async shutDown(): Promise<void> {
     this.waiting.cancelAll((inFlight) => this.copySettled(inFlight));
     const sessions = [...this.sessions.values()];
     await Promise.all([...this.sockets.map(closeSocket), ...sessions.map((session) => this.closeSession(session, 'stopped'))]);
     this.forgetSockets();
+    // Sends the sockets had queued report back (cancelled) after they close.
+    if (this.pendingCount > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.emit?.({ kind: 'proxy-stopped', at: Date.now(), proxyId: this.id, local: this.local });
+  }
+
+  private get pendingCount(): number {
+    return this.count.toServer.pending + this.count.toClient.pending;
+  }
+
+  /** A listen socket closed by anything but stop() no longer hears its clients: say so, and stop the rest of the proxy. */
+  private listenSocketClosed(listener: ListenSocket): void {
+    if (this.stopping !== undefined) return;
+    const error = new WorkbenchError(
+      'SOCKET_CLOSED',
+      `The impairment proxy's socket on ${formatEndpoint(listener.local)} was closed from outside the proxy, so the proxy has stopped.`,
+      'Start it again.',
+    );
+    this.emit?.({ kind: 'proxy-error', at: Date.now(), proxyId: this.id, error });
+    void this.stop();
   }
 
   private fromClient(listener: ListenSocket, payload: Buffer, client: dgram.RemoteInfo): void {
@@ -279,6 +323,7 @@ export class ImpairmentProxy extends StopsOnce {
       return;
     }
     session.lastActive = at;
+    if (session.guarded) session.credit += payload.length;
     this.impair('to-server', session, payload, seq, at);
   }
 
@@ -312,34 +357,79 @@ export class ImpairmentProxy extends StopsOnce {
     return ++counters.received;
   }
 
-  /** Undefined when a new client may open a session; says the first time the cap turns one away. */
+  /**
+   * Undefined when a new client may open a session. A client on this machine finds room while any session of a
+   * client on another machine is left to evict (the idlest); one on another machine finds it only within its caps.
+   */
   private sessionRoom(client: Peer, at: number): ProxyDropReason | undefined {
-    if (this.sessions.size < this.maxSessions) return undefined;
-    if (!this.atLimit) {
-      this.atLimit = true;
-      this.emit?.({ kind: 'session-limit', at, proxyId: this.id, limit: this.maxSessions, peer: client });
+    if (isLocalSource(client, at)) {
+      if (this.sessions.size < this.maxSessions) return undefined;
+      const idlest = this.idlestRemoteSession();
+      if (idlest === undefined) return this.turnAway(client, 'all', this.maxSessions, at);
+      void this.closeSession(idlest, 'evicted');
+      return undefined;
+    }
+    if ((this.sessionsPerAddress.get(peerKey(client.address)) ?? 0) >= this.addressLimit) {
+      return this.turnAway(client, 'per-address', this.addressLimit, at);
+    }
+    if (this.remoteSessions >= this.remoteLimit) return this.turnAway(client, 'remote', this.remoteLimit, at);
+    if (this.sessions.size >= this.maxSessions) return this.turnAway(client, 'all', this.maxSessions, at);
+    return undefined;
+  }
+
+  /** Names the client in the log the first time its address is turned away, for the first few addresses. */
+  private turnAway(client: Peer, cap: SessionCap, limit: number, at: number): ProxyDropReason {
+    const address = peerKey(client.address);
+    if (this.named.size <= MAX_NAMED_REFUSALS && !this.named.has(address)) {
+      this.named.add(address);
+      const lastNamed = this.named.size > MAX_NAMED_REFUSALS;
+      this.emit?.({ kind: 'session-limit', at, proxyId: this.id, cap, limit, peer: client, lastNamed });
     }
     return 'session-limit';
   }
 
+  /** Looks through every session: only when a client on this machine finds the proxy full. */
+  private idlestRemoteSession(): Session | undefined {
+    let idlest: Session | undefined;
+    for (const session of this.sessions.values()) {
+      if (session.remoteAddress !== undefined && (idlest === undefined || session.lastActive < idlest.lastActive)) idlest = session;
+    }
+    return idlest;
+  }
+
   private openSession(key: string, client: Peer, listener: ListenSocket, at: number): Session | undefined {
-    let upstream: dgram.Socket;
+    let upstream: dgram.Socket | undefined;
+    let upstreamLocal: Peer;
     try {
       upstream = dgram.createSocket({ type: this.upstream.family === 'IPv6' ? 'udp6' : 'udp4', lookup: numericLookup });
+      // Bound now, not by its first send: there a failure (out of descriptors) loses the send without its callback.
+      upstreamLocal = { ...this.source, port: bindNow(upstream, this.source.address) };
     } catch (error) {
+      upstream?.close();
+      const code = (error as NodeJS.ErrnoException).code;
+      const doing = `Could not open a socket for a new client ${formatEndpoint(client)}`;
       this.emit?.({
         kind: 'proxy-error',
         at,
         proxyId: this.id,
-        error: tooManyOpenFiles(`Could not open a socket for a new client ${formatEndpoint(client)}`, error),
+        error:
+          code === 'EMFILE' || code === 'ENFILE'
+            ? tooManyOpenFiles(doing, error)
+            : new WorkbenchError('SOCKET_ERROR', `${doing}: ${(error as Error).message}`, 'The proxy keeps forwarding.', { cause: error }),
       });
       return undefined;
     }
-    const remote = this.guardAmplification && !isLoopback(client.address);
-    const session = new Session(++this.sessionsStarted, key, client, listener, upstream, remote, this.source, at);
+    const remoteAddress = isLocalSource(client, at) ? undefined : peerKey(client.address);
+    const guarded = this.guardAmplification && remoteAddress !== undefined;
+    const session = new Session(++this.sessionsStarted, key, client, remoteAddress, listener, upstream, guarded, upstreamLocal, at);
     upstream.on('message', (payload, from) => this.fromServer(session, payload, from));
     upstream.on('error', (error) => this.socketError(error, `The upstream socket of session ${session.id} (${formatEndpoint(client)})`));
+    upstream.on('close', () => void this.closeSession(session, 'socket-error'));
     this.sessions.set(key, session);
+    if (remoteAddress !== undefined) {
+      this.remoteSessions++;
+      this.sessionsPerAddress.set(remoteAddress, (this.sessionsPerAddress.get(remoteAddress) ?? 0) + 1);
+    }
     this.count.sessionsOpened++;
     this.emit?.({ kind: 'session-opened', at, proxyId: this.id, session: session.id, peer: client });
     this.armIdle(session);
@@ -349,19 +439,34 @@ export class ImpairmentProxy extends StopsOnce {
   /** One timer per session, not one per datagram: when it fires it checks whether the session was active since. */
   private armIdle(session: Session, ms = this.idleTimeoutMs): void {
     session.idleTimer = setTimeout(() => {
+      session.idleTimer = undefined;
+      // Datagrams on their way keep the session open (their copies need its socket, a reply may follow): the last to leave arms it again.
+      if (session.pending > 0) return;
       const idleMs = Date.now() - session.lastActive;
-      // Datagrams still waiting for their delay keep the session open: their copies need its socket.
-      if (session.pending > 0 || idleMs < this.idleTimeoutMs) this.armIdle(session, Math.max(this.idleTimeoutMs - idleMs, 1));
+      if (idleMs < this.idleTimeoutMs) this.armIdle(session, this.idleTimeoutMs - idleMs);
       else void this.closeSession(session, 'idle');
     }, ms);
   }
 
-  private async closeSession(session: Session, reason: 'idle' | 'stopped' | 'socket-error'): Promise<void> {
+  /** Whatever of the session still waits for its delay is cancelled, and counted and logged as such. */
+  private async closeSession(session: Session, reason: SessionClosedEvent['reason']): Promise<void> {
     if (this.sessions.get(session.key) !== session) return;
     this.sessions.delete(session.key);
     if (session.idleTimer) clearTimeout(session.idleTimer);
-    if (this.sessions.size < this.maxSessions) this.atLimit = false;
+    const address = session.remoteAddress;
+    if (address !== undefined) {
+      this.remoteSessions--;
+      const left = this.sessionsPerAddress.get(address)! - 1;
+      if (left === 0) this.sessionsPerAddress.delete(address);
+      else this.sessionsPerAddress.set(address, left);
+    }
     this.count.sessionsClosed++;
+    if (session.pending > 0) {
+      this.waiting.cancel(
+        (inFlight) => inFlight.session === session,
+        (inFlight) => this.copySettled(inFlight),
+      );
+    }
     await closeSocket(session.upstream);
     const idleMs = Date.now() - session.lastActive;
     this.emit?.({ kind: 'session-closed', at: Date.now(), proxyId: this.id, session: session.id, peer: session.client, reason, idleMs });
@@ -369,10 +474,18 @@ export class ImpairmentProxy extends StopsOnce {
 
   private impair(direction: Direction, session: Session, payload: Buffer, seq: number, at: number): void {
     const counters = direction === 'to-server' ? this.count.toServer : this.count.toClient;
-    const fate = this.link[direction].decide(payload.length, at);
     const toServer = direction === 'to-server';
     const source = toServer ? session.client : this.upstream;
     const destination = toServer ? session.listener.local : session.upstreamLocal;
+    if (!toServer && session.guarded) {
+      // The reply may be no larger than what the client has sent and not yet spent: a forged client gains nothing.
+      if (payload.length > session.credit) {
+        this.drop(counters, direction, session.id, session.client, source, destination, payload, seq, 'amplification', at, true);
+        return;
+      }
+      session.credit -= payload.length;
+    }
+    const fate = this.link[direction].decide(payload.length, at);
     if (fate.kind !== 'forwarded') {
       const reason = fate.kind === 'lost' ? 'simulated-loss' : 'queue-full';
       this.drop(counters, direction, session.id, session.client, source, destination, payload, seq, reason, at, true);
@@ -380,18 +493,23 @@ export class ImpairmentProxy extends StopsOnce {
     }
     const sent = fate.corruptBit === undefined ? payload : flipBit(payload, fate.corruptBit);
     let copies = fate.copies;
-    // As the echo server does: a duplicate would let a spoofed client on another machine multiply what the server sends.
-    const withheld = copies.length > 1 && direction === 'to-client' && session.withholdDuplicates;
+    // As the echo server does: a duplicate either way would let a spoofed client on another machine multiply what comes back.
+    const withheld = copies.length > 1 && session.guarded;
     if (withheld) {
       counters.duplicatesWithheld += copies.length - 1;
       copies = copies.slice(0, 1);
+    }
+    const delayed = copies.some((copy) => copy.delayMs > 0);
+    if (delayed && !this.delayQueue[direction].take(sent.length)) {
+      this.drop(counters, direction, session.id, session.client, source, destination, payload, seq, 'delay-queue-full', at, true);
+      return;
     }
     if (fate.corruptBit !== undefined) counters.corrupted++;
     if (copies.length > 1) counters.duplicated++;
     if (copies[0].delayMs > 0) counters.delayed++;
     counters.pending++;
     session.pending++;
-    const inFlight = new InFlight(direction, session, sent, seq, fate.corruptBit, withheld, copies.length);
+    const inFlight = new InFlight(direction, session, sent, seq, fate.corruptBit, withheld, copies.length, delayed);
     this.arrived(direction, session.id, session.client, source, destination, payload, seq, at);
     this.waiting.send(inFlight, copies, this.sendCopy);
   }
@@ -443,7 +561,9 @@ export class ImpairmentProxy extends StopsOnce {
     if (--inFlight.unsettled > 0) return;
     const counters = inFlight.direction === 'to-server' ? this.count.toServer : this.count.toClient;
     counters.pending--;
-    inFlight.session.pending--;
+    if (inFlight.delayed) this.delayQueue[inFlight.direction].release(inFlight.payload.length);
+    this.sessionSettled(inFlight.session);
+    if (this.stopping !== undefined && this.pendingCount === 0) this.drained?.();
     if (inFlight.delivered) {
       counters.forwarded++;
       return;
@@ -464,6 +584,13 @@ export class ImpairmentProxy extends StopsOnce {
       inFlight.failed ? 'send-failed' : 'cancelled',
       Date.now(),
     );
+  }
+
+  /** A datagram leaving is activity: the session's idle time counts from the last to leave. */
+  private sessionSettled(session: Session): void {
+    session.pending--;
+    session.lastActive = Date.now();
+    if (session.pending === 0 && session.idleTimer === undefined && this.sessions.get(session.key) === session) this.armIdle(session);
   }
 
   private arrived(
@@ -536,6 +663,8 @@ function emptyCounters(): DirectionCounters {
       'own-socket': 0,
       'rate-limited': 0,
       'session-limit': 0,
+      'delay-queue-full': 0,
+      amplification: 0,
       'not-from-upstream': 0,
       cancelled: 0,
     },
@@ -556,6 +685,22 @@ function checkWhole(what: string, value: number, min: number, max: number, unit:
     throw badSetting(what, value, `a whole number of ${unit} from ${min} to ${max}`, 'Correct the proxy settings.', 'open-settings');
   }
   return value;
+}
+
+/**
+ * Binds a session's socket at once, to a port the system picks, and returns the port (dgram binds synchronously when
+ * its lookup answers at once, as numericLookup does). Throws the system's error.
+ */
+function bindNow(socket: dgram.Socket, address: string): number {
+  let failed: Error | undefined;
+  const onError = (error: Error): void => {
+    failed = error;
+  };
+  socket.once('error', onError);
+  socket.bind(0, address);
+  socket.off('error', onError);
+  if (failed !== undefined) throw failed;
+  return socket.address().port;
 }
 
 /**

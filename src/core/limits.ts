@@ -52,6 +52,8 @@ export const CAPTURE_LIMITS = {
 
 /** A proxy's link (per direction), beyond the simulation's chances and delays. */
 export const LINK_LIMITS = {
+  /** 100 bit/s: slower, a full queue of large datagrams would wait for weeks; 0 (no limit) is allowed too. */
+  minRateKbps: 0.1,
   /** 10 Gbit/s: beyond it a limit limits nothing a proxy in the editor can forward. */
   maxRateKbps: 10_000_000,
   maxQueueLimit: 100_000,
@@ -64,6 +66,10 @@ export const PROXY_LIMITS = {
   maxIdleTimeoutMs: 24 * 60 * 60 * 1000,
   /** Each session holds a socket (a file descriptor): beyond this the process runs out of them first. */
   maxSessions: 65_536,
+  /** The share of the sessions kept for clients on this machine: those on other machines may hold the rest. */
+  loopbackShare: 1 / 8,
+  /** The share of the sessions one address on another machine (or one IPv6 /64) may hold; at least one. */
+  addressShare: 1 / 4,
 } as const;
 
 /** Sends to a multicast group or a broadcast address, and servers that join groups. */

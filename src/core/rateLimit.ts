@@ -50,27 +50,40 @@ export class PeerRateLimiter {
   /** Least recently seen first, so the first keys are the candidates to forget. */
   private readonly buckets = new Map<string, Bucket>();
   /** Shared by new peers while every remembered bucket still counts something. */
-  private readonly overflow: Bucket;
-  private readonly perMs: number;
-  private readonly burst: number;
-  readonly exemptLoopback: boolean;
-  private readonly maxPeers: number;
+  private readonly overflow: Bucket = { tokens: 0, at: Number.NEGATIVE_INFINITY };
+  private perMs = 0;
+  private burst = 0;
+  private exempt = false;
+  private maxPeers = 0;
 
   constructor(settings: RateLimitSettings) {
+    this.retune(settings);
+    this.overflow.tokens = this.burst;
+  }
+
+  get exemptLoopback(): boolean {
+    return this.exempt;
+  }
+
+  /**
+   * New settings for the peers it already counts: each keeps what it has left (never more than the new burst), so a
+   * change of settings hands no peer a fresh burst. Throws BAD_SETTING and changes nothing when a setting is wrong.
+   */
+  retune(settings: RateLimitSettings): void {
     const { perSecond, burst, exemptLoopback, maxPeers = DEFAULT_RATE_LIMIT.maxPeers! } = settings;
     if (!(perSecond > 0 && Number.isFinite(perSecond))) throw badRateLimit('perSecond', perSecond, 'a number above 0');
     if (!(burst >= 1 && Number.isFinite(burst))) throw badRateLimit('burst', burst, 'a number from 1 up');
     if (!(Number.isSafeInteger(maxPeers) && maxPeers >= 1)) throw badRateLimit('maxPeers', maxPeers, 'a whole number from 1 up');
     this.perMs = perSecond / 1000;
     this.burst = burst;
-    this.exemptLoopback = exemptLoopback;
+    this.exempt = exemptLoopback;
     this.maxPeers = maxPeers;
-    this.overflow = { tokens: burst, at: Number.NEGATIVE_INFINITY };
+    for (const bucket of [...this.buckets.values(), this.overflow]) bucket.tokens = Math.min(bucket.tokens, burst);
   }
 
   /** Takes a token from the bucket of the address's peer; false when it has none left. */
   allow(address: string, nowMs: number): boolean {
-    if (this.exemptLoopback && isLoopback(address)) return true;
+    if (this.exempt && isLoopback(address)) return true;
     const bucket = this.bucketOf(peerKey(address), nowMs);
     const elapsed = nowMs - bucket.at;
     // A clock that jumps back refills nothing, and cannot block a peer until it catches up.

@@ -1,5 +1,6 @@
 import { quoteInput, WorkbenchError } from './errors';
 import { NO_LINK_IMPAIRMENT, validateLink, validateSimulation, type LinkSettings, type SimulationSettings } from './impairment';
+import { LINK_LIMITS } from './limits';
 
 /** Words users type for each setting; percentages for chances, milliseconds for times. */
 const KEYS: Record<string, keyof SimulationSettings | 'loss'> = {
@@ -155,8 +156,20 @@ export function parseLinkSpec(text: string, base: LinkSettings): LinkSettings {
     }
     const value = Number(parts[2]);
     result[key] = unit === '%' ? value / 100 : unit === 'mbit' ? value * 1000 : value;
+    if (key === 'rateKbps') checkRate(word, result.rateKbps, match.index);
   }
   return validateLink(result);
+}
+
+/** A link slower than LINK_LIMITS allows would hold its queue for weeks: said where the user typed it. */
+function checkRate(word: string, rateKbps: number, offset: number): void {
+  if (rateKbps === 0 || (rateKbps >= LINK_LIMITS.minRateKbps && rateKbps <= LINK_LIMITS.maxRateKbps)) return;
+  throw new WorkbenchError(
+    'BAD_SETTING',
+    `${quoteInput(word)} is outside the rates a link can have.`,
+    `Give a rate from ${LINK_LIMITS.minRateKbps}kbit to ${LINK_LIMITS.maxRateKbps / 1000}mbit, or rate=0kbit for no limit.`,
+    { offset },
+  );
 }
 
 /** "5% lost in bursts of 3, 80 ms + up to 30 ms jitter, 2 Mbit/s (queue 50), seed 42", or "no impairment". */

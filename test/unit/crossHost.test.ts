@@ -99,6 +99,8 @@ describe('Across hosts (network namespaces): a server on :: and a peer on anothe
   });
 
   beforeEach(async () => {
+    // Off, then on: a fresh limiter with every bucket full (a change of settings alone keeps what each peer has left).
+    await server.send({ do: 'protect', rateLimit: false, allowAmplification: false });
     await server.send({ do: 'protect', rateLimit: LIMIT, allowAmplification: false });
     await server.send({ do: 'reply', mode: 'mirror' });
     await server.send({ do: 'simulate', settings: NO_SIMULATION });

@@ -482,6 +482,25 @@ describe('EchoServer', () => {
       assertInvariant(counters);
     });
 
+    it('keeps what each peer has left when the rate limit changes: no fresh burst', async () => {
+      const { server, recorder } = await start({ rateLimit: { perSecond: 0.01, burst: 2, exemptLoopback: false } });
+      const sender = await client();
+      const outcomes: string[] = [];
+      const sendOne = async (seq: number): Promise<void> => {
+        const outcome = recorder.outcome(seq);
+        await sender.send('x', server.local);
+        const event = await outcome;
+        outcomes.push(event.kind === 'dropped' ? event.reason : event.kind);
+      };
+      await sendOne(1);
+      await sendOne(2);
+      server.configureProtection({ perSecond: 0.01, burst: 5, exemptLoopback: false }, false);
+      await sendOne(3);
+      server.configureProtection({ perSecond: 0.01, burst: 5, exemptLoopback: false }, true);
+      await sendOne(4);
+      assert.deepEqual(outcomes, ['replied', 'replied', 'rate-limited', 'rate-limited']);
+    });
+
     it('takes a new rate limit live, and lifts it again', async () => {
       const { server, recorder } = await start({ rateLimit: false });
       const sender = await client();

@@ -1,8 +1,16 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { ProxyEvent, WorkbenchEvent } from '../../src/core/events';
 import { NO_LINK_IMPAIRMENT, type LinkSettings } from '../../src/core/impairment';
 import { ImpairmentProxy, type DirectionCounters, type ImpairmentProxyOptions } from '../../src/core/impairmentProxy';
+import type { ProxyReport } from './fixtures/netnsProxy';
 import { PythonEchoServer, runPythonClients, type ClientPlan } from './proxyPrograms';
+import { openUdpSockets, socketsOn } from './sockets';
+
+const PROXY_FIXTURE = path.join(__dirname, 'fixtures', 'netnsProxy.js');
 
 const link = (changes: Partial<LinkSettings>): LinkSettings => ({ ...NO_LINK_IMPAIRMENT, ...changes });
 
@@ -195,8 +203,127 @@ describe('ImpairmentProxy between a real client and a real server (Python, child
   });
 
   it('says why it cannot start, and leaves nothing open', async () => {
-    await assert.rejects(startProxy({ upstreamPort: 0 }), /port/i);
-    await assert.rejects(startProxy({ maxSessions: 0 }), /session limit is 0/);
-    await assert.rejects(startProxy({ links: { toServer: link({ loss: 2 }) } }), /loss is 2/);
+    // Something holds a port on each family, so a start on it fails at its bind, for '::' after binding the IPv6 half.
+    const taken = await bindUdp('0.0.0.0');
+    const port = taken.address().port;
+    try {
+      const before = openUdpSockets();
+      assert.ok(before > 0, 'the count sees the socket holding the port');
+      const failures: Array<[Partial<ImpairmentProxyOptions>, RegExp]> = [
+        [{ upstreamPort: 0 }, /port/i],
+        [{ maxSessions: 0 }, /session limit is 0/],
+        [{ links: { toServer: link({ loss: 2 }) } }, /loss is 2/],
+        [{ port }, /already in use/],
+        [{ host: '::', port }, /already in use/],
+      ];
+      for (const [options, message] of failures) {
+        await assert.rejects(startProxy(options), message);
+        assert.equal(openUdpSockets(), before, `no socket left open after ${JSON.stringify(options)}`);
+      }
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('keeps a session open while a datagram waits for a delay longer than its idle timeout, so the reply still arrives', async () => {
+    await startProxy({ idleTimeoutMs: 1000, links: { toServer: link({ delayMs: 1500 }), toClient: NO_LINK_IMPAIRMENT } });
+    const run = await clients({ count: 1, quietMs: 2500 });
+    assert.equal(run.replies.length, 1, 'the reply came back after 1.5 s');
+    assert.equal(proxy!.counters.toClient.forwarded, 1);
+    assert.deepEqual(ofKind('proxy-dropped'), []);
+    await until(() => ofKind('session-closed').length === 1, 3000);
+    const [closed] = ofKind('session-closed');
+    assert.equal(closed.reason, 'idle');
+    assert.ok(closed.idleMs >= 1000, `closed after ${closed.idleMs} ms without traffic`);
+  });
+
+  it('binds each session socket to the address that routes to the server (here loopback), not to every interface', async () => {
+    await startProxy();
+    await clients({ clients: 2, count: 1 });
+    const sources = ofKind('forwarded').flatMap((event) => (event.direction === 'to-server' ? [event.source] : []));
+    assert.equal(sources.length, 2);
+    for (const source of sources) {
+      const [socket] = socketsOn(source.port);
+      assert.ok(socket, `a socket on port ${source.port}`);
+      assert.equal(socket.address().address, '127.0.0.1');
+    }
+  });
+
+  it('waits for the sends in flight when it stops: every datagram is forwarded or dropped once stop() resolves', async () => {
+    let stopped: Promise<void> | undefined;
+    await startProxy({
+      emit: (event) => {
+        events.push(event);
+        if (event.kind === 'forwarded' && event.direction === 'to-client' && event.seq === 20) stopped = proxy!.stop();
+      },
+    });
+    await clients({ clients: 4, count: 50, gapMs: 0, quietMs: 300 });
+    assert.ok(stopped, 'it stopped in the middle of the traffic');
+    await stopped;
+    for (const counters of [proxy!.counters.toServer, proxy!.counters.toClient]) {
+      assert.equal(counters.pending, 0);
+      assertAddsUp(counters, 'after the stop');
+    }
+    assert.equal(ofKind('proxy-stopped').length, 1);
+  });
+
+  it('stops with an error when its listening socket is closed from outside, as the echo server does', async () => {
+    await startProxy();
+    const [socket] = socketsOn(proxy!.local.port);
+    socket.close();
+    await until(() => !proxy!.running, 2000);
+    const errors = ofKind('proxy-error');
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].error.code, 'SOCKET_CLOSED');
+    assert.match(errors[0].error.message, /closed from outside the proxy, so the proxy has stopped/);
+    await proxy!.stop();
+    assert.equal(ofKind('proxy-stopped').length, 1);
+  });
+
+  it('out of file descriptors, turns new clients away with the too-many-open-files message, and still stops', async () => {
+    // The proxy in a child process under `ulimit -n 40`; the 60 clients and the server are here, with descriptors to spare.
+    const child = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        `ulimit -n 40 && exec "${process.execPath}" "${PROXY_FIXTURE}" '${JSON.stringify({ host: '127.0.0.1', port: 0, upstreamHost: '127.0.0.1', upstreamPort: server.port })}'`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const nextLine = async (): Promise<string> => {
+      const timer = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the proxy said nothing within 10 s')), 10_000).unref(),
+      );
+      const line = await Promise.race([lines.next(), timer]);
+      return String(line.value);
+    };
+    try {
+      const { port } = JSON.parse(await nextLine()) as { port: number };
+      const run = await runPythonClients('127.0.0.1', port, { clients: 60, count: 1, gapMs: 2, quietMs: 500 });
+      child.stdin!.end();
+      const report = JSON.parse(await nextLine()) as ProxyReport;
+      const { toServer, toClient } = report.counters;
+      assert.ok(run.replies.length > 0 && run.replies.length < 60, `${run.replies.length} of 60 answered`);
+      assert.equal(toServer.received, 60);
+      assert.equal(toServer.pending + toClient.pending, 0, 'nothing is stuck');
+      assert.equal(toServer.droppedBy['send-failed'], 60 - report.sessions.length, 'each client without a socket is counted');
+      assert.ok(report.errors.length > 0 && report.errors.every((code) => code === 'TOO_MANY_OPEN_FILES'), report.errors.join(' '));
+      assert.deepEqual(JSON.parse(await nextLine()), { stopped: true });
+    } finally {
+      child.kill();
+    }
   });
 });
+
+async function until(condition: () => boolean, withinMs: number): Promise<void> {
+  for (const ends = Date.now() + withinMs; !condition();) {
+    if (Date.now() > ends) throw new Error(`not so within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function bindUdp(address: string): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  return new Promise((resolve) => socket.bind(0, address, () => resolve(socket)));
+}

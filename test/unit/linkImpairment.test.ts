@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, REORDER_HOLD_MS, type LinkFate, type LinkSettings } from '../../src/core/impairment';
 import { describeLink, LINK_PRESETS, parseLinkSpec } from '../../src/core/simulationSpec';
+import { DelayedCopies } from '../../src/core/delayedCopies';
+import type { WorkbenchError } from '../../src/core/errors';
 
 const link = (changes: Partial<LinkSettings>): LinkSettings => ({ ...NO_LINK_IMPAIRMENT, ...changes });
 const N = 100_000;
@@ -164,5 +166,43 @@ describe('parseLinkSpec', () => {
     assert.throws(() => parseLinkSpec('loss=5ms', NO_LINK_IMPAIRMENT), /"loss=5ms" has the wrong unit/);
     assert.throws(() => parseLinkSpec('wifi', NO_LINK_IMPAIRMENT), /not a link setting/);
     assert.throws(() => parseLinkSpec('rate=5%', NO_LINK_IMPAIRMENT), /wrong unit/);
+  });
+
+  it('refuses a rate too slow for a queue to drain (its waits would overflow a timer), saying the range', () => {
+    for (const spec of ['rate=0.001kbit', 'rate=0.05kbit', 'rate=20000mbit']) {
+      assert.throws(
+        () => parseLinkSpec(spec, NO_LINK_IMPAIRMENT),
+        (error: WorkbenchError) =>
+          error.message.includes(`"${spec}" is outside the rates a link can have`) &&
+          /from 0\.1kbit to 10000mbit, or rate=0kbit/.test(error.hint),
+      );
+    }
+    assert.equal(parseLinkSpec('rate=0.1kbit', NO_LINK_IMPAIRMENT).rateKbps, 0.1);
+    assert.equal(parseLinkSpec('rate=0kbit', NO_LINK_IMPAIRMENT).rateKbps, 0);
+    assert.throws(() => new LinkImpairment(link({ rateKbps: 0.001 })), /rateKbps is 0\.001.*from 0\.1 to 10000000, or 0 for no limit/);
+  });
+});
+
+describe('DelayedCopies', () => {
+  it('holds a copy whose delay is beyond one timer (~24.8 days) for all of it: never early, no TimeoutOverflowWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): number => warnings.push(warning);
+    process.on('warning', onWarning);
+    const waiting = new DelayedCopies<string>();
+    const sent: string[] = [];
+    const cancelled: string[] = [];
+    try {
+      waiting.send('late', [{ delayMs: 2 ** 31 + 5000 }, { delayMs: 2 ** 40 }], (item) => sent.push(item));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      waiting.cancelAll((item) => cancelled.push(item));
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(sent, [], 'nothing left early');
+    assert.deepEqual(
+      warnings.map((warning) => warning.name),
+      [],
+    );
+    assert.deepEqual(cancelled, ['late', 'late'], 'both copies are handed back on cancel');
   });
 });

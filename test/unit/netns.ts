@@ -91,6 +91,11 @@ abstract class Namespaces {
     return spawn('ip', ['netns', 'exec', host.namespace, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   }
 
+  /** Another address for a host, e.g. `fd77::3/64`. */
+  addAddress(host: Host, cidr: string): void {
+    ip('-n', host.namespace, 'addr', 'add', cidr, 'dev', host.iface, 'nodad');
+  }
+
   /** Safe to call twice. */
   destroy(): void {
     if (this.destroyed) return;
@@ -134,11 +139,6 @@ export class NamespacePair extends Namespaces {
       for (const namespace of created) deleteNamespace(namespace);
       throw error;
     }
-  }
-
-  /** Another address for a host, e.g. `fd77::3/64`. */
-  addAddress(host: Host, cidr: string): void {
-    ip('-n', host.namespace, 'addr', 'add', cidr, 'dev', host.iface, 'nodad');
   }
 
   /** Runs a command inside a host's namespace and returns its standard output. */

@@ -14,11 +14,13 @@ export class PythonEchoServer {
     readonly port: number,
   ) {}
 
+  /** `mirror`: replies are the request's bytes alone, no larger than the request; else they say whom the server saw. */
   static async start(
     host = '127.0.0.1',
     spawnIt: (args: string[]) => ChildProcess = (args) => spawn('python3', args, { stdio: ['pipe', 'pipe', 'inherit'] }),
+    { mirror = false } = {},
   ): Promise<PythonEchoServer> {
-    const child = spawnIt([path.join(FIXTURES, 'udpEcho.py'), host]);
+    const child = spawnIt([path.join(FIXTURES, 'udpEcho.py'), host, ...(mirror ? ['mirror'] : [])]);
     const line = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`udpEcho.py did not print its port within ${START_TIMEOUT_MS} ms`)),
@@ -56,6 +58,8 @@ export interface ClientPlan {
   readonly gapMs: number;
   /** Replies are collected until none came for this long. */
   readonly quietMs: number;
+  /** The address every client socket sends from; the system's choice when absent. */
+  readonly bind?: string;
 }
 
 /** Runs udpClients.py to completion: `command` and its leading args run it elsewhere, e.g. in a namespace. */
@@ -68,6 +72,7 @@ export function runPythonClients(host: string, port: number, plan: ClientPlan, p
     String(plan.count),
     String(plan.gapMs),
     String(plan.quietMs),
+    ...(plan.bind === undefined ? [] : [plan.bind]),
   ];
   const [command, ...rest] = [...prefix, 'python3', ...args];
   return new Promise((resolve, reject) => {
