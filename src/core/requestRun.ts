@@ -234,7 +234,7 @@ function judgeGroupReplies(
 const SUMMARY_ROUND_TRIPS = 4;
 
 function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: number | undefined, attempts: number): string {
-  if (outcome === 'timeout') return `✗ timed out after ${attempts === 1 ? '1 try' : `${attempts} tries`}`;
+  if (outcome === 'timeout') return `✗ timed out after ${plural(attempts, 'try', 'tries')}`;
   if (outcome === 'failed') return '✗ expectation failed';
   if (reply === undefined) return '✓ no reply, as expected';
   return `✓ ${reply.length} B in ${formatMs(rttMs ?? 0)}`;

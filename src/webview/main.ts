@@ -98,10 +98,11 @@ function select(n: number): void {
 function showUpdate(message: Extract<HostMessage, { type: 'update' }>): void {
   const { totals } = message;
   status.textContent =
-    `${(totals.in + totals.out).toLocaleString('en-US')} datagrams (${totals.in.toLocaleString('en-US')} in, ${totals.out.toLocaleString('en-US')} out)` +
-    ` · ${message.matched.toLocaleString('en-US')} shown` +
+    // Counts after their nouns need no plural: "Datagrams: 1" reads as well as "Datagrams: 1,000".
+    `Datagrams: ${(totals.in + totals.out).toLocaleString('en-US')} (${totals.in.toLocaleString('en-US')} in, ${totals.out.toLocaleString('en-US')} out)` +
+    ` · shown: ${message.matched.toLocaleString('en-US')}` +
     (totals.notKept > 0
-      ? ` · ${totals.notKept.toLocaleString('en-US')} not kept (the buffer holds ${totals.capacity.toLocaleString('en-US')})`
+      ? ` · not kept: ${totals.notKept.toLocaleString('en-US')} (the buffer holds ${totals.capacity.toLocaleString('en-US')})`
       : '') +
     (message.paused ? ' · paused' : '');
   status.dataset.in = String(totals.in);
@@ -128,7 +129,7 @@ function showUpdate(message: Extract<HostMessage, { type: 'update' }>): void {
 function showDetail(message: Extract<HostMessage, { type: 'detail' }>): void {
   const { row } = message;
   const title = element('h3', {
-    text: `#${row.n + 1} ${row.direction === 'in' ? 'from' : 'to'} ${row.peer} (local ${row.local}), ${row.size} bytes, ${row.fate}`,
+    text: `#${row.n + 1} ${row.direction === 'in' ? 'from' : 'to'} ${row.peer} (local ${row.local}), ${row.size} B, ${row.fate}`,
   });
   const note = element('p', { className: 'note', text: row.note });
   const hex = element('pre', { id: 'hexdump', text: message.hexDump.join('\n') });
