@@ -63,6 +63,16 @@ export interface BlockReply {
   readonly bytes: number;
 }
 
+/**
+ * Whether the block's datagrams went out: not when it was refused before sending (a mistake in it, a send not
+ * confirmed) nor a burst cancelled before its first; a single send is cancelled while it waits for its reply.
+ */
+export function wasSent(result: BlockResult): boolean {
+  if (result.outcome === 'not-sent') return false;
+  if (result.outcome === 'cancelled') return result.burst !== undefined ? result.burst.sent > 0 : result.target !== undefined;
+  return true;
+}
+
 export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
 
 export interface SendControl {
