@@ -65,10 +65,13 @@ export interface BlockReply {
 
 /**
  * Whether the block's datagrams went out: not when it was refused before sending (a mistake in it, a send not
- * confirmed) nor a burst cancelled before its first; a single send is cancelled while it waits for its reply.
+ * confirmed) nor a burst cancelled before its first; a single send is cancelled while it waits for its reply. A send
+ * that nothing listened to did go out: the system's 'port unreachable' answered it.
  */
 export function wasSent(result: BlockResult): boolean {
-  if (result.outcome === 'not-sent') return false;
+  if (result.outcome === 'not-sent') {
+    return isWorkbenchError(result.error) && (result.error.code === 'CONNECTION_REFUSED' || result.error.code === 'FAMILY_MISMATCH');
+  }
   if (result.outcome === 'cancelled') return result.burst !== undefined ? result.burst.sent > 0 : result.target !== undefined;
   return true;
 }
