@@ -169,7 +169,7 @@ export async function sendDatagram(options: SendOptions): Promise<SendResult> {
       return { stop: () => clearTimeout(timer) };
     });
   } catch (err) {
-    const error = toWorkbenchError(err, options.target.host, target);
+    const error = toWorkbenchError(err, options.target.host, target, options.group?.broadcast);
     emit?.({ kind: 'send-failed', at: Date.now(), requestId, target, error });
     throw error;
   }
@@ -375,7 +375,9 @@ export async function sendBurst(options: BurstOptions): Promise<BurstResult> {
       };
     });
   } catch (err) {
-    throw payloadFailure !== undefined && err === payloadFailure.error ? err : toWorkbenchError(err, options.target.host, target);
+    throw payloadFailure !== undefined && err === payloadFailure.error
+      ? err
+      : toWorkbenchError(err, options.target.host, target, options.group?.broadcast);
   }
 }
 
@@ -462,7 +464,8 @@ async function resolveTarget(endpoint: Endpoint, signal: AbortSignal | undefined
   return peerOf({ address, port: endpoint.port, family });
 }
 
-function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchError {
+/** `broadcastAllowed`: the send had broadcast on, so a refusal is never for want of it. */
+function toWorkbenchError(err: unknown, host: string, target: Peer, broadcastAllowed = false): WorkbenchError {
   if (err instanceof WorkbenchError) return err;
   const where = formatEndpoint(target);
   const cause = { cause: err };
@@ -494,7 +497,9 @@ function toWorkbenchError(err: unknown, host: string, target: Peer): WorkbenchEr
       return new WorkbenchError(
         'PERMISSION_DENIED',
         `This machine does not allow sending to ${where}.`,
-        'Broadcast addresses need broadcast enabled, and a firewall may block the address; send to a single host instead.',
+        broadcastAllowed
+          ? 'Broadcast was allowed for this send: a firewall rule or the system policy blocks the address. Allow it there, or send to a single host instead.'
+          : 'A broadcast address needs "@broadcast on" in the .udp block (or the Allow Broadcast setting, udpWorkbench.send.allowBroadcast), and a firewall may block the address; send to a single host instead.',
         cause,
       );
     case 'EMSGSIZE':

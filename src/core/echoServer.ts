@@ -12,7 +12,7 @@ import { ownSockets } from './ownSockets';
 import { isForgedSource, isLocalSource } from './sourceAddress';
 import { joinGroups, leaveGroups, type GroupMembership } from './groupMembership';
 import { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitSettings } from './rateLimit';
-import { formatCount } from './stats';
+import { formatCount, plural } from './stats';
 import { compileTemplate, type CompiledTemplate } from './template';
 
 /** mirror: the same bytes back; template: the filled-in template; none: listen only. */
@@ -474,7 +474,7 @@ function applyBufferSizes(socket: dgram.Socket, options: EchoServerOptions): voi
     } catch (error) {
       throw new WorkbenchError(
         'BAD_SETTING',
-        `The system refused a ${which} buffer of ${formatCount(bytes)} bytes.`,
+        `The system refused a ${which} buffer of ${plural(bytes, 'byte')}.`,
         'Ask for a smaller buffer; 0 keeps the system default.',
         {
           fix: 'open-settings',

@@ -3,7 +3,7 @@ import { isWorkbenchError, quoteInput } from './errors';
 import { escapeText } from './escapeText';
 import { encodePayload, hexDump, previewText } from './payload';
 import { compileReplyPattern, replyPatternProblem } from './replyPattern';
-import { formatCount } from './stats';
+import { formatCount, plural } from './stats';
 
 /**
  * What a `.udp` block expects back: `@expect contains "…"`, `equals "…"`, `matches /…/flags`, `hex "…"`,
@@ -115,7 +115,7 @@ export function describeExpectation(expectation: Expectation): string {
     case 'matches':
       return `matches /${escapeText(expectation.source, 'source')}/${expectation.flags}`;
     case 'size':
-      return `is ${formatCount(expectation.size)} bytes`;
+      return `is ${plural(expectation.size, 'byte')}`;
     case 'none':
       return 'does not come';
   }

@@ -19,7 +19,10 @@ export function isMulticast(address: string): boolean {
   return family !== 0 && multicast.check(bare, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** Multicast, broadcast (255.255.255.255 or the broadcast address of one of this machine's IPv4 networks), or neither. */
+/**
+ * Multicast, broadcast (255.255.255.255 or the broadcast address of one of this machine's IPv4 networks, loopback's
+ * 127.255.255.255 included: the system routes it as a broadcast and refuses it without SO_BROADCAST), or neither.
+ */
 export function groupKind(address: string, interfaces?: InterfaceTable): GroupKind | undefined {
   if (isMulticast(address)) return 'multicast';
   if (isIP(address) !== 4) return undefined;
@@ -134,14 +137,13 @@ function addressesOf(interfaces: InterfaceTable): NetworkInterfaceInfo[] {
 }
 
 /** Each IPv4 network of this machine with its broadcast address (address with every host bit set). */
+/** Every interface's IPv4 networks that have a broadcast address: a /31 or /32 has none (RFC 3021). */
 function ipv4Networks(interfaces: InterfaceTable): Array<{ address: string; broadcast: string }> {
   return addressesOf(interfaces)
-    .filter((info) => info.family === 'IPv4' && !info.internal)
-    .map((info) => {
-      const address = toNumber(info.address);
-      const mask = toNumber(info.netmask);
-      return { address: info.address, broadcast: fromNumber((address | ~mask) >>> 0) };
-    });
+    .filter((info) => info.family === 'IPv4')
+    .map((info) => ({ info, hostBits: ~toNumber(info.netmask) >>> 0 }))
+    .filter(({ hostBits }) => hostBits >= 3)
+    .map(({ info, hostBits }) => ({ address: info.address, broadcast: fromNumber((toNumber(info.address) | hostBits) >>> 0) }));
 }
 
 /** An IPv4 address as a 32-bit number. */

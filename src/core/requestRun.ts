@@ -8,7 +8,7 @@ import { groupSendOptions, type GroupReplies, type GroupSendDefaults } from './g
 import { encodePayload, type PayloadEncoding } from './payload';
 import { errorsIn, type Problem, type RequestBlock, type RequestFile } from './requestFile';
 import { renderRequestTemplate, scanTemplate } from './requestVariables';
-import { formatCount, formatMs, RoundTripStats, type RoundTripSummary } from './stats';
+import { formatCount, formatMs, plural, RoundTripStats, type RoundTripSummary } from './stats';
 import type { Workbench } from './workbench';
 
 /**
@@ -61,6 +61,19 @@ export interface BlockReply {
   /** As UTF-8 text, and its size in bytes. */
   readonly reply: string;
   readonly bytes: number;
+}
+
+/**
+ * Whether the block's datagrams went out: not when it was refused before sending (a mistake in it, a send not
+ * confirmed) nor a burst cancelled before its first; a single send is cancelled while it waits for its reply. A send
+ * that nothing listened to did go out: the system's 'port unreachable' answered it.
+ */
+export function wasSent(result: BlockResult): boolean {
+  if (result.outcome === 'not-sent') {
+    return isWorkbenchError(result.error) && (result.error.code === 'CONNECTION_REFUSED' || result.error.code === 'FAMILY_MISMATCH');
+  }
+  if (result.outcome === 'cancelled') return result.burst !== undefined ? result.burst.sent > 0 : result.target !== undefined;
+  return true;
 }
 
 export type BlockSender = Pick<Workbench, 'send' | 'burst'>;
@@ -235,7 +248,7 @@ function judgeGroupReplies(
 const SUMMARY_ROUND_TRIPS = 4;
 
 function summarize(outcome: BlockOutcome, reply: Buffer | undefined, rttMs: number | undefined, attempts: number): string {
-  if (outcome === 'timeout') return `✗ timed out after ${attempts === 1 ? '1 try' : `${attempts} tries`}`;
+  if (outcome === 'timeout') return `✗ timed out after ${plural(attempts, 'try', 'tries')}`;
   if (outcome === 'failed') return '✗ expectation failed';
   if (reply === undefined) return '✓ no reply, as expected';
   return `✓ ${reply.length} B in ${formatMs(rttMs ?? 0)}`;

@@ -89,9 +89,12 @@ export function formatCount(count: number): string {
   return COUNT_FORMAT.format(count);
 }
 
-/** A count and its noun, plural unless it is one: `1 byte`, `65,507 bytes`. */
-export function plural(count: number, noun: string): string {
-  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
+/**
+ * A count and its noun, plural unless it is one: `1 byte`, `65,507 bytes`, `3 tries`. English, for the log and the
+ * core's messages; what the VS Code layer shows goes through src/vscode/counts.ts, which translates.
+ */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
 }
 
 /** About three significant digits: `0.42 ms`, `12.3 ms`, `250 ms`, `1.20 s`, `95.0 s`. */

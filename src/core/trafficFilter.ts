@@ -18,6 +18,8 @@ const FATES: ReadonlySet<string> = new Set<TrafficFate>([
   'corrupted',
 ]);
 
+const KEYS = ['port', 'peer', 'hex', 'fate', 'dir'] as const;
+
 export type DatagramTest = (datagram: RecordedDatagram) => boolean;
 
 const matchesAll: DatagramTest = () => true;
@@ -31,9 +33,10 @@ export interface TrafficFilter {
 /**
  * The filter box: space-separated terms, all of which must hold. `in` / `out`, a fate (`dropped`, `timed-out`…),
  * `port:9000`, `peer:10.0.0.7` (part of the peer's address), `hex:de ad` or `0xdead` (bytes in the payload),
- * `"two words"` or any other word (text in the payload, or part of either address). Each term is prepared once
- * (lowercased, decoded), so testing a datagram costs its own size, whatever the filter's. A filter longer than
- * TRAFFIC_LIMITS.maxFilterLength is not applied, and says so.
+ * `"two words"` or any other word (text in the payload, or part of either address). A word that looks like a key
+ * (`prot:9000`) but names none is refused, not searched for: a typo would silently match nothing. Each term is
+ * prepared once (lowercased, decoded), so testing a datagram costs its own size, whatever the filter's. A filter
+ * longer than TRAFFIC_LIMITS.maxFilterLength is not applied, and says so.
  */
 export function parseTrafficFilter(text: string): TrafficFilter {
   const max = TRAFFIC_LIMITS.maxFilterLength;
@@ -71,7 +74,7 @@ function parseTerm(term: string): DatagramTest | string {
   const lower = term.toLowerCase();
   if (lower === 'in' || lower === 'out') return (d) => d.direction === lower;
   if (FATES.has(lower)) return (d) => d.fate === lower;
-  const [, key, value] = /^(port|peer|hex|fate|dir):(.*)$/i.exec(term) ?? [];
+  const [, key, value] = /^([a-z]+):(.*)$/i.exec(term) ?? [];
   if (key === undefined && /^0x[0-9a-f]+$/i.test(term)) return parseHex(term.slice(2), term);
   switch (key?.toLowerCase()) {
     case undefined:
@@ -94,9 +97,31 @@ function parseTerm(term: string): DatagramTest | string {
       const fate = value.toLowerCase();
       return FATES.has(fate) ? (d) => d.fate === fate : `"${term}": a fate is one of ${[...FATES].join(', ')}.`;
     }
-    default:
+    case 'dir':
       return value === 'in' || value === 'out' ? (d) => d.direction === value : `"${term}": a direction is in or out.`;
+    default:
+      return unknownKey(term, key);
   }
+}
+
+/** Names the key it does not know, the closest one it does, and how to search for the text instead. */
+function unknownKey(term: string, key: string): string {
+  const lower = key.toLowerCase();
+  const near = KEYS.find((known) => [...known].sort().join('') === [...lower].sort().join('') || editsApart(known, lower) <= 1);
+  return `"${term}": there is no key ${key}${near ? ` (did you mean ${near}:?)` : ''}; the keys are ${KEYS.join(', ')}. For the text itself, put it in quotes.`;
+}
+
+/** Levenshtein distance, for words of a few letters. */
+function editsApart(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function parseHex(digits: string, term: string): DatagramTest | string {

@@ -86,6 +86,18 @@ export class TrafficList {
     return this.matching.length - this.head;
   }
 
+  /** The index among the matching of the datagram numbered `n`, or of the first after it; 0 when it is gone. */
+  indexOf(n: number): number {
+    let low = this.head;
+    let high = this.matching.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.matching[middle] < n) low = middle + 1;
+      else high = middle;
+    }
+    return low - this.head;
+  }
+
   /** Rows `first` to `first + count` of the matching ones, clamped to what there is. */
   window(first: number, count: number): { first: number; rows: TrafficRow[] } {
     const size = Math.min(Math.max(0, count), MAX_WINDOW_ROWS);

@@ -17,8 +17,8 @@ export interface WorkbenchTotals {
   };
   /** `timeouts` counts every attempt that went unanswered, `gaveUp` the sends that ran out of retries. */
   readonly client: { sent: number; replies: number; timeouts: number; gaveUp: number; failures: number };
-  /** Datagram copies forwarded and datagrams dropped by proxies, both directions. */
-  readonly proxy: { forwarded: number; dropped: number };
+  /** Datagrams proxies received and dropped, and the copies they forwarded, both directions. */
+  readonly proxy: { received: number; forwarded: number; dropped: number };
 }
 
 export interface WorkbenchOptions {
@@ -36,7 +36,7 @@ export class Workbench {
   private readonly counts: WorkbenchTotals = {
     server: { received: 0, replies: 0, dropped: 0, kernelDropped: 0 },
     client: { sent: 0, replies: 0, timeouts: 0, gaveUp: 0, failures: 0 },
-    proxy: { forwarded: 0, dropped: 0 },
+    proxy: { received: 0, forwarded: 0, dropped: 0 },
   };
   private readonly kernelDrops: KernelDropSampler;
   private readonly servers = new Map<string, EchoServer>();
@@ -79,6 +79,9 @@ export class Workbench {
         break;
       case 'send-failed':
         client.failures++;
+        break;
+      case 'proxy-received':
+        proxy.received++;
         break;
       case 'forwarded':
         proxy.forwarded++;

@@ -6,10 +6,9 @@ import { CaptureRecorder, type RecordListener } from '../core/captureRecorder';
 import { WorkbenchError } from '../core/errors';
 import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
-import { formatCount } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
-import { countDatagrams } from './counts';
+import { countDatagrams, countOlderDatagrams } from './counts';
 import { Disposable, toDisposable } from './dispose';
 import { presentError } from './errorMessages';
 import type { OutputLog } from './outputLog';
@@ -95,7 +94,7 @@ export class CaptureCommands extends Disposable {
             'Saved {0} to {1} ({2} did not fit in the buffer: raise {3} to keep more).',
             saved,
             path,
-            notKept === 1 ? vscode.l10n.t('1 older datagram') : vscode.l10n.t('{0} older datagrams', formatCount(notKept)),
+            countOlderDatagrams(notKept),
             'udpWorkbench.capture.bufferSize',
           ),
     );

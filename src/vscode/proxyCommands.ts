@@ -7,6 +7,7 @@ import type { ImpairmentProxy, ProxyLinks } from '../core/impairmentProxy';
 import { describeDirection } from '../core/eventText';
 import { describeLink, LINK_PRESETS, LINK_SPEC_EXAMPLE, parseLinkSpec } from '../core/simulationSpec';
 import { formatCount } from '../core/stats';
+import { countSessions } from './counts';
 import type { Workbench } from '../core/workbench';
 import { presentError } from './errorMessages';
 import { findRunning } from './findRunning';
@@ -204,8 +205,8 @@ export class ProxyCommands {
         label: `${formatEndpoint(proxy.local)} → ${formatEndpoint(proxy.upstream)}`,
         description: proxy.id,
         detail: vscode.l10n.t(
-          '{0} sessions · {1} received from clients',
-          formatCount(proxy.sessionCount),
+          '{0} · {1} received from clients',
+          countSessions(proxy.sessionCount),
           formatCount(proxy.counters.toServer.received),
         ),
         proxy,

@@ -7,7 +7,7 @@ import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/
 import { formatCount, formatMs, plural } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
-import { countBytes, countDatagrams, countPeers } from './counts';
+import { countBytes, countDatagrams, countPeers, countTries } from './counts';
 import { Disposable, toDisposable } from './dispose';
 import { presentError, type ExtraAction } from './errorMessages';
 import { validateWith } from './inputValidation';
@@ -172,7 +172,7 @@ export class SendCommands extends Disposable {
   ): Promise<void> {
     const where = formatEndpoint(target);
     const what = unanswered.length === 1 ? quoteInput(unanswered[0].text) : countDatagrams(unanswered.length);
-    const tries = attempts === 1 ? vscode.l10n.t('1 try') : vscode.l10n.t('{0} tries', attempts);
+    const tries = countTries(attempts);
     const ours = this.workbench.runningServers.some((server) => server.local.port === target.port);
     const retry = vscode.l10n.t('Retry');
     const startThere = vscode.l10n.t('Start Echo Server There');

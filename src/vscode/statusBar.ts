@@ -7,17 +7,21 @@ import { describeLink, describeSimulation } from '../core/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
 import type { Workbench } from '../core/workbench';
 import { Coalescer } from '../core/timing';
+import { countProxies, countServers, countSessions } from './counts';
 import { Disposable, toDisposable } from './dispose';
 import { describeRemoteWindow, type HostPlace } from './remoteWindow';
 
 /** Redraws at most this often, so a flood costs a few status bar updates a second. */
 const REFRESH_MS = 250;
 
+/** Every count is of datagrams through the workbench's own sockets, so ↓ received = ↑ sent on + ✗ dropped + in flight. */
 export interface StatusTotals {
   readonly servers: number;
+  /** Into servers and proxies (either way), and replies to sends. */
   readonly received: number;
+  /** Servers' replies, proxies' forwarded copies, and sends: duplicates count as the datagrams they are. */
   readonly sent: number;
-  /** Simulated and protective drops by the servers. */
+  /** Simulated and protective drops by servers and proxies. */
   readonly dropped: number;
   /** Dropped by the system before a server read them; undefined where the system does not say. */
   readonly kernelDropped: number | undefined;
@@ -27,7 +31,7 @@ export interface StatusTotals {
 }
 
 /**
- * Server state and live counts: ↓ received, ↑ sent, ✗ dropped — summed over the servers and the
+ * Server state and live counts: ↓ received, ↑ sent, ✗ dropped — summed over the servers, the proxies and the
  * sending side — then, once there are any, what the system dropped and the sends that timed out.
  * A click opens the quick menu.
  */
@@ -60,13 +64,13 @@ export class StatusBar extends Disposable {
     return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
   }
 
-  /** ↓ received by servers and replies received by sends; ↑ replies sent by servers and datagrams sent. */
+  /** Since the window opened, stopped servers and proxies included. */
   totals(): StatusTotals {
     const { server, client, proxy } = this.workbench.totals;
     return {
       servers: this.workbench.runningServers.length,
-      received: server.received + client.replies,
-      sent: server.replies + client.sent,
+      received: server.received + proxy.received + client.replies,
+      sent: server.replies + proxy.forwarded + client.sent,
       dropped: server.dropped + proxy.dropped,
       kernelDropped: server.kernelDropped,
       timeouts: client.timeouts,
@@ -82,25 +86,24 @@ export class StatusBar extends Disposable {
     const { received, sent, dropped } = totals;
     const exposed = servers.some((server) => server.exposed);
     const proxies = this.workbench.runningProxies.length;
-    const proxied = proxies === 1 ? vscode.l10n.t('1 proxy') : vscode.l10n.t('{0} proxies', proxies);
     const state =
       proxies > 0
-        ? `$(arrow-swap) ${servers.length > 0 ? `${servers.length} + ` : ''}${proxied}`
+        ? `$(arrow-swap) ${servers.length > 0 ? `${servers.length} + ` : ''}${countProxies(proxies)}`
         : servers.length === 0
           ? '$(circle-slash) UDP'
           : servers.length === 1
             ? `$(radio-tower) ${describeListening(servers[0])}`
-            : vscode.l10n.t('$(radio-tower) {0} servers', servers.length);
+            : `$(radio-tower) ${countServers(servers.length)}`;
     this.item.text = `${exposed ? '$(warning) ' : ''}${state}  ↓${formatCount(received)} ↑${formatCount(sent)} ✗${formatCount(dropped)}${describeLoss(totals)}`;
     this.item.backgroundColor = exposed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.tooltip = this.describe(exposed);
+    this.item.tooltip = this.describe(exposed, totals);
   }
 
   private scheduleRefresh(): void {
     this.refreshLater.request();
   }
 
-  private describe(exposed: boolean): vscode.MarkdownString {
+  private describe(exposed: boolean, totals: StatusTotals): vscode.MarkdownString {
     const lines: string[] = [`**${vscode.l10n.t('UDP Workbench')}**`, ''];
     const servers = this.workbench.runningServers;
     const reachable = (exposedOne: boolean): string => (exposedOne ? vscode.l10n.t(', **reachable from other machines**') : '');
@@ -141,12 +144,12 @@ export class StatusBar extends Disposable {
         );
       lines.push(
         vscode.l10n.t(
-          '- proxy `{0}` → `{1}` ({2}{3}, {4} sessions): client → server {5}; server → client {6}',
+          '- proxy `{0}` → `{1}` ({2}{3}, {4}): client → server {5}; server → client {6}',
           formatEndpoint(proxy.local),
           formatEndpoint(proxy.upstream),
           proxy.id,
           reachable(proxy.exposed),
-          formatCount(proxy.sessionCount),
+          countSessions(proxy.sessionCount),
           way(toServer),
           way(toClient),
         ),
@@ -179,7 +182,17 @@ export class StatusBar extends Disposable {
         ),
       );
     }
-    lines.push('', vscode.l10n.t('Send Selection sends to `{0}`; Send Selection To… picks another.', this.sendTarget()));
+    lines.push(
+      '',
+      vscode.l10n.t(
+        '↓ {0} received (by servers and proxies, and replies to sends) · ↑ {1} sent (replies, forwarded copies and sends) · ✗ {2} dropped on purpose (simulation and protection), since the window opened.',
+        formatCount(totals.received),
+        formatCount(totals.sent),
+        formatCount(totals.dropped),
+      ),
+      '',
+      vscode.l10n.t('Send Selection sends to `{0}`; Send Selection To… picks another.', this.sendTarget()),
+    );
     if (exposed) lines.push('', vscode.l10n.t('$(warning) A server is bound to an address other machines can reach.'));
     const remote = describeRemoteWindow(this.place);
     if (remote) lines.push('', `$(remote) ${remote}`);

@@ -34,7 +34,8 @@ export class TrafficView extends Disposable implements vscode.WebviewViewProvide
   private readonly rates = new TrafficRates();
   private view: vscode.WebviewView | undefined;
   private viewSubscriptions: vscode.Disposable[] = [];
-  private windowAt = { first: 0, count: FIRST_WINDOW };
+  /** The rows in view: by index, and by the number of the datagram at the top, which the list holds on to. */
+  private windowAt: { first: number; count: number; anchor?: number } = { first: 0, count: FIRST_WINDOW };
   private filterText = '';
   private paused = false;
   private follow = true;
@@ -95,7 +96,7 @@ export class TrafficView extends Disposable implements vscode.WebviewViewProvide
       case 'ready':
         break;
       case 'window':
-        this.windowAt = { first: message.first, count: message.count };
+        this.windowAt = { first: message.first, count: message.count, anchor: message.anchor };
         this.post(this.update());
         return;
       case 'filter':
@@ -113,6 +114,8 @@ export class TrafficView extends Disposable implements vscode.WebviewViewProvide
         this.follow = message.follow;
         break;
       case 'clear':
+        // Numbering starts again at 0: the old numbers name other datagrams now.
+        this.windowAt = { first: 0, count: this.windowAt.count };
         this.captures.buffer.clear();
         this.list.forget();
         this.rates.clear();
@@ -146,8 +149,11 @@ export class TrafficView extends Disposable implements vscode.WebviewViewProvide
     this.captures.flush();
     this.list.update();
     const matched = this.list.matched;
-    const first = this.follow ? matched - this.windowAt.count : this.windowAt.first;
-    const { first: start, rows } = this.list.window(first, this.windowAt.count);
+    const { count, anchor } = this.windowAt;
+    // Not following, the view stays on the datagrams it shows: their index drops as the buffer lets older ones go.
+    const first = this.follow ? matched - count : anchor !== undefined ? this.list.indexOf(anchor) : this.windowAt.first;
+    const { first: start, rows } = this.list.window(first, count);
+    this.windowAt = { first: start, count, anchor: rows[0]?.n };
     const buffer = this.captures.buffer;
     const totals = this.rates.totals;
     this.dirty = false;

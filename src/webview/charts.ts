@@ -54,6 +54,9 @@ export class TrafficChartPanel {
       box.dataset.chart = spec.title;
       container.append(box);
       const axis = { stroke: foreground, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+      // Times of day only, far enough apart not to touch; the y axis as wide as its longest label (10,000 fits).
+      const xAxis = { ...axis, space: 70, values: (_u: uPlot, splits: number[]) => splits.map(timeOfDay) };
+      const yAxis = { ...axis, size: fitLabels };
       const plot = new uPlot(
         {
           title: spec.title,
@@ -62,7 +65,7 @@ export class TrafficChartPanel {
           legend: { show: true, live: false },
           cursor: { drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max ?? min)] } },
-          axes: [axis, { ...axis, size: 40 }],
+          axes: [xAxis, yAxis],
           series: [
             {},
             ...spec.series.map((s) => ({
@@ -100,6 +103,23 @@ export class TrafficChartPanel {
   private resize(): void {
     for (const { plot, box } of this.charts) plot.setSize({ width: Math.max(150, box.clientWidth), height: HEIGHT });
   }
+}
+
+/** `14:03:07`, local time, from Unix seconds. */
+function timeOfDay(seconds: number): string {
+  const at = new Date(seconds * 1000);
+  return [at.getHours(), at.getMinutes(), at.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}
+
+/** An axis's width: its ticks and gap, and its longest label as the canvas draws it. */
+function fitLabels(plot: uPlot, values: string[] | null, axisIndex: number): number {
+  const axis = plot.axes[axisIndex];
+  const longest = (values ?? []).reduce((found, value) => (value.length > found.length ? value : found), '');
+  // Once set up, uPlot keeps an axis's font as [css font, size], though its type says a string.
+  const font = (axis.font as unknown as readonly [string, number] | undefined)?.[0];
+  if (font !== undefined) plot.ctx.font = font;
+  const width = (axis.ticks?.size ?? 10) + (axis.gap ?? 5) + plot.ctx.measureText(longest).width / devicePixelRatio;
+  return Math.ceil(Math.max(30, width)) + 4;
 }
 
 /** `timed out` → `timedOut`, a dataset key. */

@@ -11,6 +11,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const ROW_HEIGHT = 20;
+const HINT = 'Select a datagram to see its bytes and the exchange it belongs to.';
 const vscode = acquireVsCodeApi();
 const post = (message: ViewMessage): void => vscode.postMessage(message);
 
@@ -58,17 +59,17 @@ const rowsBox = element('div', { id: 'rows' });
 const spacer = element('div', { id: 'spacer' }, rowsBox);
 const scroller = element('div', { id: 'scroller' }, spacer);
 const list = element('div', { id: 'list' }, header, scroller);
-const detail = element(
-  'div',
-  { id: 'detail' },
-  element('p', { className: 'hint', text: 'Select a datagram to see its bytes and the exchange it belongs to.' }),
-);
+const detail = element('div', { id: 'detail' }, element('p', { className: 'hint', text: HINT }));
 document.body.append(toolbar, filterError, chartsBox, element('div', { id: 'main' }, list, detail));
 
 const charts = new TrafficChartPanel(chartsBox);
 let selected: number | undefined;
 let following = true;
 let programmaticScroll = false;
+/** The rows drawn, and the index among the matched of the first. */
+let shown: { first: number; rows: readonly TrafficRow[] } = { first: 0, rows: [] };
+/** With Follow off: the datagram at the top of the list and how far it is scrolled past, kept as older ones go. */
+let top: { n: number; offset: number } | undefined;
 
 function rowElement(row: TrafficRow, onClick: () => void): HTMLElement {
   const cells = [row.time, row.direction === 'in' ? '→ in' : '← out', row.local, row.peer, String(row.size), fateText(row), row.preview];
@@ -98,10 +99,11 @@ function select(n: number): void {
 function showUpdate(message: Extract<HostMessage, { type: 'update' }>): void {
   const { totals } = message;
   status.textContent =
-    `${(totals.in + totals.out).toLocaleString('en-US')} datagrams (${totals.in.toLocaleString('en-US')} in, ${totals.out.toLocaleString('en-US')} out)` +
-    ` · ${message.matched.toLocaleString('en-US')} shown` +
+    // Counts after their nouns need no plural: "Datagrams: 1" reads as well as "Datagrams: 1,000".
+    `Datagrams: ${(totals.in + totals.out).toLocaleString('en-US')} (${totals.in.toLocaleString('en-US')} in, ${totals.out.toLocaleString('en-US')} out)` +
+    ` · shown: ${message.matched.toLocaleString('en-US')}` +
     (totals.notKept > 0
-      ? ` · ${totals.notKept.toLocaleString('en-US')} not kept (the buffer holds ${totals.capacity.toLocaleString('en-US')})`
+      ? ` · not kept: ${totals.notKept.toLocaleString('en-US')} (the buffer holds ${totals.capacity.toLocaleString('en-US')})`
       : '') +
     (message.paused ? ' · paused' : '');
   status.dataset.in = String(totals.in);
@@ -118,17 +120,38 @@ function showUpdate(message: Extract<HostMessage, { type: 'update' }>): void {
   spacer.style.height = `${message.matched * ROW_HEIGHT}px`;
   rowsBox.style.transform = `translateY(${message.first * ROW_HEIGHT}px)`;
   rowsBox.replaceChildren(...message.rows.map((row) => rowElement(row, () => select(row.n))));
+  shown = { first: message.first, rows: message.rows };
   if (following) {
-    programmaticScroll = true;
-    scroller.scrollTop = scroller.scrollHeight;
+    scrollTo(scroller.scrollHeight);
+  } else {
+    // The same datagram stays at the top: its index among the matched moved, so the scroll position follows it.
+    const at = top === undefined ? -1 : message.rows.findIndex((row) => row.n === top!.n);
+    if (top !== undefined && at !== -1) scrollTo((message.first + at) * ROW_HEIGHT + top.offset);
+    top = topRow();
   }
   charts.show(message.charts);
 }
 
+/** The datagram drawn at the top of the list, if it is drawn. */
+function topRow(): { n: number; offset: number } | undefined {
+  const first = Math.floor(scroller.scrollTop / ROW_HEIGHT);
+  const n = shown.rows[first - shown.first]?.n;
+  return n === undefined ? undefined : { n, offset: scroller.scrollTop - first * ROW_HEIGHT };
+}
+
+/** Scrolls without taking it for the user's scroll; a position it already has fires no scroll event. */
+function scrollTo(scrollTop: number): void {
+  const before = scroller.scrollTop;
+  scroller.scrollTop = scrollTop;
+  if (scroller.scrollTop !== before) programmaticScroll = true;
+}
+
 function showDetail(message: Extract<HostMessage, { type: 'detail' }>): void {
   const { row } = message;
+  // An answer to an earlier click, or to one before Clear: the numbers then named other datagrams.
+  if (row.n !== selected) return;
   const title = element('h3', {
-    text: `#${row.n + 1} ${row.direction === 'in' ? 'from' : 'to'} ${row.peer} (local ${row.local}), ${row.size} bytes, ${row.fate}`,
+    text: `#${row.n + 1} ${row.direction === 'in' ? 'from' : 'to'} ${row.peer} (local ${row.local}), ${row.size} B, ${row.fate}`,
   });
   const note = element('p', { className: 'note', text: row.note });
   const hex = element('pre', { id: 'hexdump', text: message.hexDump.join('\n') });
@@ -147,7 +170,13 @@ function requestWindow(): void {
   windowQueued = true;
   requestAnimationFrame(() => {
     windowQueued = false;
-    post({ type: 'window', first: Math.floor(scroller.scrollTop / ROW_HEIGHT), count: Math.ceil(scroller.clientHeight / ROW_HEIGHT) + 2 });
+    top = following ? undefined : topRow();
+    post({
+      type: 'window',
+      first: Math.floor(scroller.scrollTop / ROW_HEIGHT),
+      count: Math.ceil(scroller.clientHeight / ROW_HEIGHT) + 2,
+      anchor: top?.n,
+    });
   });
 }
 
@@ -173,6 +202,8 @@ filter.addEventListener('input', () => {
 pause.addEventListener('click', () => post({ type: 'pause', paused: pause.textContent === 'Pause' }));
 clear.addEventListener('click', () => {
   selected = undefined;
+  top = undefined;
+  detail.replaceChildren(element('p', { className: 'hint', text: HINT }));
   post({ type: 'clear' });
 });
 follow.addEventListener('change', () => {

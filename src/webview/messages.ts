@@ -90,8 +90,11 @@ export type HostMessage =
 
 export type ViewMessage =
   | { readonly type: 'ready' }
-  /** The rows the list can show now, by index among the matched. */
-  | { readonly type: 'window'; readonly first: number; readonly count: number }
+  /**
+   * The rows the list can show now, by index among the matched, and the number (`n`) of the datagram at `first` when
+   * the view knows it: with Follow off the list stays on that datagram as the buffer lets older ones go.
+   */
+  | { readonly type: 'window'; readonly first: number; readonly count: number; readonly anchor?: number }
   | { readonly type: 'filter'; readonly text: string }
   | { readonly type: 'select'; readonly n: number }
   | { readonly type: 'pause'; readonly paused: boolean }

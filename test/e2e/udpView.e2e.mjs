@@ -52,9 +52,21 @@ export async function run({ page, log, screenshot, workspace }) {
   for (let i = 1; i <= 3; i++) assert.equal(await echo(port, `ping ${i}`), `ping ${i}`);
   const counted = await waitFor('the counts on the row', async () => {
     const text = (await serverRow.innerText()).replace(/\s+/g, ' ');
-    return /mirror · .* ↓3 ↑3 ✗0/.test(text) && text;
+    return /↓3 ↑3 ✗0 · mirror/.test(text) && text;
   });
   log(`server row: ${counted}`);
+  // At the side bar's default width the counts are in view, not cut off by the ellipsis: the row's end is static.
+  const countsEnd = await serverRow.locator('.label-description').evaluate((description) => {
+    const text = description.firstChild;
+    const at = description.textContent?.indexOf('✗0') ?? -1;
+    if (!text || at === -1) return undefined;
+    const range = document.createRange();
+    range.setStart(text, at);
+    range.setEnd(text, at + 2);
+    const container = description.closest('.monaco-icon-label-container') ?? description;
+    return { counts: range.getBoundingClientRect().right, visible: container.getBoundingClientRect().right };
+  });
+  assert.ok(countsEnd && countsEnd.counts <= countsEnd.visible, `the counts are cut off: ${JSON.stringify(countsEnd)}`);
 
   // A target: sent to once from the palette, then again with a click in the Targets view.
   fs.writeFileSync(path.join(workspace, 'lines.txt'), 'first line\nsecond line\n');

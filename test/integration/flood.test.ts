@@ -189,7 +189,11 @@ describe('Under a flood', () => {
     assert.ok(shownCounts, status.text);
     assert.deepEqual(
       shownCounts.slice(1).map((shown) => Number(shown.replace(/,/g, ''))),
-      [totals.server.received + totals.client.replies, totals.server.replies + totals.client.sent, totals.server.dropped],
+      [
+        totals.server.received + totals.proxy.received + totals.client.replies,
+        totals.server.replies + totals.proxy.forwarded + totals.client.sent,
+        totals.server.dropped + totals.proxy.dropped,
+      ],
     );
 
     // The log wrote at most its budget of datagram lines per flush and summarised the rest, in lines that say so.

@@ -129,6 +129,30 @@ describe('Multicast and broadcast', () => {
     );
   });
 
+  it("sends a .udp block with @broadcast on to loopback's broadcast address 127.255.255.255, and an echo server answers", async () => {
+    const port = await freePort();
+    // On the wildcard address, which broadcasts reach; the datagram itself stays on loopback.
+    const server = await vscode.commands.executeCommand<ServerInfo>('udpWorkbench.startServer', {
+      host: '0.0.0.0',
+      port,
+      replyMode: 'mirror',
+      confirmExposed: true,
+    });
+    assert.ok(server, 'the echo server did not start');
+    const document = await vscode.workspace.openTextDocument({
+      language: 'udp',
+      content: `### everyone on lo\n@target 127.255.255.255:${port}\n@broadcast on\n@timeout 500\nanyone on lo?\n`,
+    });
+    await vscode.window.showTextDocument(document);
+    const result = await vscode.commands.executeCommand<BlockResult>('udpWorkbench.sendBlock', { uri: document.uri.toString(), line: 0 });
+    assert.equal(result?.outcome, 'passed', JSON.stringify(result));
+    assert.equal(result.peers, 1);
+    assert.deepEqual(
+      result.replies?.map(({ from, reply }) => [from, reply]),
+      [[`127.0.0.1:${port}`, 'anyone on lo?']],
+    );
+  });
+
   it('names an interface that does not exist when joining on it', async () => {
     const internals = await getInternals();
     const port = await freePort();

@@ -55,7 +55,7 @@ describe('The UDP view', () => {
         return String(drawn.description).includes('↓1 ↑1') && drawn;
       });
       assert.equal(label(item), `127.0.0.1:${server.port}`);
-      assert.match(String(item.description), /^mirror · .*5 ms.* · ↓1 ↑1 ✗0$/);
+      assert.match(String(item.description), /^↓1 ↑1 ✗0 · mirror · .*5 ms/);
       assert.equal(item.contextValue, 'server');
       assert.equal((item.iconPath as vscode.ThemeIcon).id, 'radio-tower');
       assert.match(markdown(item.tooltip), /1 received, 1 replies sent, 0 dropped, 0 rate-limited/);
@@ -100,7 +100,7 @@ describe('The UDP view', () => {
       const item = views.servers.getTreeItem(node);
       assert.equal(label(item), `127.0.0.1:${proxy.port} → 127.0.0.1:${server.port}`);
       assert.equal(item.contextValue, 'proxy');
-      assert.match(String(item.description), /^proxy · 0 sessions/);
+      assert.match(String(item.description), /^→0 ←0 ✗0 · proxy · 0 sessions$/);
       assert.equal(await vscode.commands.executeCommand('udpWorkbench.views.stop', node), true);
       assert.equal(workbench.runningProxies.length, 0);
     });

@@ -45,6 +45,16 @@ describe('escapeText', () => {
     for (const text of ['héllo', 'مرحبا', 'שלום', '日本語', '😀', "it's", 'a/b']) assert.equal(escapeText(text), text);
   });
 
+  it('escapes combining marks with no letter to sit on, and keeps those that have one', () => {
+    assert.equal(escapeText('\u07ad'), String.raw`\u07ad`, 'a lone Thaana mark');
+    assert.equal(escapeText('\u0301\u0302x'), String.raw`\u0301\u0302x`, 'a run of marks at the start');
+    assert.equal(escapeText('a \u0301'), String.raw`a \u0301`, 'after a space');
+    assert.equal(escapeText('\x01\u0301'), String.raw`\x01\u0301`, 'after an escaped control character');
+    assert.equal(escapeText('"\u0301'), String.raw`\"\u0301`, 'after an escaped quote');
+    assert.equal(escapeText('\u0301', 'source'), String.raw`\u0301`);
+    for (const text of ['e\u0301', 'क्षि', 'ไม้', 'مَرْحَبًا', '❤\ufe0f', '👍🏽', 'a\u0301\u0302']) assert.equal(escapeText(text), text);
+  });
+
   it('keeps the backslashes of a regular expression, escaping only what would hide or reorder it', () => {
     assert.equal(escapeText(String.raw`^\d+"\u202e`, 'source'), String.raw`^\d+"\u202e`);
     assert.equal(escapeText('^a\u202eb$', 'source'), String.raw`^a\u202eb$`);

@@ -41,7 +41,8 @@ describe('Multicast addresses', () => {
     assert.equal(groupKind('255.255.255.255', TABLE), 'broadcast');
     assert.equal(groupKind('192.168.7.255', TABLE), 'broadcast', "eth0's network broadcast address");
     assert.equal(groupKind('192.168.8.255', TABLE), undefined, 'not a network of this machine');
-    assert.equal(groupKind('127.255.255.255', TABLE), undefined, 'loopback is not a broadcast network');
+    assert.equal(groupKind('127.255.255.255', TABLE), 'broadcast', "loopback's broadcast address, routed as one");
+    assert.equal(groupKind('127.0.0.255', TABLE), undefined, 'inside 127.0.0.0/8, not its broadcast address');
     assert.equal(groupKind('192.168.7.20', TABLE), undefined);
   });
 
@@ -238,6 +239,51 @@ describe('A .udp block sent to a group', () => {
     ).result;
     assert.equal(failed.outcome, 'failed');
     assert.match(failed.detail, /1 of 2 failed, first from 10\.0\.0\.4:1900: expected a reply that contains "200 OK"/);
+  });
+});
+
+describe('Broadcast addresses of every interface', () => {
+  it("knows each interface's, and none for a /31 or /32, which have no broadcast address", () => {
+    const table: InterfaceTable = {
+      ...TABLE,
+      p2p: [info('10.9.9.3', '255.255.255.255', 'IPv4')],
+      link: [info('10.8.8.3', '255.255.255.254', 'IPv4')],
+      small: [info('10.7.7.1', '255.255.255.252', 'IPv4')],
+    };
+    assert.equal(groupKind('10.9.9.3', table), undefined, 'a /32 is its own address, not a broadcast one');
+    assert.equal(groupKind('10.8.8.3', table), undefined, 'a /31 has two hosts and no broadcast address');
+    assert.equal(groupKind('10.7.7.3', table), 'broadcast', 'a /30 has one');
+  });
+
+  it("sends to loopback's 127.255.255.255 with @broadcast on, and a listener on this machine answers", async () => {
+    const dgram = await import('node:dgram');
+    // A broadcast reaches the sockets bound to the wildcard address; the datagram itself stays on loopback.
+    const listener = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => listener.bind(0, '0.0.0.0', resolve));
+    listener.on('message', (message, from) => listener.send(message, from.port, from.address));
+    try {
+      const options = (broadcast: boolean): SendOptions => ({
+        target: { host: '127.255.255.255', port: listener.address().port, family: 4 },
+        payload: Buffer.from('anyone on lo?'),
+        timeoutMs: 1000,
+        retries: 0,
+        backoff: 1,
+        group: { broadcast },
+      });
+      const result = await sendDatagram(options(true));
+      assert.equal(result.outcome, 'reply', JSON.stringify(result));
+      assert.deepEqual(
+        result.group?.replies.map((reply) => [reply.from.address, reply.payload.toString()]),
+        [['127.0.0.1', 'anyone on lo?']],
+      );
+      await assert.rejects(sendDatagram(options(false)), (error: WorkbenchError) => {
+        assert.equal(error.code, 'BROADCAST_NOT_ALLOWED');
+        assert.match(error.hint, /@broadcast on/);
+        return true;
+      });
+    } finally {
+      listener.close();
+    }
   });
 });
 

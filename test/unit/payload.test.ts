@@ -164,6 +164,12 @@ describe('previewText', () => {
     assert.equal(previewText(Buffer.from('a\u2028b\u202ec\u0085'), 100), String.raw`"a\u2028b\u202ec\u0085"`);
   });
 
+  it('escapes a combining mark that binary bytes spell, so it cannot join the quote or an escape beside it', () => {
+    assert.equal(previewText(bytes(0xde, 0xad), 100), String.raw`"\u07ad"`);
+    assert.equal(previewText(bytes(0xff, 0xcc, 0x81, 0x41), 100), String.raw`"\xff\u0301A"`);
+    assert.equal(previewText(Buffer.from('caf\u00e9 cafe\u0301'), 100), '"caf\u00e9 cafe\u0301"', 'accents on their letters stay');
+  });
+
   it('tells look-alike datagrams apart: a backslash and a quote are escaped too', () => {
     const newline = previewText(Buffer.from('a\nb'), 100);
     const backslashN = previewText(Buffer.from('a\\nb'), 100);

@@ -10,6 +10,7 @@ import {
   summarizeRun,
   type BlockResult,
   type SendDefaults,
+  wasSent,
 } from '../../src/core/requestRun';
 import { Workbench } from '../../src/core/workbench';
 
@@ -47,6 +48,15 @@ describe('sendRequestBlock', () => {
     assert.equal(result.target, `127.0.0.1:${echo.local.port}`);
     assert.match(result.summary, /^✓ 28 B in \d+\.\d+ ms$/);
     assert.equal(result.detail, 'reply contains "Data received"');
+  });
+
+  it('counts a block as sent when a datagram went out, nothing listening included, and not when it was refused first', async () => {
+    assert.equal(wasSent(await run('ping')), true, 'answered');
+    assert.equal(wasSent(await run('@target 127.0.0.1:9\n@retries 0\nping')), true, "refused by the system's 'port unreachable'");
+    const malformed = await run('@encoding hex\nde ad zz');
+    assert.deepEqual([malformed.outcome, wasSent(malformed)], ['not-sent', false], 'malformed hex: nothing went out');
+    const tooLarge = await run(`@encoding hex\n${'00'.repeat(70_000)}`);
+    assert.deepEqual([tooLarge.outcome, wasSent(tooLarge)], ['not-sent', false], 'too large: nothing went out');
   });
 
   it("uses the block's own target, encoding and expectation", async () => {

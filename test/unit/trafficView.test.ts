@@ -143,9 +143,36 @@ describe('Traffic view: the filter', () => {
     assert.match(filter.error ?? '', /"hex:abc": hex bytes are pairs/);
     assert.deepEqual(all.filter(filter.matches), [request, binary]);
   });
+  it('names a key it does not know, the one meant, and how to search for the text instead', () => {
+    const filter = parseTrafficFilter('prot:9000 in');
+    assert.equal(
+      filter.error,
+      '"prot:9000": there is no key prot (did you mean port:?); the keys are port, peer, hex, fate, dir. For the text itself, put it in quotes.',
+    );
+    assert.deepEqual(all.filter(filter.matches), [request, binary], 'the unknown term is left out, the rest holds');
+    assert.match(parseTrafficFilter('colour:red').error ?? '', /^"colour:red": there is no key colour; the keys are/);
+    assert.equal(parseTrafficFilter('"prot:9000"').error, undefined, 'quoted, it is text');
+    assert.equal(parseTrafficFilter('127.0.0.1:9000 [::1]:9000').error, undefined, 'addresses are no keys');
+  });
 });
 
 describe('Traffic view: the list over the ring buffer', () => {
+  it('finds a datagram by its number as the buffer lets older ones go, so a view can stay on it', () => {
+    const buffer = new CaptureBuffer(10);
+    const list = new TrafficList(buffer);
+    for (let i = 0; i < 10; i++) buffer.add(datagram({ text: `d${i}` }));
+    list.update();
+    assert.equal(list.indexOf(6), 6);
+    for (let i = 10; i < 13; i++) buffer.add(datagram({ text: `d${i}` }));
+    list.update();
+    // Three went: d6 is now the fourth held, and the window that starts at it still shows it first.
+    assert.equal(list.indexOf(6), 3);
+    assert.equal(list.window(list.indexOf(6), 2).rows[0].preview, '"d6"');
+    assert.equal(list.indexOf(1), 0, 'gone: the oldest held');
+    list.setFilter('d1');
+    assert.equal(list.window(list.indexOf(6), 1).rows[0].preview, '"d10"', 'with a filter, the first matching after it');
+  });
+
   it('keeps the matching numbers as the buffer lets old datagrams go, and windows them', () => {
     const buffer = new CaptureBuffer(5);
     const list = new TrafficList(buffer);

@@ -33,7 +33,7 @@ describe('Workbench', () => {
     assert.deepEqual(workbench.totals, {
       server: { received: 1, replies: 1, dropped: 0, kernelDropped: 0 },
       client: { sent: 1, replies: 1, timeouts: 0, gaveUp: 0, failures: 0 },
-      proxy: { forwarded: 0, dropped: 0 },
+      proxy: { received: 0, forwarded: 0, dropped: 0 },
     });
     assert.equal(workbench.roundTrips.count, 1);
     assert.deepEqual(kinds, ['server-started', 'server-started', 'sent', 'received', 'replied', 'reply', 'server-stopped']);
@@ -110,7 +110,7 @@ describe('Workbench', () => {
       backoff: 1,
     });
     assert.equal(result.outcome, 'reply');
-    assert.deepEqual(workbench.totals.proxy, { forwarded: 2, dropped: 0 });
+    assert.deepEqual(workbench.totals.proxy, { received: 2, forwarded: 2, dropped: 0 });
     const port = proxy.local.port;
     await workbench.dispose();
     assert.equal(proxy.running, false);

@@ -3,6 +3,7 @@ import { formatEndpoint, isLoopback, parseEndpoint, type Endpoint } from '../../
 import { groupKind } from '../../core/groupAddress';
 import type { RequestBlock } from '../../core/requestFile';
 import { formatCount } from '../../core/stats';
+import { countDatagrams } from '../counts';
 
 /** In Restricted Mode, a burst of more datagrams than this asks before it goes out, wherever it goes. */
 const CONFIRM_BURSTS_OVER = 1000;
@@ -59,7 +60,7 @@ export class RestrictedSendGuard {
           : offMachine
             ? vscode.l10n.t('{0} is not this machine.', formatEndpoint(plan.target))
             : '',
-      large ? vscode.l10n.t('A burst of {0} datagrams can flood what it reaches.', formatCount(plan.count)) : '',
+      large ? vscode.l10n.t('A burst of {0} can flood what it reaches.', countDatagrams(plan.count)) : '',
     ].filter(Boolean);
     const answer = vscode.window
       .showWarningMessage(

@@ -41,8 +41,11 @@ export class RequestRunner extends Disposable {
   /** {{$seq}}: one number per datagram sent from a request file in this window. */
   private seq = 0;
 
+  private readonly ran = this._register(new vscode.EventEmitter<BlockResult>());
   /** Fires with the document's URI when one of its blocks has a new result. */
   readonly onDidChangeResults = this.changed.event;
+  /** Fires with each block's result, sent or not. */
+  readonly onDidRunBlock = this.ran.event;
 
   constructor(
     private readonly workbench: Workbench,
@@ -174,6 +177,7 @@ export class RequestRunner extends Disposable {
     const key = blockKeys(file).get(block);
     if (key !== undefined) stored.set(key, result);
     this.changed.fire(document.uri);
+    this.ran.fire(result);
     // A single send that failed to go out is shown (and logged) by presentError instead.
     if (!(interactive && result.error !== undefined)) {
       const line = describeBlockResult(result);

@@ -6,6 +6,7 @@ import { describeListening } from '../../core/groupMembership';
 import { describeReply } from '../../core/serverConfigText';
 import { describeLink, describeSimulation } from '../../core/simulationSpec';
 import { formatCount } from '../../core/stats';
+import { countSessions } from '../counts';
 import type { Workbench } from '../../core/workbench';
 import type { Command } from '../commandRegistry';
 import { describeRemoteListening, type HostPlace } from '../remoteWindow';
@@ -93,7 +94,8 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     const item = new vscode.TreeItem(describeListening(server));
     item.id = `server:${server.id}`;
     item.contextValue = 'server';
-    item.description = `${server.replyMode} · ${describeSimulation(server.simulation)} · ↓${formatCount(c.received)} ↑${formatCount(c.replies)} ✗${formatCount(c.dropped)}`;
+    // The counts first: a narrow side bar cuts the end of the row, and the tooltip says the rest in full.
+    item.description = `↓${formatCount(c.received)} ↑${formatCount(c.replies)} ✗${formatCount(c.dropped)} · ${server.replyMode} · ${describeSimulation(server.simulation)}`;
     item.iconPath = server.exposed
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
       : new vscode.ThemeIcon('radio-tower');
@@ -122,11 +124,11 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     item.id = `proxy:${proxy.id}`;
     item.contextValue = 'proxy';
     item.description = vscode.l10n.t(
-      'proxy · {0} sessions · →{1} ←{2} ✗{3}',
-      formatCount(proxy.sessionCount),
+      '→{0} ←{1} ✗{2} · proxy · {3}',
       formatCount(toServer.forwarded),
       formatCount(toClient.forwarded),
       formatCount(toServer.dropped + toClient.dropped),
+      countSessions(proxy.sessionCount),
     );
     item.iconPath = proxy.exposed
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))

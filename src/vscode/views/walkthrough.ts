@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { sendTargetFor } from '../../core/endpoint';
 import type { WorkbenchEvent } from '../../core/events';
+import { wasSent } from '../../core/requestRun';
 import type { Workbench } from '../../core/workbench';
 import type { Command } from '../commandRegistry';
 import { Disposable } from '../dispose';
@@ -61,7 +62,7 @@ export class WalkthroughProgress extends Disposable {
         if (step) this.complete(step);
       }),
     );
-    this._register(runner.onDidChangeResults(() => this.complete('blockRun')));
+    this._register(runner.onDidRunBlock((result) => wasSent(result) && this.complete('blockRun')));
   }
 
   /** The steps completed in this window, for tests (context keys cannot be read back). */
