@@ -5,6 +5,8 @@ export interface ProcUdpSocket {
   readonly port: number;
   /** Datagrams the kernel dropped for this socket, mostly because its receive buffer was full. */
   readonly drops: number;
+  /** The socket's inode: /proc/<pid>/fd links it as `socket:[inode]`, which tells whose socket it is. */
+  readonly inode: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export function parseProcNetUdp(text: string): ProcUdpSocket[] | undefined {
     const local = /^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})$/.exec(fields[1] ?? '');
     const drops = Number(fields.at(-1));
     if (!local || !Number.isSafeInteger(drops)) continue;
-    sockets.push({ address: addressFromHex(local[1]), port: parseInt(local[2], 16), drops });
+    sockets.push({ address: addressFromHex(local[1]), port: parseInt(local[2], 16), drops, inode: fields[9] });
   }
   return sockets;
 }

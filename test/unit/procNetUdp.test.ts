@@ -21,18 +21,18 @@ const UDP6 = [
 describe('parseProcNetUdp', () => {
   it('reads IPv4 addresses as one little-endian word, ports as hex, and the drops column', () => {
     assert.deepEqual(parseProcNetUdp(UDP), [
-      { address: '127.0.0.1', port: 8080, drops: 1234 },
-      { address: '0.0.0.0', port: 53, drops: 0 },
-      { address: '192.168.0.10', port: 50000, drops: 7 },
+      { address: '127.0.0.1', port: 8080, drops: 1234, inode: '4242' },
+      { address: '0.0.0.0', port: 53, drops: 0, inode: '4243' },
+      { address: '192.168.0.10', port: 50000, drops: 7, inode: '4244' },
     ]);
   });
 
   it('reads IPv6 addresses as four little-endian words and writes them the canonical way', () => {
     assert.deepEqual(parseProcNetUdp(UDP6), [
-      { address: '::1', port: 9000, drops: 99 },
-      { address: '::', port: 9001, drops: 3 },
-      { address: '::ffff:7f00:1', port: 9002, drops: 5 },
-      { address: 'fe80::250:ff:c0e:dfe', port: 9003, drops: 8 },
+      { address: '::1', port: 9000, drops: 99, inode: '5151' },
+      { address: '::', port: 9001, drops: 3, inode: '5152' },
+      { address: '::ffff:7f00:1', port: 9002, drops: 5, inode: '5153' },
+      { address: 'fe80::250:ff:c0e:dfe', port: 9003, drops: 8, inode: '5154' },
     ]);
   });
 
