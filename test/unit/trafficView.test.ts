@@ -285,12 +285,16 @@ describe('Traffic view: the per-second charts', () => {
   it('forgets seconds older than the window, so a long run keeps a bounded map', () => {
     const rates = new TrafficRates();
     for (let s = 0; s < 10 * CHART_SECONDS; s++) rates.addDatagram(datagram({ atMicros: s * 1e6, direction: 'in' }));
-    const charts = rates.charts(10 * CHART_SECONDS * 1000 - 1);
-    assert.equal(
-      charts.in.reduce((a, b) => a + b, 0),
-      CHART_SECONDS,
+    const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+    const last = 10 * CHART_SECONDS;
+    assert.equal(sum(rates.charts(last * 1000 - 1).in), CHART_SECONDS);
+    // Each second it still holds shows in some window; a second it forgot shows in none. It keeps two windows' worth.
+    const kept = Array.from({ length: last }, (_, s) => s).filter((s) => rates.charts(s * 1000).in.at(-1) === 1);
+    assert.deepEqual(
+      { held: kept.length, oldest: kept[0], newest: kept.at(-1) },
+      { held: 2 * CHART_SECONDS, oldest: last - 2 * CHART_SECONDS, newest: last - 1 },
     );
-    assert.equal(rates.totals.in, 10 * CHART_SECONDS);
+    assert.equal(rates.totals.in, last);
     rates.clear();
     assert.deepEqual(rates.totals, { in: 0, out: 0 });
   });
