@@ -70,8 +70,11 @@ function parseTerm(term: string): DatagramTest | string {
       return FATES.has(value.toLowerCase())
         ? (d) => d.fate === value.toLowerCase()
         : `"${term}": a fate is one of ${[...FATES].join(', ')}.`;
-    default:
-      return value === 'in' || value === 'out' ? (d) => d.direction === value : `"${term}": a direction is in or out.`;
+    default: {
+      // In any case, as `in` and `out` alone are.
+      const direction = value.toLowerCase();
+      return direction === 'in' || direction === 'out' ? (d) => d.direction === direction : `"${term}": a direction is in or out.`;
+    }
   }
 }
 

@@ -145,6 +145,68 @@ describe('Traffic view: the filter', () => {
   });
 });
 
+describe('Traffic view: the filter, term by term', () => {
+  const far: Peer = { address: 'fe80::ab', port: 4000, family: 'IPv6' };
+  const request = datagram({ text: 'GET /status', direction: 'in', fate: 'replied' });
+  const reply = datagram({ text: 'OK', source: server, destination: client, direction: 'out', fate: 'reply' });
+  const hello = datagram({ text: 'hi', source: far, destination: server, direction: 'in' });
+  const answer = datagram({ text: 'hi', source: server, destination: far, direction: 'out', fate: 'reply' });
+  const all = [request, reply, hello, answer];
+  const matching = (text: string): RecordedDatagram[] => all.filter(parseTrafficFilter(text).matches);
+  const errorOf = (text: string): string | undefined => parseTrafficFilter(text).error;
+
+  it('reads a word as text in the payload or part of either address, in any case', () => {
+    assert.deepEqual(matching('OK'), [reply]);
+    assert.deepEqual(matching('FE80::AB'), [hello, answer]);
+    assert.deepEqual(matching('fe80::ab'), [hello, answer]);
+    assert.equal(errorOf('OK in port:50000'), undefined);
+  });
+
+  it('reads a quoted term as payload text only, closed or not, and an empty one as nothing', () => {
+    assert.deepEqual(matching('"reply"'), [], 'quoted: the text, not the fate');
+    assert.deepEqual(matching('"GET /st'), [request]);
+    assert.deepEqual(matching('""'), all);
+  });
+
+  it('takes key: and 0x only at the start of a term, and a whole term as hex', () => {
+    assert.deepEqual(matching('xport:50000'), []);
+    assert.deepEqual(matching('a0x4f4b'), []);
+    assert.deepEqual(matching('0x4f4b'), [reply]);
+    assert.deepEqual(matching('0x4f4bzz'), []);
+  });
+
+  it('takes a port from 0 to 65535 on either side, and says what a port is otherwise', () => {
+    assert.deepEqual(matching('port:4000'), [hello, answer]);
+    assert.deepEqual(matching('port:65535'), []);
+    assert.equal(errorOf('port:65535'), undefined);
+    for (const bad of ['port:x1', 'port:1x', 'port:65536']) {
+      assert.equal(errorOf(bad), `"${bad}": a port is a number from 0 to 65535.`);
+      assert.deepEqual(matching(bad), all, 'a term not understood is left out');
+    }
+  });
+
+  it('matches peer: against the other side, whichever way the datagram went, in any case', () => {
+    assert.deepEqual(matching('peer:50000'), [request, reply]);
+    assert.deepEqual(matching('peer:FE80::AB'), [hello, answer]);
+    assert.deepEqual(matching('peer:12345'), []);
+  });
+
+  it('reads dir: and fate: in any case, and says what they take', () => {
+    assert.deepEqual(matching('dir:OUT'), [reply, answer]);
+    assert.deepEqual(matching('dir:in'), [request, hello]);
+    assert.deepEqual(matching('fate:REPLY'), [reply, answer]);
+    assert.equal(errorOf('dir:up'), '"dir:up": a direction is in or out.');
+    assert.match(errorOf('fate:lost') ?? '', /^"fate:lost": a fate is one of \w.*, \w.*\.$/);
+  });
+
+  it('says what hex bytes are for an empty, odd or non-hex value, and joins several errors with a space', () => {
+    const hint = 'hex bytes are pairs of 0-9 and a-f, such as hex:de:ad:be:ef or 0xdeadbeef.';
+    for (const bad of ['hex:', 'hex:abc', 'hex:zzab', 'hex:abzz']) assert.equal(errorOf(bad), `"${bad}": ${hint}`);
+    assert.deepEqual(matching('hex:4f:4b'), [reply]);
+    assert.equal(errorOf('hex: dir:up'), `"hex:": ${hint} "dir:up": a direction is in or out.`);
+  });
+});
+
 describe('Traffic view: the list over the ring buffer', () => {
   it('keeps the matching numbers as the buffer lets old datagrams go, and windows them', () => {
     const buffer = new CaptureBuffer<RecordedDatagram>(5);
