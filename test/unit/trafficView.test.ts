@@ -305,6 +305,25 @@ describe('Traffic view: the per-second charts', () => {
     assert.deepEqual(rates.totals, { in: 2, out: 1 });
   });
 
+  it('counts each drop reason that is simulated (or a rate limit) as simulated loss, one by one, and no other', () => {
+    const lossOf = (event: WorkbenchEvent): number | undefined => {
+      const rates = new TrafficRates();
+      rates.addEvent(event);
+      return rates.charts(0).simulatedLoss.at(-1);
+    };
+    const serverReasons = ['simulated-loss-inbound', 'simulated-loss-outbound', 'rate-limited', 'send-failed', 'forged-source'];
+    assert.deepEqual(
+      serverReasons.map((reason) => lossOf(dropped(1, reason))),
+      [1, 1, 1, 0, 0],
+    );
+    const proxyDrop = (reason: string): WorkbenchEvent =>
+      ({ ...dropped(1, reason), kind: 'proxy-dropped', proxyId: 'p', direction: 'to-server', session: 1 }) as WorkbenchEvent;
+    assert.deepEqual(
+      ['simulated-loss', 'queue-full', 'rate-limited', 'cancelled'].map((reason) => lossOf(proxyDrop(reason))),
+      [1, 1, 1, 0],
+    );
+  });
+
   it("counts a proxy's simulated drops as simulated loss, and a burst's answered datagrams in the round trips", () => {
     const rates = new TrafficRates();
     const at = 1_700_000_000_000;
