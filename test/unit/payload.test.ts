@@ -253,3 +253,32 @@ describe('previewText at the edges of UTF-8', () => {
     for (const [hex, expected] of cases) assert.equal(shown(hex), expected, hex);
   });
 });
+
+describe('white space between hex and base64 groups', () => {
+  it('is exactly what /\\s/ matches (besides hex separators), from U+0000 to U+3100 and around U+FEFF', () => {
+    const codes = [...Array.from({ length: 0x3100 }, (_, code) => code), 0xfefe, 0xfeff, 0xff00];
+    const wrong: string[] = [];
+    for (const code of codes) {
+      // A lone surrogate is no character; ',', '-' and ':' separate hex bytes as they are meant to.
+      if ((code >= 0xd800 && code <= 0xdfff) || ',-:'.includes(String.fromCharCode(code))) continue;
+      const space = String.fromCharCode(code);
+      const readsHex = (): boolean => {
+        try {
+          return encodePayload(`de${space}ad`, 'hex').equals(Buffer.from('dead', 'hex'));
+        } catch {
+          return false;
+        }
+      };
+      const readsBase64 = (): boolean => {
+        try {
+          return encodePayload(`3q2+${space}7w==`, 'base64').equals(Buffer.from('deadbeef', 'hex'));
+        } catch {
+          return false;
+        }
+      };
+      const expected = /\s/.test(space);
+      if (readsHex() !== expected || readsBase64() !== expected) wrong.push(`U+${code.toString(16).padStart(4, '0')}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
