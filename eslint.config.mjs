@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const HARNESS = ['test/e2e/**/*.mjs', 'test/host/**/*.mjs'];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'dist-vsix/'] },
+  { ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'dist-vsix/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { ...tseslint.configs.eslintRecommended, files: HARNESS },

@@ -43,8 +43,14 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
     runner: requestFiles.runner,
     place,
   });
+  const autoStart =
+    settings.server.autoStart && vscode.workspace.isTrusted
+      ? servers.start({ host: settings.server.bindAddress, port: settings.server.port })
+      : undefined;
   const testOnly =
-    context.extensionMode === vscode.ExtensionMode.Test ? [testInternalsCommand(bench, log, statusBar, traffic, { views, place })] : [];
+    context.extensionMode === vscode.ExtensionMode.Test
+      ? [testInternalsCommand(bench, log, statusBar, traffic, { views, place, autoStart })]
+      : [];
 
   context.subscriptions.push(
     log,
@@ -70,10 +76,6 @@ export function activate(context: vscode.ExtensionContext): UdpWorkbenchApi {
       ...testOnly,
     ]),
   );
-
-  if (settings.server.autoStart && vscode.workspace.isTrusted) {
-    void servers.start({ host: settings.server.bindAddress, port: settings.server.port });
-  }
 
   return createApi(bench, servers);
 }

@@ -97,8 +97,11 @@ function parseTerm(term: string): DatagramTest | string {
       const fate = value.toLowerCase();
       return FATES.has(fate) ? (d) => d.fate === fate : `"${term}": a fate is one of ${[...FATES].join(', ')}.`;
     }
-    case 'dir':
-      return value === 'in' || value === 'out' ? (d) => d.direction === value : `"${term}": a direction is in or out.`;
+    case 'dir': {
+      // In any case, as `in` and `out` alone are.
+      const direction = value.toLowerCase();
+      return direction === 'in' || direction === 'out' ? (d) => d.direction === direction : `"${term}": a direction is in or out.`;
+    }
     default:
       return unknownKey(term, key);
   }

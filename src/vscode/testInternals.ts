@@ -2,6 +2,7 @@ import type { Workbench } from '../core/workbench';
 import type { Command } from './commandRegistry';
 import type { OutputLog } from './outputLog';
 import type { HostPlace } from './remoteWindow';
+import type { ServerInfo } from './serverCommands';
 import type { StatusBar, StatusTotals } from './statusBar';
 import type { TrafficView, TrafficViewState } from './trafficView';
 import type { UdpViews } from './views';
@@ -27,6 +28,8 @@ export interface TestInternals {
   readonly views: UdpViews;
   /** Where VS Code runs the extension, as the remote-window wording reads it. */
   readonly place: HostPlace;
+  /** The server start activate() began for `udpWorkbench.server.autoStart`, or undefined when it began none. */
+  readonly autoStart: Promise<ServerInfo | undefined> | undefined;
 }
 
 /**
@@ -39,7 +42,7 @@ export function testInternalsCommand(
   log: OutputLog,
   statusBar: StatusBar,
   traffic: TrafficView,
-  { views, place }: { views: UdpViews; place: HostPlace },
+  { views, place, autoStart }: { views: UdpViews; place: HostPlace; autoStart: Promise<ServerInfo | undefined> | undefined },
 ): Command {
   const internals: TestInternals = {
     workbench,
@@ -53,6 +56,7 @@ export function testInternalsCommand(
     trafficView: () => traffic.state,
     views,
     place,
+    autoStart,
   };
   return { id: TEST_INTERNALS_COMMAND, execute: () => internals };
 }

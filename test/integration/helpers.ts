@@ -80,6 +80,18 @@ export async function closeEditors(): Promise<void> {
   }
 }
 
+/** Whether this process can bind `address:port` (IPv4) now: false while any socket holds it. */
+export function canBind(port: number, address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, address, () => socket.close(() => resolve(true)));
+  });
+}
+
 /** One datagram from a fresh socket; resolves with the first reply or undefined after `timeoutMs`. */
 export function roundTrip(host: string, port: number, text: string, timeoutMs = 1000): Promise<string | undefined> {
   return new Promise((resolve) => {

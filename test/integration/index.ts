@@ -4,6 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
+import { leakHooks } from '../unit/leaks';
+
+const LAST = 'deactivate.test.js';
 
 export function run(): Promise<void> {
   return runTestsIn(__dirname);
@@ -15,8 +18,11 @@ export function runTestsIn(dir: string): Promise<void> {
   // UDPW_TEST_GREP reaches the extension host through the runner's extensionEnvironment.
   const grep = process.env.UDPW_TEST_GREP;
   if (grep) mocha.grep(grep);
-  for (const file of fs.readdirSync(dir).sort()) {
-    if (file.endsWith('.test.js')) mocha.addFile(path.join(dir, file));
+  mocha.rootHooks(leakHooks('extension-host'));
+  // deactivate.test.js shuts the extension down, so it runs after every other file.
+  const files = fs.readdirSync(dir).filter((file) => file.endsWith('.test.js'));
+  for (const file of files.sort((a, b) => Number(a === LAST) - Number(b === LAST) || a.localeCompare(b))) {
+    mocha.addFile(path.join(dir, file));
   }
   return new Promise((resolve, reject) => {
     try {

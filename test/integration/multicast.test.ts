@@ -2,6 +2,7 @@
 // loopback interface and every send leaves by it with a TTL of 0, so no datagram reaches a network.
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { BlockResult } from '../../src/core/requestRun';
 import type { SendSelectionResult } from '../../src/vscode/sendCommands';
@@ -21,6 +22,22 @@ async function plainMember(group: string, port: number): Promise<{ close(): void
   await new Promise<void>((resolve) => member.bind(port, '0.0.0.0', resolve));
   member.addMembership(group, '127.0.0.1');
   return { close: () => [member, replies].forEach((socket) => socket.close()) };
+}
+
+/**
+ * The IPv4 groups `device` is a member of, as Linux lists them in /proc/net/igmp: a device's line, then one line per
+ * group with the address as a 32-bit word in the kernel's (little-endian) byte order, "0101" + "4DEF" for 239.77.1.1.
+ */
+function groupsJoinedOn(device: string): string[] {
+  const groups: string[] = [];
+  let current = '';
+  for (const line of readFileSync('/proc/net/igmp', 'utf8').split('\n').slice(1)) {
+    const deviceLine = /^\d+\s+(\S+)\s*:/.exec(line);
+    if (deviceLine) current = deviceLine[1];
+    const group = /^\s+([0-9A-F]{8})\s/.exec(line);
+    if (group && current === device) groups.push(Buffer.from(group[1], 'hex').reverse().join('.'));
+  }
+  return groups;
 }
 
 async function freePort(): Promise<number> {
@@ -56,7 +73,10 @@ describe('Multicast and broadcast', () => {
     assert.match(status.tooltip, /groups 239\.77\.1\.1 on lo/);
     const item = internals.views.servers.getTreeItem({ kind: 'server', id: server.id });
     assert.equal(item.label, `239.77.1.1:${port}`, 'the UDP view names the group, not the wildcard it binds');
+    assert.ok(groupsJoinedOn('lo').includes('239.77.1.1'), 'the system does not list the membership on lo');
     await vscode.commands.executeCommand('udpWorkbench.stopServer', server.id);
+    // The system's own list, not our log, says the membership is gone.
+    await waitFor('lo to leave 239.77.1.1', () => !groupsJoinedOn('lo').includes('239.77.1.1'));
     const lines = await waitFor('the start and the stop in the log', () => {
       const found = logSince(internals, mark);
       return found.some((line) => line.includes('left group 239.77.1.1 on lo')) && found;

@@ -253,8 +253,11 @@ describe('The UDP view', () => {
   });
 
   describe('Get Started walkthrough', () => {
-    it('completes each step on its event, with the context keys its steps name', async () => {
-      const { views, workbench } = await getInternals();
+    // Earlier files in this extension host have started servers, sent and run blocks: each test starts from no step
+    // done, and first checks that what must not complete its step does not.
+    beforeEach(async () => (await getInternals()).views.walkthrough.startOver());
+
+    it('names the context keys its steps complete on', () => {
       const extension = vscode.extensions.getExtension(EXTENSION_ID);
       const steps = (extension?.packageJSON as { contributes: { walkthroughs: Array<{ steps: Array<{ completionEvents: string[] }> }> } })
         .contributes.walkthroughs[0].steps;
@@ -262,32 +265,47 @@ describe('The UDP view', () => {
         steps.map((step) => step.completionEvents),
         Object.values(WALKTHROUGH_KEYS).map((key) => [`onContext:${key}`]),
       );
+    });
 
+    it('completes "start a server" when one starts, and "send a line" when a reply comes back', async () => {
+      const { views } = await getInternals();
+      assert.deepEqual(views.walkthrough.completed, []);
       const server = await startServer();
-      assert.ok(views.walkthrough.completed.includes('serverStarted'));
+      assert.deepEqual(views.walkthrough.completed, ['serverStarted']);
       // The second step's button: lines in an editor beside, sent to the running server.
       const sent = await vscode.commands.executeCommand<SendSelectionResult>('udpWorkbench.walkthrough.sendLines', {});
       assert.equal(sent?.target, `127.0.0.1:${server.port}`);
       assert.equal(sent?.datagrams[0].reply, 'hello, UDP');
-      assert.ok(views.walkthrough.completed.includes('datagramAnswered'));
+      assert.deepEqual(views.walkthrough.completed, ['serverStarted', 'datagramAnswered']);
+    });
+
+    it('completes "simulate loss" when the simulation drops a datagram, not when one is answered or goes unanswered', async () => {
+      const { views, workbench } = await getInternals();
+      const server = await startServer();
+      assert.equal(await roundTrip('127.0.0.1', server.port, 'answered'), 'answered');
+      // A listen-only server answers nothing either, but nothing was dropped.
+      const listener = await startServer('127.0.0.1', { replyMode: 'none' });
+      assert.equal(await roundTrip('127.0.0.1', listener.port, 'unanswered', 200), undefined);
+      await waitFor('the listener to count it', () => workbench.server(listener.id)?.counters.received === 1);
+      assert.ok(!views.walkthrough.completed.includes('dropSeen'), `completed: ${views.walkthrough.completed.join(', ')}`);
 
       await vscode.commands.executeCommand('udpWorkbench.configureSimulation', { serverId: server.id, spec: 'loss=100%' });
-      await roundTrip('127.0.0.1', server.port, 'lost', 200);
+      assert.equal(await roundTrip('127.0.0.1', server.port, 'lost', 200), undefined);
       await waitFor('the drop seen', () => views.walkthrough.completed.includes('dropSeen'));
       assert.equal(workbench.server(server.id)?.counters.dropped, 1);
     });
 
-    it('completes the last step when a block of a .udp file runs', async () => {
+    it('completes "run a request file" when a block of a .udp file runs, not when one is only opened', async () => {
       const { views } = await getInternals();
-      const [folder] = vscode.workspace.workspaceFolders ?? [];
-      assert.ok(folder);
       // Nothing listens on port 9 of loopback: the block fails, and it still ran.
       const document = await vscode.workspace.openTextDocument({
         language: 'udp',
         content: '### ping\n@target 127.0.0.1:9\n@timeout 100\n@retries 0\nping\n',
       });
+      await vscode.window.showTextDocument(document);
+      assert.deepEqual(views.walkthrough.completed, []);
       await vscode.commands.executeCommand('udpWorkbench.runAllBlocks', { uri: document.uri.toString() });
-      assert.ok(views.walkthrough.completed.includes('blockRun'));
+      assert.deepEqual(views.walkthrough.completed, ['blockRun']);
     });
   });
 

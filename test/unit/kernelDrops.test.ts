@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { EchoServer } from '../../src/core/echoServer';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
 import { Workbench } from '../../src/core/workbench';
+import { leftOpen, openResourcesSoon } from './leaks';
 
 const SAMPLE_MS = 50;
 const FLOOD = 3000;
@@ -181,6 +182,7 @@ describe('Datagrams the system drops (Linux, real loopback sockets)', () => {
 
   it('refuses a buffer size that is not a whole number of bytes, leaving no socket open', async () => {
     const workbench = new Workbench();
+    const before = await openResourcesSoon();
     try {
       await assert.rejects(workbench.startServer({ host: '127.0.0.1', port: 0, recvBufferSize: -5 }), {
         code: 'BAD_SETTING',
@@ -191,6 +193,8 @@ describe('Datagrams the system drops (Linux, real loopback sockets)', () => {
         message: /send buffer size is 1\.5/,
       });
       assert.equal(workbench.runningServers.length, 0);
+      // Both refusals come after the bind (Node sets buffers only on a bound socket): each must close what it bound.
+      assert.deepEqual(await leftOpen(before, 'process'), []);
     } finally {
       await workbench.dispose();
     }

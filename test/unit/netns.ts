@@ -34,13 +34,17 @@ export function namespacesUnavailable(): string | undefined {
 }
 
 /**
- * Skips the calling test's suite when namespaces cannot be made, saying why; but never under CI, where a
- * skip would hide that the cross-host promises went untested: there it fails instead.
+ * Fails the calling test's suite when namespaces cannot be made where they should be: under CI, and as root on Linux
+ * (a missing `ip` or a container without the right to make them is something to fix, not to skip). It skips, saying
+ * why, only off CI when this is not Linux or not root: a skip there would not hide a break.
  */
 export function requireNamespaces(context: Mocha.Context): void {
   const why = namespacesUnavailable();
   if (why === undefined) return;
   if (process.env.CI) throw new Error(`CI must run the cross-host tests, but ${why}`);
+  if (process.platform === 'linux' && process.getuid?.() === 0) {
+    throw new Error(`root on Linux must run the cross-host tests, but ${why} (they need iproute2's "ip" and the right to make namespaces)`);
+  }
   console.log(`      skipped: ${why}`);
   context.skip();
 }

@@ -234,3 +234,57 @@ describe('encodings agree with Node on valid input', () => {
     it(`${encoding}: ${text.slice(0, 12)}…`, () => assert.deepEqual(encodePayload(text, encoding), sample));
   }
 });
+
+describe('previewText at the edges of UTF-8', () => {
+  const shown = (hex: string): string => previewText(Buffer.from(hex.replace(/ /g, ''), 'hex'), 64);
+  it('shows each well-formed character at the limits of its lead and second byte as text', () => {
+    for (const hex of ['c2 a9', 'df bf', 'e0 a0 80', 'ef bf bd', 'ed 9f bf', 'f0 90 80 80', 'f4 8f bf bf', 'e1 80 80', 'f3 bf bf bf']) {
+      assert.doesNotMatch(shown(hex), /\\x/, hex);
+      assert.equal(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(hex.replace(/ /g, ''), 'hex')).length > 0, true);
+    }
+  });
+
+  it('shows overlong forms, surrogates, code points past U+10FFFF, bad continuations and cut sequences as \\xHH', () => {
+    const cases: Array<[string, string]> = [
+      ['c1 bf', '"\\xc1\\xbf"'],
+      ['e0 9f bf', '"\\xe0\\x9f\\xbf"'],
+      ['ed a0 80', '"\\xed\\xa0\\x80"'],
+      ['f0 8f bf bf', '"\\xf0\\x8f\\xbf\\xbf"'],
+      ['f4 90 80 80', '"\\xf4\\x90\\x80\\x80"'],
+      ['f5 80 80 80', '"\\xf5\\x80\\x80\\x80"'],
+      ['e0 a0 41', '"\\xe0\\xa0A"'],
+      ['f0 90 80 41', '"\\xf0\\x90\\x80A"'],
+      ['41 e0 a0', '"A\\xe0\\xa0"'],
+    ];
+    for (const [hex, expected] of cases) assert.equal(shown(hex), expected, hex);
+  });
+});
+
+describe('white space between hex and base64 groups', () => {
+  it('is exactly what /\\s/ matches (besides hex separators), from U+0000 to U+3100 and around U+FEFF', () => {
+    const codes = [...Array.from({ length: 0x3100 }, (_, code) => code), 0xfefe, 0xfeff, 0xff00];
+    const wrong: string[] = [];
+    for (const code of codes) {
+      // A lone surrogate is no character; ',', '-' and ':' separate hex bytes as they are meant to.
+      if ((code >= 0xd800 && code <= 0xdfff) || ',-:'.includes(String.fromCharCode(code))) continue;
+      const space = String.fromCharCode(code);
+      const readsHex = (): boolean => {
+        try {
+          return encodePayload(`de${space}ad`, 'hex').equals(Buffer.from('dead', 'hex'));
+        } catch {
+          return false;
+        }
+      };
+      const readsBase64 = (): boolean => {
+        try {
+          return encodePayload(`3q2+${space}7w==`, 'base64').equals(Buffer.from('deadbeef', 'hex'));
+        } catch {
+          return false;
+        }
+      };
+      const expected = /\s/.test(space);
+      if (readsHex() !== expected || readsBase64() !== expected) wrong.push(`U+${code.toString(16).padStart(4, '0')}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+});

@@ -88,6 +88,53 @@ describe('PeerRateLimiter', () => {
     assert.equal(sprayed, 99 * 2 + 2);
     assert.equal(limiter.allow(PEER, 2), false, 'the flooding peer was not forgotten, so it got no fresh burst');
   });
+  it('gives a new peer the place of a bucket that has just refilled, to the exact token, and of none a moment before', () => {
+    // 1 token a millisecond, bursts of 2: a peer that took one token at 1000 ms is full again at exactly 1001 ms.
+    const limiter = new PeerRateLimiter({ perSecond: 1000, burst: 2, exemptLoopback: false, maxPeers: 1 });
+    assert.equal(limiter.allow('10.0.0.1', 1000), true);
+    assert.equal(limiter.allow('10.0.0.2', 1000.5), true, 'the overflow bucket, shared');
+    assert.equal(limiter.allow('10.0.0.3', 1000.5), true);
+    assert.equal(limiter.allow('10.0.0.4', 1000.5), false, 'the overflow bucket is drained: 10.0.0.1 has not refilled yet');
+    assert.equal(limiter.allow('10.0.0.5', 1001), true, '10.0.0.1 refilled at 1001 ms: 10.0.0.5 takes its place, with a burst of its own');
+    assert.equal(limiter.allow('10.0.0.5', 1001), true);
+    assert.equal(limiter.allow('10.0.0.5', 1001), false);
+    assert.equal(limiter.peers, 1);
+  });
+
+  it('passes over a draining bucket to forget a refilled one behind it', () => {
+    const limiter = new PeerRateLimiter({ perSecond: 1, burst: 2, exemptLoopback: false, maxPeers: 2 });
+    // 10.0.0.1 drains both tokens at 0 (full again at 2 s); 10.0.0.2 takes one at 1 ms (full again at 1.001 s).
+    assert.deepEqual([limiter.allow('10.0.0.1', 0), limiter.allow('10.0.0.1', 0), limiter.allow('10.0.0.2', 1)], [true, true, true]);
+    assert.equal(limiter.allow('10.0.0.3', 1500), true, 'in the place of 10.0.0.2, with a bucket of its own');
+    // Both remembered buckets are draining now: new peers share the overflow bucket, whole.
+    assert.deepEqual(
+      [limiter.allow('10.0.0.4', 1500), limiter.allow('10.0.0.4', 1500), limiter.allow('10.0.0.4', 1500)],
+      [true, true, false],
+    );
+  });
+
+  it('looks at the 8 least recently seen buckets only, so a datagram costs the same however many peers there are', () => {
+    const limiter = new PeerRateLimiter({ perSecond: 1, burst: 2, exemptLoopback: false, maxPeers: 9 });
+    // Eight peers drain their buckets at 0; a ninth, seen last, takes one token at 1 ms and is full again at 1.001 s.
+    for (let i = 1; i <= 8; i++) assert.deepEqual([limiter.allow(`10.0.0.${i}`, 0), limiter.allow(`10.0.0.${i}`, 0)], [true, true]);
+    assert.equal(limiter.allow('10.0.0.9', 1), true);
+    // At 1.5 s the refilled bucket is the ninth least recently seen: not looked at, so new peers share the overflow.
+    assert.deepEqual(
+      [limiter.allow('10.0.1.1', 1500), limiter.allow('10.0.1.2', 1500), limiter.allow('10.0.1.2', 1500)],
+      [true, true, false],
+    );
+    assert.equal(limiter.peers, 9);
+  });
+
+  it('shares the overflow bucket when fewer than 8 peers are remembered and all of them are draining', () => {
+    const limiter = new PeerRateLimiter({ perSecond: 1, burst: 1, exemptLoopback: false, maxPeers: 2 });
+    assert.equal(limiter.allow('10.0.0.1', 0), true);
+    assert.equal(limiter.allow('10.0.0.2', 0), true);
+    assert.equal(limiter.allow('10.0.0.3', 0), true, 'the overflow bucket');
+    assert.equal(limiter.allow('10.0.0.4', 0), false, 'the overflow bucket, drained');
+    assert.equal(limiter.peers, 2);
+  });
+
   it('is not blocked by a clock that jumps back', () => {
     const limiter = new PeerRateLimiter({ perSecond: 10, burst: 1, exemptLoopback: false });
     assert.equal(limiter.allow(PEER, 1_000_000), true);
@@ -110,5 +157,17 @@ describe('PeerRateLimiter', () => {
     ]) {
       assert.throws(() => new PeerRateLimiter({ exemptLoopback: true, ...settings }), { code: 'BAD_SETTING' }, JSON.stringify(settings));
     }
+    // Each says which setting, what it was and what it must be.
+    assert.throws(() => new PeerRateLimiter({ perSecond: 0, burst: 1, exemptLoopback: true }), {
+      message: /^Rate limit setting perSecond is 0; it must be a number above 0\./,
+      hint: 'Correct the rate limit options.',
+    });
+    assert.throws(() => new PeerRateLimiter({ perSecond: 1, burst: 0.5, exemptLoopback: true }), {
+      message: /^Rate limit setting burst is 0\.5; it must be a number from 1 up\./,
+    });
+    assert.throws(() => new PeerRateLimiter({ perSecond: 1, burst: 1, maxPeers: 0, exemptLoopback: true }), {
+      message: /^Rate limit setting maxPeers is 0; it must be a whole number from 1 up\./,
+    });
+    assert.equal(new PeerRateLimiter({ perSecond: 1, burst: 1, maxPeers: 1, exemptLoopback: true }).peers, 0, 'one peer is enough');
   });
 });

@@ -156,6 +156,70 @@ describe('Traffic view: the filter', () => {
   });
 });
 
+describe('Traffic view: the filter, term by term', () => {
+  const far: Peer = { address: 'fe80::ab', port: 4000, family: 'IPv6' };
+  const request = datagram({ text: 'GET /status', direction: 'in', fate: 'replied' });
+  const reply = datagram({ text: 'OK', source: server, destination: client, direction: 'out', fate: 'reply' });
+  const hello = datagram({ text: 'hi', source: far, destination: server, direction: 'in' });
+  const answer = datagram({ text: 'hi', source: server, destination: far, direction: 'out', fate: 'reply' });
+  const all = [request, reply, hello, answer];
+  const matching = (text: string): RecordedDatagram[] => all.filter(parseTrafficFilter(text).matches);
+  const errorOf = (text: string): string | undefined => parseTrafficFilter(text).error;
+
+  it('reads a word as text in the payload or part of either address, in any case', () => {
+    assert.deepEqual(matching('OK'), [reply]);
+    assert.deepEqual(matching('FE80::AB'), [hello, answer]);
+    assert.deepEqual(matching('fe80::ab'), [hello, answer]);
+    assert.equal(errorOf('OK in port:50000'), undefined);
+  });
+
+  it('reads a quoted term as payload text only, closed or not, and an empty one as nothing', () => {
+    assert.deepEqual(matching('"reply"'), [], 'quoted: the text, not the fate');
+    assert.deepEqual(matching('"GET /st'), [request]);
+    assert.deepEqual(matching('""'), all);
+  });
+
+  it('takes key: and 0x only at the start of a term, and a whole term as hex', () => {
+    // A word before the colon is a key: xport is none, so it is named (not searched for) and left out.
+    assert.match(errorOf('xport:50000') ?? '', /^"xport:50000": there is no key xport \(did you mean port:\?\)/);
+    assert.deepEqual(matching('xport:50000'), all);
+    assert.deepEqual(matching('a0x4f4b'), []);
+    assert.deepEqual(matching('0x4f4b'), [reply]);
+    assert.deepEqual(matching('0x4f4bzz'), []);
+  });
+
+  it('takes a port from 0 to 65535 on either side, and says what a port is otherwise', () => {
+    assert.deepEqual(matching('port:4000'), [hello, answer]);
+    assert.deepEqual(matching('port:65535'), []);
+    assert.equal(errorOf('port:65535'), undefined);
+    for (const bad of ['port:x1', 'port:1x', 'port:65536']) {
+      assert.equal(errorOf(bad), `"${bad}": a port is a number from 0 to 65535.`);
+      assert.deepEqual(matching(bad), all, 'a term not understood is left out');
+    }
+  });
+
+  it('matches peer: against the other side, whichever way the datagram went, in any case', () => {
+    assert.deepEqual(matching('peer:50000'), [request, reply]);
+    assert.deepEqual(matching('peer:FE80::AB'), [hello, answer]);
+    assert.deepEqual(matching('peer:12345'), []);
+  });
+
+  it('reads dir: and fate: in any case, and says what they take', () => {
+    assert.deepEqual(matching('dir:OUT'), [reply, answer]);
+    assert.deepEqual(matching('dir:in'), [request, hello]);
+    assert.deepEqual(matching('fate:REPLY'), [reply, answer]);
+    assert.equal(errorOf('dir:up'), '"dir:up": a direction is in or out.');
+    assert.match(errorOf('fate:lost') ?? '', /^"fate:lost": a fate is one of \w.*, \w.*\.$/);
+  });
+
+  it('says what hex bytes are for an empty, odd or non-hex value, and joins several errors with a space', () => {
+    const hint = 'hex bytes are pairs of 0-9 and a-f, such as hex:de:ad:be:ef or 0xdeadbeef.';
+    for (const bad of ['hex:', 'hex:abc', 'hex:zzab', 'hex:abzz']) assert.equal(errorOf(bad), `"${bad}": ${hint}`);
+    assert.deepEqual(matching('hex:4f:4b'), [reply]);
+    assert.equal(errorOf('hex: dir:up'), `"hex:": ${hint} "dir:up": a direction is in or out.`);
+  });
+});
+
 describe('Traffic view: the list over the ring buffer', () => {
   it('finds a datagram by its number as the buffer lets older ones go, so a view can stay on it', () => {
     const buffer = new CaptureBuffer(10);
@@ -270,6 +334,25 @@ describe('Traffic view: the per-second charts', () => {
     assert.deepEqual(rates.totals, { in: 2, out: 1 });
   });
 
+  it('counts each drop reason that is simulated (or a rate limit) as simulated loss, one by one, and no other', () => {
+    const lossOf = (event: WorkbenchEvent): number | undefined => {
+      const rates = new TrafficRates();
+      rates.addEvent(event);
+      return rates.charts(0).simulatedLoss.at(-1);
+    };
+    const serverReasons = ['simulated-loss-inbound', 'simulated-loss-outbound', 'rate-limited', 'send-failed', 'forged-source'];
+    assert.deepEqual(
+      serverReasons.map((reason) => lossOf(dropped(1, reason))),
+      [1, 1, 1, 0, 0],
+    );
+    const proxyDrop = (reason: string): WorkbenchEvent =>
+      ({ ...dropped(1, reason), kind: 'proxy-dropped', proxyId: 'p', direction: 'to-server', session: 1 }) as WorkbenchEvent;
+    assert.deepEqual(
+      ['simulated-loss', 'queue-full', 'rate-limited', 'cancelled'].map((reason) => lossOf(proxyDrop(reason))),
+      [1, 1, 1, 0],
+    );
+  });
+
   it("counts a proxy's simulated drops as simulated loss, and a burst's answered datagrams in the round trips", () => {
     const rates = new TrafficRates();
     const at = 1_700_000_000_000;
@@ -312,12 +395,16 @@ describe('Traffic view: the per-second charts', () => {
   it('forgets seconds older than the window, so a long run keeps a bounded map', () => {
     const rates = new TrafficRates();
     for (let s = 0; s < 10 * CHART_SECONDS; s++) rates.addDatagram(datagram({ atMicros: s * 1e6, direction: 'in' }));
-    const charts = rates.charts(10 * CHART_SECONDS * 1000 - 1);
-    assert.equal(
-      charts.in.reduce((a, b) => a + b, 0),
-      CHART_SECONDS,
+    const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+    const last = 10 * CHART_SECONDS;
+    assert.equal(sum(rates.charts(last * 1000 - 1).in), CHART_SECONDS);
+    // Each second it still holds shows in some window; a second it forgot shows in none. It keeps two windows' worth.
+    const kept = Array.from({ length: last }, (_, s) => s).filter((s) => rates.charts(s * 1000).in.at(-1) === 1);
+    assert.deepEqual(
+      { held: kept.length, oldest: kept[0], newest: kept.at(-1) },
+      { held: 2 * CHART_SECONDS, oldest: last - 2 * CHART_SECONDS, newest: last - 1 },
     );
-    assert.equal(rates.totals.in, 10 * CHART_SECONDS);
+    assert.equal(rates.totals.in, last);
     rates.clear();
     assert.deepEqual(rates.totals, { in: 0, out: 0 });
   });

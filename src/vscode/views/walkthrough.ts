@@ -70,6 +70,12 @@ export class WalkthroughProgress extends Disposable {
     return [...this.done];
   }
 
+  /** Forgets every step, as in a new window (test internals only: each walkthrough test starts from none done). */
+  startOver(): void {
+    for (const step of this.done) void vscode.commands.executeCommand('setContext', WALKTHROUGH_KEYS[step], false);
+    this.done.clear();
+  }
+
   private complete(step: WalkthroughStep): void {
     if (this.done.has(step)) return;
     this.done.add(step);

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { WorkbenchEvent } from '../../../src/core/events';
 import type { SendSelectionResult } from '../../../src/vscode/sendCommands';
 import type { ServerInfo } from '../../../src/vscode/serverCommands';
-import { closeEditors, editorWith, EXTENSION_ID, getApi, getInternals, waitFor } from '../helpers';
+import { canBind, closeEditors, editorWith, EXTENSION_ID, getApi, getInternals, waitFor } from '../helpers';
 
 /** What the folder's settings ask for, and the defaults from package.json that must apply instead. */
 const RESTRICTED = {
@@ -59,17 +59,6 @@ async function listenOn(port: number): Promise<{ socket: dgram.Socket; received:
   }
 }
 
-function canBind(port: number, address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', () => {
-      socket.close();
-      resolve(false);
-    });
-    socket.bind(port, address, () => socket.close(() => resolve(true)));
-  });
-}
-
 describe('In a folder VS Code does not trust (Restricted Mode)', () => {
   it('is untrusted, and the folder’s settings file was read', () => {
     assert.equal(vscode.workspace.isTrusted, false, 'this suite must run with --workspace-trust in the untrusted fixture folder');
@@ -116,8 +105,8 @@ describe('In a folder VS Code does not trust (Restricted Mode)', () => {
 
   it('starts no server at startup, and leaves the folder’s port free', async () => {
     const internals = await getInternals();
-    // Give a (wrong) auto-start time to bind: it would have begun when the extension activated.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // activate() decides at once: a start it began would be here, still binding or waiting for a confirmation.
+    assert.equal(internals.autoStart, undefined, 'activate() began a server start from the folder’s settings');
     assert.deepEqual(internals.workbench.runningServers, []);
     assert.ok(!internals.logLines().some((line) => line.includes('echo server listening')), internals.logLines().join('\n'));
     assert.equal(await canBind(RESTRICTED['server.port'].folder, '127.0.0.1'), true, 'something holds the folder’s port');
