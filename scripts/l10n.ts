@@ -9,7 +9,7 @@ import * as ts from 'typescript';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const BUNDLE = path.join(REPO, 'l10n', 'bundle.l10n.json');
-/** Where user-facing text is made: src/core cannot import vscode, so its text stays English (README, Contributing). */
+/** Where user-facing text is made: src/core cannot import vscode, so its text stays English (CONTRIBUTING.md, "Habits of the code"). */
 const LOCALISED_ROOTS = [path.join(REPO, 'src', 'vscode'), path.join(REPO, 'src', 'extension.ts')];
 
 export interface Finding {

@@ -1,6 +1,7 @@
 // @ts-check
 // The offline test host's pinned versions and paths, in one place. setup.mjs installs what is
 // pinned here; lib.mjs runs it. Bumping a version here makes the next setup reinstall.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,6 +67,10 @@ export const PATHS = {
   logs: path.join(CACHE, 'logs'),
   ready: path.join(CACHE, 'READY.json'),
 };
+
+/** What `npm run package` writes: vsce names the package after package.json's name and version. */
+const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+export const VSIX = path.join(REPO, 'dist-vsix', `${manifest.name}-${manifest.version}.vsix`);
 
 export const CHROMIUM = process.env.UDPW_CHROMIUM || '/usr/bin/chromium';
 

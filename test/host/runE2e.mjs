@@ -4,7 +4,7 @@
 // driven through the workbench in headless Chromium as a person would.
 //
 //   node test/host/runE2e.mjs [--vsix FILE] [SCENARIO ...]
-//     --vsix     default dist-vsix/udp-workbench.vsix (npm run package)
+//     --vsix     default dist-vsix/udp-workbench-<version>.vsix (npm run package names it after package.json's version)
 //     SCENARIO   names or parts of names of test/e2e/*.e2e.mjs (default: all)
 //   env: UDPW_UPDATE_SCREENSHOTS=1   screenshots go to media/screenshots/ (else test-results/screenshots/)
 //        UDPW_E2E_TIMEOUT_MS=ms      per scenario (default 120000)
@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { REPO } from './config.mjs';
+import { REPO, VSIX } from './config.mjs';
 import { errorText, log, newRunDir, installVsix, startCodeServer, launchBrowser } from './lib.mjs';
 import { screenshot, waitForWorkbench, SCREENSHOT_DIR } from '../e2e/workbench.mjs';
 /** @import { Scenario } from '../e2e/workbench.mjs' */
@@ -27,7 +27,7 @@ const E2E_DIR = path.join(REPO, 'test', 'e2e');
 const FIXTURE = path.join(E2E_DIR, 'fixtures', 'workspace');
 const { values: opts, positionals: filters } = parseArgs({
   allowPositionals: true,
-  options: { vsix: { type: 'string', default: path.join(REPO, 'dist-vsix', 'udp-workbench.vsix') } },
+  options: { vsix: { type: 'string', default: VSIX } },
 });
 const vsix = path.resolve(opts.vsix);
 const timeoutMs = Number(process.env.UDPW_E2E_TIMEOUT_MS || 240_000);
