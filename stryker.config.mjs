@@ -1,9 +1,9 @@
 // @ts-check
 // Mutation testing (StrykerJS): changes the code of the pure core modules one small edit at a time and checks
-// that a unit test fails on each. `npm run test:mutation` runs it; see "Mutation testing" in README.md.
-// One module at a time: npm run test:mutation -- --mutate src/core/rateLimit.ts
+// that a unit test fails on each. `npm run test:mutation` runs it; see "Mutation testing" in CONTRIBUTING.md.
+// One module at a time: npm run test:mutation -- --mutate src/core/net/rateLimit.ts
 
-/** The pure core modules: no socket, no timer, no file. captureBuffer last, after its rewrite for speed has landed. */
+/** The pure core modules, by name in whichever wing of src/core they live: no socket, no timer, no file. */
 const PURE_MODULES = [
   'simulationSpec',
   'impairment',
@@ -43,7 +43,7 @@ export const TESTS = [
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  mutate: PURE_MODULES.map((name) => `src/core/${name}.ts`),
+  mutate: PURE_MODULES.map((name) => `src/core/**/${name}.ts`),
   testRunner: 'mocha',
   // The tests run compiled, as `npm run test:unit` runs them: the sandbox compiles the mutated sources once.
   buildCommand: 'tsc -p tsconfig.mutation.json',

@@ -8,8 +8,8 @@ export type ActivationMessage = { ms: number } | { error: string };
 
 async function core(): Promise<number> {
   const started = performance.now();
-  const { Workbench } = await import('../src/core/workbench');
-  const { LogBatcher, DEFAULT_BATCHING } = await import('../src/core/logBatcher');
+  const { Workbench } = await import('../src/core/workbench/workbench');
+  const { LogBatcher, DEFAULT_BATCHING } = await import('../src/core/log/logBatcher');
   const workbench = new Workbench();
   const batcher = new LogBatcher({ info() {}, warn() {}, error() {} }, { ...DEFAULT_BATCHING, previewBytes: 256, hexDump: 'auto' });
   workbench.events.subscribe(batcher.add);

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { CaptureBuffer } from '../src/core/captureBuffer';
-import { CaptureRecorder } from '../src/core/captureRecorder';
-import { sendBurst, type BurstResult } from '../src/core/client';
+import { CaptureBuffer } from '../src/core/capture/captureBuffer';
+import { CaptureRecorder } from '../src/core/capture/captureRecorder';
+import { sendBurst, type BurstResult } from '../src/core/send/client';
 import type { EventSink } from '../src/core/events';
-import { DEFAULT_BATCHING, LogBatcher } from '../src/core/logBatcher';
-import { TrafficRates } from '../src/core/trafficRates';
+import { DEFAULT_BATCHING, LogBatcher } from '../src/core/log/logBatcher';
+import { TrafficRates } from '../src/core/traffic/trafficRates';
 import { ServerUnderTest } from './servers';
 import { watchStalls, type Stalls } from './stalls';
 

@@ -3,8 +3,8 @@
 // hands them over); the memory the process keeps after garbage collection is set against the payloads.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CaptureBuffer } from '../src/core/captureBuffer';
-import { CaptureRecorder } from '../src/core/captureRecorder';
+import { CaptureBuffer } from '../src/core/capture/captureBuffer';
+import { CaptureRecorder } from '../src/core/capture/captureRecorder';
 import type { Peer, WorkbenchEvent } from '../src/core/events';
 import { CAPTURE_BUFFER_SIZE } from './shippedViews';
 

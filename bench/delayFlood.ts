@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_DELAY_QUEUE } from '../src/core/delayedCopies';
-import { NO_SIMULATION } from '../src/core/impairment';
+import { DEFAULT_DELAY_QUEUE } from '../src/core/impairment/delayedCopies';
+import { NO_SIMULATION } from '../src/core/impairment/impairment';
 import { SIMULATION_LIMITS } from '../src/core/limits';
 import { ServerUnderTest, type ServerSample } from './servers';
 

@@ -3,7 +3,7 @@ import { capFor, delayFlood, type DelayFlood, type DelayFloodOptions } from './d
 import { fmt, heading, table } from './report';
 import { CAPTURE_BUFFER_SIZE } from './shippedViews';
 import { SIMULATION_LIMITS } from '../src/core/limits';
-import { MAX_BUFFERED_BYTES } from '../src/core/captureBuffer';
+import { MAX_BUFFERED_BYTES } from '../src/core/capture/captureBuffer';
 import { check, log, TARGET } from './targets';
 
 /**

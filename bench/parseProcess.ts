@@ -3,7 +3,7 @@
 // keeps; then parse and the baseline (split('\n') and a look at each line's start) alternate for the timings.
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseRequestFile } from '../src/core/requestFile';
+import { parseRequestFile } from '../src/core/requests/requestFile';
 import { median } from './report';
 
 export interface ParseFigures {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { judgeReply, parseExpectation } from '../src/core/expectation';
+import { judgeReply, parseExpectation } from '../src/core/requests/expectation';
 import type { ParseFigures, ParseMessage } from './parseProcess';
 import { EXTREME_SHAPES, generateRequestFile, type ExtremeShape } from './requestFileText';
 

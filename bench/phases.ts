@@ -1,4 +1,4 @@
-import { NO_SIMULATION } from '../src/core/impairment';
+import { NO_SIMULATION } from '../src/core/impairment/impairment';
 import type { CLoadGenerator } from './cLoadGenerator';
 import { runLoad, type LoadResult } from './loadGenerator';
 import { median } from './report';

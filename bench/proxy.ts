@@ -5,9 +5,9 @@ import * as dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { NO_LINK_IMPAIRMENT } from '../src/core/impairment';
-import type { ImpairmentProxy } from '../src/core/impairmentProxy';
-import { Workbench } from '../src/core/workbench';
+import { NO_LINK_IMPAIRMENT } from '../src/core/impairment/impairment';
+import type { ImpairmentProxy } from '../src/core/impairment/impairmentProxy';
+import { Workbench } from '../src/core/workbench/workbench';
 import { median, percentile } from './report';
 import { attachShippedViews } from './shippedViews';
 

@@ -3,7 +3,7 @@
 // "sample" on stdin gets one JSON line back (counters, sessions, memory after a garbage collection); the end of stdin
 // stops it.
 import { createInterface } from 'node:readline';
-import { ImpairmentProxy, type ImpairmentProxyOptions, type ProxyCounters } from '../src/core/impairmentProxy';
+import { ImpairmentProxy, type ImpairmentProxyOptions, type ProxyCounters } from '../src/core/impairment/impairmentProxy';
 
 export interface ProxySample {
   readonly counters: ProxyCounters;

@@ -1,7 +1,7 @@
 // The child process that runs one server under test (forked by servers.ts): ours with everything the extension
 // attaches, or the plainest Node echo. It answers the parent's 'sample' and 'stop' messages and nothing else.
 import * as dgram from 'node:dgram';
-import { Workbench } from '../src/core/workbench';
+import { Workbench } from '../src/core/workbench/workbench';
 import type { FromServer, ServerConfig, ServerSample, ToServer } from './serverProtocol';
 import { attachShippedViews } from './shippedViews';
 import { StallWatch } from './stalls';

@@ -1,8 +1,8 @@
 // The messages between the benchmark and a server process (serverProcess.ts), and what a server under test is.
-import type { ReplyMode, ServerCounters } from '../src/core/echoServer';
-import type { DescribeOptions } from '../src/core/eventText';
-import type { SimulationSettings } from '../src/core/impairment';
+import type { ServerCounters } from '../src/core/server/echoServer';
+import type { DescribeOptions } from '../src/core/log/eventText';
 import type { Stalls } from './stalls';
+import type { ReplyMode, SimulationSettings } from '../src/core/configuration';
 
 export type ServerKind = 'ours' | 'baseline';
 

@@ -2,16 +2,16 @@
 // and the UDP view's counters (redrawn a few times a second), the walkthrough's and context keys' listeners, the
 // capture recorder with its ring buffer at the default size, and the traffic view's model (charts always fed; the
 // list and its updates only while the view is open). The benchmark's target rows run with all of it attached.
-import { CaptureBuffer } from '../src/core/captureBuffer';
-import { CaptureRecorder } from '../src/core/captureRecorder';
-import type { DescribeOptions } from '../src/core/eventText';
+import { CaptureBuffer } from '../src/core/capture/captureBuffer';
+import { CaptureRecorder } from '../src/core/capture/captureRecorder';
+import type { DescribeOptions } from '../src/core/log/eventText';
 import type { WorkbenchEvent } from '../src/core/events';
-import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../src/core/logBatcher';
+import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../src/core/log/logBatcher';
 import { formatCount } from '../src/core/stats';
 import { Coalescer } from '../src/core/timing';
-import { TrafficList } from '../src/core/trafficList';
-import { TrafficRates } from '../src/core/trafficRates';
-import type { Workbench } from '../src/core/workbench';
+import { TrafficList } from '../src/core/traffic/trafficList';
+import { TrafficRates } from '../src/core/traffic/trafficRates';
+import type { Workbench } from '../src/core/workbench/workbench';
 
 /** package.json's default of udpWorkbench.capture.bufferSize, in datagrams. */
 export const CAPTURE_BUFFER_SIZE = 10_000;

@@ -3,7 +3,7 @@
 import { fmt, heading, table } from './report';
 import { floodFromSources, type SourceFlood } from './sourceFlood';
 import { check, TARGET } from './targets';
-import { DEFAULT_BATCHING } from '../src/core/logBatcher';
+import { DEFAULT_BATCHING } from '../src/core/log/logBatcher';
 
 const SOURCE_FLOOD = { sources: 1000, size: 512, durationMs: 5000, maxDatagrams: 500_000 };
 

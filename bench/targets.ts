@@ -1,6 +1,6 @@
 // What the benchmark holds each figure against, and where each phase records whether it met it.
 import * as path from 'node:path';
-import { DEFAULT_BATCHING } from '../src/core/logBatcher';
+import { DEFAULT_BATCHING } from '../src/core/log/logBatcher';
 import type { Check } from './report';
 
 /** Summary lines a flush may add to its budget: 100 peers, plus a few folded "other peers", of ≤ 300 bytes. */

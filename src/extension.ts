@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { messageOf } from './core/errors';
-import { Workbench } from './core/workbench';
+import { Workbench } from './core/workbench/workbench';
 import { createApi, type UdpWorkbenchApi } from './vscode/api';
 import { CaptureCommands } from './vscode/captureCommands';
 import { registerCommands } from './vscode/commandRegistry';

@@ -1,10 +1,10 @@
-import { CaptureBuffer } from '../core/captureBuffer';
-import { CaptureFile } from '../core/captureFile';
-import { CaptureRecorder } from '../core/captureRecorder';
+import { CaptureBuffer } from '../core/capture/captureBuffer';
+import { CaptureFile } from '../core/capture/captureFile';
+import { CaptureRecorder } from '../core/capture/captureRecorder';
 import { messageOf } from '../core/errors';
 import { CAPTURE_LIMITS } from '../core/limits';
 import { plural } from '../core/stats';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import type { Terminal } from './terminal';
 
 export interface RunningCapture {

@@ -1,5 +1,5 @@
 import manifest from '../../package.json';
-import type { SendDefaults } from '../core/requestRun';
+import type { SendDefaults } from '../core/requests/requestRun';
 
 /**
  * The settings' defaults, read from package.json where the editor reads them, so a file run here behaves as it does

@@ -1,13 +1,13 @@
 import { formatEndpoint } from '../core/endpoint';
-import type { ReplyMode } from '../core/echoServer';
-import { NO_SIMULATION, type SimulationSettings } from '../core/impairment';
-import { parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
+import { NO_SIMULATION } from '../core/impairment/impairment';
+import { parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/impairment/simulationSpec';
 import { formatCount } from '../core/stats';
 import type { Command } from './command';
 import { settingDefault } from './defaults';
 import { endpointArgument, exposureNote, protection, serveUntilStopped, SERVING_HELP, SERVING_OPTIONS } from './serving';
 import { EXIT, type Terminal } from './terminal';
 import { choiceOption, parseCommandLine, readOption, UsageError } from './usage';
+import type { ReplyMode, SimulationSettings } from '../core/configuration';
 
 const OPTIONS = {
   ...SERVING_OPTIONS,

@@ -1,6 +1,6 @@
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import type { WorkbenchEvent } from '../core/events';
-import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../core/logBatcher';
+import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../core/log/logBatcher';
 import { settingDefault } from './defaults';
 import { paint, type Terminal } from './terminal';
 

@@ -1,14 +1,15 @@
 import { formatEndpoint } from '../core/endpoint';
-import { NO_LINK_IMPAIRMENT, type LinkSettings } from '../core/impairment';
+import { NO_LINK_IMPAIRMENT } from '../core/impairment/impairment';
 import { PROXY_LIMITS } from '../core/limits';
-import { describeLink, LINK_PRESETS, LINK_SPEC_EXAMPLE, parseLinkSpec } from '../core/simulationSpec';
+import { describeLink, LINK_PRESETS, LINK_SPEC_EXAMPLE, parseLinkSpec } from '../core/impairment/simulationSpec';
 import { formatCount } from '../core/stats';
-import type { DirectionCounters } from '../core/impairmentProxy';
+import type { DirectionCounters } from '../core/impairment/impairmentProxy';
 import type { Command } from './command';
 import { settingDefault } from './defaults';
 import { endpointArgument, exposureNote, protection, serveUntilStopped, SERVING_HELP, SERVING_OPTIONS } from './serving';
 import { EXIT, type Terminal } from './terminal';
 import { integerOption, parseCommandLine, readOption, UsageError } from './usage';
+import type { LinkSettings } from '../core/configuration';
 
 const OPTIONS = {
   ...SERVING_OPTIONS,

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { describeExpectation } from '../core/expectation';
-import type { RequestFile } from '../core/requestFile';
-import type { FileRunResult } from '../core/requestFileRun';
-import { describeBlockResult, describeRun, type BlockResult } from '../core/requestRun';
+import { describeExpectation } from '../core/requests/expectation';
+import type { RequestFile } from '../core/requests/requestFile';
+import type { FileRunResult } from '../core/requests/requestFileRun';
+import { describeBlockResult, describeRun, type BlockResult } from '../core/requests/requestRun';
 
 /** One file's run, as the reports show it. */
 export interface FileReport {

@@ -4,7 +4,7 @@ import { isWorkbenchError, messageOf } from '../core/errors';
 import { encodePayload } from '../core/payload';
 import { SEND_LIMITS } from '../core/limits';
 import { formatMs } from '../core/stats';
-import { Workbench } from '../core/workbench';
+import { Workbench } from '../core/workbench/workbench';
 import type { Command } from './command';
 import { sendDefaults } from './defaults';
 import { EXIT, type Terminal } from './terminal';

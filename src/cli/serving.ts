@@ -1,11 +1,11 @@
 import { formatEndpoint, isLoopback, parseEndpoint, type Endpoint } from '../core/endpoint';
-import type { RateLimitSettings } from '../core/rateLimit';
-import { Workbench } from '../core/workbench';
+import { Workbench } from '../core/workbench/workbench';
 import { startCapture, type RunningCapture } from './capture';
 import { settingDefault } from './defaults';
 import { logEvents } from './eventLog';
 import type { Terminal } from './terminal';
 import { readOption, UsageError } from './usage';
+import type { RateLimitSettings } from '../core/configuration';
 
 /** Options `echo` and `proxy` share: how they log, capture and protect themselves from other machines. */
 export const SERVING_OPTIONS = {

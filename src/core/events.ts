@@ -1,7 +1,5 @@
-import type { ReplyMode, ServerProtection } from './echoServer';
 import type { WorkbenchError } from './errors';
-import type { LinkSettings, SimulationSettings } from './impairment';
-import type { GroupMembership } from './groupMembership';
+import type { GroupMembership, LinkSettings, ReplyMode, ServerProtection, SimulationSettings } from './configuration';
 
 /** A socket address as Node reports it. */
 export interface Peer {

@@ -1,11 +1,12 @@
 import type * as vscode from 'vscode';
 import { formatEndpoint, parseEndpoint } from '../core/endpoint';
 import type { WorkbenchEvent } from '../core/events';
-import { groupSendOptions, type GroupSendOptions } from '../core/groupSend';
+import { groupSendOptions } from '../core/send/groupSend';
 import { encodePayload, type PayloadEncoding } from '../core/payload';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import { describeServer, type ServerCommands, type ServerInfo, type StartServerArgs } from './serverCommands';
 import { readSettings } from './settings';
+import type { GroupSendOptions } from '../core/send/sendRequest';
 
 /** Where to start a server; the rest (replies, simulation) as in the settings unless given. */
 export interface StartServerOptions extends StartServerArgs {

@@ -1,12 +1,12 @@
 import { isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
-import { CaptureBuffer } from '../core/captureBuffer';
-import { CaptureFile, saveCapture, type CaptureFileStats } from '../core/captureFile';
-import { CaptureRecorder, type RecordListener } from '../core/captureRecorder';
+import { CaptureBuffer } from '../core/capture/captureBuffer';
+import { CaptureFile, saveCapture, type CaptureFileStats } from '../core/capture/captureFile';
+import { CaptureRecorder, type RecordListener } from '../core/capture/captureRecorder';
 import { WorkbenchError } from '../core/errors';
 import { CAPTURE_LIMITS } from '../core/limits';
 import { quoteText } from '../core/escapeText';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import type { Command } from './commandRegistry';
 import { countDatagrams, countOlderDatagrams } from './counts';
 import { Disposable, toDisposable } from './dispose';

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isLoopback } from '../core/endpoint';
-import { describeMembership, type GroupMembership } from '../core/groupMembership';
+import { describeMembership } from '../core/net/groupMembership';
+import type { GroupMembership } from '../core/configuration';
 
 /** What would listen: an echo server answers whoever sends, a proxy lets them through to its upstream server. */
 export type Listener = 'server' | 'proxy';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import { presentError } from './errorMessages';
 import type { OutputLog } from './outputLog';
 import { onDidChangeSettings, openSettings } from './settings';

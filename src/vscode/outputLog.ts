@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { WorkbenchError } from '../core/errors';
-import type { Workbench } from '../core/workbench';
-import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../core/logBatcher';
-import type { LogLevel } from '../core/eventText';
+import type { Workbench } from '../core/workbench/workbench';
+import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../core/log/logBatcher';
+import type { LogLevel } from '../core/log/eventText';
 import type { Command } from './commandRegistry';
 import { Disposable } from './dispose';
 import type { WorkbenchSettings } from './settings';

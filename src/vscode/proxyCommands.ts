@@ -2,13 +2,13 @@ import * as vscode from 'vscode';
 import { formatEndpoint, parseEndpoint } from '../core/endpoint';
 import { quoteInput, WorkbenchError } from '../core/errors';
 import type { Direction } from '../core/events';
-import { NO_LINK_IMPAIRMENT, type LinkSettings } from '../core/impairment';
-import type { ImpairmentProxy, ProxyLinks } from '../core/impairmentProxy';
-import { describeDirection } from '../core/eventText';
-import { describeLink, LINK_PRESETS, LINK_SPEC_EXAMPLE, parseLinkSpec } from '../core/simulationSpec';
+import { NO_LINK_IMPAIRMENT } from '../core/impairment/impairment';
+import type { ImpairmentProxy, ProxyLinks } from '../core/impairment/impairmentProxy';
+import { describeDirection } from '../core/log/eventText';
+import { describeLink, LINK_PRESETS, LINK_SPEC_EXAMPLE, parseLinkSpec } from '../core/impairment/simulationSpec';
 import { formatCount } from '../core/stats';
 import { countSessions } from './counts';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import { presentError } from './errorMessages';
 import { findRunning } from './findRunning';
 import { mayListenOn } from './exposedAddress';
@@ -17,6 +17,7 @@ import type { OutputLog } from './outputLog';
 import type { Command } from './commandRegistry';
 import { openSettings, readSettings } from './settings';
 import type { ConfigureSimulationArgs, ServerCommands } from './serverCommands';
+import type { LinkSettings } from '../core/configuration';
 
 /** Arguments for `udpWorkbench.startProxy` from keybindings, other extensions and tests; the user is asked for what is missing. */
 export interface StartProxyArgs {

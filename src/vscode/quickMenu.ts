@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import type { Command } from './commandRegistry';
 
 /** The status bar item's click; `capturing` says whether a capture runs now. */

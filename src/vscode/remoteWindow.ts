@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback } from '../core/endpoint';
 import type { Peer } from '../core/events';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import { Disposable } from './dispose';
 import type { OutputLog } from './outputLog';
 

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, MAX_DATAGRAM_BYTES, parseEndpoint, type Endpoint } from '../core/endpoint';
 import { isWorkbenchError, quoteInput, WorkbenchError } from '../core/errors';
-import { groupKind } from '../core/groupAddress';
-import { groupSendOptions } from '../core/groupSend';
+import { groupKind } from '../core/net/groupAddress';
+import { groupSendOptions } from '../core/send/groupSend';
 import { encodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../core/payload';
 import { formatCount, formatMs, plural } from '../core/stats';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import type { Command } from './commandRegistry';
 import { countBytes, countDatagrams, countPeers, countTries } from './counts';
 import { Disposable, toDisposable } from './dispose';

@@ -1,15 +1,14 @@
 import { networkInterfaces } from 'node:os';
 import * as vscode from 'vscode';
 import { formatEndpoint, isWildcard, parseEndpoint, resolveHost, type Endpoint } from '../core/endpoint';
-import type { EchoServer, ReplyMode } from '../core/echoServer';
+import type { EchoServer } from '../core/server/echoServer';
 import { quoteInput, WorkbenchError } from '../core/errors';
-import type { SimulationSettings } from '../core/impairment';
-import { isMulticast } from '../core/groupAddress';
-import { describeMembership, listenAddressFor, parseGroupSpec, type GroupMembership } from '../core/groupMembership';
-import { describeReply } from '../core/serverConfigText';
-import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/simulationSpec';
+import { isMulticast } from '../core/net/groupAddress';
+import { describeMembership, listenAddressFor, parseGroupSpec } from '../core/net/groupMembership';
+import { describeReply } from '../core/log/serverConfigText';
+import { describeSimulation, parseSimulationSpec, SIMULATION_SPEC_EXAMPLE } from '../core/impairment/simulationSpec';
 import { formatCount, plural } from '../core/stats';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import type { Command } from './commandRegistry';
 import { presentError } from './errorMessages';
 import { findRunning } from './findRunning';
@@ -17,6 +16,7 @@ import { mayListenOn } from './exposedAddress';
 import { validateWith } from './inputValidation';
 import type { OutputLog } from './outputLog';
 import { openSettings, readSettings, type WorkbenchSettings } from './settings';
+import type { GroupMembership, ReplyMode, SimulationSettings } from '../core/configuration';
 
 /** Arguments for `udpWorkbench.startServer` from keybindings, other extensions and tests; the user is asked for what is missing. */
 export interface StartServerArgs {

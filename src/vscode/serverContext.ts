@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 
 /** The context keys the Command Palette's `when` clauses read: what a command can act on is running. */
 const RUNNING_KEYS = { servers: 'udpWorkbench.serverRunning', proxies: 'udpWorkbench.proxyRunning' } as const;

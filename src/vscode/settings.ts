@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
-import type { ReplyMode } from '../core/echoServer';
-import type { SimulationSettings } from '../core/impairment';
 import type { PayloadEncoding } from '../core/payload';
-import type { RateLimitSettings } from '../core/rateLimit';
+import type { RateLimitSettings, ReplyMode, SimulationSettings } from '../core/configuration';
 
 export const SECTION = 'udpWorkbench';
 

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../core/endpoint';
-import type { EchoServer } from '../core/echoServer';
-import { describeListening, describeMembership } from '../core/groupMembership';
-import { describeProtection, describeReply } from '../core/serverConfigText';
-import { describeLink, describeSimulation } from '../core/simulationSpec';
+import type { EchoServer } from '../core/server/echoServer';
+import { describeListening, describeMembership } from '../core/net/groupMembership';
+import { describeProtection, describeReply } from '../core/log/serverConfigText';
+import { describeLink, describeSimulation } from '../core/impairment/simulationSpec';
 import { formatCount, formatMs } from '../core/stats';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import { Coalescer } from '../core/timing';
 import { countProxies, countServers, countSessions } from './counts';
 import { Disposable, toDisposable } from './dispose';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Workbench } from '../core/workbench';
+import type { Workbench } from '../core/workbench/workbench';
 import { hexDump } from '../core/payload';
-import { TrafficList, trafficRow } from '../core/trafficList';
-import { TrafficRates } from '../core/trafficRates';
-import type { HostMessage, ViewMessage } from '../webview/messages';
+import { TrafficList, trafficRow } from '../core/traffic/trafficList';
+import { TrafficRates } from '../core/traffic/trafficRates';
+import type { HostMessage, ViewMessage } from '../core/traffic/messages';
 import type { CaptureCommands } from './captureCommands';
 import type { Command } from './commandRegistry';
 import { Disposable, toDisposable } from './dispose';

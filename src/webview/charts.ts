@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import type { TrafficCharts } from './messages';
+import type { TrafficCharts } from '../core/traffic/messages';
 
 const HEIGHT = 110;
 

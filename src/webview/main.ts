@@ -1,8 +1,8 @@
-// The "UDP Traffic" view in its browser frame: draws what the host sends (src/webview/messages.ts), asks for the rows
+// The "UDP Traffic" view in its browser frame: draws what the host sends (src/core/traffic/messages.ts), asks for the rows
 // it can show, and sends what the user does. No Node, no vscode: only the DOM, uPlot and the shared messages.
 import 'uplot/dist/uPlot.min.css';
 import './traffic.css';
-import type { HostMessage, TrafficRow, ViewMessage } from './messages';
+import type { HostMessage, TrafficRow, ViewMessage } from '../core/traffic/messages';
 import { TrafficChartPanel } from './charts';
 
 interface VsCodeApi {

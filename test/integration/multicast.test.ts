@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { BlockResult } from '../../src/core/requestRun';
+import type { BlockResult } from '../../src/core/requests/requestRun';
 import type { SendSelectionResult } from '../../src/vscode/sendCommands';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
 import { closeEditors, editorWith, getInternals, logMark, logSince, waitFor, withSettings } from './helpers';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ProxyLinks } from '../../src/core/impairmentProxy';
+import type { ProxyLinks } from '../../src/core/impairment/impairmentProxy';
 import type { ProxyInfo } from '../../src/vscode/proxyCommands';
 import type { ServerInfo } from '../../src/vscode/serverCommands';
 import { getInternals, logMark, logSince, roundTrip, waitFor } from './helpers';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BlockResult, RunSummary } from '../../src/core/requestRun';
+import type { BlockResult, RunSummary } from '../../src/core/requests/requestRun';
 import type { RunAllResult } from '../../src/vscode/requestFiles/runner';
 import type { ServerInfo, StartServerArgs } from '../../src/vscode/serverCommands';
 import { closeEditors, EXTENSION_ID, getInternals, logMark, logSince, waitFor, withSettings } from './helpers';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { hostname } from 'node:os';
 import * as vscode from 'vscode';
-import type { BlockResult } from '../../src/core/requestRun';
+import type { BlockResult } from '../../src/core/requests/requestRun';
 import type { ProxyInfo } from '../../src/vscode/proxyCommands';
 import type { RunAllResult } from '../../src/vscode/requestFiles/runner';
 import type { SendSelectionResult } from '../../src/vscode/sendCommands';

@@ -1,11 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { sendBurst, type BurstOptions, type BurstProgress, type BurstResult } from '../../src/core/client';
-import { EchoServer, type EchoServerOptions } from '../../src/core/echoServer';
+import { sendBurst, type BurstOptions, type BurstProgress, type BurstResult } from '../../src/core/send/client';
+import { EchoServer, type EchoServerOptions } from '../../src/core/server/echoServer';
 import { WorkbenchError } from '../../src/core/errors';
-import { NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+import { NO_SIMULATION } from '../../src/core/impairment/impairment';
 import { rejection } from './assertions';
+import type { SimulationSettings } from '../../src/core/configuration';
 
 const burst = (server: EchoServer, more: Partial<BurstOptions> = {}): BurstOptions => ({
   target: { host: server.local.address, port: server.local.port },

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { BURST_LIMITS } from '../../src/core/limits';
-import { sendBurst } from '../../src/core/client';
+import { sendBurst } from '../../src/core/send/client';
 import { isWorkbenchError } from '../../src/core/errors';
-import { parseRequestFile } from '../../src/core/requestFile';
+import { parseRequestFile } from '../../src/core/requests/requestFile';
 
 /** Whether the editor marks the header as an error. */
 function editorAccepts(header: string): boolean {

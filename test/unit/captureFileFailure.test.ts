@@ -3,9 +3,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureFile } from '../../src/core/captureFile';
+import { CaptureFile } from '../../src/core/capture/captureFile';
 import type { WorkbenchError } from '../../src/core/errors';
-import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/pcapng';
+import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/capture/pcapng';
 import { client, server } from './serverEvents';
 import { readCapture } from './tshark';
 

@@ -3,18 +3,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureBuffer, RECORD_OVERHEAD_BYTES, type RecordedDatagram } from '../../src/core/captureBuffer';
-import { CaptureFile, saveCapture } from '../../src/core/captureFile';
-import { CaptureRecorder } from '../../src/core/captureRecorder';
+import { CaptureBuffer, RECORD_OVERHEAD_BYTES, type RecordedDatagram } from '../../src/core/capture/captureBuffer';
+import { CaptureFile, saveCapture } from '../../src/core/capture/captureFile';
+import { CaptureRecorder } from '../../src/core/capture/captureRecorder';
 import * as dgram from 'node:dgram';
-import { NO_LINK_IMPAIRMENT, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
-import { DEFAULT_BATCHING, LogBatcher } from '../../src/core/logBatcher';
-import { Workbench } from '../../src/core/workbench';
+import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment/impairment';
+import { DEFAULT_BATCHING, LogBatcher } from '../../src/core/log/logBatcher';
+import { Workbench } from '../../src/core/workbench/workbench';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
-import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/pcapng';
+import { captureHeader, packetBlock, type CapturedDatagram } from '../../src/core/capture/pcapng';
 import type { WorkbenchError } from '../../src/core/errors';
 import { rejection } from './assertions';
 import { client, dropped, received, replied, sent, server, started } from './serverEvents';
+import type { SimulationSettings } from '../../src/core/configuration';
 
 /** A recorder into a buffer, as the extension wires them; `seen` is what the buffer holds, oldest first. */
 function recorder(): { add: (event: WorkbenchEvent) => void; flush: () => void; readonly seen: RecordedDatagram[] } {

@@ -3,13 +3,13 @@ import * as dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureBuffer } from '../../src/core/captureBuffer';
-import { CaptureFile, saveCapture } from '../../src/core/captureFile';
-import { CaptureRecorder, type RecordListener } from '../../src/core/captureRecorder';
+import { CaptureBuffer } from '../../src/core/capture/captureBuffer';
+import { CaptureFile, saveCapture } from '../../src/core/capture/captureFile';
+import { CaptureRecorder, type RecordListener } from '../../src/core/capture/captureRecorder';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
-import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment';
-import { captureHeader, packetBlock } from '../../src/core/pcapng';
-import { Workbench } from '../../src/core/workbench';
+import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment/impairment';
+import { captureHeader, packetBlock } from '../../src/core/capture/pcapng';
+import { Workbench } from '../../src/core/workbench/workbench';
 import { expertProblems, readCapture, tshark, type DecodedPacket } from './tshark';
 
 /** What a packet should decode to; Wireshark's checksum verdicts and the time are checked on their own. */

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseJunit } from 'junit2json';
-import { parseRequestFile } from '../../src/core/requestFile';
+import { parseRequestFile } from '../../src/core/requests/requestFile';
 import { buildCli, REPO, startListening, udpw, UdpwProcess } from './cliProcess';
 import { PythonEchoServer, runPythonClients } from './proxyPrograms';
 import { readCapture } from './tshark';

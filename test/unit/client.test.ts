@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
-import { sendBurst, sendDatagram, type SendOptions } from '../../src/core/client';
+import { sendBurst, sendDatagram } from '../../src/core/send/client';
 import * as endpoint from '../../src/core/endpoint';
 import { resolveHost } from '../../src/core/endpoint';
 import type { ClientEvent, WorkbenchEvent } from '../../src/core/events';
 import { rejection } from './assertions';
+import type { SendOptions } from '../../src/core/send/sendRequest';
 
 type Host = '127.0.0.1' | '::1';
 

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { NO_SIMULATION } from '../../src/core/impairment';
+import { NO_SIMULATION } from '../../src/core/impairment/impairment';
 import type { Report, ServerCommand } from './fixtures/netnsServer';
 import { NamespacePair, requireNamespaces, type Host } from './netns';
 

@@ -2,11 +2,12 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as path from 'node:path';
-import { EchoServer, guardedReply, type EchoServerOptions, type ServerCounters } from '../../src/core/echoServer';
+import { EchoServer, guardedReply, type EchoServerOptions, type ServerCounters } from '../../src/core/server/echoServer';
 import { isWorkbenchError, type WorkbenchErrorCode } from '../../src/core/errors';
 import type { DropReason, Peer, ServerEvent, WorkbenchEvent } from '../../src/core/events';
-import { Impairment, NO_SIMULATION, type SimulationSettings } from '../../src/core/impairment';
+import { Impairment, NO_SIMULATION } from '../../src/core/impairment/impairment';
 import { socketsOn } from './sockets';
+import type { SimulationSettings } from '../../src/core/configuration';
 
 type Loopback = '127.0.0.1' | '::1';
 type EventOf<K extends ServerEvent['kind']> = Extract<ServerEvent, { kind: K }>;

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { Peer } from '../../src/core/events';
-import { describeEvent, MAX_HEX_DUMP_LINES, MAX_TEXT_PREVIEW_BYTES } from '../../src/core/eventText';
+import { describeEvent, MAX_HEX_DUMP_LINES, MAX_TEXT_PREVIEW_BYTES } from '../../src/core/log/eventText';
 
 const PEER: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
 

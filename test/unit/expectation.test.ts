@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { judgeReply, parseExpectation, type Expectation } from '../../src/core/expectation';
+import { judgeReply, parseExpectation, type Expectation } from '../../src/core/requests/expectation';
 
 function parsed(text: string): Expectation {
   const result = parseExpectation(text);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { sendDatagram } from '../../src/core/client';
-import { describeEvent } from '../../src/core/eventText';
+import { sendDatagram } from '../../src/core/send/client';
+import { describeEvent } from '../../src/core/log/eventText';
 import type { WorkbenchEvent } from '../../src/core/events';
 import { GROUP_LIMITS } from '../../src/core/limits';
 

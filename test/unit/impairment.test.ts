@@ -1,14 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { isWorkbenchError } from '../../src/core/errors';
-import {
-  Impairment,
-  NO_SIMULATION,
-  REORDER_HOLD_MS,
-  validateSimulation,
-  type ReplyPlan,
-  type SimulationSettings,
-} from '../../src/core/impairment';
+import { Impairment, NO_SIMULATION, REORDER_HOLD_MS, validateSimulation, type ReplyPlan } from '../../src/core/impairment/impairment';
 import { SIMULATION_LIMITS } from '../../src/core/limits';
+import type { SimulationSettings } from '../../src/core/configuration';
 
 function simulation(changes: Partial<SimulationSettings>): SimulationSettings {
   return { ...NO_SIMULATION, ...changes };

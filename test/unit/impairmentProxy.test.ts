@@ -4,11 +4,12 @@ import * as dgram from 'node:dgram';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ProxyEvent, WorkbenchEvent } from '../../src/core/events';
-import { NO_LINK_IMPAIRMENT, type LinkSettings } from '../../src/core/impairment';
-import { ImpairmentProxy, type DirectionCounters, type ImpairmentProxyOptions } from '../../src/core/impairmentProxy';
+import { NO_LINK_IMPAIRMENT } from '../../src/core/impairment/impairment';
+import { ImpairmentProxy, type DirectionCounters, type ImpairmentProxyOptions } from '../../src/core/impairment/impairmentProxy';
 import type { ProxyReport } from './fixtures/netnsProxy';
 import { PythonEchoServer, runPythonClients, type ClientPlan } from './proxyPrograms';
 import { openUdpSockets, socketsOn } from './sockets';
+import type { LinkSettings } from '../../src/core/configuration';
 
 const PROXY_FIXTURE = path.join(__dirname, 'fixtures', 'netnsProxy.js');
 

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { EchoServer } from '../../src/core/echoServer';
+import type { EchoServer } from '../../src/core/server/echoServer';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
-import { Workbench } from '../../src/core/workbench';
+import { Workbench } from '../../src/core/workbench/workbench';
 import { leftOpen, openResourcesSoon } from './leaks';
 
 const SAMPLE_MS = 50;

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import type Mocha from 'mocha';
 import { formatEndpoint } from '../../src/core/endpoint';
-import { parseProcNetUdp } from '../../src/core/procNetUdp';
+import { parseProcNetUdp } from '../../src/core/net/procNetUdp';
 
 /** Everything open at one moment, keyed so two moments can be compared. */
 export interface OpenResources {

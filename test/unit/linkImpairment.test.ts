@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, REORDER_HOLD_MS, type LinkFate, type LinkSettings } from '../../src/core/impairment';
-import { describeLink, LINK_PRESETS, parseLinkSpec } from '../../src/core/simulationSpec';
-import { DelayedCopies } from '../../src/core/delayedCopies';
+import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, REORDER_HOLD_MS, type LinkFate } from '../../src/core/impairment/impairment';
+import { describeLink, LINK_PRESETS, parseLinkSpec } from '../../src/core/impairment/simulationSpec';
+import { DelayedCopies } from '../../src/core/impairment/delayedCopies';
 import type { WorkbenchError } from '../../src/core/errors';
+import type { LinkSettings } from '../../src/core/configuration';
 
 const link = (changes: Partial<LinkSettings>): LinkSettings => ({ ...NO_LINK_IMPAIRMENT, ...changes });
 const N = 100_000;

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { WorkbenchError } from '../../src/core/errors';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
-import { DEFAULT_BATCHING, LogBatcher, type LogBatcherOptions, type LogWriter } from '../../src/core/logBatcher';
+import { DEFAULT_BATCHING, LogBatcher, type LogBatcherOptions, type LogWriter } from '../../src/core/log/logBatcher';
 import { FakeClock } from './fakeClock';
 
 const PEER: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };

@@ -1,13 +1,14 @@
 import * as assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
-import { describeEvent } from '../../src/core/eventText';
+import { describeEvent } from '../../src/core/log/eventText';
 import { WorkbenchError } from '../../src/core/errors';
-import { groupKind, interfaceFor, isMulticast, type InterfaceTable } from '../../src/core/groupAddress';
-import { listenAddressFor, parseGroupSpec } from '../../src/core/groupMembership';
-import { groupSendOptions } from '../../src/core/groupSend';
-import { sendDatagram, type SendOptions } from '../../src/core/client';
-import { parseRequestFile } from '../../src/core/requestFile';
-import { sendRequestBlock, type BlockResult, type BlockSender } from '../../src/core/requestRun';
+import { groupKind, interfaceFor, isMulticast, type InterfaceTable } from '../../src/core/net/groupAddress';
+import { listenAddressFor, parseGroupSpec } from '../../src/core/net/groupMembership';
+import { groupSendOptions } from '../../src/core/send/groupSend';
+import { sendDatagram } from '../../src/core/send/client';
+import { parseRequestFile } from '../../src/core/requests/requestFile';
+import { sendRequestBlock, type BlockResult, type BlockSender } from '../../src/core/requests/requestRun';
+import type { SendOptions } from '../../src/core/send/sendRequest';
 
 function info(address: string, netmask: string, family: 'IPv4' | 'IPv6', internal = false): NetworkInterfaceInfo {
   const common = { address, netmask, mac: '00:00:00:00:00:00', internal, cidr: null };

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { formatEndpoint, parseEndpoint, parsePort, type EndpointOptions } from '../../src/core/endpoint';
 import { WorkbenchError } from '../../src/core/errors';
 import { encodePayload, hexDump, measurePayload, PAYLOAD_ENCODINGS, previewText } from '../../src/core/payload';
-import { compileReplyPattern } from '../../src/core/replyPattern';
-import { renderReplyTemplate, validateTemplate } from '../../src/core/template';
+import { compileReplyPattern } from '../../src/core/requests/replyPattern';
+import { renderReplyTemplate, validateTemplate } from '../../src/core/server/template';
 import { createRandom } from '../../src/core/random';
 
 const RUNS = 20_000;

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { captureHeader, ipPacket, LINKTYPE_RAW, packetBlock, statisticsBlock, type CapturedDatagram } from '../../src/core/pcapng';
+import { captureHeader, ipPacket, LINKTYPE_RAW, packetBlock, statisticsBlock, type CapturedDatagram } from '../../src/core/capture/pcapng';
 
 /** The test's own RFC 1071 sum, written apart from the writer's: 0xffff over a header that carries a valid checksum. */
 function onesComplementSum(bytes: Buffer): number {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { canonicalAddress, inodesOn, parseProcNetUdp, socketInode } from '../../src/core/procNetUdp';
+import { canonicalAddress, inodesOn, parseProcNetUdp, socketInode } from '../../src/core/net/procNetUdp';
 
 // Rows as Linux 6.x writes them; the header of /proc/net/udp ends in trailing spaces.
 const UDP = [

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { DEFAULT_RATE_LIMIT, peerKey, PeerRateLimiter } from '../../src/core/rateLimit';
+import { DEFAULT_RATE_LIMIT, peerKey, PeerRateLimiter } from '../../src/core/net/rateLimit';
 
 const PEER = '203.0.113.7';
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createRandom } from '../../src/core/random';
-import { blockAt, errorsIn, parseRequestFile, type Problem, type RequestFile } from '../../src/core/requestFile';
+import { blockAt, errorsIn, parseRequestFile, type Problem, type RequestFile } from '../../src/core/requests/requestFile';
 import { TextLines } from '../../src/core/textLines';
 
 const file = (...lines: string[]): RequestFile => parseRequestFile(lines.join('\n'));

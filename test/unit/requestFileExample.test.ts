@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { parseRequestFile } from '../../src/core/requestFile';
-import { exampleRequestFile, type ExampleReply } from '../../src/core/requestFileExample';
-import { sendRequestBlock } from '../../src/core/requestRun';
-import { Workbench } from '../../src/core/workbench';
+import { parseRequestFile } from '../../src/core/requests/requestFile';
+import { exampleRequestFile, type ExampleReply } from '../../src/core/requests/requestFileExample';
+import { sendRequestBlock } from '../../src/core/requests/requestRun';
+import { Workbench } from '../../src/core/workbench/workbench';
 
 const DEFAULT_TEMPLATE = 'Data received: ${text}';
 

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
-import type { EchoServer } from '../../src/core/echoServer';
-import { parseRequestFile } from '../../src/core/requestFile';
-import { runRequestFile } from '../../src/core/requestFileRun';
-import type { SendDefaults } from '../../src/core/requestRun';
-import { Workbench } from '../../src/core/workbench';
+import type { EchoServer } from '../../src/core/server/echoServer';
+import { parseRequestFile } from '../../src/core/requests/requestFile';
+import { runRequestFile } from '../../src/core/requests/requestFileRun';
+import type { SendDefaults } from '../../src/core/requests/requestRun';
+import { Workbench } from '../../src/core/workbench/workbench';
 
 describe('runRequestFile (Run All, for the editor and udpw run)', () => {
   let workbench: Workbench;

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import type { EchoServer } from '../../src/core/echoServer';
-import { NO_SIMULATION } from '../../src/core/impairment';
-import { parseRequestFile } from '../../src/core/requestFile';
-import type { BurstResult } from '../../src/core/client';
+import type { EchoServer } from '../../src/core/server/echoServer';
+import { NO_SIMULATION } from '../../src/core/impairment/impairment';
+import { parseRequestFile } from '../../src/core/requests/requestFile';
+import type { BurstResult } from '../../src/core/send/client';
 import {
   describeBlockResult,
   describeRun,
@@ -11,8 +11,8 @@ import {
   type BlockResult,
   type SendDefaults,
   wasSent,
-} from '../../src/core/requestRun';
-import { Workbench } from '../../src/core/workbench';
+} from '../../src/core/requests/requestRun';
+import { Workbench } from '../../src/core/workbench/workbench';
 
 describe('sendRequestBlock', () => {
   let workbench: Workbench;

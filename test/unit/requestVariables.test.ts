@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { expandFileVariables, renderRequestTemplate, scanTemplate, type BuiltinValues } from '../../src/core/requestVariables';
+import { expandFileVariables, renderRequestTemplate, scanTemplate, type BuiltinValues } from '../../src/core/requests/requestVariables';
 
 const defined =
   (...names: string[]) =>

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { SendBatch } from '../../src/core/sendBatch';
+import { SendBatch } from '../../src/core/server/sendBatch';
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { EchoServer } from '../../src/core/echoServer';
-import { describeEvent } from '../../src/core/eventText';
+import { EchoServer } from '../../src/core/server/echoServer';
+import { describeEvent } from '../../src/core/log/eventText';
 import type { ServerConfiguredEvent, WorkbenchEvent } from '../../src/core/events';
-import { NO_SIMULATION } from '../../src/core/impairment';
+import { NO_SIMULATION } from '../../src/core/impairment/impairment';
 
 const TEXT = { previewBytes: 64, hexDump: 'auto' } as const;
 

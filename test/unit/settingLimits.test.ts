@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseRequestFile } from '../../src/core/requestFile';
+import { parseRequestFile } from '../../src/core/requests/requestFile';
 import { SEND_LIMITS, SETTING_LIMITS } from '../../src/core/limits';
 
 const MANIFEST = path.resolve(__dirname, '..', '..', '..', 'package.json');

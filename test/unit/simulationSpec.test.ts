@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { WorkbenchError } from '../../src/core/errors';
-import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment';
-import { describeLink, describeSimulation, parseLinkSpec, parseSimulationSpec } from '../../src/core/simulationSpec';
+import { NO_LINK_IMPAIRMENT, NO_SIMULATION } from '../../src/core/impairment/impairment';
+import { describeLink, describeSimulation, parseLinkSpec, parseSimulationSpec } from '../../src/core/impairment/simulationSpec';
 
 describe('parseSimulationSpec', () => {
   it('reads percentages, milliseconds and the seed', () => {

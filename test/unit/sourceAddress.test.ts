@@ -3,10 +3,10 @@ import * as dgram from 'node:dgram';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { isWorkbenchError } from '../../src/core/errors';
 import type { Peer } from '../../src/core/events';
-import { HostAddresses } from '../../src/core/hostAddresses';
-import { ImpairmentProxy } from '../../src/core/impairmentProxy';
-import { OwnSockets } from '../../src/core/ownSockets';
-import { isForgedSource, isLocalSource } from '../../src/core/sourceAddress';
+import { HostAddresses } from '../../src/core/net/hostAddresses';
+import { ImpairmentProxy } from '../../src/core/impairment/impairmentProxy';
+import { OwnSockets } from '../../src/core/net/ownSockets';
+import { isForgedSource, isLocalSource } from '../../src/core/net/sourceAddress';
 
 /** A machine with eth0 on 10.1.2.3/24 and fd00::3/64, a point-to-point /31 and a /32, and loopback. */
 function info(address: string, netmask: string, family: 'IPv4' | 'IPv6', internal = false): NetworkInterfaceInfo {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { WorkbenchError } from '../../src/core/errors';
 import type { Peer } from '../../src/core/events';
-import { compileTemplate, renderReplyTemplate, validateTemplate, type TemplateContext } from '../../src/core/template';
+import { compileTemplate, renderReplyTemplate, validateTemplate, type TemplateContext } from '../../src/core/server/template';
 
 const peer: Peer = { address: '127.0.0.1', port: 50000, family: 'IPv4' };
 const context: TemplateContext = { payload: Buffer.from('hi'), peer, seq: 7 };

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import type { RecordedDatagram } from '../../src/core/captureBuffer';
+import type { RecordedDatagram } from '../../src/core/capture/captureBuffer';
 import { TRAFFIC_LIMITS } from '../../src/core/limits';
-import { parseTrafficFilter } from '../../src/core/trafficFilter';
+import { parseTrafficFilter } from '../../src/core/traffic/trafficFilter';
 import { client, server } from './serverEvents';
 
 /** The work a filter does, measured as characters lowercased: the one step whose cost grew with the term. */

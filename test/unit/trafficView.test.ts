@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { CaptureBuffer, type RecordedDatagram } from '../../src/core/captureBuffer';
-import { CaptureRecorder } from '../../src/core/captureRecorder';
+import { CaptureBuffer, type RecordedDatagram } from '../../src/core/capture/captureBuffer';
+import { CaptureRecorder } from '../../src/core/capture/captureRecorder';
 import type { Peer, WorkbenchEvent } from '../../src/core/events';
-import { parseTrafficFilter } from '../../src/core/trafficFilter';
-import { MAX_WINDOW_ROWS, TrafficList, trafficRow } from '../../src/core/trafficList';
-import { CHART_SECONDS, TrafficRates } from '../../src/core/trafficRates';
+import { parseTrafficFilter } from '../../src/core/traffic/trafficFilter';
+import { MAX_WINDOW_ROWS, TrafficList, trafficRow } from '../../src/core/traffic/trafficList';
+import { CHART_SECONDS, TrafficRates } from '../../src/core/traffic/trafficRates';
 import { client, dropped, received, replied, sent, server, started } from './serverEvents';
 
 const remote: Peer = { address: '::1', port: 9000, family: 'IPv6' };

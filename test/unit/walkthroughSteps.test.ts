@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkbenchEvent } from '../../src/core/events';
-import { NO_SIMULATION } from '../../src/core/impairment';
-import { parseSimulationSpec } from '../../src/core/simulationSpec';
-import { Workbench } from '../../src/core/workbench';
+import { NO_SIMULATION } from '../../src/core/impairment/impairment';
+import { parseSimulationSpec } from '../../src/core/impairment/simulationSpec';
+import { Workbench } from '../../src/core/workbench/workbench';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 

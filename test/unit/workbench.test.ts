@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import type { WorkbenchEvent } from '../../src/core/events';
-import { Workbench } from '../../src/core/workbench';
+import { Workbench } from '../../src/core/workbench/workbench';
 import { socketsOn } from './sockets';
 
 function bindable(port: number): Promise<boolean> {

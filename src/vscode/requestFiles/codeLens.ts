@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint } from '../../core/endpoint';
 import { escapeText } from '../../core/escapeText';
-import type { RequestBlock } from '../../core/requestFile';
+import type { RequestBlock } from '../../core/requests/requestFile';
 import { formatCount } from '../../core/stats';
 import { Disposable } from '../dispose';
 import { readSettings } from '../settings';

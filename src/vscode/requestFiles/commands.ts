@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { sendTargetFor } from '../../core/endpoint';
-import { blockAt } from '../../core/requestFile';
-import { exampleRequestFile, type ExampleReply } from '../../core/requestFileExample';
-import type { BlockResult } from '../../core/requestRun';
-import type { Workbench } from '../../core/workbench';
+import { blockAt } from '../../core/requests/requestFile';
+import { exampleRequestFile, type ExampleReply } from '../../core/requests/requestFileExample';
+import type { BlockResult } from '../../core/requests/requestRun';
+import type { Workbench } from '../../core/workbench/workbench';
 import type { Command } from '../commandRegistry';
 import { readSettings } from '../settings';
 import { parseDocument } from './parsedDocuments';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Problem } from '../../core/requestFile';
+import type { Problem } from '../../core/requests/requestFile';
 import { Debouncer } from '../../core/timing';
 import { Disposable } from '../dispose';
 import { parseDocument } from './parsedDocuments';

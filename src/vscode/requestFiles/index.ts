@@ -1,4 +1,4 @@
-import type { Workbench } from '../../core/workbench';
+import type { Workbench } from '../../core/workbench/workbench';
 import type { Command } from '../commandRegistry';
 import { Disposable } from '../dispose';
 import type { OutputLog } from '../outputLog';

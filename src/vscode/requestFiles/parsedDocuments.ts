@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { parseRequestFile, type RequestFile } from '../../core/requestFile';
+import { parseRequestFile, type RequestFile } from '../../core/requests/requestFile';
 
 const parsed = new WeakMap<vscode.TextDocument, { readonly version: number; readonly file: RequestFile }>();
 

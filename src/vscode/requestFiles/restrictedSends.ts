@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatEndpoint, isLoopback, parseEndpoint, type Endpoint } from '../../core/endpoint';
-import { groupKind } from '../../core/groupAddress';
-import type { RequestBlock } from '../../core/requestFile';
+import { groupKind } from '../../core/net/groupAddress';
+import type { RequestBlock } from '../../core/requests/requestFile';
 import { formatCount } from '../../core/stats';
 import { countDatagrams } from '../counts';
 

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { parseEndpoint } from '../../core/endpoint';
 import { escapeText } from '../../core/escapeText';
-import type { RequestBlock, RequestFile } from '../../core/requestFile';
-import { runRequestFile } from '../../core/requestFileRun';
-import { describeBlockResult, describeRun, sendRequestBlock, type BlockResult, type RunSummary } from '../../core/requestRun';
-import type { Workbench } from '../../core/workbench';
+import type { RequestBlock, RequestFile } from '../../core/requests/requestFile';
+import { runRequestFile } from '../../core/requests/requestFileRun';
+import { describeBlockResult, describeRun, sendRequestBlock, type BlockResult, type RunSummary } from '../../core/requests/requestRun';
+import type { Workbench } from '../../core/workbench/workbench';
 import { presentError, type FixActions } from '../errorMessages';
 import type { OutputLog } from '../outputLog';
 import { Disposable } from '../dispose';

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { Workbench } from '../../core/workbench';
+import type { Workbench } from '../../core/workbench/workbench';
 import type { Command } from '../commandRegistry';
 import { Disposable } from '../dispose';
 import type { HostPlace } from '../remoteWindow';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { escapeText } from '../../core/escapeText';
-import { parseRequestFile, type RequestFile } from '../../core/requestFile';
-import type { BlockResult } from '../../core/requestRun';
+import { parseRequestFile, type RequestFile } from '../../core/requests/requestFile';
+import type { BlockResult } from '../../core/requests/requestRun';
 import type { Command } from '../commandRegistry';
 import { parseDocument } from '../requestFiles/parsedDocuments';
 import { blockKeys, type RequestRunner, type RunAllResult } from '../requestFiles/runner';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Workbench } from '../../core/workbench';
+import type { Workbench } from '../../core/workbench/workbench';
 import type { Command } from '../commandRegistry';
 import { RECENT_TARGETS_KEY } from '../sendCommands';
 import { BatchedTreeProvider } from './refresh';

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { sendTargetFor } from '../../core/endpoint';
 import type { WorkbenchEvent } from '../../core/events';
-import { wasSent } from '../../core/requestRun';
-import type { Workbench } from '../../core/workbench';
+import { wasSent } from '../../core/requests/requestRun';
+import type { Workbench } from '../../core/workbench/workbench';
 import type { Command } from '../commandRegistry';
 import { Disposable } from '../dispose';
 import type { RequestRunner } from '../requestFiles/runner';

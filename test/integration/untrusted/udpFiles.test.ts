@@ -6,7 +6,7 @@
 // neither sends anything, even if the check were wrong.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { BlockResult } from '../../../src/core/requestRun';
+import type { BlockResult } from '../../../src/core/requests/requestRun';
 import type { ServerInfo } from '../../../src/vscode/serverCommands';
 import { closeEditors, getInternals, waitFor } from '../helpers';
 
