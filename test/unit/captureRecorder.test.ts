@@ -136,6 +136,27 @@ describe('CaptureRecorder', () => {
     assert.equal(buffer.added, 0);
   });
 
+  it('stamps a datagram as its event arrives, before the work it sets off for the one before (a capture file write)', () => {
+    // A slow listener: writing a datagram to a file takes 1,000 µs of this clock. A received datagram is written when
+    // the next event shows no drop follows it, so the next datagram's stamp must not wait for that write.
+    let now = 0;
+    const buffer = new CaptureBuffer(10);
+    const r = new CaptureRecorder(
+      buffer,
+      () => void (now += 1000),
+      () => now,
+    );
+    r.add(started);
+    r.add(received(1));
+    r.add(received(2));
+    r.flush();
+    assert.deepEqual(
+      buffer.datagrams().map((d) => d.atMicros),
+      [0, 0],
+      'the second datagram arrived at 0 µs, before the first one was written',
+    );
+  });
+
   it('stamps each datagram with its clock, in microseconds', () => {
     const r = recorder();
     r.add(received(1));
