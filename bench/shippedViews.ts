@@ -5,13 +5,13 @@
 import { CaptureBuffer } from '../src/core/capture/captureBuffer';
 import { CaptureRecorder } from '../src/core/capture/captureRecorder';
 import type { DescribeOptions } from '../src/core/log/eventText';
-import type { WorkbenchEvent } from '../src/core/events';
 import { DEFAULT_BATCHING, LogBatcher, type LogWriter } from '../src/core/log/logBatcher';
 import { formatCount } from '../src/core/stats';
 import { Coalescer } from '../src/core/timing';
 import { TrafficList } from '../src/core/traffic/trafficList';
 import { TrafficRates } from '../src/core/traffic/trafficRates';
 import type { Workbench } from '../src/core/workbench/workbench';
+import { isServerListChange, walkthroughStepOf } from '../src/vscode/views/viewEvents';
 
 /** package.json's default of udpWorkbench.capture.bufferSize, in datagrams. */
 export const CAPTURE_BUFFER_SIZE = 10_000;
@@ -99,7 +99,7 @@ export function attachShippedViews(workbench: Workbench, options: ShippedViewOpt
     // UdpViews: servers (counts a few times a second), targets, walkthrough; the serverRunning context key.
     workbench.events.subscribe((event) => (isServerListChange(event) ? serversView.cancel() : serversView.request())),
     workbench.events.subscribe((event) => void (event.kind === 'sent' && statusBar.request())),
-    workbench.events.subscribe((event) => void walkthroughStep(event)),
+    workbench.events.subscribe((event) => void walkthroughStepOf(event)),
     workbench.events.subscribe((event) => void (event.kind === 'server-started' || event.kind === 'server-stopped')),
   ];
   const trafficTimer = setInterval(() => {
@@ -134,31 +134,4 @@ export function attachShippedViews(workbench: Workbench, options: ShippedViewOpt
       batcher.dispose();
     },
   };
-}
-
-function isServerListChange(event: WorkbenchEvent): boolean {
-  switch (event.kind) {
-    case 'server-started':
-    case 'server-stopped':
-    case 'server-configured':
-    case 'proxy-started':
-    case 'proxy-stopped':
-    case 'proxy-configured':
-      return true;
-    default:
-      return false;
-  }
-}
-
-function walkthroughStep(event: WorkbenchEvent): string | undefined {
-  switch (event.kind) {
-    case 'server-started':
-      return 'serverStarted';
-    case 'reply':
-      return 'datagramAnswered';
-    case 'dropped':
-      return event.reason.startsWith('simulated-') ? 'dropSeen' : undefined;
-    default:
-      return undefined;
-  }
 }

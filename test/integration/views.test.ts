@@ -11,7 +11,7 @@ import type { ServerInfo } from '../../src/vscode/serverCommands';
 import type { RequestFileNode } from '../../src/vscode/views/requestFilesView';
 import type { ServerNode } from '../../src/vscode/views/serversView';
 import type { TargetNode } from '../../src/vscode/views/targetsView';
-import { WALKTHROUGH_KEYS } from '../../src/vscode/views/walkthrough';
+import { WALKTHROUGH_KEYS } from '../../src/vscode/views/viewEvents';
 import { closeEditors, editorWith, EXTENSION_ID, getInternals, logMark, logSince, roundTrip, waitFor, withSettings } from './helpers';
 
 async function startServer(host = '127.0.0.1', extra: object = {}): Promise<ServerInfo> {

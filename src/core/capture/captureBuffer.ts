@@ -1,6 +1,6 @@
 import { ExchangeKeys } from './captureExchange';
 import type { CaptureAddress, CapturedDatagram } from './pcapng';
-import type { TrafficDirection, TrafficFate } from './datagramFate';
+import { TRAFFIC_FATES, type TrafficDirection, type TrafficFate } from './datagramFate';
 
 /** Bytes the buffer holds at most, payloads and records together, whatever its capacity. */
 export const MAX_BUFFERED_BYTES = 64 << 20;
@@ -15,19 +15,7 @@ const FIRST_ARENA_BYTES = 64 * 1024;
 const ARENA_GROWTH = 1.125;
 
 const DIRECTIONS: readonly TrafficDirection[] = ['in', 'out'];
-const FATES: readonly TrafficFate[] = [
-  'received',
-  'sent',
-  'replied',
-  'reply',
-  'dropped',
-  'rate-limited',
-  'timed-out',
-  'duplicated',
-  'delayed',
-  'forwarded',
-  'corrupted',
-];
+const FATES: readonly TrafficFate[] = TRAFFIC_FATES;
 const FATE_CODES: ReadonlyMap<TrafficFate, number> = new Map(FATES.map((fate, code) => [fate, code]));
 const DIRECTION_IN = 0;
 const DIRECTION_OUT = 1;

@@ -2,21 +2,9 @@ import type { RecordedDatagram } from '../capture/captureBuffer';
 import { formatEndpoint } from '../endpoint';
 import { TRAFFIC_LIMITS } from '../limits';
 import { formatCount } from '../stats';
-import type { TrafficFate } from '../capture/datagramFate';
+import { TRAFFIC_FATES, type TrafficFate } from '../capture/datagramFate';
 
-const FATES: ReadonlySet<string> = new Set<TrafficFate>([
-  'received',
-  'sent',
-  'replied',
-  'reply',
-  'dropped',
-  'rate-limited',
-  'timed-out',
-  'duplicated',
-  'delayed',
-  'forwarded',
-  'corrupted',
-]);
+const FATES: ReadonlySet<string> = new Set<TrafficFate>(TRAFFIC_FATES);
 
 const KEYS = ['port', 'peer', 'hex', 'fate', 'dir'] as const;
 

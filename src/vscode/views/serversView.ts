@@ -10,6 +10,7 @@ import { countSessions } from '../counts';
 import type { Workbench } from '../../core/workbench/workbench';
 import type { Command } from '../commandRegistry';
 import { describeRemoteListening, type HostPlace } from '../remoteWindow';
+import { isServerListChange } from './viewEvents';
 import { BatchedTreeProvider } from './refresh';
 
 export const SERVERS_VIEW_ID = 'udpWorkbench.servers';
@@ -45,19 +46,8 @@ export class ServersView extends BatchedTreeProvider<ServerNode> {
     this._register(vscode.window.registerTreeDataProvider(SERVERS_VIEW_ID, this));
     this._register(
       workbench.events.subscribe((event) => {
-        // Servers coming and going, and new settings, show at once; datagrams are counted a few times a second.
-        switch (event.kind) {
-          case 'server-started':
-          case 'server-stopped':
-          case 'server-configured':
-          case 'proxy-started':
-          case 'proxy-stopped':
-          case 'proxy-configured':
-            this.refresh();
-            break;
-          default:
-            this.scheduleRefresh();
-        }
+        if (isServerListChange(event)) this.refresh();
+        else this.scheduleRefresh();
       }),
     );
   }

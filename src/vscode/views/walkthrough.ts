@@ -1,39 +1,12 @@
 import * as vscode from 'vscode';
 import { sendTargetFor } from '../../core/endpoint';
-import type { WorkbenchEvent } from '../../core/events';
 import { wasSent } from '../../core/requests/requestRun';
 import type { Workbench } from '../../core/workbench/workbench';
 import type { Command } from '../commandRegistry';
 import { Disposable } from '../dispose';
 import type { RequestRunner } from '../requestFiles/runner';
 import type { SendSelectionResult } from '../sendCommands';
-
-/**
- * The context keys the Get Started walkthrough's steps complete on (`onContext:` in package.json), each set when its
- * step really happened in this window: VS Code then remembers the step as done.
- */
-export const WALKTHROUGH_KEYS = {
-  serverStarted: 'udpWorkbench.walkthrough.serverStarted',
-  datagramAnswered: 'udpWorkbench.walkthrough.datagramAnswered',
-  dropSeen: 'udpWorkbench.walkthrough.dropSeen',
-  blockRun: 'udpWorkbench.walkthrough.blockRun',
-} as const;
-
-export type WalkthroughStep = keyof typeof WALKTHROUGH_KEYS;
-
-/** Which step an event completes: a server bound, a reply came back, the simulation dropped a datagram. */
-function stepOf(event: WorkbenchEvent): WalkthroughStep | undefined {
-  switch (event.kind) {
-    case 'server-started':
-      return 'serverStarted';
-    case 'reply':
-      return 'datagramAnswered';
-    case 'dropped':
-      return event.reason === 'simulated-loss-inbound' || event.reason === 'simulated-loss-outbound' ? 'dropSeen' : undefined;
-    default:
-      return undefined;
-  }
-}
+import { walkthroughStepOf, WALKTHROUGH_KEYS, type WalkthroughStep } from './viewEvents';
 
 export interface SendLinesArgs {
   /** How many lines to send, one datagram each (1 when absent, at most 50). */
@@ -58,7 +31,7 @@ export class WalkthroughProgress extends Disposable {
     super();
     this._register(
       workbench.events.subscribe((event) => {
-        const step = stepOf(event);
+        const step = walkthroughStepOf(event);
         if (step) this.complete(step);
       }),
     );
