@@ -1,22 +1,15 @@
 import * as dgram from 'node:dgram';
 import { formatEndpoint, isLoopback, parsePort, resolveHost } from '../endpoint';
 import { badSetting, tooManyOpenFiles, WorkbenchError } from '../errors';
-import {
-  peerOf,
-  type Direction,
-  type EventSink,
-  type Peer,
-  type ProxyDropReason,
-  type SessionCap,
-  type SessionClosedEvent,
-} from '../events';
+import { peerOf, type Direction, type EventSink, type Peer, type ProxyDropReason, type SessionClosedEvent } from '../events';
 import { flipBit, LinkImpairment, NO_LINK_IMPAIRMENT, type ForwardCopy } from './impairment';
 import { PROXY_LIMITS } from '../limits';
 import { DEFAULT_DELAY_QUEUE, DelayedCopies, DelayQueueRoom } from './delayedCopies';
 import { bindListenSockets, closeSocket, numericLookup } from '../net/listenSockets';
 import { ownSockets } from '../net/ownSockets';
-import { isForgedSource, isLocalSource } from '../net/sourceAddress';
-import { DEFAULT_RATE_LIMIT, peerKey, PeerRateLimiter } from '../net/rateLimit';
+import { isForgedSource } from '../net/sourceAddress';
+import { DEFAULT_RATE_LIMIT, PeerRateLimiter } from '../net/rateLimit';
+import { SessionAdmission } from './sessionAdmission';
 import { StopsOnce } from '../stopsOnce';
 import type { LinkSettings, RateLimitSettings } from '../configuration';
 
@@ -136,9 +129,6 @@ class InFlight {
   ) {}
 }
 
-/** Clients turned away that the log names, each address once; later ones are only counted. */
-const MAX_NAMED_REFUSALS = 20;
-
 /**
  * A UDP relay between the user's own client and server that loses, delays, duplicates, reorders, corrupts and
  * rate-limits datagrams on purpose, each direction on its own, like a NAT: one upstream socket per client address.
@@ -157,13 +147,7 @@ export class ImpairmentProxy extends StopsOnce {
   private readonly limiter: PeerRateLimiter | undefined;
   private readonly guardAmplification: boolean;
   private readonly sessions = new Map<string, Session>();
-  /** Sessions that clients on other machines may hold, all of them and per address (or IPv6 /64). */
-  private readonly remoteLimit: number;
-  private readonly addressLimit: number;
-  private remoteSessions = 0;
-  private readonly sessionsPerAddress = new Map<string, number>();
-  /** Addresses a cap turned away that the log has named. */
-  private readonly named = new Set<string>();
+  private readonly admission: SessionAdmission<Session>;
   private readonly waiting = new DelayedCopies<InFlight>();
   /** Each direction holds at most the echo server's delay queue. */
   private readonly delayQueue: Record<Direction, DelayQueueRoom> = {
@@ -234,8 +218,8 @@ export class ImpairmentProxy extends StopsOnce {
     this.emit = options.emit;
     this.idleTimeoutMs = checked.idleTimeoutMs;
     this.maxSessions = checked.maxSessions;
-    this.remoteLimit = this.maxSessions - Math.floor(this.maxSessions * PROXY_LIMITS.loopbackShare);
-    this.addressLimit = Math.max(1, Math.floor(this.maxSessions * PROXY_LIMITS.addressShare));
+    const evict = (session: Session): void => void this.closeSession(session, 'evicted');
+    this.admission = new SessionAdmission(this.maxSessions, this.sessions, evict, this.id, this.emit);
     this.link = checked.link;
     // A loopback listener only hears this machine, where a loopback exemption covers every client.
     this.limiter = this.exposed || !checked.limiter?.exemptLoopback ? checked.limiter : undefined;
@@ -311,7 +295,7 @@ export class ImpairmentProxy extends StopsOnce {
           ? 'rate-limited'
           : undefined;
     if (session === undefined && refused === undefined) {
-      refused = this.sessionRoom(client, at);
+      refused = this.admission.room(client, at);
       if (refused === undefined) session = this.openSession(key, client, listener, at);
       if (session === undefined) refused ??= 'send-failed';
     }
@@ -358,46 +342,6 @@ export class ImpairmentProxy extends StopsOnce {
     return ++counters.received;
   }
 
-  /**
-   * Undefined when a new client may open a session. A client on this machine finds room while any session of a
-   * client on another machine is left to evict (the idlest); one on another machine finds it only within its caps.
-   */
-  private sessionRoom(client: Peer, at: number): ProxyDropReason | undefined {
-    if (isLocalSource(client, at)) {
-      if (this.sessions.size < this.maxSessions) return undefined;
-      const idlest = this.idlestRemoteSession();
-      if (idlest === undefined) return this.turnAway(client, 'all', this.maxSessions, at);
-      void this.closeSession(idlest, 'evicted');
-      return undefined;
-    }
-    if ((this.sessionsPerAddress.get(peerKey(client.address)) ?? 0) >= this.addressLimit) {
-      return this.turnAway(client, 'per-address', this.addressLimit, at);
-    }
-    if (this.remoteSessions >= this.remoteLimit) return this.turnAway(client, 'remote', this.remoteLimit, at);
-    if (this.sessions.size >= this.maxSessions) return this.turnAway(client, 'all', this.maxSessions, at);
-    return undefined;
-  }
-
-  /** Names the client in the log the first time its address is turned away, for the first few addresses. */
-  private turnAway(client: Peer, cap: SessionCap, limit: number, at: number): ProxyDropReason {
-    const address = peerKey(client.address);
-    if (this.named.size <= MAX_NAMED_REFUSALS && !this.named.has(address)) {
-      this.named.add(address);
-      const lastNamed = this.named.size > MAX_NAMED_REFUSALS;
-      this.emit?.({ kind: 'session-limit', at, proxyId: this.id, cap, limit, peer: client, lastNamed });
-    }
-    return 'session-limit';
-  }
-
-  /** Looks through every session: only when a client on this machine finds the proxy full. */
-  private idlestRemoteSession(): Session | undefined {
-    let idlest: Session | undefined;
-    for (const session of this.sessions.values()) {
-      if (session.remoteAddress !== undefined && (idlest === undefined || session.lastActive < idlest.lastActive)) idlest = session;
-    }
-    return idlest;
-  }
-
   private openSession(key: string, client: Peer, listener: ListenSocket, at: number): Session | undefined {
     let upstream: dgram.Socket | undefined;
     let upstreamLocal: Peer;
@@ -420,17 +364,13 @@ export class ImpairmentProxy extends StopsOnce {
       });
       return undefined;
     }
-    const remoteAddress = isLocalSource(client, at) ? undefined : peerKey(client.address);
+    const remoteAddress = this.admission.opened(client, at);
     const guarded = this.guardAmplification && remoteAddress !== undefined;
     const session = new Session(++this.sessionsStarted, key, client, remoteAddress, listener, upstream, guarded, upstreamLocal, at);
     upstream.on('message', (payload, from) => this.fromServer(session, payload, from));
     upstream.on('error', (error) => this.socketError(error, `The upstream socket of session ${session.id} (${formatEndpoint(client)})`));
     upstream.on('close', () => void this.closeSession(session, 'socket-error'));
     this.sessions.set(key, session);
-    if (remoteAddress !== undefined) {
-      this.remoteSessions++;
-      this.sessionsPerAddress.set(remoteAddress, (this.sessionsPerAddress.get(remoteAddress) ?? 0) + 1);
-    }
     this.count.sessionsOpened++;
     this.emit?.({ kind: 'session-opened', at, proxyId: this.id, session: session.id, peer: client });
     this.armIdle(session);
@@ -454,13 +394,7 @@ export class ImpairmentProxy extends StopsOnce {
     if (this.sessions.get(session.key) !== session) return;
     this.sessions.delete(session.key);
     if (session.idleTimer) clearTimeout(session.idleTimer);
-    const address = session.remoteAddress;
-    if (address !== undefined) {
-      this.remoteSessions--;
-      const left = this.sessionsPerAddress.get(address)! - 1;
-      if (left === 0) this.sessionsPerAddress.delete(address);
-      else this.sessionsPerAddress.set(address, left);
-    }
+    this.admission.closed(session);
     this.count.sessionsClosed++;
     if (session.pending > 0) {
       this.waiting.cancel(
