@@ -3,46 +3,20 @@
 import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { JsonLineFixture } from './jsonLineFixture';
 import type { GroupCommand, Received, Sent } from './fixtures/netnsGroup';
 import { NamespaceSegment, requireNamespaces, type Host } from './netns';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'netnsGroup.js');
-const ANSWER_TIMEOUT_MS = 10_000;
-const EXIT_TIMEOUT_MS = 5000;
 const GROUP = '239.78.0.1';
 
 /** One host's fixture: each command written as a JSON line is answered by one JSON line. */
-class GroupHost {
-  private readonly lines: AsyncIterator<string>;
-
+class GroupHost extends JsonLineFixture<GroupCommand, { ok?: boolean; error?: { code: string; message: string } }> {
   constructor(
     readonly host: Host,
-    private readonly child: ChildProcess,
+    child: ChildProcess,
   ) {
-    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  }
-
-  async read<T>(): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${this.host.namespace} did not answer within ${ANSWER_TIMEOUT_MS} ms`)),
-        ANSWER_TIMEOUT_MS,
-      );
-    });
-    try {
-      const line = await Promise.race([this.lines.next(), late]);
-      if (line.done) throw new Error(`${this.host.namespace}'s fixture exited`);
-      return JSON.parse(line.value) as T;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  ask<T = { ok?: boolean; error?: { code: string; message: string } }>(command: GroupCommand): Promise<T> {
-    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
-    return this.read<T>();
+    super(child, host.namespace);
   }
 
   async listen(
@@ -60,19 +34,6 @@ class GroupHost {
 
   received(): Promise<Received> {
     return this.ask<Received>({ do: 'received' });
-  }
-
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-    try {
-      await this.ask({ do: 'stop' }).catch(() => this.child.kill('SIGKILL'));
-      this.child.stdin!.end();
-      await exited;
-    } finally {
-      clearTimeout(killer);
-    }
   }
 }
 

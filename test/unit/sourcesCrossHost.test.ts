@@ -4,14 +4,12 @@
 import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { JsonLineFixture } from './jsonLineFixture';
 import type { Ready, SourcesCommand, SourcesReport } from './fixtures/netnsSources';
 import { NamespacePair, requireNamespaces, type Host } from './netns';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'netnsSources.js');
 const PEER_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures', 'netnsPeer.py');
-const ANSWER_TIMEOUT_MS = 10_000;
-const EXIT_TIMEOUT_MS = 5000;
 /** Long enough for a loop to show itself in thousands of datagrams, were there one. */
 const LOOP_WINDOW_MS = 300;
 const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
@@ -20,50 +18,13 @@ const GROUP_MAC = '01:00:5e:00:00:fb';
 const GROUP = '224.0.0.251';
 
 /** The fixture's workbench, one JSON line per command. */
-class RemoteWorkbench {
-  private readonly lines: AsyncIterator<string>;
-
-  constructor(private readonly child: ChildProcess) {
-    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  }
-
-  async read<T>(): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the workbench in the namespace did not answer within ${ANSWER_TIMEOUT_MS} ms`)),
-        ANSWER_TIMEOUT_MS,
-      );
-    });
-    try {
-      const line = await Promise.race([this.lines.next(), late]);
-      if (line.done) throw new Error('the fixture exited');
-      return JSON.parse(line.value) as T;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  ask<T = { ok: boolean }>(command: SourcesCommand): Promise<T> {
-    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
-    return this.read<T>();
+class RemoteWorkbench extends JsonLineFixture<SourcesCommand, { ok: boolean }> {
+  constructor(child: ChildProcess) {
+    super(child, 'the workbench in the namespace');
   }
 
   report(): Promise<SourcesReport> {
     return this.ask<SourcesReport>({ do: 'report' });
-  }
-
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-    try {
-      await this.ask({ do: 'stop' }).catch(() => this.child.kill('SIGKILL'));
-      this.child.stdin!.end();
-      await exited;
-    } finally {
-      clearTimeout(killer);
-    }
   }
 }
 
